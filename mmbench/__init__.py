@@ -1,0 +1,23 @@
+"""mmbench: evaluation harness for vision-language models.
+
+``import mmbench`` does not import torch; :func:`evaluate` imports it on first call.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from mmbench.results import RunResult
+
+
+def evaluate(task: Any, model: Any, config: Any = None, **overrides: Any) -> "RunResult":
+    """Run ``task`` (name, path or Task) with ``model`` (spec or adapter); see :mod:`mmbench.runner`."""
+    from mmbench.runner import evaluate as _evaluate
+
+    return _evaluate(task, model, config, **overrides)
+
+
+__all__ = ["__version__", "evaluate"]

@@ -1,0 +1,53 @@
+"""The ``mmbench`` command. Each subcommand lives in ``mmbench/commands/<name>.py`` and exposes
+``add_parser(subparsers)``; heavy imports (torch, transformers) happen inside the command's
+``run`` so that ``list``, ``score captioning|vqa``, ``leaderboard`` and ``compare`` stay light.
+
+Exit status: 0 success, 1 a check failed (``compare`` found a regression), 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Sequence
+
+from mmbench import __version__
+from mmbench.errors import UserError
+
+COMMANDS = ("run", "demo", "score", "list", "data", "leaderboard", "compare", "bench")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mmbench", description="Evaluate vision-language models on standard benchmarks.")
+    parser.add_argument("--version", action="version", version=f"mmbench {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"mmbench.commands.{name}")
+        except ModuleNotFoundError as e:
+            if e.name != f"mmbench.commands.{name}":
+                raise
+            continue  # command not built yet
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except UserError as e:
+        print(f"mmbench: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("mmbench: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,131 @@
+"""The model adapter contract: batch in, batch out, fixed return types.
+
+An adapter implements any subset of ``encode_images``, ``encode_texts``, ``generate`` and
+``match``; its capabilities are derived from which of them it overrides, so a task can refuse a
+model before any data is read. Image preprocessing is a separate, picklable callable
+(``image_transform``) so that DataLoader worker processes run it while the model computes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING, Any, Callable, ClassVar
+
+from mmbench.types import Capability, GenerationConfig
+
+if TYPE_CHECKING:
+    import torch
+    from PIL import Image
+
+ImageTransform = Callable[["Image.Image"], Any]
+
+
+class ModelAdapter:
+    """Base class of every model adapter.
+
+    Contracts (N images, M texts, D embedding width):
+    - ``encode_images(batch) -> Tensor (N, D)``, float32, L2-normalised rows, on CPU or device.
+    - ``encode_texts(texts) -> Tensor (M, D)``, float32, L2-normalised rows.
+    - ``generate(batch, prompts, cfg) -> list[str]``, one string per image, prompt stripped.
+    - ``match(batch, texts) -> Tensor (N,)``: image-text matching score of aligned pairs
+      (image i with text i), higher is better (BLIP ITM logit).
+    ``batch`` is what ``collate_images`` made of the outputs of ``image_transform``.
+    """
+
+    #: registry name of the adapter kind ("hf", "clip", "mock", ...)
+    adapter_name: ClassVar[str] = "base"
+    #: the spec the adapter was built from ("hf:openai/clip-vit-base-patch32")
+    spec: str = ""
+    device: str = "cpu"
+    dtype: str = "float32"
+
+    # ---- capabilities -------------------------------------------------------------------------
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        return frozenset(c for c in Capability if _overrides(type(self), c.value))
+
+    # ---- preprocessing (runs in DataLoader workers: must be picklable) ------------------------
+    def image_transform(self) -> ImageTransform:
+        """A picklable callable PIL RGB image -> model input for one image (default: the image)."""
+        return _identity
+
+    def collate_images(self, items: list[Any]) -> Any:
+        """Batch the outputs of ``image_transform``: tensors are stacked, anything else listed."""
+        import torch
+
+        if items and all(isinstance(x, torch.Tensor) for x in items):
+            shapes = {tuple(x.shape) for x in items}
+            if len(shapes) == 1:
+                return torch.stack(items)
+        return list(items)
+
+    # ---- the four capabilities ------------------------------------------------------------------
+    def encode_images(self, images: Any) -> torch.Tensor:
+        raise NotImplementedError
+
+    def encode_texts(self, texts: list[str]) -> torch.Tensor:
+        raise NotImplementedError
+
+    def generate(self, images: Any, prompts: list[str], cfg: GenerationConfig) -> list[str]:
+        raise NotImplementedError
+
+    def match(self, images: Any, texts: list[str]) -> torch.Tensor:
+        raise NotImplementedError
+
+    # ---- identity, for results and caches -------------------------------------------------------
+    def weights_digest(self) -> str:
+        """A digest of the weights (default: hash of the state dict's names, shapes and bytes)."""
+        module = getattr(self, "model", None)
+        if module is None or not hasattr(module, "state_dict"):
+            return "none"
+        h = hashlib.sha256()
+        for name, tensor in sorted(module.state_dict().items()):
+            h.update(name.encode())
+            h.update(str(tuple(tensor.shape)).encode())
+            h.update(tensor.detach().to("cpu").contiguous().view(-1).view(dtype=_byte_dtype()).numpy().tobytes())
+        return h.hexdigest()[:16]
+
+    @property
+    def fingerprint(self) -> str:
+        """adapter + weights hash + dtype: stable across runs, different when any of them changes."""
+        cached = getattr(self, "_fingerprint", None)
+        if cached is None:
+            cached = f"{self.adapter_name}-{self.weights_digest()}-{self.dtype}"
+            self._fingerprint = cached
+        return cached
+
+    @property
+    def num_parameters(self) -> int | None:
+        module = getattr(self, "model", None)
+        if module is None or not hasattr(module, "parameters"):
+            return None
+        return sum(p.numel() for p in module.parameters())
+
+    def count_tokens(self, texts: list[str]) -> int:
+        """Tokens in generated texts, for tokens/s (default: whitespace words)."""
+        return sum(len(t.split()) for t in texts)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "spec": self.spec,
+            "adapter": self.adapter_name,
+            "fingerprint": self.fingerprint,
+            "num_parameters": self.num_parameters,
+            "dtype": self.dtype,
+            "device": self.device,
+            "capabilities": sorted(c.value for c in self.capabilities),
+        }
+
+
+def _identity(image: Any) -> Any:
+    return image
+
+
+def _byte_dtype() -> Any:
+    import torch
+
+    return torch.uint8
+
+
+def _overrides(cls: type, method: str) -> bool:
+    return getattr(cls, method, None) is not getattr(ModelAdapter, method)

@@ -1,0 +1,75 @@
+"""Plain data types shared across mmbench. No torch import here (``import mmbench`` stays light)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+
+class Capability(str, enum.Enum):
+    """What a model adapter can do; derived from the methods it implements."""
+
+    ENCODE_IMAGES = "encode_images"
+    ENCODE_TEXTS = "encode_texts"
+    GENERATE = "generate"
+    MATCH = "match"
+
+
+OnError = Literal["fail", "skip"]
+
+
+@dataclass(frozen=True)
+class GenerationConfig:
+    """Decoding settings for generative tasks (greedy by default, as the reference protocols)."""
+
+    max_new_tokens: int = 30
+    num_beams: int = 1
+    min_new_tokens: int = 0
+    repetition_penalty: float = 1.0
+    length_penalty: float = 1.0
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any] | None) -> GenerationConfig:
+        values = dict(values or {})
+        known = set(cls.__dataclass_fields__)
+        unknown = sorted(set(values) - known)
+        if unknown:
+            from mmbench.errors import UserError
+
+            raise UserError(f"unknown generation setting(s) {unknown}; known: {sorted(known)}")
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One evaluation item as a reader produces it.
+
+    ``image`` is a path inside the data root, or an in-memory object a reader knows how to open
+    (e.g. an HF datasets row). ``texts`` holds references (captions, answers); ``meta`` holds
+    anything task specific (question, question_type, label, ...).
+    """
+
+    id: str
+    image: Any
+    texts: tuple[str, ...] = ()
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RunConfig:
+    """How to run an evaluation (not what to evaluate)."""
+
+    batch_size: int = 16
+    device: str = "cpu"
+    dtype: str = "float32"
+    limit: int | None = None
+    seed: int = 0
+    num_workers: int | None = None  # None: chosen from the CPU count
+    output_dir: Path | None = Path("results")
+    data_dir: Path | None = None
+    on_error: OnError = "fail"
+    warmup_batches: int = 1
+    progress: bool | None = None  # None: a bar on a terminal, quiet otherwise
+    write_results: bool = True
