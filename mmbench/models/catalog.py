@@ -1,8 +1,17 @@
-"""Registers the built-in adapter kinds and bundled models (lazily, by module path)."""
+"""Registers the built-in adapter kinds and bundled models (lazily, by "module:attr" string).
+
+Each factory has the signature ``create(location, *, device, dtype, **model_args) -> ModelAdapter``.
+"""
 
 from __future__ import annotations
 
 from mmbench.models.spec import register_builtin
 
-# Adapter kinds and bundled models are added here as their modules land:
-# register_builtin("hf", "mmbench.models.hf:create", "...", type="hub/local", offers="...")
+register_builtin("hf", "mmbench.models.hf:create", "Hugging Face transformers checkpoint (hub id or local dir); family from config.json",
+                 type="transformers", offers="by family: CLIP/SigLIP encode+; BLIP caption/VQA generate; BLIP ITM encode+match; BLIP-2/LLaVA generate")
+register_builtin("clip", "mmbench.models.clip:create", "built-in plain-PyTorch CLIP loading HF CLIP checkpoints",
+                 type="built-in", offers="encode_images, encode_texts")
+register_builtin("blip", "mmbench.models.blip:create", "built-in plain-PyTorch BLIP (caption, VQA, ITM heads) loading HF Blip checkpoints",
+                 type="built-in", offers="by head: generate | encode_images, encode_texts, match")
+register_builtin("llava", "mmbench.models.llava:create", "built-in plain-PyTorch LLaVA (CLIP tower + projector + Llama decoder)",
+                 type="built-in", offers="generate")
