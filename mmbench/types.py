@@ -61,7 +61,7 @@ class Sample:
 class RunConfig:
     """How to run an evaluation (not what to evaluate)."""
 
-    batch_size: int = 16
+    batch_size: int | None = None  # None: the task file's batch_size, else 16
     device: str = "cpu"
     dtype: str = "float32"
     limit: int | None = None
@@ -73,3 +73,4 @@ class RunConfig:
     warmup_batches: int = 1
     progress: bool | None = None  # None: a bar on a terminal, quiet otherwise
     write_results: bool = True
+    model_args: dict[str, Any] = field(default_factory=dict)  # --model-arg key=value

@@ -34,6 +34,9 @@ class ModelAdapter:
 
     #: registry name of the adapter kind ("hf", "clip", "mock", ...)
     adapter_name: ClassVar[str] = "base"
+    #: which of a task's prompt templates suits the model: "instruction" (chat models: LLaVA,
+    #: BLIP-2 ...) or "plain" (BLIP captioning / VQA heads, which take the bare question).
+    prompt_style: ClassVar[str] = "instruction"
     #: the spec the adapter was built from ("hf:openai/clip-vit-base-patch32")
     spec: str = ""
     device: str = "cpu"

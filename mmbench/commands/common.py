@@ -1,0 +1,53 @@
+"""Options shared by the commands that run models (run, demo, bench)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from mmbench.errors import UserError
+from mmbench.types import RunConfig
+
+
+def add_run_options(parser: argparse.ArgumentParser, *, output: bool = True) -> None:
+    g = parser.add_argument_group("running")
+    g.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, mps (default: cpu)")
+    g.add_argument("--dtype", default="float32", choices=["float32", "fp32", "float16", "fp16", "bfloat16", "bf16"])
+    g.add_argument("--batch-size", type=int, default=None, help="items per model call (default: the task's, else 16)")
+    g.add_argument("--limit", type=int, default=None, help="evaluate only the first N samples")
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--num-workers", type=int, default=None, help="image decoding processes (default: from the CPU count)")
+    g.add_argument("--data-dir", type=Path, default=None, help="data root (default: $MMBENCH_DATA, else the task file's)")
+    g.add_argument("--on-error", choices=["fail", "skip"], default="fail",
+                   help="an unreadable image: fail naming it (default) or skip it, listed in the results")
+    g.add_argument("--model-arg", action="append", default=[], metavar="KEY=VALUE",
+                   help="adapter option (dtype, revision, attn_implementation, max_new_tokens, prompt, trust_remote_code)")
+    g.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar (default: on a terminal)")
+    if output:
+        g.add_argument("--output-dir", type=Path, default=Path("results"), help="where results are written (default: results/)")
+        g.add_argument("--no-write", action="store_true", help="do not write result files")
+
+
+def parse_model_args(pairs: list[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UserError(f"--model-arg {pair!r}: expected KEY=VALUE")
+        out[key.strip()] = value
+    return out
+
+
+def run_config(args: argparse.Namespace, **overrides: Any) -> RunConfig:
+    if args.batch_size is not None and args.batch_size < 1:
+        raise UserError(f"--batch-size must be positive, got {args.batch_size}")
+    config = RunConfig(
+        batch_size=args.batch_size, device=args.device, dtype=args.dtype, limit=args.limit, seed=args.seed,
+        num_workers=args.num_workers, data_dir=args.data_dir, on_error=args.on_error, progress=args.progress,
+        model_args=parse_model_args(args.model_arg),
+        output_dir=None if getattr(args, "no_write", False) else getattr(args, "output_dir", None),
+    )
+    for key, value in overrides.items():
+        setattr(config, key, value)
+    return config

@@ -1,0 +1,41 @@
+"""``mmbench run --task T --model M``: evaluate, print a table, write results."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from mmbench.commands.common import add_run_options, run_config
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("run", help="evaluate a model on one or more tasks",
+                       description="Evaluate a model on tasks; writes results/<run>.json and .samples.jsonl.")
+    p.add_argument("--task", "-t", action="append", required=True, help="task name or path to a task .yaml (repeatable)")
+    p.add_argument("--model", "-m", required=True, help="model spec: hf:<dir-or-id>, clip:..., blip:..., llava:..., mock, or a bundled name")
+    p.add_argument("--json", action="store_true", help="print the results as JSON on stdout instead of a table")
+    add_run_options(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from mmbench.models.spec import load_model
+    from mmbench.runner import evaluate
+    from mmbench.tables import notes_lines, results_table
+
+    config = run_config(args)
+    model = load_model(args.model, device=config.device, dtype=config.dtype, **config.model_args)
+    results = [evaluate(task, model, config) for task in args.task]
+    if args.json:
+        json.dump([r.to_dict() for r in results], sys.stdout, indent=2)
+        print()
+        return 0
+    print(results_table(results))
+    for line in notes_lines(results):
+        print(line)
+    for r in results:
+        if r.path:
+            print(f"wrote {r.path}", file=sys.stderr)
+    return 0

@@ -1,0 +1,46 @@
+"""The environment section of a result: package versions, git sha, torch/CUDA. No hostname."""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+import sys
+from functools import lru_cache
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+PACKAGES = ("mmbench", "torch", "transformers", "numpy", "pycocoevalcap", "datasets", "pillow", "tokenizers")
+
+
+def _version(name: str) -> str | None:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return None
+
+
+@lru_cache(maxsize=1)
+def git_sha() -> str | None:
+    """The commit of the mmbench source tree, when it is a git checkout."""
+    root = Path(__file__).resolve().parents[1]
+    if not (root / ".git").exists():
+        return None
+    try:
+        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def environment() -> dict[str, Any]:
+    env: dict[str, Any] = {"python": platform.python_version(), "platform": f"{platform.system()}-{platform.machine()}"}
+    env["packages"] = {name: _version(name) for name in PACKAGES}
+    env["git_sha"] = git_sha()
+    if "torch" in sys.modules:
+        import torch
+
+        env["torch_threads"] = torch.get_num_threads()
+        env["cuda"] = torch.version.cuda if torch.cuda.is_available() else None
+        env["cudnn"] = torch.backends.cudnn.version() if torch.cuda.is_available() else None
+    return env

@@ -1,0 +1,38 @@
+"""Plain-text tables of results (metrics x100, as papers print them; CIDEr 1.335 -> 133.5)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Iterable
+
+if TYPE_CHECKING:
+    from mmbench.results import RunResult
+
+
+def fmt_metric(value: Any) -> str:
+    return f"{100 * value:.2f}" if isinstance(value, (int, float)) else "-"
+
+
+def fmt_number(value: Any, digits: int = 1) -> str:
+    return f"{value:.{digits}f}" if isinstance(value, (int, float)) else "-"
+
+
+def results_table(results: Iterable[RunResult], tablefmt: str = "github") -> str:
+    """One row per (task, model): every metric x100, items/s, p50 latency per batch, peak memory."""
+    from tabulate import tabulate
+
+    rows = []
+    for r in results:
+        metrics = ", ".join(f"{k} {fmt_metric(v)}" for k, v in r.metrics.items())
+        latency = (r.timing.get("latency_ms") or {}).get("p50")
+        rows.append([r.task.get("name"), r.model.get("spec"), metrics or "(no metrics: " + "; ".join(r.metric_notes.values()) + ")",
+                     fmt_number(r.timing.get("items_per_s")), fmt_number(latency), fmt_number(r.timing.get("peak_memory_mb"), 0)])
+    headers = ["task", "model", "metrics (x100)", "items/s", "p50 ms/batch", "peak MiB"]
+    return str(tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True))
+
+
+def notes_lines(results: Iterable[RunResult]) -> list[str]:
+    lines = []
+    for r in results:
+        for name, note in r.metric_notes.items():
+            lines.append(f"note: {r.task.get('name')}: {name}: {note}")
+    return lines

@@ -1,0 +1,120 @@
+"""Declarative task files: a benchmark is a task type plus data, prompt, generation settings,
+metric options and a version. Built-in files live in the top-level ``tasks/`` folder (shipped in
+the wheel as ``mmbench.task_files``); ``--task`` also takes a path to a user's own YAML file, and
+plugins add tasks through the ``mmbench.tasks`` entry-point group (value: a path-returning
+callable or a module whose folder holds ``*.yaml``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mmbench.errors import UserError
+from mmbench.registry import tasks as task_registry, unknown_name_message
+
+REQUIRED_KEYS = ("name", "type", "version", "data")
+KNOWN_KEYS = {"name", "type", "version", "description", "data", "prompt", "generation", "metrics", "batch_size", "output"}
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """One benchmark definition, as read from its YAML file."""
+
+    name: str
+    type: str
+    version: str
+    data: dict[str, Any]
+    description: str = ""
+    prompt: str | dict[str, str] | None = None  # a template, or {instruction: ..., plain: ...}
+    generation: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)  # metric options (normalization, ks, rerank_k ...)
+    output: dict[str, Any] = field(default_factory=dict)  # extra artefacts (e.g. {"submission": "evalai"})
+    batch_size: int | None = None
+    source: str = ""  # where the spec came from
+
+    def arguments(self) -> dict[str, Any]:
+        """Everything that defines the benchmark, for results files and cache keys."""
+        return {"type": self.type, "data": self.data, "prompt": self.prompt, "generation": self.generation,
+                "metrics": self.metrics, "output": self.output}
+
+
+def parse_task_spec(raw: Any, source: str) -> TaskSpec:
+    if not isinstance(raw, dict):
+        raise UserError(f"{source}: a task file must be a YAML mapping with keys {', '.join(REQUIRED_KEYS)}")
+    missing = [k for k in REQUIRED_KEYS if k not in raw]
+    if missing:
+        raise UserError(f"{source}: task file lacks required key(s) {', '.join(missing)}")
+    unknown = sorted(set(raw) - KNOWN_KEYS)
+    if unknown:
+        raise UserError(f"{source}: unknown key(s) {', '.join(unknown)} in task file (known: {', '.join(sorted(KNOWN_KEYS))})")
+    if raw.get("prompt") is not None and not isinstance(raw["prompt"], (str, dict)):
+        raise UserError(f"{source}: 'prompt' must be a string or a mapping of prompt style -> template")
+    for key in ("data", "generation", "metrics", "output"):
+        if raw.get(key) is not None and not isinstance(raw[key], dict):
+            raise UserError(f"{source}: {key!r} must be a mapping")
+    batch_size = raw.get("batch_size")
+    if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
+        raise UserError(f"{source}: batch_size must be a positive integer")
+    return TaskSpec(
+        name=str(raw["name"]), type=str(raw["type"]), version=str(raw["version"]), data=dict(raw["data"]),
+        description=str(raw.get("description") or ""), prompt=raw.get("prompt"),
+        generation=dict(raw.get("generation") or {}), metrics=dict(raw.get("metrics") or {}),
+        output=dict(raw.get("output") or {}), batch_size=batch_size, source=source,
+    )
+
+
+def read_task_file(path: Path) -> TaskSpec:
+    import yaml
+
+    if not path.is_file():
+        raise UserError(f"{path}: task file not found")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise UserError(f"{path}: malformed YAML{where}: {getattr(e, 'problem', e)}") from None
+    return parse_task_spec(raw, str(path))
+
+
+def builtin_task_dir() -> Path:
+    from importlib import resources
+
+    try:
+        return Path(str(resources.files("mmbench.task_files")))
+    except ModuleNotFoundError:  # running from a source tree that was not installed
+        return Path(__file__).resolve().parents[2] / "tasks"
+
+
+def _register_builtin_tasks() -> None:
+    for path in sorted(builtin_task_dir().glob("*.yaml")):
+        if path.stem not in task_registry:
+            task_registry.add(path.stem, str(path), "")
+
+
+def load_task_spec(name_or_path: str | Path) -> TaskSpec:
+    """A registered task name, or a path to a YAML task file."""
+    text = str(name_or_path)
+    if text.endswith((".yaml", ".yml")) or Path(text).is_file():
+        return read_task_file(Path(text))
+    _register_builtin_tasks()
+    if text not in task_registry:
+        raise UserError(unknown_name_message("task", text, task_registry.names()) + "; or pass a path to a task .yaml file")
+    entry = task_registry.entry(text)
+    target = entry.target
+    if isinstance(target, str) and target.endswith((".yaml", ".yml")):
+        return read_task_file(Path(target))
+    obj = entry.load()
+    value = obj() if callable(obj) else obj
+    if isinstance(value, TaskSpec):
+        return value
+    if isinstance(value, (str, Path)):
+        return read_task_file(Path(value))
+    return parse_task_spec(value, f"plugin task {text!r}")
+
+
+def all_task_specs() -> list[TaskSpec]:
+    _register_builtin_tasks()
+    return [load_task_spec(name) for name in task_registry.names()]

@@ -1,0 +1,59 @@
+"""Zero-shot classification as in CLIP: per class, embed every prompt template, L2-normalise,
+average, re-normalise; logits = 100 * image @ classifier; top-1 / top-5 / mean per-class recall
+(see :mod:`mmbench.metrics.classification`)."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from mmbench.errors import UserError
+from mmbench.tasks.base import Stage, TaskScore, TaskType, register_task_type, skipped_note
+from mmbench.tasks.retrieval import _encode_images, _encode_texts, _stack
+from mmbench.types import Capability
+
+
+@register_task_type
+class ZeroShotTask(TaskType):
+    """Classify images by similarity to class-name prompts; top-1, top-5, mean per-class recall."""
+
+    type_name = "zeroshot"
+    required = frozenset({Capability.ENCODE_IMAGES, Capability.ENCODE_TEXTS})
+    metric_names = ("top1", "top5", "mean_per_class_recall")
+    main_metric = "top1"
+
+    def _prompts(self) -> tuple[list[str], list[str]]:
+        classnames = self.split.classnames
+        templates = self.split.templates or ["{c}"]
+        if not classnames:
+            raise UserError(f"{self.spec.source}: zero-shot task has no class names (data.classnames)")
+        for template in templates:
+            if "{c}" not in template:
+                raise UserError(f"{self.spec.source}: template {template!r} has no {{c}} placeholder")
+        return list(classnames), list(templates)
+
+    def stages(self) -> Iterator[Stage]:
+        classnames, templates = self._prompts()
+        prompts = [t.replace("{c}", c) for c in classnames for t in templates]  # class-major
+        yield Stage("class_prompts", "texts", prompts, _encode_texts)
+        yield Stage("images", "images", self.samples, _encode_images)
+
+    def score(self) -> TaskScore:
+        import numpy as np
+
+        from mmbench.metrics.classification import classification_metrics, zeroshot_classifier
+
+        classnames, templates = self._prompts()
+        prompt_embeds = _stack(self.outputs["class_prompts"])  # (C*T, D)
+        classifier = zeroshot_classifier(prompt_embeds.reshape(len(classnames), len(templates), -1))  # (C, D)
+        kept = [self.samples[i] for i in self.kept()]
+        image_embeds = _stack([self.outputs["images"][i] for i in self.kept()])  # (N, D)
+        logits = 100.0 * image_embeds @ np.asarray(classifier, dtype=np.float32).T  # (N, C)
+        labels = np.asarray([int(s.meta["label"]) for s in kept], dtype=np.int64)
+        metrics = classification_metrics(logits, labels)
+        top5 = np.argsort(-logits, axis=1, kind="stable")[:, :5]
+        records = [
+            {"id": s.id, "label": int(labels[i]), "prediction": int(top5[i, 0]),
+             "metrics": {"top1": float(top5[i, 0] == labels[i]), "top5": float(labels[i] in top5[i])}}
+            for i, s in enumerate(kept)
+        ] + self.skipped_records()
+        return TaskScore(dict(metrics), records, skipped_note(len(self.skipped), len(self.samples)))
