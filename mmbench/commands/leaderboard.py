@@ -1,0 +1,69 @@
+"""``mmbench leaderboard [DIR ...]``: a leaderboard from result files (no torch import)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+FORMATS = ("markdown", "csv", "json", "html")
+EXTENSIONS = {"markdown": "md", "csv": "csv", "json": "json", "html": "html"}
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "leaderboard", help="build a leaderboard (Markdown, CSV, JSON, HTML, PNG plots) from result files",
+        description="One row per model, one column group per task (main metric first: CIDEr, VQA accuracy, "
+                    "mean R@1, top-1), with items/s, p50 latency and parameter count. Published numbers are listed "
+                    "separately as 'reported'. Unreadable files are named on stderr and skipped.")
+    p.add_argument("paths", nargs="*", metavar="DIR", default=["results"],
+                   help="result files or folders searched recursively (default: results)")
+    p.add_argument("--format", choices=FORMATS, default="markdown", help="what to print on stdout (default: markdown)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the chosen format to FILE instead of stdout")
+    p.add_argument("--out-dir", metavar="DIR",
+                   help="write leaderboard.md, .csv, .json, .html and the PNG plots into DIR (nothing on stdout)")
+    p.add_argument("--plots", metavar="DIR", help="write quality_vs_throughput.png and latency.png into DIR")
+    p.add_argument("--no-reported", action="store_true", help="leave out the published reference numbers")
+    p.add_argument("--title", default="mmbench leaderboard", help="HTML page title")
+    p.set_defaults(func=run)
+
+
+def render(lb, fmt: str, title: str) -> str:  # type: ignore[no-untyped-def]
+    from mmbench.report import html, tables
+
+    renderers = {"markdown": tables.to_markdown, "csv": tables.to_csv, "json": tables.to_json,
+                 "html": lambda board: html.to_html(board, title)}
+    return renderers[fmt](lb)
+
+
+def run(args: argparse.Namespace) -> int:
+    from mmbench.jsonio import atomic_write_text
+    from mmbench.report.leaderboard import build_leaderboard
+    from mmbench.report.loading import load_results
+
+    loaded = load_results(args.paths)
+    loaded.print_warnings()
+    lb = build_leaderboard(loaded.results, loaded.warnings, include_reported=not args.no_reported)
+    if args.out_dir:
+        out = Path(args.out_dir)
+        for fmt in FORMATS:
+            atomic_write_text(out / f"leaderboard.{EXTENSIONS[fmt]}", render(lb, fmt, args.title))
+        written = [out / f"leaderboard.{EXTENSIONS[f]}" for f in FORMATS]
+        written += _plots(lb, out)
+        print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
+    else:
+        text = render(lb, args.format, args.title)
+        if args.output:
+            atomic_write_text(args.output, text)
+        else:
+            sys.stdout.write(text)
+    if args.plots:
+        written = _plots(lb, Path(args.plots))
+        print("wrote " + (", ".join(str(p) for p in written) or "no plots (no runs with timing)"), file=sys.stderr)
+    return 0
+
+
+def _plots(lb, directory: Path) -> list[Path]:  # type: ignore[no-untyped-def]
+    from mmbench.report.plots import write_plots
+
+    return write_plots(lb, directory)

@@ -1,0 +1,74 @@
+"""Which metric leads each task type, derived metrics, and how values print.
+
+Values in result files are on a 0-1 scale (CIDEr on its native scale, 1.335 for a paper's
+133.5); tables print every quality metric x100, as papers do. All metrics are higher-is-better.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping
+
+MEAN_R1 = "mean_R@1"
+
+#: Main metric per task type, shown first in each task's column group.
+MAIN_METRIC: dict[str, str] = {
+    "captioning": "CIDEr",
+    "vqa": "accuracy",
+    "retrieval": MEAN_R1,
+    "zeroshot": "top1",
+}
+
+#: Captioning metrics computed on the whole corpus: per-image scores do not average to them.
+CORPUS_LEVEL_METRICS = frozenset({"Bleu_1", "Bleu_2", "Bleu_3", "Bleu_4", "METEOR", "SPICE"})
+
+
+def finite(value: Any) -> float | None:
+    """``value`` as a float when it is a finite number, else None (missing, null, text, NaN)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def with_derived(metrics: Mapping[str, Any]) -> dict[str, float]:
+    """The finite metrics, plus ``mean_R@1`` = mean of ``i2t_R@1`` and ``t2i_R@1`` when both exist."""
+    out = {name: v for name, raw in metrics.items() if (v := finite(raw)) is not None}
+    if "i2t_R@1" in out and "t2i_R@1" in out and MEAN_R1 not in out:
+        out[MEAN_R1] = (out["i2t_R@1"] + out["t2i_R@1"]) / 2
+    return out
+
+
+def main_metric_name(task_type: str, metrics: Mapping[str, Any]) -> str | None:
+    """The task type's main metric, or the first metric (sorted) for an unknown type."""
+    if task_type in MAIN_METRIC:
+        return MAIN_METRIC[task_type]
+    return sorted(metrics)[0] if metrics else None
+
+
+def ordered_metric_names(task_type: str, metrics: Mapping[str, Any]) -> list[str]:
+    """Main metric first, then the rest in a stable (sorted) order."""
+    main = main_metric_name(task_type, metrics)
+    rest = sorted(name for name in metrics if name != main)
+    return ([main] if main else []) + rest
+
+
+def points(value: float | None, digits: int = 2) -> str:
+    """A 0-1 metric as printed in tables (x100), or an en dash when missing."""
+    return "–" if value is None else f"{value * 100:.{digits}f}"
+
+
+def number(value: Any, digits: int = 1) -> str:
+    v = finite(value)
+    return "–" if v is None else f"{v:,.{digits}f}"
+
+
+def count(value: Any) -> str:
+    """A parameter count in millions/billions: 151277313 -> ``151.3M``."""
+    v = finite(value)
+    if v is None:
+        return "–"
+    for unit, scale in (("B", 1e9), ("M", 1e6), ("K", 1e3)):
+        if abs(v) >= scale:
+            return f"{v / scale:.1f}{unit}"
+    return f"{v:.0f}"

@@ -1,0 +1,156 @@
+"""The leaderboard model: one row per model, one column group per task, history of reruns.
+
+Built from result files only (:func:`build_leaderboard`); rendered by :mod:`.tables` (Markdown,
+CSV, JSON) and :mod:`.html`. A column is one task *protocol*: runs of one task name with
+different versions or data fingerprints (e.g. a ``--limit`` run) land in separate columns, so a
+column never mixes numbers that are not comparable. A row is one model spec (and dtype, when a
+spec was run in several). Of several runs of one model on one column the newest is shown; all of
+them are kept as its history.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from mmbench.report.columns import finite, main_metric_name, with_derived
+from mmbench.report.loading import latest_first, model_name, task_name
+from mmbench.report.reference import REPORTED, ReportedResult
+from mmbench.results import RunResult
+
+TASK_TYPE_ORDER = ("captioning", "retrieval", "vqa", "zeroshot")
+
+
+@dataclass(frozen=True)
+class TaskColumn:
+    """One task protocol: name + version + data fingerprint. ``label`` is unique in a leaderboard."""
+
+    name: str
+    task_type: str
+    version: str
+    fingerprint: str
+    label: str = ""
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.name, self.version, self.fingerprint)
+
+
+@dataclass
+class Cell:
+    """One model on one task column: the newest run and every run (newest first)."""
+
+    history: list[RunResult]
+
+    @property
+    def latest(self) -> RunResult:
+        return self.history[0]
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        return with_derived(self.latest.metrics)
+
+    @property
+    def main_metric(self) -> str | None:
+        return main_metric_name(str(self.latest.task.get("type", "")), self.metrics)
+
+    @property
+    def main_value(self) -> float | None:
+        name = self.main_metric
+        return self.metrics.get(name) if name else None
+
+    @property
+    def items_per_s(self) -> float | None:
+        return finite(self.latest.timing.get("items_per_s"))
+
+    @property
+    def p50_ms(self) -> float | None:
+        latency = self.latest.timing.get("latency_ms")
+        return finite(latency.get("p50")) if isinstance(latency, dict) else None
+
+
+@dataclass
+class ModelRow:
+    """One model: its cells by column key."""
+
+    label: str
+    spec: str
+    dtype: str
+    cells: dict[tuple[str, str, str], Cell] = field(default_factory=dict)
+
+    def latest_runs(self) -> list[RunResult]:
+        return [cell.latest for cell in self.cells.values()]
+
+    @property
+    def num_parameters(self) -> float | None:
+        return next((v for r in self.latest_runs() if (v := finite(r.model.get("num_parameters"))) is not None), None)
+
+    @property
+    def devices(self) -> list[str]:
+        found = {str(r.timing.get("device") or r.model.get("device") or "") for r in self.latest_runs()}
+        return sorted(d for d in found if d)
+
+
+@dataclass
+class Leaderboard:
+    columns: list[TaskColumn]
+    rows: list[ModelRow]
+    reported: list[ReportedResult]
+    warnings: list[str] = field(default_factory=list)
+
+
+def _dtype(result: RunResult) -> str:
+    return str(result.model.get("dtype") or result.timing.get("dtype") or "")
+
+
+def _column_of(result: RunResult) -> TaskColumn:
+    task = result.task
+    return TaskColumn(task_name(result), str(task.get("type", "")), str(task.get("version", "")),
+                      str(task.get("data_fingerprint", "")))
+
+
+def _labelled(columns: Iterable[TaskColumn]) -> list[TaskColumn]:
+    """Sort columns (task type, name) and give each a unique label: the task name, plus version and
+    fingerprint prefix when one name has several protocols."""
+    columns = sorted(columns, key=lambda c: (TASK_TYPE_ORDER.index(c.task_type) if c.task_type in TASK_TYPE_ORDER
+                                             else len(TASK_TYPE_ORDER), c.name, c.version, c.fingerprint))
+    names = defaultdict(int)
+    for c in columns:
+        names[c.name] += 1
+    return [TaskColumn(c.name, c.task_type, c.version, c.fingerprint,
+                       c.name if names[c.name] == 1 else f"{c.name} (v{c.version or '?'}, data {c.fingerprint[:8] or '?'})")
+            for c in columns]
+
+
+def build_leaderboard(results: Iterable[RunResult], warnings: Iterable[str] = (),
+                      include_reported: bool = True) -> Leaderboard:
+    """Group runs by model and task protocol; rows sorted by the first column's main metric."""
+    runs: dict[tuple[str, str], dict[tuple[str, str, str], list[RunResult]]] = defaultdict(lambda: defaultdict(list))
+    columns: dict[tuple[str, str, str], TaskColumn] = {}
+    for result in results:
+        column = _column_of(result)
+        columns.setdefault(column.key, column)
+        runs[(model_name(result), _dtype(result))][column.key].append(result)
+    dtypes_per_spec: dict[str, set[str]] = defaultdict(set)
+    for spec, dtype in runs:
+        dtypes_per_spec[spec].add(dtype)
+    rows = []
+    for (spec, dtype), by_column in runs.items():
+        label = spec if len(dtypes_per_spec[spec]) == 1 else f"{spec} [{dtype or '?'}]"
+        row = ModelRow(label, spec, dtype)
+        for key, history in by_column.items():
+            row.cells[key] = Cell(latest_first(history))
+        rows.append(row)
+    ordered = _labelled(columns.values())
+    rows.sort(key=lambda row: _sort_key(row, ordered))
+    return Leaderboard(ordered, rows, list(REPORTED) if include_reported else [], list(warnings))
+
+
+def _sort_key(row: ModelRow, columns: list[TaskColumn]) -> tuple[Any, ...]:
+    """Best first on the first column where the row has a value; rows without values last."""
+    for index, column in enumerate(columns):
+        cell = row.cells.get(column.key)
+        if cell is not None and cell.main_value is not None:
+            return (index, -cell.main_value, row.label)
+    return (len(columns), 0.0, row.label)

@@ -1,0 +1,160 @@
+"""Leaderboard as Markdown (README-ready), CSV and JSON.
+
+Markdown and the HTML page print quality metrics x100; CSV and JSON keep the results-file scale
+(0-1, CIDEr native). Strings from result files are escaped for each format: Markdown gets HTML
+entities and escaped pipes, CSV cells that a spreadsheet would run as formulas get a leading
+apostrophe.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+from typing import Any
+
+from mmbench.report.columns import count, finite, number, ordered_metric_names, points
+from mmbench.report.leaderboard import Cell, Leaderboard, ModelRow, TaskColumn
+from mmbench.report.reference import ReportedResult
+from mmbench.results import RunResult
+
+SCALE_NOTE = "Quality metrics x100 (CIDEr x100 as papers print it); items/s and p50 latency per batch from each run's timing."
+
+
+def md_text(value: Any) -> str:
+    """A string safe inside a Markdown table cell: HTML-escaped, pipes escaped, one line."""
+    text = html.escape(" ".join(str(value).split()), quote=False)
+    return text.replace("|", "\\|").replace("`", "&#96;")
+
+
+def _md_table(header: list[str], rows: list[list[str]], text_columns: int = 1) -> str:
+    """A pipe table; the first ``text_columns`` columns align left, the rest (numbers) right."""
+    rule = "|" + "|".join(":---" if i < text_columns else "---:" for i in range(len(header))) + "|"
+    lines = ["| " + " | ".join(header) + " |", rule]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _main_header(column: TaskColumn, lb: Leaderboard) -> str:
+    names = {c.main_metric for row in lb.rows if (c := row.cells.get(column.key)) and c.main_metric}
+    metric = names.pop() if len(names) == 1 else "main"
+    return f"{md_text(column.label)} {md_text(metric)}"
+
+
+def to_markdown(lb: Leaderboard) -> str:
+    """The leaderboard, then published reference rows, then the history of rerun models."""
+    header = ["Model", "Params", "Device"]
+    for column in lb.columns:
+        header += [_main_header(column, lb), "items/s", "p50 ms"]
+    body = []
+    for row in lb.rows:
+        line = [md_text(row.label), count(row.num_parameters), md_text(", ".join(row.devices)) or "–"]
+        for column in lb.columns:
+            cell = row.cells.get(column.key)
+            runs = f" ({len(cell.history)} runs)" if cell and len(cell.history) > 1 else ""
+            line += [points(cell.main_value) + runs, number(cell.items_per_s), number(cell.p50_ms)] if cell else ["–"] * 3
+        body.append(line)
+    parts = ["## Leaderboard (measured)", "", _md_table(header, body) if body else "_No result files found._", "", SCALE_NOTE]
+    if lb.reported:
+        parts += ["", "## Reported (published numbers, not measured here)", "", reported_markdown(lb.reported)]
+    history = history_markdown(lb)
+    if history:
+        parts += ["", "## History (models run more than once; newest first)", "", history]
+    if lb.warnings:
+        parts += ["", "Skipped: " + "; ".join(md_text(w) for w in lb.warnings)]
+    return "\n".join(parts) + "\n"
+
+
+def reported_markdown(reported: list[ReportedResult]) -> str:
+    rows = [[md_text(r.model), md_text(r.benchmark),
+             ", ".join(f"{md_text(name)} {points(v)}" for name, v in r.metrics.items()), md_text(r.source), "reported"]
+            for r in reported]
+    return _md_table(["Model", "Benchmark", "Metrics (x100)", "Source", "Status"], rows, text_columns=5)
+
+
+def history_markdown(lb: Leaderboard) -> str:
+    rows = []
+    for row in lb.rows:
+        for column in lb.columns:
+            cell = row.cells.get(column.key)
+            if cell is None or len(cell.history) < 2:
+                continue
+            metric = cell.main_metric or ""
+            for run in cell.history:
+                value = finite(run.metrics.get(metric)) if metric else None
+                if value is None and metric:
+                    value = Cell([run]).main_value
+                rows.append([md_text(row.label), md_text(column.label), md_text(run.created_at),
+                             f"{md_text(metric)} {points(value)}", number(Cell([run]).items_per_s), md_text(run.run_id)])
+    return _md_table(["Model", "Task", "Run (UTC)", "Main metric", "items/s", "Run id"], rows, text_columns=4) if rows else ""
+
+
+def csv_text(value: Any) -> Any:
+    """Neutralise spreadsheet formulas in text cells (OWASP CSV injection advice)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def to_csv(lb: Leaderboard) -> str:
+    """Long format: one line per (source, model, task, metric); values on the results-file scale."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["source", "model", "dtype", "task", "task_type", "metric", "value", "is_main",
+                     "items_per_s", "p50_ms", "num_parameters", "device", "run_id", "created_at", "runs"])
+    for row in lb.rows:
+        for column in lb.columns:
+            cell = row.cells.get(column.key)
+            if cell is None:
+                continue
+            metrics = cell.metrics
+            for name in ordered_metric_names(column.task_type, metrics):
+                writer.writerow([csv_text(x) for x in (
+                    "measured", row.label, row.dtype, column.label, column.task_type, name, metrics.get(name),
+                    int(name == cell.main_metric), cell.items_per_s, cell.p50_ms, row.num_parameters,
+                    ", ".join(row.devices), cell.latest.run_id, cell.latest.created_at, len(cell.history))])
+    for r in lb.reported:
+        for name, value in r.metrics.items():
+            writer.writerow([csv_text(x) for x in ("reported", r.model, "", r.task, r.task_type, name, value, "",
+                                                   "", "", "", "", "", "", "")])
+    return out.getvalue()
+
+
+def _run_summary(run: RunResult) -> dict[str, Any]:
+    cell = Cell([run])
+    return {"run_id": run.run_id, "created_at": run.created_at, "schema_version": run.schema_version,
+            "main_value": cell.main_value, "items_per_s": cell.items_per_s, "p50_ms": cell.p50_ms,
+            "file": str(run.path) if run.path else None}
+
+
+def _cell_json(cell: Cell) -> dict[str, Any]:
+    run = cell.latest
+    return {"main_metric": cell.main_metric, "main_value": cell.main_value, "metrics": cell.metrics,
+            "metric_notes": run.metric_notes, "items_per_s": cell.items_per_s, "p50_ms": cell.p50_ms,
+            "timing": run.timing, "task": run.task, "model": run.model, "config": run.config, "env": run.env,
+            "errors": run.errors, "run_id": run.run_id, "created_at": run.created_at,
+            "history": [_run_summary(r) for r in cell.history]}
+
+
+def _row_json(row: ModelRow, columns: list[TaskColumn]) -> dict[str, Any]:
+    return {"source": "measured", "model": row.label, "spec": row.spec, "dtype": row.dtype,
+            "num_parameters": row.num_parameters, "devices": row.devices,
+            "tasks": {c.label: _cell_json(row.cells[c.key]) for c in columns if c.key in row.cells}}
+
+
+def to_dict(lb: Leaderboard) -> dict[str, Any]:
+    return {
+        "format": "mmbench-leaderboard/1",
+        "scale": "0-1 (CIDEr native); tables print x100",
+        "tasks": [{"label": c.label, "name": c.name, "type": c.task_type, "version": c.version,
+                   "data_fingerprint": c.fingerprint} for c in lb.columns],
+        "rows": [_row_json(row, lb.columns) for row in lb.rows],
+        "reported": [{"source": "reported", "model": r.model, "task": r.task, "task_type": r.task_type,
+                      "benchmark": r.benchmark, "metrics": r.metrics, "reference": r.source} for r in lb.reported],
+        "warnings": lb.warnings,
+    }
+
+
+def to_json(lb: Leaderboard) -> str:
+    return json.dumps(to_dict(lb), indent=2, ensure_ascii=False, default=str) + "\n"
