@@ -1,0 +1,63 @@
+"""Zero-shot class names and prompt templates: refdata (ImageNet) or the task's own lists.
+
+``data.classnames``: ``imagenet`` (the 1000 CLIP class names of refdata, indexed in sorted-wnid
+order), a list, or a JSON file (list of names) under ``dir``. ``data.templates``:
+``openai_imagenet`` (the 80 CLIP templates), ``simple_imagenet`` (7), a list, or a JSON file under
+``dir``. Templates carry one ``{c}`` slot. Class names may repeat (ImageNet has two "crane"s and
+two "maillot"s): always index them by position.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from mmbench.data.source import DataSource
+from mmbench.errors import DataError
+
+REFDATA = Path(__file__).resolve().parent.parent / "refdata" / "imagenet"
+TEMPLATE_SETS = {"openai_imagenet": "openai_imagenet_templates.json", "simple_imagenet": "simple_imagenet_templates.json"}
+IMAGENET = "imagenet"
+
+
+@lru_cache(maxsize=None)
+def _refdata(name: str) -> list[str]:
+    values = json.loads((REFDATA / name).read_text(encoding="utf-8"))
+    return [str(v) for v in values]
+
+
+def imagenet_wnids() -> list[str]:
+    """The 1000 ImageNet-1k wnids, sorted: position = class index."""
+    return _refdata("imagenet_wnids_sorted.json")
+
+
+def imagenet_classnames() -> list[str]:
+    """CLIP's 1000 class names in sorted-wnid order (refdata)."""
+    return _refdata("imagenet_classnames.json")
+
+
+def string_list(source: DataSource, key: str, value: Any) -> tuple[list[str], Path | None]:
+    """A list given inline or as a JSON file under ``dir``; returns (list, file read or None)."""
+    if isinstance(value, list):
+        items, path = value, None
+    else:
+        path = source.existing(key, f"{key} file")
+        from mmbench.jsonio import read_json
+
+        items = read_json(path, f"{key} file")
+    if not isinstance(items, list) or not items or not all(isinstance(i, str) for i in items):
+        raise DataError(f"{path or 'task file'}: data.{key} must be a non-empty list of strings")
+    return list(items), path
+
+
+def templates(source: DataSource, default: str = "openai_imagenet") -> tuple[list[str], Path | None]:
+    value = source.get("templates", default)
+    if isinstance(value, str) and value in TEMPLATE_SETS:
+        return _refdata(TEMPLATE_SETS[value]), None
+    found, path = string_list(source, "templates", value)
+    bad = [t for t in found if "{c}" not in t]
+    if bad:
+        raise DataError(f"{path or 'task file'}: template {bad[0]!r} has no {{c}} slot for the class name")
+    return found, path

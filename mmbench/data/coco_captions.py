@@ -1,0 +1,55 @@
+"""COCO caption files ``captions_{train,val}2014.json`` (+ the image folder they describe).
+
+Keys: ``annotations`` (default ``annotations/captions_val2014.json``), ``images`` (image folder
+under ``dir``, default ``val2014``). The file is the split; ``split`` is not used.
+
+Samples: id = str(image ``id``); image = ``file_name`` relative to the image folder; texts =
+that image's captions in annotation order; meta = {"filename"}. Images without captions are kept
+out (they cannot be scored); captions of unknown images are an error.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mmbench.data.fields import check_unique, require, require_list
+from mmbench.data.images import check_relative
+from mmbench.data.source import DataSource
+from mmbench.data.split import DataSplit
+from mmbench.errors import DataError
+from mmbench.jsonio import read_json
+from mmbench.types import Sample
+
+DEFAULT_FILE = "annotations/captions_val2014.json"
+DEFAULT_IMAGES = "val2014"
+
+
+def expected_files(source: DataSource) -> list[tuple[str, Path]]:
+    return [("COCO captions file", source.path("annotations", DEFAULT_FILE)),
+            ("image folder", source.path("images", DEFAULT_IMAGES))]
+
+
+def read(source: DataSource) -> DataSplit:
+    path = source.existing("annotations", "COCO captions file", DEFAULT_FILE)
+    root = source.existing("images", "image folder", DEFAULT_IMAGES, folder=True)
+    content = read_json(path, "COCO captions file")
+    images = require_list(content, "images", path)
+    annotations = require_list(content, "annotations", path)
+    files: dict[str, str] = {}
+    for i, image in enumerate(images):
+        image_id = str(require(image, "id", path, f"images[{i}]", (int, str)))
+        name = require(image, "file_name", path, f"images[{i}]", str)
+        files[image_id] = check_relative(name, f"{path}: images[{i}]")
+    check_unique([str(im["id"]) for im in images], path, "image id")
+    captions: dict[str, list[str]] = {}
+    for i, ann in enumerate(annotations):
+        image_id = str(require(ann, "image_id", path, f"annotations[{i}]", (int, str)))
+        if image_id not in files:
+            raise DataError(f"{path}: annotations[{i}] refers to image_id {image_id}, which is not in 'images'")
+        captions.setdefault(image_id, []).append(require(ann, "caption", path, f"annotations[{i}]", str))
+    samples = [Sample(id=image_id, image=files[image_id], texts=tuple(captions[image_id]),
+                      meta={"filename": Path(files[image_id]).name})
+               for image_id in files if image_id in captions]
+    if not samples:
+        raise DataError(f"{path}: no image has a caption")
+    return DataSplit(root=root, samples=samples, files=[path])

@@ -1,0 +1,57 @@
+"""The ``data.format`` registry and :func:`load_split`.
+
+A format is any object (usually a module) with two functions:
+
+- ``expected_files(source: DataSource) -> list[tuple[str, Path]]``: (what, path) of every file or
+  folder the split needs, for ``mmbench data path`` / ``data check``; may be empty (hub datasets).
+- ``read(source: DataSource) -> DataSplit``: parse the split; missing files raise
+  ``source.missing(path, what)``; malformed content raises a one-line :class:`DataError` naming
+  the file and entry.
+
+Register one with ``data_formats.add(name, "module:attr")`` (or the module path alone), or from a
+plugin package through the ``mmbench.data_formats`` entry-point group.
+
+Data-mapping keys shared by all formats (format-specific keys are documented in each reader):
+``format`` (required), ``dir`` (see :mod:`mmbench.data.source`), ``split``, ``expected_count``
+(number of samples, checked by ``data check``), ``checksums`` ({path relative to dir: sha256},
+checked by ``data check``), ``how_to_get`` (one line shown when files are missing).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+from mmbench.data.source import DataSource, resolve_source
+from mmbench.data.split import DataSplit
+from mmbench.errors import DataError
+from mmbench.registry import Registry
+
+data_formats: Registry[Any] = Registry("data format", "mmbench.data_formats")
+data_formats.add("karpathy", "mmbench.data.karpathy", "Karpathy split json (dataset_coco.json, dataset_flickr30k.json)")
+data_formats.add("coco_captions", "mmbench.data.coco_captions", "COCO captions_*.json + image folder")
+data_formats.add("flickr_csv", "mmbench.data.flickr_csv", "Flickr30K captions CSV (image,caption rows or filename,raw,split)")
+data_formats.add("vqav2", "mmbench.data.vqav2", "VQAv2 questions + annotations json, COCO-named images")
+data_formats.add("imagenet_folders", "mmbench.data.imagenet_folders", "ImageNet-style class folders (wnid or class name per folder)")
+data_formats.add("imagenet_flat", "mmbench.data.imagenet_flat", "ImageNet val images in one folder + devkit ground truth or LOC_val_solution.csv")
+data_formats.add("hf", "mmbench.data.hf_source", "Hugging Face datasets (hub id or local folder)")
+
+
+def get_format(data: Mapping[str, Any]) -> Any:
+    if not isinstance(data, Mapping) or "format" not in data:
+        raise DataError(f"a task's data section needs a 'format' (one of: {', '.join(data_formats.names())})")
+    return data_formats.get(str(data["format"]))
+
+
+def load_split(data: Mapping[str, Any], data_dir: Path | None = None) -> DataSplit:
+    """Read the split a task's ``data`` mapping describes; ``data_dir`` is ``--data-dir`` (or None)."""
+    reader = get_format(data)
+    split: DataSplit = reader.read(resolve_source(data, data_dir))
+    return split
+
+
+def expected_files(data: Mapping[str, Any], data_dir: Path | None = None) -> tuple[DataSource, list[tuple[str, Path]]]:
+    """The resolved source and the (what, path) list its format needs."""
+    reader = get_format(data)
+    source = resolve_source(data, data_dir)
+    return source, list(reader.expected_files(source))

@@ -1,0 +1,80 @@
+"""Opening images named by annotation files, safely.
+
+Paths from annotation files are relative to the split's image root and must stay inside it:
+absolute paths (POSIX or Windows style) and ``..`` components are rejected lexically. Symlinks
+inside the root are allowed (users often link a shared COCO folder into the data root).
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import TYPE_CHECKING, Any
+
+from mmbench.errors import DataError
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+
+def check_relative(rel: str, where: str) -> str:
+    """Return ``rel`` (with ``/`` separators) if it is a relative path without ``..``; else DataError.
+
+    ``where`` names the annotation file / entry for the message.
+    """
+    text = str(rel)
+    if not text:
+        raise DataError(f"{where}: empty image path")
+    if PurePosixPath(text).is_absolute() or PureWindowsPath(text).is_absolute() or PureWindowsPath(text).drive:
+        raise DataError(f"{where}: image path {text!r} is absolute; annotation paths must be relative to the image folder")
+    parts = PureWindowsPath(text).parts  # splits on both / and \
+    if ".." in parts:
+        raise DataError(f"{where}: image path {text!r} leaves the image folder ('..'); fix the annotation file")
+    return "/".join(p for p in parts if p not in ("", "."))
+
+
+def image_path(image: str | Path, root: Path) -> Path:
+    """The file an annotation's relative ``image`` path names under ``root``."""
+    return Path(root) / check_relative(str(image), f"image {str(image)!r}")
+
+
+def open_image(image: Any, root: Path) -> Image.Image:
+    """Decode ``image`` to an RGB PIL image, applying the EXIF orientation.
+
+    ``image``: a path relative to ``root``, a PIL image, raw bytes, or a mapping with ``bytes``
+    (and optionally ``path``) as Hugging Face datasets store images. A missing, unreadable or
+    corrupt file raises :class:`DataError` naming it. A plain module-level function, so it pickles
+    into DataLoader worker processes.
+    """
+    from PIL import Image, ImageOps
+
+    if isinstance(image, Image.Image):
+        return _to_rgb(ImageOps.exif_transpose(image))
+    if isinstance(image, (bytes, bytearray)):
+        return _decode(io.BytesIO(image), "in-memory image")
+    if isinstance(image, dict) and image.get("bytes") is not None:
+        return _decode(io.BytesIO(image["bytes"]), str(image.get("path") or "in-memory image"))
+    if isinstance(image, dict) and image.get("path"):
+        image = image["path"]
+    if not isinstance(image, (str, Path)):
+        raise DataError(f"cannot open image of type {type(image).__name__}; expected a relative path, bytes or PIL image")
+    path = image_path(image, root)
+    if not path.is_file():
+        raise DataError(f"image not found: {path} (image folder {root}); check the data folder or pass --on-error skip")
+    return _decode(path, str(path))
+
+
+def _decode(source: Any, name: str) -> Image.Image:
+    from PIL import Image, ImageOps
+
+    try:
+        with Image.open(source) as img:
+            img.load()
+            return _to_rgb(ImageOps.exif_transpose(img))
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
+        raise DataError(f"cannot decode image {name}: {e}; replace the file or pass --on-error skip") from None
+
+
+def _to_rgb(img: Image.Image) -> Image.Image:
+    """RGB copy; alpha is dropped as ``Image.convert("RGB")`` does (open_clip and HF processors do the same)."""
+    return img.convert("RGB") if img.mode != "RGB" else img.copy()
