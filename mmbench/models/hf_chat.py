@@ -1,0 +1,90 @@
+"""Decoder-only image-to-text generators through transformers: LLaVA, LLaVA-NeXT, BLIP-2 and any
+``AutoModelForImageTextToText`` checkpoint whose processor has a chat template.
+
+The checkpoint's processor builds the inputs exactly as its model card does: the chat template
+places the image token, the processor expands it to the right number of image tokens (LLaVA-NeXT's
+count depends on each image's size) and preprocesses the pixels. That is why these families hand
+PIL images to the main process (``image_transform`` only converts to RGB) instead of pixel tensors.
+Batches are left-padded with an attention mask, so a batch's greedy outputs equal those of one image
+at a time. Only the newly generated text is returned, stripped.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mmbench.errors import UserError
+from mmbench.models.base import ImageTransform
+from mmbench.models.hf_common import HFAdapter, HFOptions, RGBImage
+from mmbench.types import GenerationConfig
+
+if TYPE_CHECKING:
+    import torch
+
+
+class HFImageTextToTextAdapter(HFAdapter):
+    """Any image-text-to-text checkpoint: one user turn holding the image then the prompt, via the chat template."""
+
+    family = "image-text-to-text"
+    model_class = "AutoModelForImageTextToText"
+
+    def __init__(self, checkpoint: Path, options: HFOptions) -> None:
+        super().__init__(checkpoint, options)
+        tokenizer = self.tokenizer
+        tokenizer.padding_side = "left"  # decoder-only: new tokens follow the prompt directly
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
+
+    def image_transform(self) -> ImageTransform:
+        return RGBImage()
+
+    def format_prompt(self, prompt: str) -> str:
+        if not getattr(self.processor, "chat_template", None):
+            raise UserError(f"{self.checkpoint}: the processor has no chat template, so the image token cannot be placed; "
+                            f"add chat_template.jinja to the checkpoint")
+        messages = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": prompt}]}]
+        return str(self.processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False))
+
+    def generate(self, images: Any, prompts: list[str], cfg: GenerationConfig) -> list[str]:
+        import torch
+
+        texts = [self.format_prompt(self.options.apply_prompt(p)) for p in prompts]
+        inputs = self.to_device(self.processor(images=list(images), text=texts, padding=True, return_tensors="pt"))
+        with torch.inference_mode():
+            output = self.model.generate(**inputs, **self.generation_kwargs(cfg), pad_token_id=self.tokenizer.pad_token_id)
+        return self.decode(new_tokens(output, inputs["input_ids"]))
+
+
+class HFLlavaAdapter(HFImageTextToTextAdapter):
+    """LLaVA-1.5 (llava-hf/llava-1.5-*-hf): "USER: <image>\\n{prompt} ASSISTANT:" from its chat template."""
+
+    family = "llava"
+    model_class = "LlavaForConditionalGeneration"
+
+
+class HFLlavaNextAdapter(HFImageTextToTextAdapter):
+    """LLaVA-NeXT / 1.6 (llava-hf/llava-v1.6-*-hf): any-resolution tiles, image-size-dependent token count."""
+
+    family = "llava-next"
+    model_class = "LlavaNextForConditionalGeneration"
+
+
+class HFBlip2Adapter(HFImageTextToTextAdapter):
+    """BLIP-2 (Salesforce/blip2-*): the prompt as is (e.g. "Question: {q} Answer:"); the processor prepends the query tokens."""
+
+    family = "blip-2"
+    model_class = "Blip2ForConditionalGeneration"
+
+    def format_prompt(self, prompt: str) -> str:
+        return prompt
+
+
+def new_tokens(output: torch.Tensor, input_ids: torch.Tensor) -> torch.Tensor:
+    """The generated part of ``generate``'s output: decoder-only models echo the prompt first, others do not."""
+    import torch
+
+    length = input_ids.shape[1]
+    if output.shape[1] >= length and torch.equal(output[:, :length], input_ids):
+        return output[:, length:]
+    return output

@@ -1,0 +1,223 @@
+"""Shared parts of the ``hf:`` adapter families: options, loading, preprocessing, decoding.
+
+Every family adapter subclasses :class:`HFAdapter`, which holds the checkpoint directory, the
+checkpoint's own processor (so preprocessing matches the model card's reference code) and the
+model, on ``device`` in ``dtype``, in eval mode.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping
+
+from mmbench.errors import UserError
+from mmbench.models.base import ImageTransform, ModelAdapter
+from mmbench.models.checkpoint import torch_dtype
+from mmbench.types import GenerationConfig
+
+if TYPE_CHECKING:
+    import torch
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+@dataclass(frozen=True)
+class HFOptions:
+    """The ``hf:`` adapter's options; ``--model-arg key=value`` strings are parsed by :meth:`parse`.
+
+    ``prompt`` replaces the task's prompt; a ``{prompt}`` placeholder in it is replaced by the task's
+    prompt (e.g. ``prompt="{prompt}\\nAnswer the question using a single word or phrase."``).
+    ``family`` forces a family instead of choosing it from config.json.
+    """
+
+    device: str = "cpu"
+    dtype: str = "float32"
+    revision: str | None = None
+    attn_implementation: str | None = None
+    max_new_tokens: int | None = None
+    prompt: str | None = None
+    trust_remote_code: bool = False
+    family: str | None = None
+
+    @classmethod
+    def parse(cls, device: str, dtype: str, model_args: Mapping[str, Any]) -> HFOptions:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(model_args) - known)
+        if unknown:
+            raise UserError(f"hf: unknown model argument(s) {unknown}; known: {sorted(known)}")
+        values: dict[str, Any] = {"device": device, "dtype": dtype, **model_args}
+        torch_dtype(str(values["dtype"]))  # validates the name
+        if values.get("max_new_tokens") is not None:
+            values["max_new_tokens"] = _positive_int("max_new_tokens", values["max_new_tokens"])
+        values["trust_remote_code"] = _flag("trust_remote_code", values.get("trust_remote_code", False))
+        return cls(**values)
+
+    def apply_prompt(self, task_prompt: str) -> str:
+        if self.prompt is None:
+            return task_prompt
+        return self.prompt.replace("{prompt}", task_prompt)
+
+
+def _positive_int(name: str, value: Any) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise UserError(f"hf: model argument {name}={value!r} is not an integer") from None
+    if number < 1:
+        raise UserError(f"hf: model argument {name}={value!r} must be at least 1")
+    return number
+
+
+def _flag(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE | _FALSE:
+        return text in _TRUE
+    raise UserError(f"hf: model argument {name}={value!r} is not a boolean; use true or false")
+
+
+# ---- preprocessing in DataLoader workers ---------------------------------------------------------------
+_IMAGE_PROCESSORS: dict[tuple[str, bool], Any] = {}
+
+
+@dataclass(frozen=True)
+class CheckpointImageTransform:
+    """Picklable: PIL image -> ``pixel_values`` (C, H, W) float32 from the checkpoint's own image processor.
+
+    The image processor is loaded once per process (DataLoader workers each load their own copy).
+    """
+
+    checkpoint: str
+    trust_remote_code: bool = False
+
+    def __call__(self, image: Any) -> torch.Tensor:
+        key = (self.checkpoint, self.trust_remote_code)
+        processor = _IMAGE_PROCESSORS.get(key)
+        if processor is None:
+            from transformers import AutoImageProcessor
+
+            processor = AutoImageProcessor.from_pretrained(self.checkpoint, trust_remote_code=self.trust_remote_code)
+            _IMAGE_PROCESSORS[key] = processor
+        return processor(images=[image.convert("RGB")], return_tensors="pt")["pixel_values"][0]  # (C, H, W)
+
+
+@dataclass(frozen=True)
+class RGBImage:
+    """Picklable: PIL image -> the same image in RGB; the processor runs in the main process (chat models)."""
+
+    def __call__(self, image: Any) -> Any:
+        return image.convert("RGB")
+
+
+# ---- the base adapter -----------------------------------------------------------------------------------
+class HFAdapter(ModelAdapter):
+    """A transformers checkpoint with its processor. Subclasses name the model class to load."""
+
+    adapter_name: ClassVar[str] = "hf"
+    family: ClassVar[str] = "?"
+    #: transformers class name loaded with from_pretrained (an Auto* class or a concrete one)
+    model_class: ClassVar[str] = "AutoModel"
+
+    def __init__(self, checkpoint: Path, options: HFOptions) -> None:
+        self.checkpoint = checkpoint
+        self.options = options
+        self.device = options.device
+        self.dtype = options.dtype
+        self.torch_dtype = torch_dtype(options.dtype)
+        self.processor = self._load_processor()
+        self.model = self._load_model()
+
+    def _load_processor(self) -> Any:
+        from transformers import AutoProcessor
+
+        try:
+            return AutoProcessor.from_pretrained(self.checkpoint, trust_remote_code=self.options.trust_remote_code)
+        except (OSError, ValueError, KeyError) as e:
+            raise UserError(f"{self.checkpoint}: cannot load the checkpoint's processor ({_first_line(e)})") from None
+
+    def _load_model(self) -> Any:
+        import transformers
+
+        cls = getattr(transformers, self.model_class)
+        kwargs: dict[str, Any] = {"dtype": self.torch_dtype, "trust_remote_code": self.options.trust_remote_code}
+        if self.options.attn_implementation:
+            kwargs["attn_implementation"] = self.options.attn_implementation
+        try:
+            model = cls.from_pretrained(self.checkpoint, **kwargs)
+        except (OSError, ValueError, ImportError) as e:
+            raise UserError(f"{self.checkpoint}: cannot load {self.model_class} ({_first_line(e)})") from None
+        return model.to(self.device).eval()
+
+    @property
+    def tokenizer(self) -> Any:
+        return getattr(self.processor, "tokenizer", self.processor)
+
+    def pixels(self, images: Any) -> torch.Tensor:
+        """A stacked (N, C, H, W) batch on the model's device and dtype."""
+        return images.to(device=self.device, dtype=self.torch_dtype)
+
+    def to_device(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        """Processor outputs on the device; floating tensors (pixels) in the model's dtype."""
+        moved: dict[str, Any] = {}
+        for key, value in inputs.items():
+            if hasattr(value, "to") and hasattr(value, "is_floating_point"):
+                value = value.to(self.device, dtype=self.torch_dtype) if value.is_floating_point() else value.to(self.device)
+            moved[key] = value
+        return moved
+
+    def generation_kwargs(self, cfg: GenerationConfig) -> dict[str, Any]:
+        """Greedy (or beam) decoding settings for ``model.generate``; ``max_new_tokens`` option wins."""
+        return {
+            "max_new_tokens": self.options.max_new_tokens or cfg.max_new_tokens,
+            "min_new_tokens": cfg.min_new_tokens,
+            "num_beams": cfg.num_beams,
+            "repetition_penalty": cfg.repetition_penalty,
+            "length_penalty": cfg.length_penalty,
+            "do_sample": False,
+        }
+
+    def decode(self, token_ids: torch.Tensor) -> list[str]:
+        return [text.strip() for text in self.tokenizer.batch_decode(token_ids, skip_special_tokens=True)]
+
+    def count_tokens(self, texts: list[str]) -> int:
+        return sum(len(ids) for ids in self.tokenizer(list(texts), add_special_tokens=False)["input_ids"])
+
+    def weights_digest(self) -> str:
+        return checkpoint_digest(self.checkpoint)
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "family": self.family, "checkpoint": str(self.checkpoint)}
+
+
+def checkpoint_digest(checkpoint: Path) -> str:
+    """sha256 of config.json and, per weight file, its name, size and first and last MiB.
+
+    Cheap for multi-GB checkpoints (hashing every byte of a 7B model takes longer than loading it);
+    the safetensors header (names, shapes, offsets) sits in the first MiB.
+    """
+    h = hashlib.sha256()
+    config = checkpoint / "config.json"
+    if config.is_file():
+        h.update(config.read_bytes())
+    for path in sorted([*checkpoint.glob("*.safetensors"), *checkpoint.glob("*.bin")]):
+        size = path.stat().st_size
+        h.update(f"{path.name}:{size}".encode())
+        with path.open("rb") as f:
+            h.update(f.read(1 << 20))
+            f.seek(max(0, size - (1 << 20)))
+            h.update(f.read(1 << 20))
+    return h.hexdigest()[:16]
+
+
+def pooled(output: Any) -> torch.Tensor:
+    """``get_*_features`` result as a tensor: transformers 5 returns an output object (``.pooler_output``)."""
+    return output if hasattr(output, "dim") else output.pooler_output
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return f"{type(error).__name__}: {text.splitlines()[0] if text else ''}"
