@@ -1,0 +1,65 @@
+"""``mmbench data path TASK`` and ``mmbench data check TASK``: where a task's files go, and are they right.
+
+``path`` prints the data root, the dataset folder and every file the task's format needs, each
+marked present or missing. ``check`` also reads the split and verifies sample count
+(``expected_count``), checksums (``checksums``) and that every image file exists (``--decode``:
+opens each image too). Exit status 0 when everything is in order, 1 when a check failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser("data", help="show where a task's data files go, or check them",
+                                   description=__doc__.splitlines()[0])
+    actions = parser.add_subparsers(dest="data_command", metavar="ACTION", required=True)
+    for name, help_text in (("path", "print where a task's files are expected"),
+                            ("check", "verify a task's files: presence, counts, checksums")):
+        action = actions.add_parser(name, help=help_text)
+        action.add_argument("task", help="task name (see `mmbench list tasks`) or path to a task .yaml file")
+        action.add_argument("--data-dir", type=Path, default=None, help="data root (default: $MMBENCH_DATA or ~/.cache/mmbench/data)")
+        if name == "check":
+            action.add_argument("--decode", action="store_true", help="also decode every image (slow on large sets)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from mmbench.tasks.spec import load_task_spec
+
+    spec = load_task_spec(args.task)
+    if args.data_command == "path":
+        return _print_paths(spec.name, spec.data, args.data_dir)
+    return _check(spec.name, spec.data, args.data_dir, args.decode)
+
+
+def _print_paths(name: str, data: dict[str, Any], data_dir: Path | None) -> int:
+    from mmbench.data.formats import expected_files
+
+    source, files = expected_files(data, data_dir)
+    print(f"task {name}: format {source.format}, dataset folder {source.dir} ({source.origin})")
+    missing = 0
+    for what, path in files:
+        present = path.exists()
+        missing += not present
+        print(f"  {'ok     ' if present else 'MISSING'} {what}: {path}")
+    if missing:
+        print(f"  to get it: {source.how_to_get()}")
+    return 0
+
+
+def _check(name: str, data: dict[str, Any], data_dir: Path | None, decode: bool) -> int:
+    from mmbench.data.check import check_split
+
+    report = check_split(data, data_dir, decode=decode)
+    print(f"task {name}: {report.summary}")
+    for problem in report.problems:
+        print(f"  FAIL {problem}")
+    if report.hint:
+        print(f"  {report.hint}")
+    if not report.problems:
+        print("  all checks passed")
+    return 1 if report.problems else 0

@@ -1,0 +1,74 @@
+"""What ``mmbench data check`` verifies: files present, sample count, checksums, images present/decodable."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+from mmbench.data.fingerprint import file_sha256
+from mmbench.data.formats import expected_files, load_split
+from mmbench.data.images import image_path, open_image
+from mmbench.errors import DataError
+
+MAX_LISTED = 3
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """``problems`` empty means the data is in order; ``hint`` says how to get missing files."""
+
+    summary: str
+    problems: list[str]
+    hint: str | None = None
+
+
+def check_split(data: Mapping[str, Any], data_dir: Path | None, decode: bool = False) -> CheckReport:
+    source, files = expected_files(data, data_dir)
+    where = f"dataset folder {source.dir} ({source.origin})"
+    missing = [f"{what} missing: {path}" for what, path in files if not path.exists()]
+    if missing:
+        return CheckReport(where, missing, f"to get it: {source.how_to_get()}")
+    try:
+        split = load_split(data, data_dir)
+    except DataError as e:
+        return CheckReport(where, [str(e)])
+    problems = _count_problems(data, len(split.samples)) + _checksum_problems(data, source.dir)
+    problems += _image_problems(split, decode)
+    return CheckReport(f"{len(split.samples)} samples, image folder {split.root}", problems)
+
+
+def _count_problems(data: Mapping[str, Any], count: int) -> list[str]:
+    expected = data.get("expected_count")
+    if expected is not None and int(expected) != count:
+        return [f"expected {expected} samples, found {count}"]
+    return []
+
+
+def _checksum_problems(data: Mapping[str, Any], folder: Path | None) -> list[str]:
+    problems = []
+    for name, expected in dict(data.get("checksums") or {}).items():
+        path = Path(name) if Path(name).is_absolute() or folder is None else folder / name
+        if not path.is_file():
+            problems.append(f"checksummed file missing: {path}")
+        elif file_sha256(path) != str(expected).lower():
+            problems.append(f"checksum mismatch: {path} (sha256 {file_sha256(path)[:12]}..., expected {str(expected)[:12]}...)")
+    return problems
+
+
+def _image_problems(split: Any, decode: bool) -> list[str]:
+    bad: list[str] = []
+    seen: set[str] = set()
+    for sample in split.samples:
+        if not isinstance(sample.image, str) or sample.image in seen:
+            continue
+        seen.add(sample.image)
+        try:
+            if decode:
+                open_image(sample.image, split.root)
+            elif not image_path(sample.image, split.root).is_file():
+                raise DataError(f"image not found: {image_path(sample.image, split.root)}")
+        except DataError as e:
+            bad.append(str(e))
+    listed = bad[:MAX_LISTED] + ([f"... and {len(bad) - MAX_LISTED} more image problems"] if len(bad) > MAX_LISTED else [])
+    return listed
