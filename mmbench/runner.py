@@ -20,7 +20,7 @@ from typing import Any, Sequence
 from mmbench.errors import CapabilityError, DataError, UserError
 from mmbench.registry import task_types
 from mmbench.results import RunResult, write_result
-from mmbench.tasks.base import Stage, TaskType, load_task_types
+from mmbench.tasks.base import Stage, TaskScore, TaskType, load_task_types
 from mmbench.tasks.spec import TaskSpec, load_task_spec
 from mmbench.types import RunConfig
 
@@ -67,7 +67,7 @@ def evaluate(task: str | Path | TaskSpec, model: Any, config: RunConfig | None =
             task_obj.outputs[stage.name] = outputs
             stage_timings.append(stage_timing)
     task_obj.skipped.update(s["id"] for s in skipped)
-    scored = task_obj.score()
+    scored = task_obj.score() if config.score else TaskScore({}, [], {"scoring": "skipped (timing run)"})
     peak_mb, memory_kind = timing.peak_memory(adapter.device)
     total_wall = time.perf_counter() - started
 

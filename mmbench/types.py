@@ -73,4 +73,5 @@ class RunConfig:
     warmup_batches: int = 1
     progress: bool | None = None  # None: a bar on a terminal, quiet otherwise
     write_results: bool = True
+    score: bool = True  # False: predict and time only (``mmbench bench``)
     model_args: dict[str, Any] = field(default_factory=dict)  # --model-arg key=value

@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
         sizes = [int(s) for s in args.batch_sizes.split(",") if s.strip()]
     except ValueError:
         raise UserError(f"--batch-sizes {args.batch_sizes!r}: expected comma-separated integers") from None
-    config = run_config(args, output_dir=None, write_results=False, warmup_batches=args.warmup)
+    config = run_config(args, output_dir=None, write_results=False, warmup_batches=args.warmup, score=False)
     model = load_model(args.model, device=config.device, dtype=config.dtype, **config.model_args)
     rows = []
     for size in sizes:
