@@ -66,3 +66,11 @@ def test_malformed_task_files_get_one_line_errors(tmp_path: Path, content: str, 
 def test_unknown_task_name_suggests_the_closest() -> None:
     with pytest.raises(UserError, match=r"did you mean 'vqav2_val'"):
         load_task_spec("vqa2_val")
+
+
+def test_shapes_task_files_match_the_generated_suite() -> None:
+    """The committed shapes YAMLs must describe exactly the files the generator writes."""
+    from mmbench.data.shapes import SHAPES_TASK_DATA
+
+    for name, data in SHAPES_TASK_DATA.items():
+        assert load_task_spec(name).data == data, f"{name}: run scripts/make_shapes_tasks.py"
