@@ -7,6 +7,7 @@ Values in result files are on a 0-1 scale (CIDEr on its native scale, 1.335 for 
 from __future__ import annotations
 
 import math
+import re
 from typing import Any, Mapping
 
 MEAN_R1 = "mean_R@1"
@@ -49,8 +50,13 @@ def main_metric_name(task_type: str, metrics: Mapping[str, Any]) -> str | None:
 def ordered_metric_names(task_type: str, metrics: Mapping[str, Any]) -> list[str]:
     """Main metric first, then the rest in a stable (sorted) order."""
     main = main_metric_name(task_type, metrics)
-    rest = sorted(name for name in metrics if name != main)
+    rest = sorted((name for name in metrics if name != main), key=natural_key)
     return ([main] if main else []) + rest
+
+
+def natural_key(name: str) -> list[object]:
+    """Sort key putting ``R@5`` before ``R@10`` and ``Bleu_2`` before ``Bleu_10``."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
 def points(value: float | None, digits: int = 2) -> str:

@@ -1,0 +1,189 @@
+"""Leaderboard: grouping, main metrics, history, reported rows, formats, escaping, robustness."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import io
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mmbench.report.html import to_html
+from mmbench.report.leaderboard import build_leaderboard
+from mmbench.report.loading import load_results
+from mmbench.report.pareto import pareto_front
+from mmbench.report.synthetic import synthetic_result
+from mmbench.report.tables import to_csv, to_dict, to_markdown
+from mmbench.results import write_result
+
+EVIL = "<script>alert(1)</script>"
+TASK_TYPES = ("captioning", "retrieval", "vqa", "zeroshot")
+
+
+@pytest.fixture(scope="module")
+def results_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """good (2 runs each, one duplicated file), fast (1 run), EVIL (1 run), plus broken files."""
+    d = tmp_path_factory.mktemp("results")
+    for task_type in TASK_TYPES:
+        write_result(synthetic_result(task_type, "mock:good", 0.8, items_per_s=50, created_at="2026-11-27T02:00:00Z"), d)
+        old = write_result(synthetic_result(task_type, "mock:good", 0.6, items_per_s=40, created_at="2026-11-20T02:00:00Z"), d)
+        write_result(synthetic_result(task_type, "mock:fast", 0.5, items_per_s=400), d)
+        write_result(synthetic_result(task_type, EVIL, 0.3, items_per_s=100), d)
+    shutil.copy(old, d / "copy_of_old_run.json")  # duplicate run id: counted once
+    (d / "broken.json").write_text("{not json", encoding="utf-8")
+    (d / "notes.json").write_text('{"hello": 1}', encoding="utf-8")
+    future = synthetic_result("vqa", "mock:future", 0.9).to_dict() | {"schema_version": "2.0"}
+    (d / "future.json").write_text(json.dumps(future), encoding="utf-8")
+    newer_minor = synthetic_result("vqa", "mock:minor", 0.7, created_at="2026-11-27T03:00:00Z")
+    newer_minor.schema_version = "1.1"
+    path = write_result(newer_minor, d)
+    data = json.loads(path.read_text()) | {"some_future_field": {"x": 1}}
+    del data["metrics"]["accuracy"]  # missing main metric
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return d
+
+
+@pytest.fixture(scope="module")
+def board(results_dir: Path):
+    loaded = load_results([results_dir])
+    return build_leaderboard(loaded.results, loaded.warnings)
+
+
+def test_unreadable_files_are_named_and_skipped(board) -> None:
+    text = "\n".join(board.warnings)
+    assert "broken.json: malformed JSON" in text
+    assert "notes.json" in text and "future.json: unsupported schema_version '2.0'" in text
+    duplicate = next(w for w in board.warnings if "duplicate of run" in w)
+    assert "copy_of_old_run.json" in duplicate and "counted once" in duplicate
+    assert {row.label for row in board.rows} == {"mock:good", "mock:fast", EVIL, "mock:minor"}
+
+
+def test_one_row_per_model_latest_run_with_history(board) -> None:
+    good = next(row for row in board.rows if row.label == "mock:good")
+    for column in board.columns:
+        cell = good.cells[column.key]
+        assert [r.created_at for r in cell.history] == ["2026-11-27T02:00:00Z", "2026-11-20T02:00:00Z"]
+        assert cell.items_per_s == 50
+
+
+def test_main_metric_per_task_type(board) -> None:
+    expected = {"captioning": "CIDEr", "retrieval": "mean_R@1", "vqa": "accuracy", "zeroshot": "top1"}
+    good = next(row for row in board.rows if row.label == "mock:good")
+    for column in board.columns:
+        cell = good.cells[column.key]
+        assert cell.main_metric == expected[column.task_type]
+        raw = cell.latest.metrics
+        want = (raw["i2t_R@1"] + raw["t2i_R@1"]) / 2 if column.task_type == "retrieval" else raw[expected[column.task_type]]
+        assert cell.main_value == pytest.approx(want, abs=1e-12)
+
+
+def test_markdown_table(board) -> None:
+    md = to_markdown(board)
+    measured, _, rest = md.partition("## Reported")
+    good = next(row for row in board.rows if row.label == "mock:good")
+    vqa = next(c for c in board.columns if c.task_type == "vqa")
+    accuracy = good.cells[vqa.key].latest.metrics["accuracy"]
+    line = next(l for l in measured.splitlines() if l.startswith("| mock:good |"))
+    assert f"{accuracy * 100:.2f} (2 runs)" in line
+    assert "| Model | Params | Device | shapes_caption CIDEr | items/s | p50 ms |" in measured
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in measured and EVIL not in md
+    minor = next(l for l in measured.splitlines() if l.startswith("| mock:minor |"))
+    assert "| – |" in minor  # its VQA main metric is missing
+    assert "## History" in rest and "2026-11-20T02:00:00Z" in rest
+
+
+def test_reported_rows_are_separate_and_marked(board) -> None:
+    md = to_markdown(board)
+    measured, _, reported = md.partition("## Reported")
+    assert "CLIP ViT-B/32" not in measured
+    assert "| CLIP ViT-B/32 (OpenAI) | ImageNet val, zero-shot | top1 63.33, top5 88.78 |" in reported
+    assert "| BLIP (LAVIS) | COCO Karpathy test | Bleu_4 39.90, CIDEr 133.50, SPICE 23.70 |" in reported
+    data = to_dict(board)
+    assert all(r["source"] == "measured" for r in data["rows"])
+    assert data["reported"] and all(r["source"] == "reported" for r in data["reported"])
+    page = to_html(board)
+    scatter = page[page.index("Quality vs throughput"):page.index('id="reported"')]
+    assert "CLIP" not in scatter and "LLaVA" not in scatter
+
+
+def test_csv_long_format_and_formula_escaping(tmp_path: Path) -> None:
+    write_result(synthetic_result("zeroshot", "=HYPERLINK(\"x\")", 0.5), tmp_path)
+    lb = build_leaderboard(load_results([tmp_path]).results, include_reported=False)
+    rows = list(csv.DictReader(io.StringIO(to_csv(lb))))
+    top1 = next(r for r in rows if r["metric"] == "top1")
+    assert top1["model"] == "'=HYPERLINK(\"x\")" and top1["source"] == "measured" and top1["is_main"] == "1"
+    assert float(top1["value"]) == pytest.approx(lb.rows[0].cells[lb.columns[0].key].latest.metrics["top1"])
+
+
+def test_json_has_details_and_history(board) -> None:
+    data = json.loads(json.dumps(to_dict(board)))
+    good = next(r for r in data["rows"] if r["model"] == "mock:good")
+    cell = good["tasks"]["shapes_vqa"]
+    assert cell["config"] and cell["env"]["torch"] == "2.13.0" and len(cell["history"]) == 2
+    assert cell["history"][0]["created_at"] > cell["history"][1]["created_at"]
+
+
+def test_versions_and_fingerprints_get_separate_columns(tmp_path: Path) -> None:
+    write_result(synthetic_result("zeroshot", "mock:a", 0.5, task_version="1"), tmp_path)
+    write_result(synthetic_result("zeroshot", "mock:a", 0.5, task_version="2"), tmp_path)
+    write_result(synthetic_result("zeroshot", "mock:a", 0.5, task_version="2", fingerprint="sha256:0ther"), tmp_path)
+    lb = build_leaderboard(load_results([tmp_path]).results)
+    assert len(lb.columns) == 3 and len({c.label for c in lb.columns}) == 3
+    assert all(len(cell.history) == 1 for cell in lb.rows[0].cells.values())
+
+
+def test_pareto_front_by_hand() -> None:
+    points = [(10, 0.5), (20, 0.4), (30, 0.3), (20, 0.2), (5, 0.6), (30, 0.1), (10, 0.5)]
+    # (20, 0.2) is dominated by (20, 0.4); (30, 0.1) by (30, 0.3); both (10, 0.5) are kept.
+    assert pareto_front(points) == [4, 0, 6, 1, 2]
+
+
+def test_html_is_escaped_self_contained_and_script_hash_matches(board) -> None:
+    page = to_html(board, title="<b>team</b>")
+    scripts = re.findall(r"<script>(.*?)</script>", page, flags=re.S)
+    assert len(scripts) == 1 and "alert" not in scripts[0]
+    assert page.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 3  # table, scatter label, detail
+    assert "<b>team</b>" not in page and "&lt;b&gt;team&lt;/b&gt;" in page
+    digest = base64.b64encode(hashlib.sha256(scripts[0].encode()).digest()).decode()
+    assert f"script-src 'sha256-{digest}'" in page
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page), "page must not load network resources"
+    assert "<polyline class=\"pareto\"" in page and 'id="filter"' in page
+    assert "Per-model detail" in page and "Environment" in page and "Configuration" in page
+
+
+def test_png_plots(board, tmp_path: Path) -> None:
+    from mmbench.report.plots import write_plots
+
+    written = write_plots(board, tmp_path)
+    assert [p.name for p in written] == ["quality_vs_throughput.png", "latency.png"]
+    for path in written:
+        data = path.read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+
+
+def _cli(*args: str, check_torch: bool = True) -> subprocess.CompletedProcess[str]:
+    code = ("import sys\nfrom mmbench.cli import main\nrc = main(sys.argv[1:])\n"
+            "assert 'torch' not in sys.modules, 'leaderboard/compare imported torch'\nsys.exit(rc)")
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120)
+
+
+def test_cli_all_formats_without_torch(results_dir: Path, tmp_path: Path) -> None:
+    proc = _cli("leaderboard", str(results_dir), "--out-dir", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    assert "broken.json" in proc.stderr and "mmbench: warning:" in proc.stderr
+    for name in ("leaderboard.md", "leaderboard.csv", "leaderboard.json", "leaderboard.html", "quality_vs_throughput.png", "latency.png"):
+        assert (tmp_path / name).stat().st_size > 0, name
+    proc = _cli("leaderboard", str(results_dir), "--format", "json", "--no-reported")
+    assert proc.returncode == 0 and json.loads(proc.stdout)["reported"] == []
+
+
+def test_cli_missing_folder_exits_2(tmp_path: Path) -> None:
+    proc = _cli("leaderboard", str(tmp_path / "nope"))
+    assert proc.returncode == 2 and "no such file or directory" in proc.stderr
