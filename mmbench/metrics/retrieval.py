@@ -1,0 +1,342 @@
+"""Image-text retrieval recall@K, as in the CLIP paper and CLIP_benchmark / LAVIS.
+
+Convention (DESIGN.md, PROTOCOLS.md "Flickr30K and COCO retrieval"):
+
+- similarity = dot product of the given embeddings (pass L2-normalised embeddings for cosine
+  similarity), computed as float32 matrix products;
+- i2t (image query, text gallery): an image is a hit at K if *any* of its captions is among the
+  top K texts. Its rank is the 0-based position of its best-placed caption;
+- t2i (text query, image gallery): a text is a hit at K if its image is among the top K images;
+- ties are resolved in favour of the lower gallery index, exactly as a stable descending sort
+  (``np.argsort(-scores, kind="stable")``) of a full similarity row would place them. So the
+  rank of target ``g`` in row ``s`` is ``#{i: s[i] > s[g]} + #{i < g: s[i] == s[g]}``.
+
+Scale: ranks are counted exactly, never by a running top-k. The similarity matrix is computed in
+chunks of texts (``chunk_texts`` x N images), and each chunk is pruned with group maxima taken
+along contiguous memory (cheap vectorised maxima of whole rows): only groups whose maximum can
+reach a query's target score are compared element by element. For image queries the target
+(the best caption's score) is not known before every chunk has been seen, so it is bracketed in
+advance by a float64 dot product +- a rigorous float32 rounding bound; entries inside that narrow
+band are kept and resolved at the end against the exact block values. Peak memory is a few
+chunks, independent of N x M.
+
+Re-ranking (BLIP / LAVIS ITM): with ``rerank``, each query's top ``rerank_k`` candidates by
+similarity are re-scored as ``rerank(...) + similarity``; every other candidate scores -100
+(LAVIS ``compute_sim_matrix``), then ranks are counted with the same tie rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Literal, Sequence
+
+import numpy as np
+
+from mmbench.errors import UserError
+
+Direction = Literal["i2t", "t2i"]
+RerankFn = Callable[[Direction, int, np.ndarray], Any]
+"""``rerank(direction, query_index, candidate_indices) -> scores`` (one float per candidate).
+
+``direction`` "i2t": query is image ``query_index``, candidates are text indices;
+"t2i": query is text ``query_index``, candidates are image indices. Candidates are ordered
+by decreasing similarity. The final score is ``scores + similarity`` (BLIP ITM re-ranking)."""
+
+RERANK_FILL = -100.0  # score of candidates outside the re-ranked top k (LAVIS)
+_GROUP = 16  # rows / columns per pruning group
+
+
+@dataclass(frozen=True)
+class RetrievalScores:
+    """Result of :func:`recall_at_k`.
+
+    metrics: ``i2t_R@K`` and ``t2i_R@K`` for each K, fractions in [0, 1].
+    per_image_rank: (N,) int64, 0-based rank of each image's best caption (i2t).
+    per_text_rank: (M,) int64, 0-based rank of each text's image (t2i).
+    """
+
+    metrics: dict[str, float]
+    per_image_rank: np.ndarray
+    per_text_rank: np.ndarray
+
+
+def recall_at_k(
+    image_embeds: Any,
+    text_embeds: Any,
+    text_image: Any,
+    ks: Sequence[int] = (1, 5, 10),
+    rerank: RerankFn | None = None,
+    rerank_k: int = 128,
+    chunk_texts: int = 2048,
+) -> RetrievalScores:
+    """Recall@K in both directions.
+
+    image_embeds: (N, D); text_embeds: (M, D); text_image: (M,) index of each text's image.
+    Arrays may be numpy arrays or CPU torch tensors. Every image needs at least one caption.
+    Raises :class:`~mmbench.errors.UserError` for bad shapes, non-finite values or indices.
+    """
+    images, texts, owner = _validated(image_embeds, text_embeds, text_image)
+    ks = _validated_ks(ks)
+    if rerank is None:
+        image_rank, text_rank = exact_ranks(images, texts, owner, chunk_texts)
+    else:
+        if rerank_k < 1:
+            raise UserError(f"rerank_k must be >= 1, got {rerank_k}")
+        image_rank, text_rank = reranked_ranks(images, texts, owner, rerank, rerank_k, chunk_texts)
+    return RetrievalScores(recall_from_ranks(image_rank, text_rank, ks), image_rank, text_rank)
+
+
+def recall_from_ranks(image_rank: np.ndarray, text_rank: np.ndarray, ks: Sequence[int]) -> dict[str, float]:
+    """``i2t_R@K`` / ``t2i_R@K``: the fraction of queries whose 0-based rank is below K."""
+    metrics = {f"i2t_R@{k}": float(np.mean(image_rank < k)) for k in ks}
+    metrics.update({f"t2i_R@{k}": float(np.mean(text_rank < k)) for k in ks})
+    return metrics
+
+
+# --------------------------------------------------------------------------- input checks
+
+
+def as_numpy(x: Any) -> np.ndarray:
+    """numpy view of an array-like or a torch tensor (detached, on CPU), without importing torch."""
+    if hasattr(x, "detach") and hasattr(x, "cpu"):
+        x = x.detach().cpu()
+        if str(getattr(x, "dtype", "")) == "torch.bfloat16":
+            x = x.float()
+        x = x.numpy()
+    return np.asarray(x)
+
+
+def _validated(image_embeds: Any, text_embeds: Any, text_image: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    images = _float_matrix(as_numpy(image_embeds), "image_embeds")
+    texts = _float_matrix(as_numpy(text_embeds), "text_embeds")
+    if images.shape[1] != texts.shape[1]:
+        raise UserError(f"image_embeds has dimension {images.shape[1]} but text_embeds has {texts.shape[1]}")
+    owner = as_numpy(text_image)
+    if owner.ndim != 1 or owner.shape[0] != texts.shape[0]:
+        raise UserError(f"text_image must have shape ({texts.shape[0]},) (one image index per text), got {owner.shape}")
+    if owner.dtype.kind not in "iu":
+        if owner.dtype.kind == "f" and np.all(np.isfinite(owner)) and np.all(owner == np.round(owner)):
+            owner = owner.astype(np.int64)
+        else:
+            raise UserError(f"text_image must hold integer image indices, got dtype {owner.dtype}")
+    owner = owner.astype(np.int64)
+    n = images.shape[0]
+    bad = np.flatnonzero((owner < 0) | (owner >= n))
+    if bad.size:
+        raise UserError(f"text_image[{bad[0]}] = {owner[bad[0]]} is not an image index in [0, {n})")
+    orphans = np.flatnonzero(np.bincount(owner, minlength=n) == 0)
+    if orphans.size:
+        raise UserError(f"{orphans.size} image(s) have no caption in text_image, first: {orphans[:5].tolist()}")
+    return images, texts, owner
+
+
+def _float_matrix(x: np.ndarray, name: str) -> np.ndarray:
+    if x.ndim != 2 or x.shape[0] == 0 or x.shape[1] == 0:
+        raise UserError(f"{name} must be a non-empty 2-D array (rows, dim), got shape {x.shape}")
+    if x.dtype.kind not in "fiu":
+        raise UserError(f"{name} must be numeric, got dtype {x.dtype}")
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    finite = np.isfinite(x).all(axis=1)
+    if not finite.all():
+        row = int(np.flatnonzero(~finite)[0])
+        raise UserError(f"{name} row {row} contains NaN or inf")
+    if float(np.abs(x).max()) > 1e15:
+        raise UserError(f"{name} has values above 1e15 in magnitude; pass L2-normalised embeddings")
+    return x
+
+
+def _validated_ks(ks: Sequence[int]) -> tuple[int, ...]:
+    out = tuple(int(k) for k in ks)
+    if not out or any(k < 1 for k in out):
+        raise UserError(f"ks must be positive integers, got {list(ks)}")
+    return out
+
+
+# --------------------------------------------------------------------------- exact ranks
+
+
+def exact_ranks(images: np.ndarray, texts: np.ndarray, owner: np.ndarray, chunk_texts: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+    """0-based (image_rank (N,), text_rank (M,)) with the lower-index tie rule, in bounded memory.
+
+    Inputs must already be validated float32 C-contiguous arrays (see :func:`recall_at_k`).
+    """
+    n_images = images.shape[0]
+    chunk_texts = max(_GROUP, chunk_texts - chunk_texts % _GROUP)
+    lower, upper = _best_caption_bounds(images, texts, owner)
+    state = _ImageQueryState(n_images, lower, upper)
+    text_rank = np.empty(texts.shape[0], dtype=np.int64)
+    images_t = images.T  # (D, N)
+    for start in range(0, texts.shape[0], chunk_texts):
+        stop = min(start + chunk_texts, texts.shape[0])
+        sims = texts[start:stop] @ images_t  # (B, N) float32
+        text_rank[start:stop] = _text_query_ranks(sims, owner[start:stop])
+        state.add_chunk(sims, start)
+    return state.ranks(owner), text_rank
+
+
+def _rounding_bound(dim: int, abs_dot: np.ndarray) -> np.ndarray:
+    """Upper bound on |float32 dot product - exact| for any summation order (Higham's gamma_n,
+    doubled for safety and to cover the float64 reference), plus the subnormal floor."""
+    return abs_dot * ((dim + 4) * 2.0**-23) + dim * 2.0**-140
+
+
+def _best_caption_bounds(images: np.ndarray, texts: np.ndarray, owner: np.ndarray, chunk: int = 16384) -> tuple[np.ndarray, np.ndarray]:
+    """Per image, [lower, upper] bracketing the best caption's float32 similarity, however BLAS sums."""
+    lower = np.full(images.shape[0], -np.inf)
+    upper = np.full(images.shape[0], -np.inf)
+    for start in range(0, texts.shape[0], chunk):
+        t = texts[start : start + chunk].astype(np.float64)  # (B, D)
+        own = owner[start : start + chunk]
+        i = images[own].astype(np.float64)  # (B, D)
+        dot = np.einsum("bd,bd->b", t, i)
+        err = _rounding_bound(images.shape[1], np.einsum("bd,bd->b", np.abs(t), np.abs(i)))
+        np.maximum.at(lower, own, dot - err)
+        np.maximum.at(upper, own, dot + err)
+    return lower, upper
+
+
+def _text_query_ranks(sims: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """t2i ranks of each row of ``sims`` (B, N) against image ``target[row]``; exact, pruned.
+
+    Columns are split into W interleaved groups of G (column c belongs to group c % W,
+    W = N // G), so that the group maxima are an element-wise maximum over G contiguous slabs
+    (fast). Only groups whose maximum reaches the row's target score are compared element-wise."""
+    b, n = sims.shape
+    rows = np.arange(b)
+    target_score = sims[rows, target]  # (B,)
+    width = n // _GROUP
+    ranks = np.zeros(b, dtype=np.int64)
+    main = _GROUP * width
+    if width:
+        slabs = sims[:, :main].reshape(b, _GROUP, width)  # (B, G, W) view; column = g * W + w
+        group_max = slabs.max(axis=1)  # (B, W)
+        cand_row, cand_w = _nonzero_2d(group_max >= target_score[:, None])
+        vals = slabs[cand_row, :, cand_w]  # (n_cand, G)
+        cols = np.arange(_GROUP)[None, :] * width + cand_w[:, None]
+        ranks += _count_ahead(vals, cols, target_score[cand_row], target[cand_row], cand_row, b)
+    if main < n:
+        tail = sims[:, main:]  # (B, N - main)
+        cols = np.arange(main, n)[None, :]
+        ranks += _count_ahead(tail, cols, target_score, target, rows, b)
+    return ranks
+
+
+def _count_ahead(vals: np.ndarray, cols: np.ndarray, score: np.ndarray, target: np.ndarray, query: np.ndarray, n_queries: int) -> np.ndarray:
+    """Per query, how many of ``vals`` (n, G) rank ahead of the target (score, index)."""
+    ahead = (vals > score[:, None]) | ((vals == score[:, None]) & (cols < target[:, None]))
+    return np.bincount(query, weights=ahead.sum(axis=1), minlength=n_queries).astype(np.int64)
+
+
+class _ImageQueryState:
+    """Accumulates i2t rank evidence chunk by chunk.
+
+    Per image i the best caption's score m_i lies in [lower_i, upper_i]. Entries above upper_i are
+    counted at once; entries inside the band are kept (image, text, value) and resolved in
+    :meth:`ranks` once m_i is known exactly from the kept entries of i's own captions.
+    """
+
+    def __init__(self, n_images: int, lower: np.ndarray, upper: np.ndarray) -> None:
+        self.lower32 = _round_down_f32(lower)  # float32 thresholds: value >= lower  <=>  value >= lower32
+        self.upper32 = _round_up_f32(upper)
+        self.above = np.zeros(n_images, dtype=np.int64)
+        self.band: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def add_chunk(self, sims: np.ndarray, start: int) -> None:
+        """Take evidence from ``sims`` (B, N): the similarities of texts ``start``.. to all images."""
+        b, n = sims.shape
+        groups = b // _GROUP
+        main = groups * _GROUP
+        if groups:
+            slabs = sims[:main].reshape(groups, _GROUP, n)  # (A, G, N) view; text row = a * G + g
+            group_max = slabs.max(axis=1)  # (A, N)
+            cand_a, cand_i = _nonzero_2d(group_max >= self.lower32[None, :])
+            vals = slabs[cand_a, :, cand_i]  # (n_cand, G)
+            rows = start + cand_a[:, None] * _GROUP + np.arange(_GROUP)[None, :]
+            self._add(vals, rows, cand_i)
+        if main < b:
+            tail = sims[main:].T  # (N, b - main)
+            rows = np.broadcast_to(start + np.arange(main, b)[None, :], tail.shape)
+            self._add(tail, rows, np.arange(n))
+
+    def _add(self, vals: np.ndarray, rows: np.ndarray, image: np.ndarray) -> None:
+        upper = self.upper32[image][:, None]
+        above = (vals > upper).sum(axis=1)
+        self.above += np.bincount(image, weights=above, minlength=self.above.shape[0]).astype(np.int64)
+        in_band = (vals >= self.lower32[image][:, None]) & (vals <= upper)
+        k, g = _nonzero_2d(in_band)
+        if k.size:
+            self.band.append((image[k], np.asarray(rows)[k, g], vals[k, g]))
+
+    def ranks(self, owner: np.ndarray) -> np.ndarray:
+        image = np.concatenate([b[0] for b in self.band]) if self.band else np.zeros(0, np.int64)
+        text = np.concatenate([b[1] for b in self.band]) if self.band else np.zeros(0, np.int64)
+        value = np.concatenate([b[2] for b in self.band]) if self.band else np.zeros(0, np.float32)
+        own = owner[text] == image
+        best = np.full(self.above.shape[0], -np.inf, dtype=np.float64)
+        np.maximum.at(best, image[own], value[own].astype(np.float64))
+        if not np.all(np.isfinite(best)):
+            raise RuntimeError("retrieval: a caption score fell outside its rounding bound (internal error)")
+        first = np.full(self.above.shape[0], np.iinfo(np.int64).max)
+        at_best = own & (value == best[image])
+        np.minimum.at(first, image[at_best], text[at_best])
+        ahead = (value > best[image]) | ((value == best[image]) & (text < first[image]))
+        return self.above + np.bincount(image, weights=ahead, minlength=self.above.shape[0]).astype(np.int64)
+
+
+def _nonzero_2d(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.nonzero`` of a 2-D mask, via the (much faster) flat variant."""
+    return np.divmod(np.flatnonzero(mask), mask.shape[1])
+
+
+def _round_down_f32(x: np.ndarray) -> np.ndarray:
+    y = x.astype(np.float32)
+    return np.where(y.astype(np.float64) > x, np.nextafter(y, np.float32(-np.inf)), y)
+
+
+def _round_up_f32(x: np.ndarray) -> np.ndarray:
+    y = x.astype(np.float32)
+    return np.where(y.astype(np.float64) < x, np.nextafter(y, np.float32(np.inf)), y)
+
+
+# --------------------------------------------------------------------------- re-ranking
+
+
+def reranked_ranks(
+    images: np.ndarray, texts: np.ndarray, owner: np.ndarray, rerank: RerankFn, k: int, chunk: int = 2048
+) -> tuple[np.ndarray, np.ndarray]:
+    """Ranks after re-scoring each query's top-k candidates with ``rerank`` (+ similarity)."""
+    captions_of = _captions_per_image(owner, images.shape[0])
+    image_rank = np.empty(images.shape[0], dtype=np.int64)
+    for start in range(0, images.shape[0], chunk):
+        sims = images[start : start + chunk] @ texts.T  # (B, M)
+        for row, query in enumerate(range(start, start + sims.shape[0])):
+            scores = _rescored(sims[row], rerank, "i2t", query, k)
+            image_rank[query] = min(_rank_of(scores, int(t)) for t in captions_of[query])
+    text_rank = np.empty(texts.shape[0], dtype=np.int64)
+    for start in range(0, texts.shape[0], chunk):
+        sims = texts[start : start + chunk] @ images.T  # (B, N)
+        for row, query in enumerate(range(start, start + sims.shape[0])):
+            scores = _rescored(sims[row], rerank, "t2i", query, k)
+            text_rank[query] = _rank_of(scores, int(owner[query]))
+    return image_rank, text_rank
+
+
+def _captions_per_image(owner: np.ndarray, n_images: int) -> list[np.ndarray]:
+    order = np.argsort(owner, kind="stable")
+    return np.split(order, np.cumsum(np.bincount(owner, minlength=n_images))[:-1])
+
+
+def _rescored(sims: np.ndarray, rerank: RerankFn, direction: Direction, query: int, k: int) -> np.ndarray:
+    top = np.argsort(-sims, kind="stable")[:k]  # candidates, best first, ties to lower index
+    extra = np.asarray(as_numpy(rerank(direction, query, top.copy())), dtype=np.float64).reshape(-1)
+    if extra.shape[0] != top.shape[0] or not np.all(np.isfinite(extra)):
+        raise UserError(f"rerank returned {extra.shape[0]} scores (finite required) for {top.shape[0]} candidates ({direction} query {query})")
+    scores = np.full(sims.shape[0], RERANK_FILL)
+    scores[top] = extra + sims[top].astype(np.float64)
+    return scores
+
+
+def _rank_of(scores: np.ndarray, target: int) -> int:
+    s = scores[target]
+    return int(np.count_nonzero(scores > s) + np.count_nonzero(scores[:target] == s))
+
