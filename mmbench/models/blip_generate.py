@@ -1,0 +1,127 @@
+"""Greedy and beam-search decoding over a KV-cached step function, matching transformers' ``generate``.
+
+Semantics follow transformers 5.x ``GenerationMixin`` with its default settings (``early_stopping=False``,
+one returned sequence): the repetition penalty (divide positive / multiply negative scores of tokens
+already in the sequence, prompt included) and the minimum new-token count (end token at -inf) apply
+to the logits in greedy search and to the log-probabilities in beam search; beam search keeps the
+2K best continuations, finishes a hypothesis when its token is the end token (or at the length limit)
+and it ranks among the top K, scores it as ``sum log p / generated_length ** length_penalty``, and stops
+a batch item once its K finished hypotheses are full and its best running beam
+(``score / current_length ** length_penalty``) cannot beat the worst of them.
+
+Rows of a batch with beams are ordered item-major: row ``b * K + k`` is beam k of item b.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+
+#: new token ids (R, T) -> float32 logits of the next token (R, V); advances the cache by T
+StepFn = Callable[[torch.Tensor], torch.Tensor]
+#: keep cached sequence rows[i] as row i
+ReorderFn = Callable[[torch.Tensor], None]
+
+_NEG = -1.0e9  # transformers' "impossible" score offset in beam search
+
+
+@dataclass(frozen=True)
+class DecodeSettings:
+    eos_token_id: int
+    pad_token_id: int
+    max_new_tokens: int = 30
+    min_new_tokens: int = 0
+    num_beams: int = 1
+    repetition_penalty: float = 1.0
+    length_penalty: float = 1.0
+
+
+def process_scores(scores: torch.Tensor, sequences: torch.Tensor, new_tokens: int, s: DecodeSettings) -> torch.Tensor:
+    """Apply the repetition penalty and the minimum-length rule to next-token scores (R, V)."""
+    if s.repetition_penalty != 1.0:
+        seen = scores.gather(1, sequences)  # (R, L)
+        seen = torch.where(seen < 0, seen * s.repetition_penalty, seen / s.repetition_penalty)
+        scores = scores.scatter(1, sequences, seen)
+    if new_tokens < s.min_new_tokens:
+        scores = scores.clone()
+        scores[:, s.eos_token_id] = -float("inf")
+    return scores
+
+
+def greedy_search(step: StepFn, prompt: torch.Tensor, s: DecodeSettings) -> torch.Tensor:
+    """prompt (B, P) -> sequences (B, P + n), n <= max_new_tokens; rows that ended are padded."""
+    sequences = prompt
+    finished = torch.zeros(prompt.shape[0], dtype=torch.bool, device=prompt.device)
+    logits = step(prompt)
+    for i in range(s.max_new_tokens):
+        token = process_scores(logits, sequences, i, s).argmax(dim=-1)  # (B,)
+        token = torch.where(finished, torch.full_like(token, s.pad_token_id), token)
+        sequences = torch.cat([sequences, token[:, None]], dim=1)
+        finished |= token == s.eos_token_id
+        if bool(finished.all()) or i + 1 == s.max_new_tokens:
+            break
+        logits = step(token[:, None])
+    return sequences
+
+
+def beam_search(step: StepFn, reorder: ReorderFn, prompt: torch.Tensor, s: DecodeSettings) -> torch.Tensor:
+    """prompt (B*K, P), each item's row repeated K times -> best finished sequence per item (B, P + n)."""
+    k, device = s.num_beams, prompt.device
+    b, p = prompt.shape[0] // k, prompt.shape[1]
+    max_len = p + s.max_new_tokens
+    # transformers fills unused positions with `pad_token_id or eos_token_id`: the end token when pad is 0
+    running = prompt.new_full((b, k, max_len), s.pad_token_id or s.eos_token_id)
+    running[:, :, :p] = prompt.view(b, k, p)
+    running_scores = torch.full((b, k), _NEG, device=device)
+    running_scores[:, 0] = 0.0  # only the first beam may start: avoids k copies of the same continuation
+    done = running.clone()  # finished hypotheses (B, K, L), best first
+    done_scores = torch.full((b, k), _NEG, device=device)
+    done_flags = torch.zeros((b, k), dtype=torch.bool, device=device)
+    done_lengths = torch.full((b, k), p, dtype=torch.long, device=device)
+    improvable = torch.ones(b, dtype=torch.bool, device=device)
+    top_k_rank = torch.arange(2 * k, device=device) < k  # only the K best continuations may finish
+    item_offset = torch.arange(b, device=device)[:, None] * k  # (B, 1)
+
+    logits = step(prompt)
+    for cur in range(p, max_len):
+        log_probs = torch.log_softmax(logits, dim=-1)  # (B*K, V)
+        log_probs = process_scores(log_probs, running[:, :, :cur].reshape(b * k, cur), cur - p, s)
+        vocab = log_probs.shape[-1]
+        totals = (log_probs.view(b, k, vocab) + running_scores[:, :, None]).view(b, k * vocab)
+        cand_scores, cand_index = torch.topk(totals, 2 * k)  # (B, 2K)
+        cand_beam, cand_token = cand_index // vocab, cand_index % vocab
+        cand = running.gather(1, cand_beam[:, :, None].expand(-1, -1, max_len)).clone()  # (B, 2K, L)
+        cand[:, :, cur] = cand_token
+        ends = (cand_token == s.eos_token_id) | (cur + 1 >= max_len)  # (B, 2K)
+
+        # finished hypotheses: merge the new ones that qualify into the K best so far
+        normalised = cand_scores / float(cur + 1 - p) ** s.length_penalty
+        qualifies = ends & top_k_rank[None, :] & improvable[:, None]
+        normalised = torch.where(qualifies, normalised, normalised + _NEG)
+        merged = torch.cat([done_scores, normalised], dim=1)  # (B, 3K)
+        keep = torch.topk(merged, k, dim=1).indices  # (B, K)
+        done = torch.cat([done, cand], dim=1).gather(1, keep[:, :, None].expand(-1, -1, max_len))
+        done_scores = merged.gather(1, keep)
+        done_flags = torch.cat([done_flags, qualifies], dim=1).gather(1, keep)
+        new_lengths = torch.full_like(cand_token, cur + 1)
+        done_lengths = torch.cat([done_lengths, new_lengths], dim=1).gather(1, keep)
+
+        # running beams: the K best continuations that did not end
+        open_scores = cand_scores + ends.float() * _NEG
+        pick = torch.topk(open_scores, k, dim=1).indices  # (B, K)
+        running = cand.gather(1, pick[:, :, None].expand(-1, -1, max_len))
+        running_scores = open_scores.gather(1, pick)
+        parents = (cand_beam.gather(1, pick) + item_offset).view(-1)  # (B*K,) rows of the cache
+
+        best_possible = running_scores[:, 0] / float(cur + 1 - p) ** s.length_penalty
+        worst_done = torch.where(done_flags, done_scores.min(dim=1, keepdim=True).values, torch.full_like(done_scores, _NEG))
+        improvable &= (best_possible[:, None] > worst_done).any(dim=1)
+        if not bool(improvable.any()) or bool(ends.all()):
+            break
+        reorder(parents)
+        logits = step(running[:, :, cur].reshape(b * k, 1))
+
+    length = int(done_lengths[:, 0].max())
+    return done[:, 0, :length]
