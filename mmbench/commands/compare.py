@@ -29,6 +29,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     p.add_argument("--allow-mismatch", action="store_true",
                    help="compare runs of different task versions or data fingerprints (marked in the output)")
+    p.add_argument("--only-common-tasks", action="store_true",
+                   help="compare only tasks both sides ran (by default a baseline task missing in CANDIDATE fails)")
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     out.add_argument("--markdown", action="store_true", help="print Markdown for a pull-request comment")
@@ -43,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     if not 0 < args.alpha < 1 or not 0 < args.confidence < 1 or args.bootstrap < 100:
         raise UserError("--alpha and --confidence must lie in (0, 1), --bootstrap must be at least 100")
     settings = Settings(parse_tolerances(args.tolerance), args.alpha, args.bootstrap, args.seed, args.confidence,
-                        args.fail_on_significant, args.allow_mismatch)
+                        args.fail_on_significant, args.allow_mismatch, not args.only_common_tasks)
     report = compare_runs(args.baseline, args.candidate, settings)
     for warning in report.warnings:
         print(f"mmbench: warning: {warning}", file=sys.stderr)

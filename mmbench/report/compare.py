@@ -12,7 +12,8 @@ t-test (graded VQA accuracy) or the bootstrap (other scores). BLEU and METEOR ar
 image's score fixed (document frequencies of the full set), the usual approximation.
 
 A metric *regresses* when delta < -tolerance (default tolerance 0); it *drops significantly*
-when delta < 0 and p < alpha. A baseline metric or task absent from the candidate fails too.
+when delta < 0 and p < alpha. A baseline metric absent from the candidate fails too, and so does
+a baseline task (unless ``require_all_tasks`` is off: then only the tasks both sides ran count).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class Settings:
     confidence: float = 0.95
     fail_on_significant: bool = False
     allow_mismatch: bool = False
+    require_all_tasks: bool = True  # a baseline task absent from the candidate fails
 
     def tolerance(self, task: str, metric: str) -> float:
         for key in (f"{task}:{metric}", metric, "*"):
@@ -105,7 +107,7 @@ class ComparisonReport:
 
     def failures(self) -> list[str]:
         """One line per reason to fail: regressions, missing tasks or metrics, significant drops (if asked)."""
-        out = [f"{name}: missing in candidate" for name in self.missing_in_candidate]
+        out = [f"{name}: missing in candidate" for name in self.missing_in_candidate if self.settings.require_all_tasks]
         for task in self.tasks:
             for m in task.metrics:
                 if m.status == "missing":
@@ -132,7 +134,8 @@ def _as_runs(value: RunsInput, side: str, warnings: list[str]) -> list[RunResult
     loaded = load_results([value])
     warnings.extend(f"{side}: {w}" for w in loaded.warnings)
     if not loaded.results:
-        raise UserError(f"{value}: no readable result files in {side}")
+        why = f" ({'; '.join(loaded.warnings)})" if loaded.warnings else ""
+        raise UserError(f"{value}: no readable result files in {side}{why}")
     return loaded.results
 
 

@@ -68,7 +68,8 @@ def to_markdown(report: ComparisonReport) -> str:
         extra = [n for n in (*t.notes, _throughput(t)) if n] + [f"{m.metric}: {m.note}" for m in t.metrics if m.note]
         lines += [""] + [f"- {md_text(n)}" for n in extra] + [""]
     if report.missing_in_candidate:
-        lines.append("**Missing in candidate:** " + ", ".join(md_text(x) for x in report.missing_in_candidate))
+        label = "**Missing in candidate:**" if report.settings.require_all_tasks else "Not in candidate (not compared):"
+        lines.append(f"{label} " + ", ".join(md_text(x) for x in report.missing_in_candidate))
     if report.only_in_candidate:
         lines.append("Only in candidate (not compared): " + ", ".join(md_text(x) for x in report.only_in_candidate))
     failures = report.failures()
@@ -91,7 +92,8 @@ def to_text(report: ComparisonReport) -> str:
         out += [f"  note: {n}" for n in (*t.notes, _throughput(t)) if n]
         out += [f"  {m.metric}: {m.note}" for m in t.metrics if m.note]
     if report.missing_in_candidate:
-        out.append("missing in candidate: " + ", ".join(report.missing_in_candidate))
+        label = "missing in candidate" if report.settings.require_all_tasks else "not in candidate (not compared)"
+        out.append(f"{label}: " + ", ".join(report.missing_in_candidate))
     if report.only_in_candidate:
         out.append("only in candidate (not compared): " + ", ".join(report.only_in_candidate))
     out += [f"FAIL {f}" for f in report.failures()]
