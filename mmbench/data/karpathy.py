@@ -46,7 +46,8 @@ def read(source: DataSource) -> DataSplit:
 def _sample(entry: dict, path: Path, index: int) -> Sample:
     where = f"images[{index}]"
     filename = require(entry, "filename", path, where, str)
-    rel = check_relative(f"{entry.get('filepath') or '.'}/{filename}", f"{path}: {where}")
+    folder = check_relative(str(entry["filepath"]), f"{path}: {where}") if entry.get("filepath") else ""
+    rel = "/".join(p for p in (folder, check_relative(filename, f"{path}: {where}")) if p)
     sentences = require(entry, "sentences", path, where, list)
     texts = tuple(require(s, "raw", path, f"{where}.sentences[{j}]", str) for j, s in enumerate(sentences))
     if not texts:

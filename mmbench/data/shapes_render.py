@@ -18,6 +18,7 @@ IMAGE_SIZE = 64
 SUPERSAMPLE = 4
 SIZE_JITTER = 0.08
 COLOUR_JITTER = 15
+MIN_GAP = 3.0  # pixels between the bounding boxes of two shapes
 
 # Five-pointed star, outer radius 1, inner 0.45, centred vertically (literal values, no trig at runtime).
 STAR = np.array([(0.0, -0.905), (0.2645, -0.2691), (0.9511, -0.214), (0.428, 0.2341), (0.5878, 0.904),
@@ -36,7 +37,8 @@ class Layout:
 
 
 def plan_layout(a: Attributes, rng: random.Random) -> Layout:
-    """Random but non-overlapping placement of ``a.count`` shapes inside the ``a.position`` third."""
+    """Random placement of ``a.count`` shapes inside the ``a.position`` third, their bounding boxes at
+    least ``MIN_GAP`` pixels apart (so shapes never touch and can be counted)."""
     radius = SIZES[a.size] * (1 + SIZE_JITTER * (2 * rng.random() - 1))
     third = IMAGE_SIZE / 3
     x0 = POSITIONS.index(a.position) * third
@@ -47,12 +49,12 @@ def plan_layout(a: Attributes, rng: random.Random) -> Layout:
             x = x0 + radius + 0.5 + rng.random() * max(third - 2 * radius - 1, 0.0)
             y = radius + 1 + rng.random() * (IMAGE_SIZE - 2 * radius - 2)
             centres.append((x, y))
-        if all((p[0] - q[0]) ** 2 + (p[1] - q[1]) ** 2 >= (2 * radius + 1) ** 2
+        if all(max(abs(p[0] - q[0]), abs(p[1] - q[1])) >= 2 * radius + MIN_GAP
                for i, p in enumerate(centres) for q in centres[:i]):
             break
-    else:  # crowded (three large shapes): stack them evenly
-        step = IMAGE_SIZE / a.count
-        centres = [(x0 + third / 2, step * (i + 0.5)) for i in range(a.count)]
+    else:  # crowded (three large shapes): spread them evenly from top to bottom
+        span = IMAGE_SIZE - 2 * radius - 2
+        centres = [(x0 + third / 2, radius + 1 + span * i / max(a.count - 1, 1)) for i in range(a.count)]
     fill = tuple(int(np.clip(v + rng.randint(-COLOUR_JITTER, COLOUR_JITTER), 0, 255)) for v in COLOURS[a.colour])
     grey = 238 + rng.randint(-8, 8)
     background = (grey + rng.randint(-4, 4), grey + rng.randint(-4, 4), grey + rng.randint(-4, 4))

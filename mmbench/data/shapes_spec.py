@@ -17,7 +17,7 @@ COLOURS: dict[str, tuple[int, int, int]] = {
     "red": (210, 40, 40), "green": (40, 160, 60), "blue": (40, 80, 210),
     "yellow": (230, 200, 30), "purple": (140, 60, 180), "orange": (240, 130, 30),
 }
-SIZES = {"small": 5.0, "large": 9.0}  # half-extent of one shape in pixels (before +-8% jitter)
+SIZES = {"small": 5.0, "large": 8.5}  # half-extent of one shape in pixels (before +-8% jitter)
 COUNTS = (1, 2, 3)
 POSITIONS = ("left", "center", "right")
 COUNT_WORDS = {1: "a", 2: "two", 3: "three"}
