@@ -1,0 +1,134 @@
+"""The leaderboard page in a real headless Chromium (Debian's chromium + chromium-driver, selenium).
+
+When Chromium or chromedriver is missing these tests FAIL with instructions; set
+MMBENCH_SKIP_BROWSER=1 to skip them explicitly (e.g. on a machine that cannot install them).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from mmbench.report.html import to_html
+from mmbench.report.leaderboard import build_leaderboard
+from mmbench.report.synthetic import synthetic_result
+
+pytestmark = pytest.mark.browser
+
+EVIL = "<script>alert(1)</script>"
+MODELS = {"mock:alpha": (0.9, 20.0), "mock:beta": (0.6, 300.0), EVIL: (0.4, 90.0), "mock:gamma": (0.7, 150.0)}
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--disable-dev-shm-usage", "--window-size=1400,1000")
+
+
+def _find(*names: str) -> str | None:
+    return next((path for name in names if (path := shutil.which(name))), None)
+
+
+@pytest.fixture(scope="module")
+def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator["object"]:
+    browser, chromedriver = _find("chromium", "chromium-browser"), _find("chromedriver")
+    if not browser or not chromedriver:
+        message = ("browser tests need Debian's chromium and chromium-driver (apt-get install -y chromium "
+                   "chromium-driver); set MMBENCH_SKIP_BROWSER=1 to skip them explicitly")
+        if os.environ.get("MMBENCH_SKIP_BROWSER") == "1":
+            pytest.skip(message)
+        pytest.fail(message)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = browser
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    drv = webdriver.Chrome(service=Service(executable_path=chromedriver), options=options)
+    try:
+        yield drv
+    finally:
+        drv.quit()
+
+
+@pytest.fixture(scope="module")
+def page(driver, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    runs = [synthetic_result("vqa", name, quality, items_per_s=speed) for name, (quality, speed) in MODELS.items()]
+    path = tmp_path_factory.mktemp("html") / "leaderboard.html"
+    path.write_text(to_html(build_leaderboard(runs)), encoding="utf-8")
+    driver.get(path.as_uri())
+    return driver
+
+
+def _models(driver) -> list[str]:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.common.by import By
+
+    rows = driver.find_elements(By.CSS_SELECTOR, "#leaderboard tbody tr")
+    return [row.find_elements(By.TAG_NAME, "td")[0].text for row in rows if row.is_displayed()]
+
+
+def _header(driver, text: str):  # type: ignore[no-untyped-def]
+    from selenium.webdriver.common.by import By
+
+    return next(b for b in driver.find_elements(By.CSS_SELECTOR, "#leaderboard th button") if b.text.strip(" ▲▼") == text)
+
+
+def test_model_name_is_text_and_no_alert(page) -> None:  # type: ignore[no-untyped-def]
+    from selenium.common.exceptions import NoAlertPresentException
+
+    with pytest.raises(NoAlertPresentException):
+        page.switch_to.alert.text  # noqa: B018
+    assert EVIL in _models(page)
+    assert page.execute_script("return document.querySelectorAll('script').length") == 1
+    errors = [entry for entry in page.get_log("browser") if entry["level"] == "SEVERE"]
+    assert not errors, f"console errors (CSP or script): {errors}"
+
+
+def test_sorting(page) -> None:  # type: ignore[no-untyped-def]
+    by_speed = sorted(MODELS, key=lambda name: MODELS[name][1])
+    _header(page, "items/s").click()  # numbers sort best (largest) first
+    assert _models(page) == by_speed[::-1]
+    _header(page, "items/s").click()
+    assert _models(page) == by_speed
+    _header(page, "Model").click()
+    assert _models(page) == sorted(MODELS, key=str.lower)
+    _header(page, "accuracy").click()
+    assert _models(page) == sorted(MODELS, key=lambda name: -MODELS[name][0])
+
+
+def test_filtering(page) -> None:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.common.by import By
+
+    box = page.find_element(By.ID, "filter")
+    box.clear()
+    box.send_keys("ALP")
+    assert _models(page) == ["mock:alpha"]
+    assert page.find_element(By.ID, "shown-count").text == "1"
+    box.clear()
+    box.send_keys("<script>")
+    assert _models(page) == [EVIL]
+    box.clear()
+    box.send_keys("x")  # send_keys on an emptied field fires input events; clear() alone does not
+    box.send_keys("\b")
+    assert sorted(_models(page)) == sorted(MODELS)
+
+
+def test_detail_opens_with_configuration(page) -> None:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.common.by import By
+
+    link = next(a for a in page.find_elements(By.CSS_SELECTOR, "a.detail-link") if a.text == EVIL)
+    link.click()
+    target = page.find_element(By.ID, link.get_attribute("href").split("#")[1])
+    assert target.get_attribute("open") is not None
+    assert "Configuration" in target.text and "batch_size" in target.text and EVIL in target.text
+
+
+def test_screenshot(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    shot = tmp_path / "leaderboard.png"
+    assert page.save_screenshot(str(shot))
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
