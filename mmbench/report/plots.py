@@ -29,6 +29,22 @@ def _text(label: str) -> str:
     return label[:40].replace("$", r"\$")
 
 
+def _log_x_ticks(ax, xs: list[float]) -> None:  # type: ignore[no-untyped-def]
+    """Log x axis with five plain-number ticks spanning the data (default labels overlap)."""
+    import numpy as np
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
+
+    ax.set_xscale("log")
+    lo, hi = min(xs), max(xs)
+    if hi / lo < 1.01:
+        lo, hi = lo / 1.5, hi * 1.5
+    ax.set_xlim(lo / 1.25, hi * 1.25)
+    ax.xaxis.set_major_locator(FixedLocator([float(f"{t:.2g}") for t in np.geomspace(lo, hi, 5)]))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
 def _grid(n: int) -> tuple[int, int]:
     cols = min(n, 2)
     return (n + cols - 1) // cols, cols
@@ -56,7 +72,7 @@ def plot_quality_vs_throughput(lb: Leaderboard, path: str | Path) -> Path | None
             ax.plot([xs[i] for i in front], [ys[i] for i in front], "--", color="#cc3311", zorder=2)
         for name, x, y in zip((p[0] for p in pts), xs, ys):
             ax.annotate(_text(name), (x, y), textcoords="offset points", xytext=(5, 5), fontsize=8)
-        ax.set_xscale("log")
+        _log_x_ticks(ax, xs)
         ax.set_xlabel("items/s (log scale)")
         ax.set_ylabel(f"{pts[0][3]} (x100)")
         ax.set_title(_text(label))
@@ -83,7 +99,7 @@ def plot_latency(lb: Leaderboard, path: str | Path) -> Path | None:
         return None
     plt = _pyplot()
     rows, cols = _grid(len(panels))
-    fig, axes = plt.subplots(rows, cols, figsize=(6 * cols, 0.6 * max(len(b) for _, b in panels) * rows + 2.5 * rows),
+    fig, axes = plt.subplots(rows, cols, figsize=(6 * cols, (0.35 * max(len(b) for _, b in panels) + 1.8) * rows),
                              squeeze=False)
     for ax, (label, bars) in zip(axes.flat, panels):
         for y, (_, q) in enumerate(bars):

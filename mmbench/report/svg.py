@@ -37,6 +37,13 @@ def _span(values: list[float]) -> tuple[float, float]:
     return lo - pad, hi + pad
 
 
+def _label(x: float, y: float, text: str) -> str:
+    """A point's label, placed left of points in the right half so it stays inside the frame."""
+    right_half = x > (LEFT + WIDTH - RIGHT) / 2
+    anchor, dx = ("end", -7) if right_half else ("start", 7)
+    return f'<text class="label" x="{x + dx:.1f}" y="{y - 6:.1f}" text-anchor="{anchor}">{html.escape(text[:40])}</text>'
+
+
 def scatter_svg(points: list[Point], title: str, y_label: str) -> str:
     """An ``<svg>`` element: x = log10(items/s), y = metric x100; front points joined by a line."""
     e = lambda s: html.escape(str(s), quote=True)  # noqa: E731
@@ -69,6 +76,6 @@ def scatter_svg(points: list[Point], title: str, y_label: str) -> str:
         tip = f"{p.label}: {p.value * 100:.2f} at {p.items_per_s:.3g} items/s" + (" (Pareto front)" if i in on_front else "")
         parts.append(f'<g class="{cls}"><circle cx="{sx(p.items_per_s):.1f}" cy="{sy(p.value):.1f}" r="5">'
                      f'<title>{e(tip)}</title></circle>'
-                     f'<text class="label" x="{sx(p.items_per_s) + 7:.1f}" y="{sy(p.value) - 6:.1f}">{e(p.label[:40])}</text></g>')
+                     f'{_label(sx(p.items_per_s), sy(p.value), p.label)}</g>')
     parts.append("</svg>")
     return "".join(parts)
