@@ -122,7 +122,8 @@ class Llava(nn.Module):
             logits = self.lm_head(hidden[:, -1]).float()  # (B, V)
             token = self._choose(logits, history, step, settings)  # (B,)
             generated.append(token)
-            finished |= torch.isin(token, torch.tensor(settings.eos_token_ids, device=token.device))
+            if settings.eos_token_ids:
+                finished |= torch.isin(token, torch.tensor(settings.eos_token_ids, device=token.device))
             if bool(finished.all()) or step + 1 == settings.max_new_tokens:
                 break
             history = torch.cat([history, token[:, None]], dim=1)  # (B, T + step + 1)

@@ -1,0 +1,228 @@
+"""``llava:<dir-or-id>``: the built-in plain-PyTorch LLaVA (see :mod:`mmbench.models.llava_model`).
+
+Loads Hugging Face ``LlavaForConditionalGeneration`` checkpoints (config.json + safetensors) with
+a strict key check. Text goes through the checkpoint's own tokenizer (transformers' tokenizer:
+tokenisers are not model code) and chat template; images through mmbench's preprocessing:
+LLaVA-1.5 pads to a square with the mean colour, then CLIP processing (shortest side, bicubic,
+centre crop, normalise) at the tower's resolution, unless the checkpoint's image-processor config
+says ``do_pad: false`` or ``--model-arg pad_to_square=false`` is given.
+
+Prompt: one user turn holding the image then the task's prompt, rendered by the chat template;
+without one, LLaVA-1.5's ``"USER: <image>\\n{prompt} ASSISTANT:"``. As transformers' processors do,
+the single image token is expanded to one token per image feature (576 for LLaVA-1.5). Batches
+are left-padded; greedy outputs of a batch equal those of one image at a time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping
+
+from mmbench.errors import UserError
+from mmbench.models.base import ModelAdapter
+from mmbench.models.checkpoint import resolve_checkpoint, torch_dtype
+from mmbench.types import GenerationConfig
+
+if TYPE_CHECKING:
+    import torch
+
+    from mmbench.models.llava_model import Llava
+    from mmbench.models.preprocess import ImagePreprocessor
+
+#: LLaVA-1.5's conversation format, used when the checkpoint ships no chat template
+DEFAULT_PROMPT_FORMAT = "USER: <image>\n{prompt} ASSISTANT:"
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+
+
+@dataclass(frozen=True)
+class LlavaOptions:
+    """``--model-arg`` options. ``prompt`` replaces the task's prompt; ``{prompt}`` in it stands for the task's."""
+
+    revision: str | None = None
+    max_new_tokens: int | None = None
+    prompt: str | None = None
+    pad_to_square: bool | None = None  # None: the checkpoint's do_pad, else True (LLaVA-1.5)
+
+    @classmethod
+    def parse(cls, model_args: Mapping[str, Any]) -> LlavaOptions:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(model_args) - known)
+        if unknown:
+            raise UserError(f"llava: unknown model argument(s) {unknown}; known: {sorted(known)}")
+        values = dict(model_args)
+        if values.get("max_new_tokens") is not None:
+            values["max_new_tokens"] = _positive_int(values["max_new_tokens"])
+        if values.get("pad_to_square") is not None:
+            values["pad_to_square"] = _flag(values["pad_to_square"])
+        return cls(**values)
+
+
+class LlavaAdapter(ModelAdapter):
+    """Generation with the built-in LLaVA: image + prompt -> stripped new text."""
+
+    adapter_name: ClassVar[str] = "llava"
+
+    def __init__(self, checkpoint: Path, model: Llava, tokenizer: Any, options: LlavaOptions, *, device: str, dtype: str) -> None:
+        self.checkpoint, self.model, self.tokenizer, self.options = checkpoint, model, tokenizer, options
+        self.device, self.dtype = device, dtype
+        self.torch_dtype = torch_dtype(dtype)
+        self.chat_template = _chat_template(checkpoint, tokenizer)
+        self.eos_token_ids = _eos_token_ids(checkpoint, model)
+        self.image_token = getattr(tokenizer, "image_token", None) or "<image>"
+        self.pad_token_id = _pad_token_id(tokenizer, model)
+
+    # ---- preprocessing --------------------------------------------------------------------------
+    def image_transform(self) -> ImagePreprocessor:
+        from mmbench.models.preprocess import llava_transform, transform_from_preprocessor_config
+
+        config = _image_processor_config(self.checkpoint)
+        pad = self.options.pad_to_square
+        if config is None:
+            return llava_transform(size=self.model.cfg.vision.image_size, pad=True if pad is None else pad)
+        if pad is None:
+            pad = bool(config.get("do_pad", True))
+        return transform_from_preprocessor_config(config, pad=pad)
+
+    def format_prompt(self, prompt: str) -> str:
+        """The chat-formatted text of one user turn: the image, then ``prompt``."""
+        if self.chat_template is None:
+            return DEFAULT_PROMPT_FORMAT.replace("<image>", self.image_token).format(prompt=prompt)
+        messages = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": prompt}]}]
+        return str(self.tokenizer.apply_chat_template(messages, chat_template=self.chat_template,
+                                                      add_generation_prompt=True, tokenize=False))
+
+    def encode_prompts(self, prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Left-padded token ids (B, T) with each image token expanded, and the attention mask (B, T)."""
+        import torch
+
+        texts = [self.format_prompt(self.options.prompt.replace("{prompt}", p) if self.options.prompt else p) for p in prompts]
+        rows = [self._expand_image_token(ids, text) for ids, text in zip(self.tokenizer(texts)["input_ids"], texts)]
+        length = max(len(r) for r in rows)
+        input_ids = torch.full((len(rows), length), self.pad_token_id, dtype=torch.long)
+        mask = torch.zeros((len(rows), length), dtype=torch.long)
+        for i, row in enumerate(rows):
+            input_ids[i, length - len(row):] = torch.tensor(row)
+            mask[i, length - len(row):] = 1
+        return input_ids, mask
+
+    def _expand_image_token(self, ids: list[int], text: str) -> list[int]:
+        image_id, count = self.model.cfg.image_token_id, self.model.cfg.image_seq_length
+        if ids.count(image_id) != 1:
+            raise UserError(f"llava: prompt {text!r} holds {ids.count(image_id)} image tokens (id {image_id}); expected one "
+                            f"(check the chat template and the tokenizer's {self.image_token!r} token)")
+        at = ids.index(image_id)
+        return ids[:at] + [image_id] * count + ids[at + 1:]
+
+    # ---- generation -----------------------------------------------------------------------------
+    def generate(self, images: Any, prompts: list[str], cfg: GenerationConfig) -> list[str]:
+        from mmbench.models.llava_model import GreedySettings
+
+        if cfg.num_beams != 1:
+            raise UserError(f"llava: beam search (num_beams={cfg.num_beams}) is not implemented; the built-in LLaVA decodes greedily")
+        input_ids, mask = self.encode_prompts(prompts)
+        pixels = self.collate_images(list(images)) if isinstance(images, list) else images
+        settings = GreedySettings(max_new_tokens=self.options.max_new_tokens or cfg.max_new_tokens,
+                                  min_new_tokens=cfg.min_new_tokens, repetition_penalty=cfg.repetition_penalty,
+                                  eos_token_ids=self.eos_token_ids)
+        tokens = self.model.generate(input_ids.to(self.device), pixels.to(self.device, self.torch_dtype), mask.to(self.device), settings)
+        return [text.strip() for text in self.tokenizer.batch_decode(tokens, skip_special_tokens=True)]
+
+    # ---- identity -----------------------------------------------------------------------------------
+    def count_tokens(self, texts: list[str]) -> int:
+        return sum(len(ids) for ids in self.tokenizer(list(texts), add_special_tokens=False)["input_ids"])
+
+    def weights_digest(self) -> str:
+        from mmbench.models.hf_common import checkpoint_digest
+
+        return checkpoint_digest(self.checkpoint)
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "checkpoint": str(self.checkpoint), "image_tokens": self.model.cfg.image_seq_length}
+
+
+def create(location: str | None, *, device: str = "cpu", dtype: str = "float32", **model_args: Any) -> LlavaAdapter:
+    """The ``llava:`` factory: ``location`` is a checkpoint directory or a hub id."""
+    from mmbench.models.llava_model import load_llava
+
+    if not location:
+        raise UserError("llava: needs a checkpoint, e.g. llava:llava-hf/llava-1.5-7b-hf or llava:/path/to/checkpoint")
+    options = LlavaOptions.parse(model_args)
+    checkpoint = resolve_checkpoint(location, options.revision)
+    model = load_llava(checkpoint, device=device, dtype=torch_dtype(dtype))
+    return LlavaAdapter(checkpoint, model, _load_tokenizer(checkpoint), options, device=device, dtype=dtype)
+
+
+# ---- checkpoint side files ----------------------------------------------------------------------------
+def _load_tokenizer(checkpoint: Path) -> Any:
+    from transformers import AutoTokenizer
+
+    try:
+        return AutoTokenizer.from_pretrained(checkpoint)
+    except (OSError, ValueError, KeyError) as e:
+        raise UserError(f"{checkpoint}: cannot load the tokenizer ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from None
+
+
+def _chat_template(checkpoint: Path, tokenizer: Any) -> str | None:
+    """The tokenizer's chat template, else the processor's (chat_template.jinja / .json), else None."""
+    template = getattr(tokenizer, "chat_template", None)
+    if isinstance(template, str) and template:
+        return template
+    if (checkpoint / "chat_template.jinja").is_file():
+        return (checkpoint / "chat_template.jinja").read_text(encoding="utf-8")
+    data = _read_json(checkpoint / "chat_template.json")
+    return str(data["chat_template"]) if data and data.get("chat_template") else None
+
+
+def _image_processor_config(checkpoint: Path) -> dict[str, Any] | None:
+    """preprocessor_config.json, or the ``image_processor`` section of processor_config.json (transformers 5.x)."""
+    config = _read_json(checkpoint / "preprocessor_config.json")
+    if config is not None:
+        return config
+    processor = _read_json(checkpoint / "processor_config.json") or {}
+    section = processor.get("image_processor")
+    return dict(section) if isinstance(section, dict) else None
+
+
+def _eos_token_ids(checkpoint: Path, model: Llava) -> tuple[int, ...]:
+    """generation_config.json's eos_token_id (what transformers' generate stops on), else config.json's."""
+    generation = _read_json(checkpoint / "generation_config.json") or {}
+    eos = generation.get("eos_token_id", model.cfg.text.eos_token_id)
+    if eos is None:
+        return ()
+    return tuple(int(e) for e in eos) if isinstance(eos, (list, tuple)) else (int(eos),)
+
+
+def _pad_token_id(tokenizer: Any, model: Llava) -> int:
+    for candidate in (tokenizer.pad_token_id, model.cfg.text.pad_token_id, tokenizer.eos_token_id, 0):
+        if candidate is not None:
+            return int(candidate)
+    return 0
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    if not path.is_file():
+        return None
+    from mmbench.jsonio import read_json
+
+    data = read_json(path)
+    return dict(data) if isinstance(data, dict) else None
+
+
+def _positive_int(value: Any) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise UserError(f"llava: model argument max_new_tokens={value!r} is not an integer") from None
+    if number < 1:
+        raise UserError(f"llava: model argument max_new_tokens={value!r} must be at least 1")
+    return number
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text not in _TRUE | _FALSE:
+        raise UserError(f"llava: model argument pad_to_square={value!r} is not a boolean; use true or false")
+    return text in _TRUE
