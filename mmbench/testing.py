@@ -20,14 +20,14 @@ by metric, ``task:metric`` or ``*``. This module does not import torch.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 from mmbench.report.compare import ComparisonReport, Settings, compare_runs
 from mmbench.report.compare_render import to_markdown
 from mmbench.results import RunResult
 
-__all__ = ["assert_no_regression", "RegressionError"]
+__all__ = ["RegressionError", "assert_no_regression"]
 
 
 class RegressionError(AssertionError):

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -31,7 +31,7 @@ def _find(*names: str) -> str | None:
 
 
 @pytest.fixture(scope="module")
-def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator["object"]:
+def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     browser, chromedriver = _find("chromium", "chromium-browser"), _find("chromedriver")
     if not browser or not chromedriver:
         message = ("browser tests need Debian's chromium and chromium-driver (apt-get install -y chromium "

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 MEAN_R1 = "mean_R@1"
 
@@ -44,7 +45,7 @@ def main_metric_name(task_type: str, metrics: Mapping[str, Any]) -> str | None:
     """The task type's main metric, or the first metric (sorted) for an unknown type."""
     if task_type in MAIN_METRIC:
         return MAIN_METRIC[task_type]
-    return sorted(metrics)[0] if metrics else None
+    return min(metrics) if metrics else None
 
 
 def ordered_metric_names(task_type: str, metrics: Mapping[str, Any]) -> list[str]:

@@ -20,14 +20,20 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from mmbench.errors import DataError, UserError
 from mmbench.report import stats
-from mmbench.report.columns import CORPUS_LEVEL_METRICS, ordered_metric_names, with_derived
+from mmbench.report.columns import (
+    CORPUS_LEVEL_METRICS,
+    ordered_metric_names,
+    with_derived,
+)
 from mmbench.report.loading import latest_first, load_results, model_name, task_name
 from mmbench.report.persample import Stratum, strata_for, weighted_mean
 from mmbench.results import RunResult, read_samples
@@ -123,7 +129,7 @@ class ComparisonReport:
         return 1 if self.failures() else 0
 
 
-RunsInput = str | RunResult | Sequence[RunResult] | Any  # a path, a run, or several runs
+RunsInput = str | Path | RunResult | Sequence[RunResult]  # a path, a run, or several runs
 
 
 def _as_runs(value: RunsInput, side: str, warnings: list[str]) -> list[RunResult]:
@@ -131,6 +137,8 @@ def _as_runs(value: RunsInput, side: str, warnings: list[str]) -> list[RunResult
         return [value]
     if isinstance(value, (list, tuple)) and all(isinstance(v, RunResult) for v in value):
         return list(value)
+    if not isinstance(value, (str, Path)):
+        raise UserError(f"{side}: expected a result file, a folder or run results, got {type(value).__name__}")
     loaded = load_results([value])
     warnings.extend(f"{side}: {w}" for w in loaded.warnings)
     if not loaded.results:

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from importlib import resources
 from typing import Any
 
-from mmbench.report.columns import count, finite, number, ordered_metric_names, points
+from mmbench.report.columns import count, number, ordered_metric_names, points
 from mmbench.report.leaderboard import Cell, Leaderboard, ModelRow, TaskColumn
 from mmbench.report.svg import Point, scatter_svg
 from mmbench.report.tables import SCALE_NOTE

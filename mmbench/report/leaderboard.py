@@ -11,8 +11,9 @@ them are kept as its history.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from mmbench.report.columns import finite, main_metric_name, with_derived
 from mmbench.report.loading import latest_first, model_name, task_name
@@ -115,7 +116,7 @@ def _labelled(columns: Iterable[TaskColumn]) -> list[TaskColumn]:
     fingerprint prefix when one name has several protocols."""
     columns = sorted(columns, key=lambda c: (TASK_TYPE_ORDER.index(c.task_type) if c.task_type in TASK_TYPE_ORDER
                                              else len(TASK_TYPE_ORDER), c.name, c.version, c.fingerprint))
-    names = defaultdict(int)
+    names: dict[str, int] = defaultdict(int)
     for c in columns:
         names[c.name] += 1
     return [TaskColumn(c.name, c.task_type, c.version, c.fingerprint,

@@ -9,9 +9,10 @@ is reported as a warning ("<path>: <why>; skipped") and left out; duplicates of 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, TextIO
+from typing import TextIO
 
 from mmbench.errors import DataError, UserError
 from mmbench.results import RunResult, read_result

@@ -32,7 +32,12 @@ def _text(label: str) -> str:
 def _log_x_ticks(ax, xs: list[float]) -> None:  # type: ignore[no-untyped-def]
     """Log x axis with five plain-number ticks spanning the data (default labels overlap)."""
     import numpy as np
-    from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
+    from matplotlib.ticker import (
+        FixedLocator,
+        FuncFormatter,
+        NullFormatter,
+        NullLocator,
+    )
 
     ax.set_xscale("log")
     lo, hi = min(xs), max(xs)

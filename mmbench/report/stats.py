@@ -17,8 +17,8 @@ and return the difference candidate - baseline. Seeded and deterministic.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 

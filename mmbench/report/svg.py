@@ -46,7 +46,7 @@ def _label(x: float, y: float, text: str) -> str:
 
 def scatter_svg(points: list[Point], title: str, y_label: str) -> str:
     """An ``<svg>`` element: x = log10(items/s), y = metric x100; front points joined by a line."""
-    e = lambda s: html.escape(str(s), quote=True)  # noqa: E731
+    e = lambda s: html.escape(str(s), quote=True)
     usable = [p for p in points if p.items_per_s > 0]
     head = (f'<svg class="scatter" role="img" xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
             f'viewBox="0 0 {WIDTH} {HEIGHT}"><title>{e(title)}</title>')
@@ -54,8 +54,8 @@ def scatter_svg(points: list[Point], title: str, y_label: str) -> str:
         return head + f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle">no runs with throughput</text></svg>'
     x_lo, x_hi = _span([math.log10(p.items_per_s) for p in usable])
     y_lo, y_hi = _span([p.value * 100 for p in usable])
-    sx = lambda v: LEFT + (math.log10(v) - x_lo) / (x_hi - x_lo) * (WIDTH - LEFT - RIGHT)  # noqa: E731
-    sy = lambda v: TOP + (1 - (v * 100 - y_lo) / (y_hi - y_lo)) * (HEIGHT - TOP - BOTTOM)  # noqa: E731
+    sx = lambda v: LEFT + (math.log10(v) - x_lo) / (x_hi - x_lo) * (WIDTH - LEFT - RIGHT)
+    sy = lambda v: TOP + (1 - (v * 100 - y_lo) / (y_hi - y_lo)) * (HEIGHT - TOP - BOTTOM)
     parts = [head, f'<rect x="{LEFT}" y="{TOP}" width="{WIDTH - LEFT - RIGHT}" height="{HEIGHT - TOP - BOTTOM}" class="frame"/>']
     for t in _ticks(x_lo, x_hi):
         x = LEFT + (t - x_lo) / (x_hi - x_lo) * (WIDTH - LEFT - RIGHT)

@@ -28,7 +28,7 @@ def _mean(values: list[float]) -> float:
 
 def _zeroshot(n: int, q: float, seed: int) -> tuple[dict[str, float], list[dict[str, Any]]]:
     u = _difficulties(n, seed)
-    records = [{"id": f"img{i}", "label": i % 10, "prediction": i % 10 if u[i] < q else (i + 1) % 10,
+    records: list[dict[str, Any]] = [{"id": f"img{i}", "label": i % 10, "prediction": i % 10 if u[i] < q else (i + 1) % 10,
                 "metrics": {"top1": int(u[i] < q), "top5": int(u[i] < min(1.0, q + 0.2))}} for i in range(n)]
     metrics = {m: _mean([r["metrics"][m] for r in records]) for m in ("top1", "top5")}
     metrics["mean_per_class_recall"] = metrics["top1"]
@@ -38,7 +38,7 @@ def _zeroshot(n: int, q: float, seed: int) -> tuple[dict[str, float], list[dict[
 def _vqa(n: int, q: float, seed: int) -> tuple[dict[str, float], list[dict[str, Any]]]:
     u = _difficulties(n, seed)
     levels = (0.0, 0.3, 0.6, 0.9, 1.0)
-    records = []
+    records: list[dict[str, Any]] = []
     for i in range(n):
         score = 1.0 if u[i] < q else levels[int(u[i] * 10) % 4]
         answer_type = VQA_ANSWER_TYPES[i % 3]
@@ -70,7 +70,7 @@ def _retrieval(n: int, q: float, seed: int) -> tuple[dict[str, float], list[dict
 
 def _captioning(n: int, q: float, seed: int) -> tuple[dict[str, float], list[dict[str, Any]]]:
     u = _difficulties(n, seed)
-    records = [{"id": i, "prediction": f"a caption {i}", "references": [f"a reference {i}"] * 5,
+    records: list[dict[str, Any]] = [{"id": i, "prediction": f"a caption {i}", "references": [f"a reference {i}"] * 5,
                 "metrics": {"Bleu_4": q * 0.3 * (1.5 - u[i]), "METEOR": q * 0.25, "ROUGE_L": q * 0.5 * (1.5 - u[i]),
                             "CIDEr": 2.0 * q * (1.5 - u[i]) if u[i] < q else 0.2 * q}} for i in range(n)]
     metrics = {m: _mean([r["metrics"][m] for r in records]) for m in ("ROUGE_L", "CIDEr")}
