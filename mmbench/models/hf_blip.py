@@ -3,16 +3,19 @@
 - Captioning (``BlipForConditionalGeneration``): ``model.generate``; with a prompt ("a picture of ")
   the decoder continues it and only the continuation is returned, as LAVIS strips its prompt.
 - VQA (``BlipForQuestionAnswering``): vision encoder -> question encoder (cross-attending the image)
-  -> answer decoder, called part by part so that the answer decoder masks the question's padding
-  (``BlipForQuestionAnswering.generate`` attends padded question positions, so a batched answer
-  would depend on the other questions' lengths; LAVIS passes the question mask, as done here).
+  -> answer decoder, called part by part: the answer decoder runs once per question length on
+  unpadded question states. transformers 5.x BLIP text cross-attention ignores
+  ``encoder_attention_mask`` (``BlipTextAttention`` forwards it as ``attention_mask``, which the
+  cross-attention then replaces with ``None``), and ``BlipForQuestionAnswering.generate`` passes an
+  all-ones mask anyway, so with padding a batched answer would depend on the other questions'
+  lengths. Grouping by length gives exactly the one-question-at-a-time answers.
 - Matching (``BlipForImageTextRetrieval``): ITC embeddings (``vision_proj`` / ``text_proj`` of the
   [CLS] states) for ``encode_*`` and the ITM head's "match" logit for ``match``, as LAVIS re-ranks.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Hashable, TypeVar
 
 from mmbench.models.base import ImageTransform
 from mmbench.models.hf_common import CheckpointImageTransform, HFAdapter
@@ -20,6 +23,8 @@ from mmbench.types import GenerationConfig
 
 if TYPE_CHECKING:
     import torch
+
+K = TypeVar("K", bound=Hashable)
 
 
 class HFBlipAdapter(HFAdapter):
@@ -84,20 +89,34 @@ class HFBlipVqaAdapter(HFBlipAdapter):
         import torch
 
         model = self.model
-        text_config = model.config.text_config
-        questions = self.tokenize([self.options.apply_prompt(p) for p in prompts])
+        questions = self.tokenize([self.options.apply_prompt(p) for p in prompts])  # right-padded
+        answers = [""] * len(prompts)
         with torch.inference_mode():
             image_states, image_mask = self.image_states(images)
             question_states = model.text_encoder(
                 input_ids=questions["input_ids"], attention_mask=questions["attention_mask"],
                 encoder_hidden_states=image_states, encoder_attention_mask=image_mask,
             ).last_hidden_state  # (N, L, H)
-            start = torch.full((question_states.shape[0], 1), model.decoder_start_token_id, device=question_states.device)
-            output = model.text_decoder.generate(
-                input_ids=start, eos_token_id=text_config.sep_token_id, pad_token_id=text_config.pad_token_id,
-                encoder_hidden_states=question_states, encoder_attention_mask=questions["attention_mask"],
-                **self.generation_kwargs(cfg),
-            )
+            lengths = [int(n) for n in questions["attention_mask"].sum(dim=1).tolist()]
+            for length, rows in _rows_by_value(lengths).items():
+                index = torch.tensor(rows, device=question_states.device)
+                for row, answer in zip(rows, self._answer(question_states[index, :length], cfg)):
+                    answers[row] = answer
+        return answers
+
+    def _answer(self, question_states: torch.Tensor, cfg: GenerationConfig) -> list[str]:
+        """Greedy answers from unpadded question states (n, length, H)."""
+        import torch
+
+        model, text_config = self.model, self.model.config.text_config
+        n, length = question_states.shape[:2]
+        start = torch.full((n, 1), model.decoder_start_token_id, device=question_states.device)
+        output = model.text_decoder.generate(
+            input_ids=start, eos_token_id=text_config.sep_token_id, pad_token_id=text_config.pad_token_id,
+            encoder_hidden_states=question_states,
+            encoder_attention_mask=torch.ones((n, length), dtype=torch.long, device=question_states.device),
+            **self.generation_kwargs(cfg),
+        )
         return self.decode(output)
 
 
@@ -137,8 +156,9 @@ class HFBlipItmAdapter(HFBlipAdapter):
         return logits[:, 1].float()
 
 
-def _rows_by_value(values: list[str]) -> dict[str, list[int]]:
-    rows: dict[str, list[int]] = {}
+def _rows_by_value(values: list[K]) -> dict[K, list[int]]:
+    """Row indices grouped by value, in first-seen order."""
+    rows: dict[K, list[int]] = {}
     for row, value in enumerate(values):
         rows.setdefault(value, []).append(row)
     return rows
