@@ -220,3 +220,23 @@ def test_pytest_helper(dirs: dict[str, Path]) -> None:
     assert_no_regression(dirs["baseline"], in_memory, n_resamples=200)  # run object, paired on its samples
     with pytest.raises(UserError):
         assert_no_regression(dirs["baseline"], synthetic_result("zeroshot", "mock:m", 0.8, task_version="9"))
+
+
+def test_ci_example_workflow_commands_parse() -> None:
+    """Every `mmbench ...` command in docs/ci-example.yml is accepted by the CLI's parser."""
+    import shlex
+
+    import yaml
+
+    from mmbench.cli import build_parser
+
+    workflow = yaml.safe_load((Path(__file__).parents[1] / "docs" / "ci-example.yml").read_text())
+    scripts = [step["run"] for step in workflow["jobs"]["evaluate"]["steps"] if "run" in step]
+    commands = [line.strip() for script in scripts for line in script.replace("\\\n", " ").splitlines()
+                if line.strip().startswith("mmbench ")]
+    assert {c.split()[1] for c in commands} == {"run", "compare", "leaderboard"}
+    parser = build_parser()
+    for command in commands:
+        words = shlex.split(command.split(" > ")[0].split(" >> ")[0])
+        args = parser.parse_args(words[1:])
+        assert callable(args.func), command

@@ -187,3 +187,23 @@ def test_cli_all_formats_without_torch(results_dir: Path, tmp_path: Path) -> Non
 def test_cli_missing_folder_exits_2(tmp_path: Path) -> None:
     proc = _cli("leaderboard", str(tmp_path / "nope"))
     assert proc.returncode == 2 and "no such file or directory" in proc.stderr
+
+
+def test_minimal_and_odd_results_render(tmp_path: Path) -> None:
+    """Only the required fields, non-numeric metrics, no timing: every output still renders."""
+    minimal = {"schema_version": "1.0", "task": {"name": "t", "type": "zeroshot"}, "model": {"spec": "m"},
+               "metrics": {"top1": "n/a", "top5": 0.5}}
+    (tmp_path / "minimal.json").write_text(json.dumps(minimal), encoding="utf-8")
+    odd = synthetic_result("retrieval", "mock:odd", 0.5)
+    odd.timing = {"items_per_s": None, "latency_ms": "?"}
+    del odd.metrics["t2i_R@1"]
+    write_result(odd, tmp_path)
+    loaded = load_results([tmp_path])
+    lb = build_leaderboard(loaded.results, loaded.warnings)
+    assert not loaded.warnings and len(lb.rows) == 2
+    assert all(cell.main_value is None for row in lb.rows for cell in row.cells.values())
+    assert "| m | – | – |" in to_markdown(lb)
+    assert "Per-model detail" in to_html(lb) and json.loads(json.dumps(to_dict(lb)))
+    from mmbench.report.plots import write_plots
+
+    assert write_plots(lb, tmp_path / "plots") == []
