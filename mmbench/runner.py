@@ -54,6 +54,7 @@ def evaluate(task: str | Path | TaskSpec, model: Any, config: RunConfig | None =
 
     batch_size = config.batch_size or spec.batch_size or DEFAULT_BATCH_SIZE
     task_obj: TaskType = task_cls(spec, split)
+    task_obj.model_capabilities = adapter.capabilities
     skipped: list[dict[str, str]] = []
     stage_timings = []
     from mmbench import timing
@@ -65,8 +66,8 @@ def evaluate(task: str | Path | TaskSpec, model: Any, config: RunConfig | None =
         for stage in task_obj.stages():
             outputs, stage_timing = run_stage(stage, adapter, split.root, config, batch_size, skipped, spec.name)
             task_obj.outputs[stage.name] = outputs
+            task_obj.skipped.update(s["id"] for s in skipped)
             stage_timings.append(stage_timing)
-    task_obj.skipped.update(s["id"] for s in skipped)
     scored = task_obj.score() if config.score else TaskScore({}, [], {"scoring": "skipped (timing run)"})
     peak_mb, memory_kind = timing.peak_memory(adapter.device)
     total_wall = time.perf_counter() - started

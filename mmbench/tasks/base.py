@@ -71,6 +71,7 @@ class TaskType:
         self.samples: list[Sample] = list(split.samples)
         self.outputs: dict[str, list[Any]] = {}
         self.skipped: set[str] = skipped if skipped is not None else set()
+        self.model_capabilities: frozenset[Capability] = frozenset()  # set by the runner
 
     @property
     def generation(self) -> GenerationConfig:
