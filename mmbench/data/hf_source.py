@@ -1,0 +1,343 @@
+"""Hugging Face datasets as data sources: ``format: hf`` (hub id or local folder).
+
+Keys:
+
+- ``path``: a hub dataset id (``nlphuji/flickr30k``) or a local folder: ``save_to_disk`` output
+  (``Dataset`` or ``DatasetDict``), or data files ``load_dataset`` recognises (parquet, imagefolder).
+  A relative folder is looked up under the dataset folder ``dir``, then the working directory.
+- ``split`` (default ``test``), ``name`` (dataset configuration), ``revision``, ``data_files``.
+- ``columns``: role -> column name, overriding the defaults in ``DEFAULT_COLUMNS`` (first column
+  present wins; ``null`` turns a role off). Roles: ``image`` (an Image column), ``image_path``
+  (a column, or a list of columns joined with ``/``, naming a file under ``images``), ``id``,
+  ``captions`` (a string, a list of strings, or Karpathy ``{"raw"}`` dicts), ``answers`` (a list
+  of strings or VQA ``{"answer"}`` dicts), ``question``, ``question_type``, ``answer_type``,
+  ``image_id``, ``label`` (class index), ``filename``.
+- ``filter``: ``{column: split, value: test}`` keeps rows whose column equals the value (or is in
+  a list of values); ``split_column`` is accepted for ``column``. For datasets that keep their
+  splits in a column (nlphuji/flickr30k).
+- ``images``: folder under ``dir`` holding ``image_path`` files (default ``dir``).
+- ``classnames`` / ``templates``: as :mod:`mmbench.data.classes`; ``classnames`` defaults to the
+  label column's ClassLabel names. With ``classnames: imagenet`` and wnid-named labels (an
+  imagefolder of ``n01440764/...`` folders) labels are re-indexed to sorted-wnid order.
+
+Samples: id from the ``id`` column (default: question_id, cocoid, img_id, filename, id; else the
+row number), texts = captions or answers, meta = question / question_type / answer_type / image_id
+/ label / filename where present. Image columns are read lazily, one row at a time, from the
+memory-mapped Arrow table (see :class:`HFImage`), so a 200k-question VQAv2 copy with an image per
+row costs no memory up front.
+
+Offline (``HF_DATASETS_OFFLINE=1`` or no network) a hub id that is not cached fails at once with
+what to download and where to put it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping
+
+from mmbench.data.classes import IMAGENET, imagenet_classnames, imagenet_wnids, string_list, templates
+from mmbench.data.fields import check_unique
+from mmbench.data.images import check_relative
+from mmbench.data.source import DataSource
+from mmbench.data.split import DataSplit
+from mmbench.errors import DataError
+from mmbench.types import Sample
+
+if TYPE_CHECKING:
+    import datasets
+
+DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "image": ("image", "img"),
+    "image_path": (),
+    "id": ("question_id", "cocoid", "img_id", "filename", "id"),
+    "captions": ("caption", "captions", "sentences"),
+    "answers": ("answers",),
+    "question": ("question",),
+    "question_type": ("question_type",),
+    "answer_type": ("answer_type",),
+    "image_id": ("image_id",),
+    "label": ("label",),
+    "filename": ("filename",),
+}
+META_ROLES = ("question", "question_type", "answer_type", "image_id", "label", "filename")
+SAVE_TO_DISK_MARKERS = ("dataset_dict.json", "state.json")
+
+
+def expected_files(source: DataSource) -> list[tuple[str, Path]]:
+    folder = _local_folder(source)
+    return [("Hugging Face dataset folder", folder)] if folder is not None else []
+
+
+def read(source: DataSource) -> DataSplit:
+    dataset = load_dataset_split(source)
+    columns = resolve_columns(source, dataset)
+    rows = _filtered_rows(source, dataset)
+    values = {role: _column_values(dataset, column) for role, column in columns.items()
+              if role not in ("image", "image_path")}
+    image_of, root = _image_reader(source, dataset, columns)
+    label_map, classnames = _classes(source, dataset, columns.get("label"))
+    samples = [_sample(row, values, image_of, label_map) for row in rows]
+    if not samples:
+        raise DataError(f"{source.get('path')}: no rows left in split {source.split()!r} after data.filter {source.get('filter')}")
+    check_unique([s.id for s in samples], Path(str(source.get("path"))), "sample id")
+    prompt_templates = templates(source)[0] if classnames is not None else None
+    return DataSplit(root=root, samples=samples, classnames=classnames, templates=prompt_templates, files=_metadata_files(source))
+
+
+# ---- loading ------------------------------------------------------------------------------------------
+def load_dataset_split(source: DataSource) -> datasets.Dataset:
+    """The split as a ``datasets.Dataset``, from a local folder or the hub (cache only when offline)."""
+    import datasets
+
+    path, split = source.get("path"), source.split()
+    if not path:
+        raise DataError("the task's data section (format 'hf') needs a 'path': a hub dataset id or a local folder")
+    folder = _local_folder(source)
+    try:
+        if folder is not None and any((folder / marker).is_file() for marker in SAVE_TO_DISK_MARKERS):
+            return _pick_split(datasets.load_from_disk(str(folder)), split, str(folder))
+        target = str(folder) if folder is not None else str(path)
+        return datasets.load_dataset(target, name=source.get("name"), split=split, revision=source.get("revision"),
+                                     data_files=source.get("data_files"))
+    except DataError:
+        raise
+    except ValueError as e:
+        if "split" in str(e).lower():
+            raise DataError(f"{path}: no split {split!r} ({_first_line(e)}); set data.split") from None
+        raise DataError(f"{path}: cannot load the Hugging Face dataset ({_first_line(e)})") from None
+    except Exception as e:  # offline, missing, gated, malformed: one line, what to do
+        raise DataError(
+            f"{path}: cannot load the Hugging Face dataset ({_first_line(e)}); on a machine with network run "
+            f"`python -c \"import datasets; datasets.load_dataset('{path}', split='{split}').save_to_disk('{Path(str(path)).name}')\"`, "
+            f"copy the folder here and set data.path to it (or copy ~/.cache/huggingface/datasets)"
+        ) from None
+
+
+def _local_folder(source: DataSource) -> Path | None:
+    """The local folder ``path`` names, or None for a hub id. An absolute path must exist."""
+    text = str(source.get("path") or "")
+    if not text:
+        return None
+    path = Path(text).expanduser()
+    if path.is_absolute() or text.startswith("."):
+        if not path.is_dir():
+            raise source.missing(path, "Hugging Face dataset folder")
+        return path
+    if source.dir is not None and (source.dir / path).is_dir():
+        return source.dir / path
+    return path if path.is_dir() else None
+
+
+def _pick_split(loaded: Any, split: str, where: str) -> Any:
+    import datasets
+
+    if isinstance(loaded, datasets.DatasetDict):
+        if split not in loaded:
+            raise DataError(f"{where}: no split {split!r} (splits: {sorted(loaded)}); set data.split")
+        return loaded[split]
+    return loaded
+
+
+def _metadata_files(source: DataSource) -> list[Path]:
+    """Small metadata files of a save_to_disk folder (their fingerprints change with the content)."""
+    folder = _local_folder(source)
+    if folder is None:
+        return []
+    return sorted(p for p in folder.rglob("*.json") if p.name in ("state.json", "dataset_info.json", "dataset_dict.json"))
+
+
+# ---- columns --------------------------------------------------------------------------------------------
+def resolve_columns(source: DataSource, dataset: datasets.Dataset) -> dict[str, Any]:
+    """role -> column (or list of columns for ``image_path``): the task's mapping over the defaults."""
+    given = source.get("columns") or {}
+    if not isinstance(given, Mapping):
+        raise DataError(f"data.columns must be a mapping of role -> column, got {given!r}")
+    unknown = sorted(set(given) - set(DEFAULT_COLUMNS))
+    if unknown:
+        raise DataError(f"data.columns: unknown role(s) {unknown}; known: {sorted(DEFAULT_COLUMNS)}")
+    present = list(dataset.column_names)
+    columns: dict[str, Any] = {}
+    for role, defaults in DEFAULT_COLUMNS.items():
+        if role in given:
+            if given[role] is not None:
+                columns[role] = _check_present(given[role], present, role, source)
+            continue
+        found = next((c for c in defaults if c in present), None)
+        if found is not None:
+            columns[role] = found
+    if "image" not in columns and "image_path" not in columns:
+        raise DataError(f"{source.get('path')}: no image column (columns: {present}); map one with data.columns.image "
+                        f"(an Image column) or data.columns.image_path (file names under data.images)")
+    if "captions" in columns and "answers" in columns:
+        raise DataError(f"{source.get('path')}: both captions ({columns['captions']}) and answers ({columns['answers']}) "
+                        f"columns; set the one not wanted to null in data.columns")
+    return columns
+
+
+def _check_present(column: Any, present: list[str], role: str, source: DataSource) -> Any:
+    names = column if isinstance(column, list) else [column]
+    for name in names:
+        if name not in present:
+            raise DataError(f"{source.get('path')}: data.columns.{role} names column {name!r}, which is not in the dataset "
+                            f"(columns: {present})")
+    return column
+
+
+def _column_values(dataset: datasets.Dataset, column: str) -> list[Any]:
+    return list(dataset.select_columns([column]).to_dict()[column])
+
+
+def _filtered_rows(source: DataSource, dataset: datasets.Dataset) -> list[int]:
+    spec = source.get("filter")
+    if spec is None:
+        return list(range(len(dataset)))
+    column = spec.get("column", spec.get("split_column")) if isinstance(spec, Mapping) else None
+    if column is None or "value" not in spec:
+        raise DataError(f"data.filter must be {{column: NAME, value: VALUE}}, got {spec!r}")
+    if column not in dataset.column_names:
+        raise DataError(f"{source.get('path')}: data.filter column {column!r} is not in the dataset (columns: {dataset.column_names})")
+    wanted = {str(v) for v in (spec["value"] if isinstance(spec["value"], list) else [spec["value"]])}
+    return [row for row, value in enumerate(_column_values(dataset, column)) if str(value) in wanted]
+
+
+# ---- samples ---------------------------------------------------------------------------------------------
+def _sample(row: int, values: dict[str, list[Any]], image_of: Any, label_map: dict[int, int] | None) -> Sample:
+    where = f"row {row}"
+    texts: tuple[str, ...] = ()
+    if "captions" in values:
+        texts = _strings(values["captions"][row], ("raw", "caption"), where)
+    elif "answers" in values:
+        texts = _strings(values["answers"][row], ("answer",), where)
+    meta = {role: values[role][row] for role in META_ROLES if role in values}
+    if "label" in meta and label_map is not None:
+        meta["label"] = label_map[int(meta["label"])]
+    sample_id = values["id"][row] if "id" in values else row
+    return Sample(id=str(sample_id), image=image_of(row), texts=texts, meta=meta)
+
+
+def _strings(value: Any, keys: tuple[str, ...], where: str) -> tuple[str, ...]:
+    """A caption/answer cell as strings: a string, a list of strings, or a list of dicts holding one of ``keys``."""
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, dict):  # a dict of lists: datasets' form of a list of dicts
+        value = next((value[k] for k in keys if k in value), None)
+    if not isinstance(value, list):
+        raise DataError(f"{where}: expected a string or a list of strings, got {type(value).__name__}")
+    found = []
+    for item in value:
+        if isinstance(item, dict):
+            item = next((item[k] for k in keys if k in item), None)
+        if not isinstance(item, str):
+            raise DataError(f"{where}: expected strings or dicts with {' or '.join(keys)}, got {item!r}")
+        found.append(item)
+    return tuple(found)
+
+
+# ---- images ------------------------------------------------------------------------------------------------
+class HFImageColumn:
+    """An image column read one row at a time as ``{"bytes", "path"}`` (undecoded)."""
+
+    def __init__(self, dataset: datasets.Dataset, column: str) -> None:
+        import datasets
+
+        self.column = column
+        self.table = dataset.select_columns([column]).cast_column(column, datasets.Image(decode=False))
+        self._last: tuple[int, dict[str, Any]] | None = None  # open_image reads a cell twice in a row
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_last": None}
+
+    def cell(self, row: int) -> dict[str, Any]:
+        if self._last is not None and self._last[0] == row:
+            return self._last[1]
+        cell = self._read(row)
+        self._last = (row, cell)
+        return cell
+
+    def _read(self, row: int) -> dict[str, Any]:
+        cell = dict(self.table[row][self.column] or {})
+        if cell.get("bytes") is None and cell.get("path"):  # image files outside the Arrow table (imagefolder)
+            path = Path(cell["path"])
+            if not path.is_file():
+                raise DataError(f"image not found: {path} (Hugging Face dataset column {self.column!r}, row {row})")
+            cell["bytes"] = path.read_bytes()
+        if cell.get("bytes") is None:
+            raise DataError(f"Hugging Face dataset column {self.column!r}, row {row}: empty image cell")
+        return cell
+
+
+class HFImage(dict):  # type: ignore[type-arg]
+    """A lazy image cell that reads like the ``{"bytes", "path"}`` dict Hugging Face datasets store.
+
+    A ``dict`` so that :func:`mmbench.data.open_image` opens it as it opens any HF image dict; the
+    bytes are read from the memory-mapped table only when ``open_image`` asks for them (in the
+    DataLoader worker). Pickles as (column, row): the column's table is memory-mapped Arrow.
+    """
+
+    def __init__(self, column: HFImageColumn, row: int) -> None:
+        super().__init__()
+        self.column = column
+        self.row = row
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        return self.column.cell(self.row).get(key, default)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.column.cell(self.row)[key]
+
+    def __repr__(self) -> str:
+        return f"HFImage(column={self.column.column!r}, row={self.row})"
+
+    def __bool__(self) -> bool:  # an empty dict is falsy; an image reference is not
+        return True
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, HFImage) and other.column is self.column and other.row == self.row
+
+    def __ne__(self, other: object) -> bool:  # dict defines its own __ne__
+        return not self == other
+
+    def __hash__(self) -> int:
+        return hash((id(self.column), self.row))
+
+
+def _image_reader(source: DataSource, dataset: datasets.Dataset, columns: dict[str, Any]) -> tuple[Any, Path]:
+    """(row -> Sample.image, the folder relative image paths are under)."""
+    import datasets
+
+    column = columns.get("image")
+    if column is not None and isinstance(dataset.features[column], datasets.Image):
+        image_column = HFImageColumn(dataset, column)
+        return (lambda row: HFImage(image_column, row)), source.dir or Path(".")
+    parts = columns.get("image_path", column)
+    names = parts if isinstance(parts, list) else [parts]
+    cells = [_column_values(dataset, name) for name in names]
+    root = source.existing("images", "image folder", ".", folder=True)
+    where = f"{source.get('path')}: image path column(s) {names}"
+    return (lambda row: check_relative("/".join(str(c[row]) for c in cells if c[row]), f"{where}, row {row}")), root
+
+
+# ---- classes --------------------------------------------------------------------------------------------------
+def _classes(source: DataSource, dataset: datasets.Dataset, column: str | None) -> tuple[dict[int, int] | None, list[str] | None]:
+    """(label re-indexing or None, class names) for a label column; (None, None) without one."""
+    if column is None:
+        return None, None
+    feature_names = list(getattr(dataset.features[column], "names", None) or [])
+    value = source.get("classnames")
+    if value == IMAGENET:
+        wnids = imagenet_wnids()
+        if feature_names and set(feature_names) <= set(wnids):
+            position = {w: i for i, w in enumerate(wnids)}
+            return {i: position[w] for i, w in enumerate(feature_names)}, imagenet_classnames()
+        return None, imagenet_classnames()
+    if value is not None:
+        return None, string_list(source, "classnames", value)[0]
+    if not feature_names:
+        raise DataError(f"{source.get('path')}: label column {column!r} has no class names; set data.classnames "
+                        f"(imagenet, a list, or a JSON file)")
+    return None, feature_names
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return f"{type(error).__name__}: {text.splitlines()[0] if text else ''}"
