@@ -63,6 +63,12 @@ def test_bootstrap_is_seeded_and_agrees_with_scipy() -> None:
     width = ref.confidence_interval.high - ref.confidence_interval.low
     assert ours.low == pytest.approx(ref.confidence_interval.low, abs=0.1 * width)
     assert ours.high == pytest.approx(ref.confidence_interval.high, abs=0.1 * width)
+    hits_base, hits_cand = rng.integers(0, 2, 400), rng.integers(0, 2, 400)  # few distinct values: counts path
+    ours = stats.paired_bootstrap([(hits_base, hits_cand)], n_resamples=4000, seed=3)
+    ref = scipy.stats.bootstrap((hits_cand - hits_base,), np.mean, n_resamples=4000, method="percentile", random_state=1)
+    width = ref.confidence_interval.high - ref.confidence_interval.low
+    assert ours.low == pytest.approx(ref.confidence_interval.low, abs=0.1 * width)
+    assert ours.high == pytest.approx(ref.confidence_interval.high, abs=0.1 * width)
     constant = stats.paired_bootstrap([(np.zeros(10), np.full(10, 0.25))], n_resamples=200)
     assert (constant.low, constant.high, constant.delta) == (0.25, 0.25, 0.25)
 
@@ -240,3 +246,18 @@ def test_ci_example_workflow_commands_parse() -> None:
         words = shlex.split(command.split(" > ")[0].split(" >> ")[0])
         args = parser.parse_args(words[1:])
         assert callable(args.func), command
+
+
+def test_pairs_samples_by_id_not_by_position() -> None:
+    base, cand = synthetic_result("vqa", "mock:m", 0.8), synthetic_result("vqa", "mock:m", 0.7)
+    in_order = {m.metric: m for m in compare_runs(base, cand, FAST).tasks[0].metrics}
+    shuffled = synthetic_result("vqa", "mock:m", 0.7)
+    shuffled.samples = shuffled.samples[::-1]
+    reordered = {m.metric: m for m in compare_runs(base, shuffled, FAST).tasks[0].metrics}
+    for name, m in in_order.items():
+        assert (reordered[name].ci_low, reordered[name].p_value, reordered[name].n_pairs) == (m.ci_low, m.p_value, m.n_pairs)
+    partial = synthetic_result("vqa", "mock:m", 0.7)
+    partial.samples = partial.samples[:150]  # metrics in the file still cover all 200
+    report = compare_runs(base, partial, FAST)
+    accuracy = next(m for m in report.tasks[0].metrics if m.metric == "accuracy")
+    assert accuracy.ci_low is None and "do not average" in accuracy.note

@@ -35,7 +35,13 @@ from mmbench.report.columns import (
     with_derived,
 )
 from mmbench.report.loading import latest_first, load_results, model_name, task_name
-from mmbench.report.persample import Stratum, strata_for, weighted_mean
+from mmbench.report.persample import (
+    SampleTable,
+    alignment,
+    paired_values,
+    strata_for,
+    weighted_mean,
+)
 from mmbench.results import RunResult, read_samples
 
 FLOAT_SLACK = 1e-9  # differences below this are float noise, never a regression
@@ -199,21 +205,24 @@ def _records(run: RunResult, warnings: list[str]) -> list[dict[str, Any]] | None
         return None
 
 
-def _paired_arrays(base: Stratum, cand: Stratum) -> tuple[np.ndarray, np.ndarray]:
-    keys = sorted(set(base.values) & set(cand.values))
-    return np.array([base.values[k] for k in keys]), np.array([cand.values[k] for k in keys])
-
-
 def _is_binary(*arrays: np.ndarray) -> bool:
     return all(np.isin(a, (0.0, 1.0)).all() for a in arrays)
 
 
-def _with_statistics(m: MetricComparison, task_type: str, base_records: list[dict[str, Any]],
-                     cand_records: list[dict[str, Any]], settings: Settings) -> None:
+@dataclass
+class _PairedTables:
+    """Both runs' sample tables and their alignment (built once per task)."""
+
+    base: SampleTable
+    cand: SampleTable
+    align: np.ndarray
+
+
+def _with_statistics(m: MetricComparison, task_type: str, tables: _PairedTables, settings: Settings) -> None:
     if m.metric in CORPUS_LEVEL_METRICS:
         m.note = "no CI: corpus-level metric (per-sample scores do not average to it)"
         return
-    b_strata, c_strata = strata_for(m.metric, task_type, base_records), strata_for(m.metric, task_type, cand_records)
+    b_strata, c_strata = strata_for(m.metric, task_type, tables.base), strata_for(m.metric, task_type, tables.cand)
     if not b_strata or not c_strata or len(b_strata) != len(c_strata):
         m.note = "no CI: no per-sample scores for this metric"
         return
@@ -221,7 +230,7 @@ def _with_statistics(m: MetricComparison, task_type: str, base_records: list[dic
         if value is not None and not math.isclose(weighted_mean(strata), value, rel_tol=1e-6, abs_tol=1e-9):
             m.note = "no CI: per-sample scores do not average to the reported value"
             return
-    paired = [_paired_arrays(b, c) for b, c in zip(b_strata, c_strata)]
+    paired = [paired_values(b, c, tables.align) for b, c in zip(b_strata, c_strata)]
     if any(a.size == 0 for a, _ in paired):
         m.note = "no CI: no sample ids in common"
         return
@@ -235,7 +244,7 @@ def _with_statistics(m: MetricComparison, task_type: str, base_records: list[dic
     elif len(paired) == 1 and m.metric.startswith("accuracy"):
         result = stats.paired_t_test(*paired[0])
         m.p_value, m.test = result.p_value, f"paired t ({result.detail})"
-    unpaired = sum(len(s.values) for s in b_strata) - m.n_pairs
+    unpaired = sum(s.count for s in b_strata) - m.n_pairs
     if unpaired:
         m.note = f"paired on {m.n_pairs} common samples ({unpaired} baseline samples unmatched)"
 
@@ -247,15 +256,19 @@ def compare_pair(base: RunResult, cand: RunResult, settings: Settings, warnings:
     comparison.notes += _check_protocol(base, cand, settings.allow_mismatch)
     b_metrics, c_metrics = with_derived(base.metrics), with_derived(cand.metrics)
     base_records, cand_records = _records(base, warnings), _records(cand, warnings)
+    tables = None
     if base_records is None or cand_records is None:
         comparison.notes.append("per-sample file missing: differences without confidence intervals")
+    else:
+        b_table, c_table = SampleTable.from_records(base_records), SampleTable.from_records(cand_records)
+        tables = _PairedTables(b_table, c_table, alignment(b_table, c_table))
     names = ordered_metric_names(task_type, {**c_metrics, **b_metrics})
     for name in names:
         m = MetricComparison(name, b_metrics.get(name), c_metrics.get(name), settings.tolerance(comparison.task, name))
         if m.delta is not None:
             m.regressed = m.delta < -m.tolerance - FLOAT_SLACK
-            if base_records is not None and cand_records is not None:
-                _with_statistics(m, task_type, base_records, cand_records, settings)
+            if tables is not None:
+                _with_statistics(m, task_type, tables, settings)
             m.significant_drop = m.delta < -FLOAT_SLACK and m.p_value is not None and m.p_value < settings.alpha
         comparison.metrics.append(m)
     return comparison
