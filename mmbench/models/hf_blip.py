@@ -51,6 +51,7 @@ class HFBlipCaptionAdapter(HFBlipAdapter):
 
     family = "blip-caption"
     model_class = "BlipForConditionalGeneration"
+    prompt_style = "plain"  # the task's plain prompt ('' for captions): BLIP was not instruction-tuned
 
     def generate(self, images: Any, prompts: list[str], cfg: GenerationConfig) -> list[str]:
         import torch
@@ -84,6 +85,7 @@ class HFBlipVqaAdapter(HFBlipAdapter):
 
     family = "blip-vqa"
     model_class = "BlipForQuestionAnswering"
+    prompt_style = "plain"  # the bare question, as BLIP was trained
 
     def generate(self, images: Any, prompts: list[str], cfg: GenerationConfig) -> list[str]:
         import torch

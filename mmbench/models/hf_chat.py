@@ -71,13 +71,21 @@ class HFLlavaNextAdapter(HFImageTextToTextAdapter):
 
 
 class HFBlip2Adapter(HFImageTextToTextAdapter):
-    """BLIP-2 (Salesforce/blip2-*): the prompt as is (e.g. "Question: {q} Answer:"); the processor prepends the query tokens."""
+    """BLIP-2 (Salesforce/blip2-*): no chat template; the processor prepends the query tokens.
+
+    The task's plain prompt (the bare question; '' for captions) is wrapped as the model card does,
+    "Question: {q} Answer:"; an empty prompt captions. ``--model-arg prompt=...`` replaces the wrapper.
+    """
 
     family = "blip-2"
     model_class = "Blip2ForConditionalGeneration"
+    prompt_style = "plain"
+    question_format = "Question: {prompt} Answer:"
 
     def format_prompt(self, prompt: str) -> str:
-        return prompt
+        if self.options.prompt is not None or not prompt.strip():
+            return prompt
+        return self.question_format.replace("{prompt}", prompt)
 
 
 def new_tokens(output: torch.Tensor, input_ids: torch.Tensor) -> torch.Tensor:
