@@ -207,3 +207,21 @@ def test_minimal_and_odd_results_render(tmp_path: Path) -> None:
     from mmbench.report.plots import write_plots
 
     assert write_plots(lb, tmp_path / "plots") == []
+
+
+def test_every_string_from_result_files_is_escaped(tmp_path: Path) -> None:
+    evil_img = '"><img src=x onerror=alert(2)>'
+    run = synthetic_result("vqa", EVIL, 0.5, task_name=f"task{evil_img}", fingerprint=EVIL)
+    run.task["arguments"] = {"prompt": EVIL, evil_img: evil_img}
+    run.config = {"note": EVIL}
+    run.env["platform"] = evil_img
+    run.metric_notes = {"accuracy": EVIL, evil_img: "unavailable"}
+    run.metrics[f"x{evil_img}"] = 0.5
+    run.model["dtype"] = evil_img
+    lb = build_leaderboard([run])
+    page = to_html(lb, title=evil_img)
+    assert page.count("<script") == 1 and "<img" not in page and "&lt;img src=x onerror=alert(2)&gt;" in page
+    md = to_markdown(lb)
+    assert "<script" not in md and "<img" not in md
+    csv_rows = list(csv.reader(io.StringIO(to_csv(lb))))
+    assert any(EVIL in cell for row in csv_rows for cell in row)  # CSV keeps the text (quoting, not HTML)
