@@ -30,7 +30,9 @@ from mmbench.types import GenerationConfig  # noqa: E402
 VOCAB = 100
 IMAGE_TOKEN_ID = 4
 SPECIALS = ["<unk>", "<s>", "</s>", "<pad>", "<image>"]
-WORDS = ["USER", "ASSISTANT", ":", "?", ".", "what", "colour", "is", "the", "shape", "how", "many", "a", "red", "circle"]
+WORDS = ["USER", "ASSISTANT", ":", "?", ".", "what", "colour", "is", "the", "shape", "how", "many", "a", "red", "circle",
+         "color", "are", "shapes", "kind", "of", "these", "there", "where", "size", "green", "blue", "triangle", "square",
+         "answer", "question", "using", "single", "word", "or", "phrase", "yes", "no", "one", "two", "three", "small", "large"]
 CHAT_TEMPLATE = (
     "{% for message in messages %}{{ message['role'].upper() + ': ' }}"
     "{% for c in message['content'] %}{% if c['type'] == 'image' %}{{ '<image>\n' }}{% endif %}{% endfor %}"
@@ -102,7 +104,7 @@ def randomise(model: torch.nn.Module, seed: int) -> None:
         for name, p in model.named_parameters():
             noise = torch.randn(p.shape, generator=generator)
             p.copy_(1.0 + 0.1 * noise if name.endswith("norm.weight") or "layer_norm" in name or "layrnorm" in name
-                    else 0.15 * noise)
+                    else 0.3 * noise)
 
 
 def write_checkpoint(directory: Path, shape: Shape, seed: int = 0) -> Any:
@@ -333,3 +335,31 @@ def test_presets_have_the_released_architecture(name: str, text: dict[str, Any])
     assert {k: tuple(v.shape) for k, v in ours.state_dict().items()} == expected
     assert PRESETS[name].image_seq_length == 576
     assert isinstance(PRESETS[name].vision, VisionConfig)
+
+
+# ---- through the CLI: llava: equals hf: on the same checkpoint ---------------------------------------------
+@pytest.fixture(scope="module")
+def cli_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("cli-checkpoint")
+    write_checkpoint(path, SHAPES[0], seed=11)
+    return path
+
+
+def _cli_run(spec: str, output: Path, capsys: pytest.CaptureFixture[str]) -> tuple[dict[str, float], list[str]]:
+    import json
+
+    from mmbench.cli import main
+
+    code = main(["run", "--task", "shapes_vqa", "--model", spec, "--limit", "24", "--batch-size", "8", "--num-workers", "0",
+                 "--no-progress", "--json", "--output-dir", str(output)])
+    assert code == 0, capsys.readouterr().err
+    result = json.loads(capsys.readouterr().out)[0]
+    rows = [json.loads(line) for line in (output / result["samples_file"]).read_text().splitlines()]
+    return result["metrics"], [row["prediction"] for row in rows]
+
+
+def test_cli_shapes_vqa_llava_equals_hf(cli_checkpoint: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ours = _cli_run(f"llava:{cli_checkpoint}", tmp_path / "llava", capsys)
+    reference = _cli_run(f"hf:{cli_checkpoint}", tmp_path / "hf", capsys)
+    assert ours == reference
+    assert any(prediction for prediction in ours[1])

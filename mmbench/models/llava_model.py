@@ -49,7 +49,7 @@ class GreedySettings:
 
     max_new_tokens: int = 30
     min_new_tokens: int = 0  # end-of-sequence logits are -inf before this many tokens
-    repetition_penalty: float = 1.0  # CTRL penalty over every id so far, prompt and padding included
+    repetition_penalty: float = 1.0  # CTRL penalty on every id so far (prompt included, padding not)
     eos_token_ids: tuple[int, ...] = ()
 
 
@@ -120,7 +120,7 @@ class Llava(nn.Module):
         generated: list[torch.Tensor] = []
         for step in range(settings.max_new_tokens):
             logits = self.lm_head(hidden[:, -1]).float()  # (B, V)
-            token = self._choose(logits, history, step, settings)  # (B,)
+            token = self._choose(logits, history, valid, step, settings)  # (B,)
             generated.append(token)
             if settings.eos_token_ids:
                 finished |= torch.isin(token, torch.tensor(settings.eos_token_ids, device=token.device))
@@ -135,12 +135,17 @@ class Llava(nn.Module):
         return _cut_at_eos(torch.stack(generated, dim=1), settings.eos_token_ids)
 
     @staticmethod
-    def _choose(logits: torch.Tensor, history: torch.Tensor, step: int, settings: GreedySettings) -> torch.Tensor:
-        """Argmax after transformers' processors, in its order: repetition penalty, then min-new-tokens."""
+    def _choose(logits: torch.Tensor, history: torch.Tensor, valid: torch.Tensor, step: int, settings: GreedySettings) -> torch.Tensor:
+        """Argmax after transformers' processors, in its order: repetition penalty, then min-new-tokens.
+
+        ``history`` (B, L): every id so far; ``valid`` (B, L): False at padding, which is not penalised.
+        """
         if settings.repetition_penalty != 1.0:
-            seen = logits.gather(1, history)  # (B, L)
-            penalised = torch.where(seen < 0, seen * settings.repetition_penalty, seen / settings.repetition_penalty)
-            logits = logits.scatter(1, history, penalised)
+            vocab = logits.shape[1]
+            seen = torch.zeros(logits.shape[0], vocab + 1, dtype=torch.bool, device=logits.device)
+            seen = seen.scatter(1, history.masked_fill(~valid, vocab), True)[:, :vocab]  # (B, V)
+            penalised = torch.where(logits < 0, logits * settings.repetition_penalty, logits / settings.repetition_penalty)
+            logits = torch.where(seen, penalised, logits)
         if step < settings.min_new_tokens and settings.eos_token_ids:
             logits = logits.clone()
             logits[:, list(settings.eos_token_ids)] = -float("inf")
