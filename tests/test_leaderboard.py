@@ -182,6 +182,8 @@ def test_cli_all_formats_without_torch(results_dir: Path, tmp_path: Path) -> Non
         assert (tmp_path / name).stat().st_size > 0, name
     proc = _cli("leaderboard", str(results_dir), "--format", "json", "--no-reported")
     assert proc.returncode == 0 and json.loads(proc.stdout)["reported"] == []
+    proc = _cli("leaderboard", str(tmp_path), str(results_dir), "--format", "csv")  # own outputs: no warning
+    assert proc.returncode == 0 and "leaderboard.json" not in proc.stderr and "broken.json" in proc.stderr
 
 
 def test_cli_missing_folder_exits_2(tmp_path: Path) -> None:

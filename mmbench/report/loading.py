@@ -3,7 +3,9 @@
 A directory is searched recursively for ``*.json`` files (per-sample ``*.samples.jsonl`` files
 are read on demand by :mod:`mmbench.report.compare`). Anything that is not a readable 1.x result
 is reported as a warning ("<path>: <why>; skipped") and left out; duplicates of one run (same
-``run_id``, e.g. a copied file) count once.
+``run_id``, e.g. a copied file) count once. The JSON reports this package writes (leaderboard,
+compare) are recognised by their ``format`` field and skipped without a warning, so an output
+folder may sit inside the results folder.
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ from pathlib import Path
 from typing import TextIO
 
 from mmbench.errors import DataError, UserError
+from mmbench.jsonio import read_json
 from mmbench.results import RunResult, read_result
+
+REPORT_FORMAT_PREFIX = "mmbench-"  # "format" of leaderboard.json and compare --json output
 
 
 @dataclass
@@ -55,7 +60,8 @@ def load_results(paths: Iterable[str | Path]) -> LoadedResults:
         try:
             result = read_result(path)
         except DataError as e:
-            loaded.warnings.append(f"{e}; skipped")
+            if not _is_mmbench_report(path):
+                loaded.warnings.append(f"{e}; skipped")
             continue
         key = result.run_id or str(path)
         if key in seen:
@@ -64,6 +70,15 @@ def load_results(paths: Iterable[str | Path]) -> LoadedResults:
         seen[key] = path
         loaded.results.append(result)
     return loaded
+
+
+def _is_mmbench_report(path: Path) -> bool:
+    """True for this package's own outputs (``leaderboard.json``, ``compare --json``): skipped silently."""
+    try:
+        data = read_json(path)
+    except DataError:
+        return False
+    return isinstance(data, dict) and str(data.get("format", "")).startswith(REPORT_FORMAT_PREFIX)
 
 
 def model_name(result: RunResult) -> str:
