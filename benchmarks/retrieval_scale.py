@@ -58,6 +58,7 @@ def main() -> None:
     parser.add_argument("--noise", type=float, default=0.25)
     parser.add_argument("--chunk", type=int, default=2048)
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=None, help="counting threads (default: usable CPUs, at most 8)")
     args = parser.parse_args()
 
     images, texts, text_image = make_embeddings(args.images, args.per_image, args.dim, args.noise)
@@ -66,7 +67,7 @@ def main() -> None:
     for _ in range(args.repeats):  # interleaved, so background load hits both alike
         bare_times.append(bare_products(images, texts, args.chunk))
         start = time.perf_counter()
-        scores = recall_at_k(images, texts, text_image, chunk_texts=args.chunk)
+        scores = recall_at_k(images, texts, text_image, chunk_texts=args.chunk, workers=args.workers)
         recall_times.append(time.perf_counter() - start)
     bare, full = min(bare_times), min(recall_times)
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

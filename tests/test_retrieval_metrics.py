@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from mmbench.errors import UserError
+from mmbench.metrics import retrieval
 from mmbench.metrics.retrieval import RERANK_FILL, recall_at_k
 
 GOLDEN = json.loads((Path(__file__).parent / "golden" / "retrieval_recall.json").read_text())
@@ -66,13 +67,21 @@ def random_case(rng: np.random.Generator, n: int, extra_texts: int, dim: int, qu
     return images, texts, owner
 
 
+@pytest.fixture(params=["pruned", "dense", "auto"])
+def counting_path(request, monkeypatch) -> str:
+    """Force the pruned (gather candidates) or the dense (compare everything) counting path."""
+    fraction = {"pruned": 2.0, "dense": -1.0, "auto": retrieval._DENSE_FRACTION}[request.param]
+    monkeypatch.setattr(retrieval, "_DENSE_FRACTION", fraction)
+    return request.param
+
+
 @pytest.mark.parametrize("seed", range(8))
-def test_equals_full_matrix(seed: int) -> None:
+def test_equals_full_matrix(seed: int, counting_path: str) -> None:
     rng = np.random.default_rng(seed)
     n = int(rng.integers(1, 70))
     images, texts, owner = random_case(rng, n, int(rng.integers(0, 5 * n)), int(rng.integers(2, 12)), quantised=seed % 2 == 1)
     chunk = int(rng.integers(1, 90))
-    scores = recall_at_k(images, texts, owner, ks=(1, 2, 5), chunk_texts=chunk)
+    scores = recall_at_k(images, texts, owner, ks=(1, 2, 5), chunk_texts=chunk, workers=1 + seed % 3)
     image_rank, text_rank = full_matrix_ranks(images, texts, owner)
     np.testing.assert_array_equal(scores.per_image_rank, image_rank)
     np.testing.assert_array_equal(scores.per_text_rank, text_rank)
@@ -88,7 +97,7 @@ def test_ties_go_to_the_lower_index() -> None:
     np.testing.assert_array_equal(scores.per_image_rank, [2, 1, 0])  # first caption's index
 
 
-def test_many_ties_across_chunks_and_groups() -> None:
+def test_many_ties_across_chunks_and_groups(counting_path: str) -> None:
     rng = np.random.default_rng(5)
     images = rng.integers(0, 2, (37, 3)).astype(np.float32)  # many identical images and texts
     owner = np.concatenate([np.arange(37), rng.integers(0, 37, 150)])
@@ -99,7 +108,7 @@ def test_many_ties_across_chunks_and_groups() -> None:
     np.testing.assert_array_equal(scores.per_text_rank, text_rank)
 
 
-def test_larger_case_with_realistic_scores_equals_full_matrix() -> None:
+def test_larger_case_with_realistic_scores_equals_full_matrix(counting_path: str) -> None:
     rng = np.random.default_rng(3)
     n, per_image, dim = 300, 5, 32
     images = rng.standard_normal((n, dim)).astype(np.float32)
@@ -107,7 +116,7 @@ def test_larger_case_with_realistic_scores_equals_full_matrix() -> None:
     owner = np.repeat(np.arange(n), per_image)
     texts = images[owner] + 0.15 * rng.standard_normal((owner.size, dim)).astype(np.float32)
     texts /= np.linalg.norm(texts, axis=1, keepdims=True)
-    scores = recall_at_k(images, texts, owner, chunk_texts=256)
+    scores = recall_at_k(images, texts, owner, chunk_texts=256, workers=2)
     sims = images @ texts.T
     image_rank, text_rank = ranks_from_matrix(sims, owner)
     np.testing.assert_array_equal(scores.per_image_rank, image_rank)

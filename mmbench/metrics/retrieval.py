@@ -27,6 +27,8 @@ similarity are re-scored as ``rerank(...) + similarity``; every other candidate 
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable, Literal, Sequence
 
@@ -68,17 +70,20 @@ def recall_at_k(
     rerank: RerankFn | None = None,
     rerank_k: int = 128,
     chunk_texts: int = 2048,
+    workers: int | None = None,
 ) -> RetrievalScores:
     """Recall@K in both directions.
 
     image_embeds: (N, D); text_embeds: (M, D); text_image: (M,) index of each text's image.
     Arrays may be numpy arrays or CPU torch tensors. Every image needs at least one caption.
+    ``chunk_texts`` bounds memory (a chunk is chunk_texts x N float32); ``workers`` threads
+    share the counting (default: usable CPUs, at most 8).
     Raises :class:`~mmbench.errors.UserError` for bad shapes, non-finite values or indices.
     """
     images, texts, owner = _validated(image_embeds, text_embeds, text_image)
     ks = _validated_ks(ks)
     if rerank is None:
-        image_rank, text_rank = exact_ranks(images, texts, owner, chunk_texts)
+        image_rank, text_rank = exact_ranks(images, texts, owner, chunk_texts, workers)
     else:
         if rerank_k < 1:
             raise UserError(f"rerank_k must be >= 1, got {rerank_k}")
@@ -155,23 +160,99 @@ def _validated_ks(ks: Sequence[int]) -> tuple[int, ...]:
 # --------------------------------------------------------------------------- exact ranks
 
 
-def exact_ranks(images: np.ndarray, texts: np.ndarray, owner: np.ndarray, chunk_texts: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+def exact_ranks(
+    images: np.ndarray, texts: np.ndarray, owner: np.ndarray, chunk_texts: int = 2048, workers: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """0-based (image_rank (N,), text_rank (M,)) with the lower-index tie rule, in bounded memory.
 
     Inputs must already be validated float32 C-contiguous arrays (see :func:`recall_at_k`).
+    ``workers`` threads (default: the usable CPUs, at most 8) share the counting of each chunk;
+    numpy releases the GIL inside it.
     """
-    n_images = images.shape[0]
     chunk_texts = max(_GROUP, chunk_texts - chunk_texts % _GROUP)
+    workers = workers or _default_workers()
     lower, upper = _best_caption_bounds(images, texts, owner)
-    state = _ImageQueryState(n_images, lower, upper)
+    bounds = (_round_down_f32(lower), _round_up_f32(upper))  # float32: v >= lower <=> v >= lower32
+    above = np.zeros(images.shape[0], dtype=np.int64)
+    band: list[_Band] = []
     text_rank = np.empty(texts.shape[0], dtype=np.int64)
     images_t = images.T  # (D, N)
-    for start in range(0, texts.shape[0], chunk_texts):
-        stop = min(start + chunk_texts, texts.shape[0])
-        sims = texts[start:stop] @ images_t  # (B, N) float32
-        text_rank[start:stop] = _text_query_ranks(sims, owner[start:stop])
-        state.add_chunk(sims, start)
-    return state.ranks(owner), text_rank
+    with ThreadPoolExecutor(workers) if workers > 1 else _Inline() as pool:
+        for start in range(0, texts.shape[0], chunk_texts):
+            stop = min(start + chunk_texts, texts.shape[0])
+            sims = texts[start:stop] @ images_t  # (B, N) float32
+            slices = _row_slices(stop - start, workers)
+            jobs = [(sims[a:b], start + a, owner[start + a : start + b], bounds) for a, b in slices]
+            for (a, b), (ranks, counts, kept) in zip(slices, pool.map(_count_slice, jobs)):
+                text_rank[start + a : start + b] = ranks
+                above += counts
+                band.append(kept)
+    return _resolve_image_ranks(above, band, owner), text_rank
+
+
+_Band = tuple[np.ndarray, np.ndarray, np.ndarray]  # (image index, text index, float32 similarity)
+_DENSE_FRACTION = 0.2  # above this share of candidate groups, plain full comparisons are cheaper
+
+
+class _Inline:
+    """Stand-in for a one-worker executor: ``map`` in the calling thread."""
+
+    def __enter__(self) -> _Inline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def map(self, fn: Callable[[Any], Any], items: list[Any]) -> Any:
+        return map(fn, items)
+
+
+def _default_workers() -> int:
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        usable = os.cpu_count() or 1
+    return max(1, min(8, usable))
+
+
+def _row_slices(rows: int, workers: int) -> list[tuple[int, int]]:
+    """Split ``rows`` into at most ``workers`` contiguous slices, each a multiple of G rows but the last."""
+    per = -(-rows // workers)
+    per = max(_GROUP, per + (-per) % _GROUP)
+    return [(a, min(a + per, rows)) for a in range(0, rows, per)]
+
+
+def _count_slice(job: tuple[np.ndarray, int, np.ndarray, tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray, _Band]:
+    sims, start, target, (lower32, upper32) = job
+    column_group_max, row_group_max = _group_maxima(sims)
+    ranks = _text_query_ranks(sims, target, column_group_max)
+    return (ranks, *_image_query_evidence(sims, start, lower32, upper32, row_group_max))
+
+
+_FUSED_ROWS = 2 * _GROUP  # rows per step of _group_maxima: small enough to stay in L2 cache
+
+
+def _group_maxima(sims: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both pruning summaries of ``sims`` (B, N) in one sweep, a few rows at a time so that the
+    second read of each block comes from cache (the sweep is memory-bound):
+
+    - column groups (B, W): per row, max over the G interleaved column slabs (c = g * W + w);
+    - row groups (B // G, N): per image, max over each group of G consecutive rows.
+    """
+    b, n = sims.shape
+    width = n // _GROUP
+    main_rows = b - b % _GROUP
+    column_max = np.empty((b, width), dtype=sims.dtype)
+    row_max = np.empty((main_rows // _GROUP, n), dtype=sims.dtype)
+    for a in range(0, b, _FUSED_ROWS):
+        block = sims[a : a + _FUSED_ROWS]  # (R, N)
+        rows = block.shape[0]
+        if width:
+            np.max(block[:, : _GROUP * width].reshape(rows, _GROUP, width), axis=1, out=column_max[a : a + rows])
+        full = rows - rows % _GROUP
+        if full:
+            np.max(block[:full].reshape(full // _GROUP, _GROUP, n), axis=1, out=row_max[a // _GROUP : (a + full) // _GROUP])
+    return column_max, row_max
 
 
 def _rounding_bound(dim: int, abs_dot: np.ndarray) -> np.ndarray:
@@ -195,29 +276,39 @@ def _best_caption_bounds(images: np.ndarray, texts: np.ndarray, owner: np.ndarra
     return lower, upper
 
 
-def _text_query_ranks(sims: np.ndarray, target: np.ndarray) -> np.ndarray:
+def _text_query_ranks(sims: np.ndarray, target: np.ndarray, group_max: np.ndarray) -> np.ndarray:
     """t2i ranks of each row of ``sims`` (B, N) against image ``target[row]``; exact, pruned.
 
     Columns are split into W interleaved groups of G (column c belongs to group c % W,
     W = N // G), so that the group maxima are an element-wise maximum over G contiguous slabs
-    (fast). Only groups whose maximum reaches the row's target score are compared element-wise."""
+    (fast). Only groups whose maximum reaches the row's target score are compared element-wise,
+    unless so many do that comparing everything is cheaper. ``group_max`` (B, W): see
+    :func:`_group_maxima`."""
     b, n = sims.shape
     rows = np.arange(b)
     target_score = sims[rows, target]  # (B,)
     width = n // _GROUP
-    ranks = np.zeros(b, dtype=np.int64)
     main = _GROUP * width
-    if width:
-        slabs = sims[:, :main].reshape(b, _GROUP, width)  # (B, G, W) view; column = g * W + w
-        group_max = slabs.max(axis=1)  # (B, W)
-        cand_row, cand_w = _nonzero_2d(group_max >= target_score[:, None])
-        vals = slabs[cand_row, :, cand_w]  # (n_cand, G)
-        cols = np.arange(_GROUP)[None, :] * width + cand_w[:, None]
-        ranks += _count_ahead(vals, cols, target_score[cand_row], target[cand_row], cand_row, b)
+    if not width:
+        return _count_ahead(sims, np.arange(n)[None, :], target_score, target, rows, b)
+    slabs = sims[:, :main].reshape(b, _GROUP, width)  # (B, G, W) view; column = g * W + w
+    candidates = np.flatnonzero(group_max >= target_score[:, None])  # in the (B, W) group maxima
+    if candidates.size > _DENSE_FRACTION * b * width:
+        return _dense_text_ranks(sims, target, target_score)
+    cand_row, cand_w = np.divmod(candidates, width)
+    vals = slabs[cand_row, :, cand_w]  # (n_cand, G)
+    cols = np.arange(_GROUP)[None, :] * width + cand_w[:, None]
+    ranks = _count_ahead(vals, cols, target_score[cand_row], target[cand_row], cand_row, b)
     if main < n:
-        tail = sims[:, main:]  # (B, N - main)
-        cols = np.arange(main, n)[None, :]
-        ranks += _count_ahead(tail, cols, target_score, target, rows, b)
+        ranks += _count_ahead(sims[:, main:], np.arange(main, n)[None, :], target_score, target, rows, b)
+    return ranks
+
+
+def _dense_text_ranks(sims: np.ndarray, target: np.ndarray, score: np.ndarray) -> np.ndarray:
+    ranks = np.count_nonzero(sims > score[:, None], axis=1).astype(np.int64)
+    ties = np.count_nonzero(sims == score[:, None], axis=1)  # the target itself included
+    for row in np.flatnonzero(ties > 1):
+        ranks[row] += np.count_nonzero(sims[row, : target[row]] == score[row])
     return ranks
 
 
@@ -227,65 +318,58 @@ def _count_ahead(vals: np.ndarray, cols: np.ndarray, score: np.ndarray, target: 
     return np.bincount(query, weights=ahead.sum(axis=1), minlength=n_queries).astype(np.int64)
 
 
-class _ImageQueryState:
-    """Accumulates i2t rank evidence chunk by chunk.
+def _image_query_evidence(
+    sims: np.ndarray, start: int, lower32: np.ndarray, upper32: np.ndarray, group_max: np.ndarray
+) -> tuple[np.ndarray, _Band]:
+    """i2t evidence from ``sims`` (B, N), the similarities of texts ``start``.. to all images.
 
-    Per image i the best caption's score m_i lies in [lower_i, upper_i]. Entries above upper_i are
-    counted at once; entries inside the band are kept (image, text, value) and resolved in
-    :meth:`ranks` once m_i is known exactly from the kept entries of i's own captions.
-    """
-
-    def __init__(self, n_images: int, lower: np.ndarray, upper: np.ndarray) -> None:
-        self.lower32 = _round_down_f32(lower)  # float32 thresholds: value >= lower  <=>  value >= lower32
-        self.upper32 = _round_up_f32(upper)
-        self.above = np.zeros(n_images, dtype=np.int64)
-        self.band: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-
-    def add_chunk(self, sims: np.ndarray, start: int) -> None:
-        """Take evidence from ``sims`` (B, N): the similarities of texts ``start``.. to all images."""
-        b, n = sims.shape
-        groups = b // _GROUP
-        main = groups * _GROUP
-        if groups:
-            slabs = sims[:main].reshape(groups, _GROUP, n)  # (A, G, N) view; text row = a * G + g
-            group_max = slabs.max(axis=1)  # (A, N)
-            cand_a, cand_i = _nonzero_2d(group_max >= self.lower32[None, :])
-            vals = slabs[cand_a, :, cand_i]  # (n_cand, G)
-            rows = start + cand_a[:, None] * _GROUP + np.arange(_GROUP)[None, :]
-            self._add(vals, rows, cand_i)
-        if main < b:
-            tail = sims[main:].T  # (N, b - main)
-            rows = np.broadcast_to(start + np.arange(main, b)[None, :], tail.shape)
-            self._add(tail, rows, np.arange(n))
-
-    def _add(self, vals: np.ndarray, rows: np.ndarray, image: np.ndarray) -> None:
-        upper = self.upper32[image][:, None]
-        above = (vals > upper).sum(axis=1)
-        self.above += np.bincount(image, weights=above, minlength=self.above.shape[0]).astype(np.int64)
-        in_band = (vals >= self.lower32[image][:, None]) & (vals <= upper)
-        k, g = _nonzero_2d(in_band)
-        if k.size:
-            self.band.append((image[k], np.asarray(rows)[k, g], vals[k, g]))
-
-    def ranks(self, owner: np.ndarray) -> np.ndarray:
-        image = np.concatenate([b[0] for b in self.band]) if self.band else np.zeros(0, np.int64)
-        text = np.concatenate([b[1] for b in self.band]) if self.band else np.zeros(0, np.int64)
-        value = np.concatenate([b[2] for b in self.band]) if self.band else np.zeros(0, np.float32)
-        own = owner[text] == image
-        best = np.full(self.above.shape[0], -np.inf, dtype=np.float64)
-        np.maximum.at(best, image[own], value[own].astype(np.float64))
-        if not np.all(np.isfinite(best)):
-            raise RuntimeError("retrieval: a caption score fell outside its rounding bound (internal error)")
-        first = np.full(self.above.shape[0], np.iinfo(np.int64).max)
-        at_best = own & (value == best[image])
-        np.minimum.at(first, image[at_best], text[at_best])
-        ahead = (value > best[image]) | ((value == best[image]) & (text < first[image]))
-        return self.above + np.bincount(image, weights=ahead, minlength=self.above.shape[0]).astype(np.int64)
+    Per image i the best caption's score m_i lies in [lower32_i, upper32_i]. Returns the count of
+    entries above upper32 per image, and the entries inside the band, resolved later by
+    :func:`_resolve_image_ranks` once m_i is known exactly from the band entries of i's captions.
+    Groups of G texts whose maximum (``group_max`` (B // G, N)) stays below lower32 are skipped."""
+    b, n = sims.shape
+    groups = b // _GROUP
+    main = groups * _GROUP
+    if not groups:
+        return _evidence(sims.T, start + np.arange(b)[None, :], np.arange(n), lower32, upper32, n)
+    slabs = sims[:main].reshape(groups, _GROUP, n)  # (A, G, N) view; text row = a * G + g
+    candidates = np.flatnonzero(group_max >= lower32[None, :])  # in the (A, N) group maxima
+    if candidates.size > _DENSE_FRACTION * groups * n:
+        above = np.count_nonzero(sims > upper32[None, :], axis=0).astype(np.int64)
+        row, image = np.divmod(np.flatnonzero((sims >= lower32[None, :]) & (sims <= upper32[None, :])), n)
+        return above, (image, start + row, sims[row, image])
+    cand_a, cand_i = np.divmod(candidates, n)
+    rows = start + cand_a[:, None] * _GROUP + np.arange(_GROUP)[None, :]
+    above, band = _evidence(slabs[cand_a, :, cand_i], rows, cand_i, lower32, upper32, n)
+    if main < b:
+        tail_rows = start + np.arange(main, b)[None, :]
+        tail_above, tail_band = _evidence(sims[main:].T, tail_rows, np.arange(n), lower32, upper32, n)
+        above += tail_above
+        band = tuple(np.concatenate(pair) for pair in zip(band, tail_band))  # type: ignore[assignment]
+    return above, band
 
 
-def _nonzero_2d(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``np.nonzero`` of a 2-D mask, via the (much faster) flat variant."""
-    return np.divmod(np.flatnonzero(mask), mask.shape[1])
+def _evidence(vals: np.ndarray, rows: np.ndarray, image: np.ndarray, lower32: np.ndarray, upper32: np.ndarray, n_images: int) -> tuple[np.ndarray, _Band]:
+    """``vals`` (k, G): similarities of texts ``rows`` (k, G) (or broadcastable) to ``image`` (k,)."""
+    upper = upper32[image][:, None]
+    above = np.bincount(image, weights=(vals > upper).sum(axis=1), minlength=n_images).astype(np.int64)
+    k, g = np.divmod(np.flatnonzero((vals >= lower32[image][:, None]) & (vals <= upper)), vals.shape[1])
+    return above, (image[k], np.broadcast_to(rows, vals.shape)[k, g], vals[k, g])
+
+
+def _resolve_image_ranks(above: np.ndarray, band: list[_Band], owner: np.ndarray) -> np.ndarray:
+    """i2t ranks: ``above`` plus the band entries ahead of each image's best caption."""
+    image, text, value = (np.concatenate(parts) for parts in zip(*band))
+    own = owner[text] == image
+    best = np.full(above.shape[0], -np.inf, dtype=np.float64)
+    np.maximum.at(best, image[own], value[own].astype(np.float64))
+    if not np.all(np.isfinite(best)):
+        raise RuntimeError("retrieval: a caption score fell outside its rounding bound (internal error)")
+    first = np.full(above.shape[0], np.iinfo(np.int64).max)
+    at_best = own & (value == best[image])
+    np.minimum.at(first, image[at_best], text[at_best])
+    ahead = (value > best[image]) | ((value == best[image]) & (text < first[image]))
+    return above + np.bincount(image, weights=ahead, minlength=above.shape[0]).astype(np.int64)
 
 
 def _round_down_f32(x: np.ndarray) -> np.ndarray:
