@@ -17,26 +17,32 @@ import argparse
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
 #: (vision kwargs, text kwargs) of transformers' CLIPVisionConfig / LlamaConfig
 SHAPES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
-    "tiny": (dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4, image_size=56, patch_size=14),
-             dict(hidden_size=64, intermediate_size=160, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
-                  vocab_size=1000)),
+    "tiny": ({"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4, "image_size": 56, "patch_size": 14},
+             {"hidden_size": 64, "intermediate_size": 160, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
+                  "vocab_size": 1000}),
     # ViT-S/16-like tower (196 image tokens) and a 6-layer GQA decoder with LLaVA's 32064-token vocabulary
-    "small": (dict(hidden_size=384, intermediate_size=1536, num_hidden_layers=6, num_attention_heads=6, image_size=224, patch_size=16),
-              dict(hidden_size=512, intermediate_size=1408, num_hidden_layers=6, num_attention_heads=8, num_key_value_heads=2,
-                   vocab_size=32064)),
+    "small": ({"hidden_size": 384, "intermediate_size": 1536, "num_hidden_layers": 6, "num_attention_heads": 6, "image_size": 224, "patch_size": 16},
+              {"hidden_size": 512, "intermediate_size": 1408, "num_hidden_layers": 6, "num_attention_heads": 8, "num_key_value_heads": 2,
+                   "vocab_size": 32064}),
 }
 IMAGE_TOKEN_ID = 32 - 1
 
 
 def build_checkpoint(shape: str, directory: Path) -> Any:
-    from transformers import CLIPVisionConfig, LlamaConfig, LlavaConfig, LlavaForConditionalGeneration
+    from transformers import (
+        CLIPVisionConfig,
+        LlamaConfig,
+        LlavaConfig,
+        LlavaForConditionalGeneration,
+    )
 
     vision, text = SHAPES[shape]
     config = LlavaConfig(vision_config=CLIPVisionConfig(**vision), text_config=LlamaConfig(pad_token_id=0, **text),

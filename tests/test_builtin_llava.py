@@ -21,11 +21,11 @@ import torch
 
 transformers = pytest.importorskip("transformers")
 
-from mmbench.errors import UserError  # noqa: E402
-from mmbench.models import llava as llava_adapter  # noqa: E402
-from mmbench.models.llava_config import PRESETS, VisionConfig  # noqa: E402
-from mmbench.models.llava_model import GreedySettings, Llava, load_llava  # noqa: E402
-from mmbench.types import GenerationConfig  # noqa: E402
+from mmbench.errors import UserError
+from mmbench.models import llava as llava_adapter
+from mmbench.models.llava_config import PRESETS, VisionConfig
+from mmbench.models.llava_model import GreedySettings, Llava, load_llava
+from mmbench.types import GenerationConfig
 
 VOCAB = 100
 IMAGE_TOKEN_ID = 4
@@ -52,19 +52,19 @@ class Shape:
 
 SHAPES = [
     Shape("mha-patch7-default",
-          vision=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=3, num_attention_heads=4, image_size=28, patch_size=7),
-          text=dict(hidden_size=48, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=4)),
+          vision={"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 3, "num_attention_heads": 4, "image_size": 28, "patch_size": 7},
+          text={"hidden_size": 48, "intermediate_size": 96, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 4}),
     Shape("gqa2-patch6-full-tied",
-          vision=dict(hidden_size=24, intermediate_size=40, num_hidden_layers=2, num_attention_heads=2, image_size=30, patch_size=6,
-                      hidden_act="gelu"),
-          text=dict(hidden_size=64, intermediate_size=80, num_hidden_layers=3, num_attention_heads=8, num_key_value_heads=4,
-                    rope_theta=500.0, tie_word_embeddings=True),
-          llava=dict(vision_feature_layer=-1, vision_feature_select_strategy="full", tie_word_embeddings=True)),
+          vision={"hidden_size": 24, "intermediate_size": 40, "num_hidden_layers": 2, "num_attention_heads": 2, "image_size": 30, "patch_size": 6,
+                      "hidden_act": "gelu"},
+          text={"hidden_size": 64, "intermediate_size": 80, "num_hidden_layers": 3, "num_attention_heads": 8, "num_key_value_heads": 4,
+                    "rope_theta": 500.0, "tie_word_embeddings": True},
+          llava={"vision_feature_layer": -1, "vision_feature_select_strategy": "full", "tie_word_embeddings": True}),
     Shape("gqa4-patch14-multilayer-linear-rope",
-          vision=dict(hidden_size=40, intermediate_size=48, num_hidden_layers=2, num_attention_heads=5, image_size=28, patch_size=14),
-          text=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=8, num_key_value_heads=2,
-                    head_dim=8, rms_norm_eps=1e-5, rope_parameters={"rope_type": "linear", "rope_theta": 10000.0, "factor": 2.0}),
-          llava=dict(vision_feature_layer=[-2, 0], multimodal_projector_bias=False, projector_hidden_act="gelu_pytorch_tanh")),
+          vision={"hidden_size": 40, "intermediate_size": 48, "num_hidden_layers": 2, "num_attention_heads": 5, "image_size": 28, "patch_size": 14},
+          text={"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1, "num_attention_heads": 8, "num_key_value_heads": 2,
+                    "head_dim": 8, "rms_norm_eps": 1e-5, "rope_parameters": {"rope_type": "linear", "rope_theta": 10000.0, "factor": 2.0}},
+          llava={"vision_feature_layer": [-2, 0], "multimodal_projector_bias": False, "projector_hidden_act": "gelu_pytorch_tanh"}),
 ]
 
 
@@ -325,7 +325,7 @@ def _llava_hf_config(text: dict[str, Any]) -> Any:
 
 @pytest.mark.parametrize(("name", "text"), [
     ("llava-1.5-7b", {}),
-    ("llava-1.5-13b", dict(hidden_size=5120, intermediate_size=13824, num_hidden_layers=40, num_attention_heads=40)),
+    ("llava-1.5-13b", {"hidden_size": 5120, "intermediate_size": 13824, "num_hidden_layers": 40, "num_attention_heads": 40}),
 ])
 def test_presets_have_the_released_architecture(name: str, text: dict[str, Any]) -> None:
     with torch.device("meta"):

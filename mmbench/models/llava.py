@@ -15,9 +15,10 @@ are left-padded; greedy outputs of a batch equal those of one image at a time.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from mmbench.errors import UserError
 from mmbench.models.base import ModelAdapter
@@ -74,7 +75,10 @@ class LlavaAdapter(ModelAdapter):
 
     # ---- preprocessing --------------------------------------------------------------------------
     def image_transform(self) -> ImagePreprocessor:
-        from mmbench.models.preprocess import llava_transform, transform_from_preprocessor_config
+        from mmbench.models.preprocess import (
+            llava_transform,
+            transform_from_preprocessor_config,
+        )
 
         config = _image_processor_config(self.checkpoint)
         pad = self.options.pad_to_square

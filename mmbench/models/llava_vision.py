@@ -10,7 +10,7 @@ Submodule names equal the checkpoint keys under ``model.vision_tower.``.
 from __future__ import annotations
 
 import functools
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
