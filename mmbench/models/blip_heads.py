@@ -72,12 +72,17 @@ class _DecodingHead(BlipHead):
         return DecodeSettings(eos_token_id=text.sep_token_id, pad_token_id=text.pad_token_id,
                               max_new_tokens=max_new_tokens, **options)  # type: ignore[arg-type]
 
-    def decode(self, memory: torch.Tensor, prompt: torch.Tensor, s: DecodeSettings) -> torch.Tensor:
-        """Generate after prompt (B, P) while cross-attending to memory (B, M, Dm) -> (B, P + n) ids."""
+    def decode(self, memory: torch.Tensor, prompt: torch.Tensor, s: DecodeSettings,
+               memory_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Generate after prompt (B, P) while cross-attending to memory (B, M, Dm) -> (B, P + n) ids.
+
+        memory_mask (B, M): 1 = attend, 0 = ignore; None attends to every memory position.
+        """
         k = s.num_beams
         if k > 1:  # one row per beam, item-major, as transformers expands its inputs
             memory, prompt = memory.repeat_interleave(k, dim=0), prompt.repeat_interleave(k, dim=0)
-        cache = self.text_decoder.bert.new_cache(memory, prompt.shape[1] + s.max_new_tokens)
+            memory_mask = memory_mask.repeat_interleave(k, dim=0) if memory_mask is not None else None
+        cache = self.text_decoder.bert.new_cache(memory, prompt.shape[1] + s.max_new_tokens, memory_mask)
 
         def step(ids: torch.Tensor) -> torch.Tensor:
             return self.text_decoder.logits(ids, cache, last_only=True).float()  # (R, V)
@@ -121,11 +126,18 @@ class BlipForQuestionAnswering(_DecodingHead):
         return self.text_decoder.logits(answer_ids, cache)
 
     @torch.no_grad()
-    def generate(self, pixels: torch.Tensor, ids: torch.Tensor, mask: torch.Tensor | None, s: DecodeSettings) -> torch.Tensor:
-        """Question ids, mask (B, T) -> answer ids (B, 1 + n) starting with [DEC]."""
+    def generate(self, pixels: torch.Tensor, ids: torch.Tensor, mask: torch.Tensor | None, s: DecodeSettings,
+                 mask_question_padding: bool = True) -> torch.Tensor:
+        """Question ids, mask (B, T) -> answer ids (B, 1 + n) starting with [DEC].
+
+        With ``mask_question_padding`` the decoder ignores padded question positions, so an answer does not
+        depend on the other questions of the batch (equal to generating each question alone). Without it,
+        as transformers' ``BlipForQuestionAnswering.generate`` (and BLIP's original generate mode), it
+        attends to them too.
+        """
         states = self.question_states(pixels, ids, mask)
         start = torch.full((ids.shape[0], 1), self.cfg.text.bos_token_id, dtype=torch.long, device=ids.device)
-        return self.decode(states, start, s)
+        return self.decode(states, start, s, mask if mask_question_padding else None)
 
 
 class BlipForImageTextRetrieval(BlipHead):

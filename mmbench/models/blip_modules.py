@@ -131,6 +131,7 @@ class DecoderCache:
     self_keys: list[torch.Tensor] = field(default_factory=list)  # each (B, H, T_max, Dh)
     self_values: list[torch.Tensor] = field(default_factory=list)
     cross_kv: list[tuple[torch.Tensor, torch.Tensor]] = field(default_factory=list)  # each 2 x (B, H, N, Dh)
+    cross_mask: torch.Tensor | None = None  # (B, 1, 1, N) bool, True = may attend; None = all
     length: int = 0
 
     def reorder(self, rows: torch.Tensor) -> None:
@@ -207,10 +208,10 @@ class TextLayer(nn.Module):
         self.output = AddNorm(cfg.intermediate_size, cfg.hidden_size, cfg.layer_norm_eps)
 
     def forward(self, x: torch.Tensor, self_kv: tuple[torch.Tensor, torch.Tensor], self_mask: torch.Tensor | None,
-                cross_kv: tuple[torch.Tensor, torch.Tensor] | None) -> torch.Tensor:
+                cross_kv: tuple[torch.Tensor, torch.Tensor] | None, cross_mask: torch.Tensor | None = None) -> torch.Tensor:
         x = self.attention.attend(x, *self_kv, self_mask)
         if cross_kv is not None:
-            x = self.crossattention.attend(x, *cross_kv, None)
+            x = self.crossattention.attend(x, *cross_kv, cross_mask)
         return self.output(self.act(self.intermediate.dense(x)), x)
 
 
@@ -244,8 +245,11 @@ class BlipTextModel(nn.Module):
             x = layer(x, layer.attention.keys_values(x), self_mask, cross_kv)
         return x
 
-    def new_cache(self, memory: torch.Tensor, max_length: int) -> DecoderCache:
-        """An empty decoding cache for ``max_length`` tokens per row, with the memory's keys/values."""
+    def new_cache(self, memory: torch.Tensor, max_length: int, memory_mask: torch.Tensor | None = None) -> DecoderCache:
+        """An empty decoding cache for ``max_length`` tokens per row, with the memory's keys/values.
+
+        memory_mask (B, N): 1 = attend, 0 = ignore (padding); None: every memory position is attended.
+        """
         b, heads = memory.shape[0], self.cfg.num_attention_heads
         shape = (b, heads, max_length, self.cfg.hidden_size // heads)
         dtype, device = memory.dtype, memory.device
@@ -253,13 +257,14 @@ class BlipTextModel(nn.Module):
             self_keys=[torch.empty(shape, dtype=dtype, device=device) for _ in self.encoder.layer],
             self_values=[torch.empty(shape, dtype=dtype, device=device) for _ in self.encoder.layer],
             cross_kv=[layer.crossattention.keys_values(memory) for layer in self.encoder.layer],
+            cross_mask=None if memory_mask is None or bool(memory_mask.all()) else memory_mask.bool()[:, None, None, :],
         )
 
     def decode(self, ids: torch.Tensor, cache: DecoderCache, mask: torch.Tensor | None = None) -> torch.Tensor:
         """Causal pass over new tokens ids (B, T) that follow ``cache.length`` cached ones -> (B, T, D).
 
         mask (B, cache.length + T): 1 = token, 0 = padding, over past and new tokens. Cross-attention
-        sees every memory position (as in :meth:`encode`).
+        follows ``cache.cross_mask``.
         """
         start, t = cache.length, ids.shape[1]
         end = start + t
@@ -270,7 +275,7 @@ class BlipTextModel(nn.Module):
             cache.self_keys[i][:, :, start:end] = k
             cache.self_values[i][:, :, start:end] = v
             self_kv = (cache.self_keys[i][:, :, :end], cache.self_values[i][:, :, :end])
-            x = layer(x, self_kv, self_mask, cache.cross_kv[i])
+            x = layer(x, self_kv, self_mask, cache.cross_kv[i], cache.cross_mask)
         cache.length = end
         return x
 

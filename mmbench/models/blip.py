@@ -1,0 +1,186 @@
+"""``blip:<dir-or-hub-id>``: the built-in plain-PyTorch BLIP behind the adapter contract.
+
+The head comes from ``config.json`` "architectures" (see :mod:`mmbench.models.blip_heads`), and with it
+the capabilities: captioning and VQA ``generate``; retrieval ``encode_images``, ``encode_texts`` and
+``match``. Conventions are those of the ``hf:`` adapter on the same checkpoint, so both give the same
+metrics: the task's prompt (or ``--model-arg prompt=...``, where ``{prompt}`` stands for the task's)
+conditions the captioner and is stripped from its output; VQA prompts are the questions; texts are
+tokenised by the checkpoint's tokenizer, truncated to the position limit; generated ids are decoded
+with ``skip_special_tokens``. Images: the checkpoint's ``preprocessor_config.json`` (BLIP: square
+bicubic resize, CLIP mean/std), else a square resize to the ViT's image size.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, ClassVar
+
+import torch
+
+from mmbench.errors import UserError
+from mmbench.models.base import ModelAdapter
+from mmbench.models.blip_heads import (
+    BlipForConditionalGeneration,
+    BlipForImageTextRetrieval,
+    BlipForQuestionAnswering,
+    BlipHead,
+    load_blip,
+)
+from mmbench.models.checkpoint import resolve_checkpoint, torch_dtype
+from mmbench.models.preprocess import ImagePreprocessor, blip_transform, transform_from_preprocessor_config
+from mmbench.types import GenerationConfig
+
+_MODEL_ARGS = ("prompt", "max_new_tokens", "revision")
+
+
+class BlipAdapter(ModelAdapter):
+    """Shared parts of the three BLIP adapters: tokenising, pixels, preprocessing."""
+
+    adapter_name: ClassVar[str] = "blip"
+
+    def __init__(self, model: BlipHead, tokenizer: Any, transform: ImagePreprocessor, *, device: str = "cpu",
+                 dtype: str = "float32", prompt: str | None = None, max_new_tokens: int | None = None) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.transform = transform
+        self.device, self.dtype = device, dtype
+        self.prompt = prompt
+        self.max_new_tokens = max_new_tokens
+        text = model.cfg.text
+        self.max_text_tokens = min(int(getattr(tokenizer, "model_max_length", text.max_position_embeddings)),
+                                   text.max_position_embeddings)
+
+    def image_transform(self) -> ImagePreprocessor:
+        return self.transform
+
+    def pixels(self, images: torch.Tensor) -> torch.Tensor:
+        """Stacked (N, 3, S, S) batch on the model's device and dtype."""
+        if not isinstance(images, torch.Tensor):
+            raise UserError("blip: expected a stacked image tensor batch (use the adapter's image_transform)")
+        return images.to(device=self.device, dtype=torch_dtype(self.dtype))
+
+    def tokenize(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Texts -> ids, mask (M, T) on the device ([CLS] ... [SEP], right padding)."""
+        out = self.tokenizer(list(texts), padding=True, truncation=True, max_length=self.max_text_tokens, return_tensors="pt")
+        return out["input_ids"].to(self.device), out["attention_mask"].to(self.device)
+
+    def decode(self, ids: torch.Tensor) -> list[str]:
+        return [text.strip() for text in self.tokenizer.batch_decode(ids, skip_special_tokens=True)]
+
+    def count_tokens(self, texts: list[str]) -> int:
+        return sum(len(ids) for ids in self.tokenizer(list(texts), add_special_tokens=False)["input_ids"])
+
+    def apply_prompt(self, task_prompt: str) -> str:
+        return task_prompt if self.prompt is None else self.prompt.replace("{prompt}", task_prompt)
+
+    def settings(self, cfg: GenerationConfig) -> Any:
+        assert isinstance(self.model, (BlipForConditionalGeneration, BlipForQuestionAnswering))
+        return self.model.settings(self.max_new_tokens or cfg.max_new_tokens, min_new_tokens=cfg.min_new_tokens,
+                                   num_beams=cfg.num_beams, repetition_penalty=cfg.repetition_penalty,
+                                   length_penalty=cfg.length_penalty)
+
+
+class BlipCaptionAdapter(BlipAdapter):
+    """``BlipForConditionalGeneration``: captions, conditioned on the prompt, prompt stripped."""
+
+    model: BlipForConditionalGeneration
+
+    def generate(self, images: Any, prompts: list[str], cfg: GenerationConfig) -> list[str]:
+        pixels = self.pixels(images)
+        prompts = [self.apply_prompt(p) for p in prompts]
+        captions = [""] * len(prompts)
+        for prompt in dict.fromkeys(prompts):  # one decoder call per distinct prompt: no padding
+            rows = [i for i, p in enumerate(prompts) if p == prompt]
+            for row, caption in zip(rows, self._caption(pixels[rows], prompt, cfg)):
+                captions[row] = caption
+        return captions
+
+    def _caption(self, pixels: torch.Tensor, prompt: str, cfg: GenerationConfig) -> list[str]:
+        n, bos = pixels.shape[0], self.model.cfg.text.bos_token_id
+        if prompt.strip():  # transformers: [CLS] prompt [SEP] -> [DEC] prompt (its first token replaced, [SEP] dropped)
+            ids, _ = self.tokenize([prompt] * n)
+            start = torch.cat([torch.full((n, 1), bos, device=ids.device), ids[:, 1:-1]], dim=1)  # (N, P)
+        else:
+            start = torch.full((n, 1), bos, dtype=torch.long, device=pixels.device)
+        out = self.model.generate(pixels, start, self.settings(cfg))
+        return self.decode(out[:, start.shape[1]:])
+
+
+class BlipVqaAdapter(BlipAdapter):
+    """``BlipForQuestionAnswering``: open-ended answers generated for the questions (the prompts).
+
+    The answer decoder ignores padded question positions, so an answer does not depend on the batch
+    (as the ``hf:`` adapter, which decodes each question length apart).
+    """
+
+    model: BlipForQuestionAnswering
+
+    def generate(self, images: Any, prompts: list[str], cfg: GenerationConfig) -> list[str]:
+        ids, mask = self.tokenize([self.apply_prompt(p) for p in prompts])
+        return self.decode(self.model.generate(self.pixels(images), ids, mask, self.settings(cfg)))
+
+
+class BlipItmAdapter(BlipAdapter):
+    """``BlipForImageTextRetrieval``: ITC embeddings, and the ITM "match" logit for re-ranking."""
+
+    model: BlipForImageTextRetrieval
+
+    @torch.no_grad()
+    def encode_images(self, images: Any) -> torch.Tensor:
+        return self.model.image_embeds(self.pixels(images)).float()
+
+    @torch.no_grad()
+    def encode_texts(self, texts: list[str]) -> torch.Tensor:
+        return self.model.text_embeds(*self.tokenize(texts)).float()
+
+    @torch.no_grad()
+    def match(self, images: Any, texts: list[str]) -> torch.Tensor:
+        """ITM logit of the "match" class for image i with text i: (N,) float32."""
+        return self.model.itm_logits(self.pixels(images), *self.tokenize(texts))[:, 1].float()
+
+
+_ADAPTERS: dict[type[BlipHead], type[BlipAdapter]] = {
+    BlipForConditionalGeneration: BlipCaptionAdapter,
+    BlipForQuestionAnswering: BlipVqaAdapter,
+    BlipForImageTextRetrieval: BlipItmAdapter,
+}
+
+
+def create(location: str | None, *, device: str = "cpu", dtype: str = "float32", **model_args: Any) -> BlipAdapter:
+    """Build ``blip:<location>``: a checkpoint directory or a hub id (from the local cache when offline).
+
+    model_args: ``prompt`` (replaces the task's prompt; ``{prompt}`` inserts it), ``max_new_tokens``
+    (overrides the task's), ``revision`` (hub).
+    """
+    if not location:
+        raise UserError("blip: needs a checkpoint, e.g. blip:Salesforce/blip-image-captioning-base or blip:/path/to/checkpoint")
+    unknown = sorted(set(model_args) - set(_MODEL_ARGS))
+    if unknown:
+        raise UserError(f"blip: unknown --model-arg {', '.join(unknown)}; known: {', '.join(_MODEL_ARGS)}")
+    max_new_tokens = model_args.get("max_new_tokens")
+    if max_new_tokens is not None and (not str(max_new_tokens).isdigit() or int(max_new_tokens) < 1):
+        raise UserError(f"blip: max_new_tokens must be a positive integer, not {max_new_tokens!r}")
+    path = resolve_checkpoint(location, revision=model_args.get("revision"))
+    model = load_blip(path, device=device, dtype=dtype)
+    adapter = _ADAPTERS[type(model)]
+    return adapter(model, _load_tokenizer(path), _image_transform_for(path, model), device=device, dtype=dtype,
+                   prompt=model_args.get("prompt"), max_new_tokens=int(max_new_tokens) if max_new_tokens else None)
+
+
+def _load_tokenizer(path: Path) -> Any:
+    from transformers import AutoTokenizer
+
+    try:
+        return AutoTokenizer.from_pretrained(str(path))
+    except (OSError, ValueError) as e:
+        first = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise UserError(f"{path}: no usable tokenizer ({first}); BLIP checkpoints ship one (vocab.txt, tokenizer_config.json)") from None
+
+
+def _image_transform_for(path: Path, model: BlipHead) -> ImagePreprocessor:
+    """The checkpoint's ``preprocessor_config.json`` when present, else a square resize to the ViT's size."""
+    preprocessor = path / "preprocessor_config.json"
+    if preprocessor.is_file():
+        return transform_from_preprocessor_config(json.loads(preprocessor.read_text(encoding="utf-8")))
+    return blip_transform(model.cfg.vision.image_size)
