@@ -82,6 +82,8 @@ def recall_at_k(
     """
     images, texts, owner = _validated(image_embeds, text_embeds, text_image)
     ks = _validated_ks(ks)
+    if chunk_texts < 1:
+        raise UserError(f"chunk_texts must be >= 1, got {chunk_texts}")
     if rerank is None:
         image_rank, text_rank = exact_ranks(images, texts, owner, chunk_texts, workers)
     else:
@@ -169,10 +171,9 @@ def exact_ranks(
     ``workers`` threads (default: the usable CPUs, at most 8) share the counting of each chunk;
     numpy releases the GIL inside it.
     """
-    chunk_texts = max(_GROUP, chunk_texts - chunk_texts % _GROUP)
     workers = workers or _default_workers()
     lower, upper = _best_caption_bounds(images, texts, owner)
-    bounds = (_round_down_f32(lower), _round_up_f32(upper))  # float32: v >= lower <=> v >= lower32
+    bounds = _Bounds.of(_round_down_f32(lower), _round_up_f32(upper))
     above = np.zeros(images.shape[0], dtype=np.int64)
     band: list[_Band] = []
     text_rank = np.empty(texts.shape[0], dtype=np.int64)
@@ -192,6 +193,21 @@ def exact_ranks(
 
 _Band = tuple[np.ndarray, np.ndarray, np.ndarray]  # (image index, text index, float32 similarity)
 _DENSE_FRACTION = 0.2  # above this share of candidate groups, plain full comparisons are cheaper
+
+
+@dataclass(frozen=True)
+class _Bounds:
+    """Per image, float32 bounds of its best caption's similarity (v >= lower <=> v >= lower32),
+    and per interleaved column group w, the smallest lower bound among its G images."""
+
+    lower: np.ndarray  # (N,) float32
+    upper: np.ndarray  # (N,) float32
+    group_lower: np.ndarray  # (W,) float32, W = N // G; group w holds images g * W + w
+
+    @classmethod
+    def of(cls, lower: np.ndarray, upper: np.ndarray) -> _Bounds:
+        width = lower.shape[0] // _GROUP
+        return cls(lower, upper, lower[: _GROUP * width].reshape(_GROUP, width).min(axis=0))
 
 
 class _Inline:
@@ -216,43 +232,23 @@ def _default_workers() -> int:
 
 
 def _row_slices(rows: int, workers: int) -> list[tuple[int, int]]:
-    """Split ``rows`` into at most ``workers`` contiguous slices, each a multiple of G rows but the last."""
-    per = -(-rows // workers)
-    per = max(_GROUP, per + (-per) % _GROUP)
+    """Split ``rows`` into at most ``workers`` contiguous slices of at least 64 rows."""
+    per = max(64, -(-rows // workers))
     return [(a, min(a + per, rows)) for a in range(0, rows, per)]
 
 
-def _count_slice(job: tuple[np.ndarray, int, np.ndarray, tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray, _Band]:
-    sims, start, target, (lower32, upper32) = job
-    column_group_max, row_group_max = _group_maxima(sims)
-    ranks = _text_query_ranks(sims, target, column_group_max)
-    return (ranks, *_image_query_evidence(sims, start, lower32, upper32, row_group_max))
+def _count_slice(job: tuple[np.ndarray, int, np.ndarray, _Bounds]) -> tuple[np.ndarray, np.ndarray, _Band]:
+    """Both directions' evidence from ``sims`` (B, N): texts ``start``.. against all images.
 
-
-_FUSED_ROWS = 2 * _GROUP  # rows per step of _group_maxima: small enough to stay in L2 cache
-
-
-def _group_maxima(sims: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Both pruning summaries of ``sims`` (B, N) in one sweep, a few rows at a time so that the
-    second read of each block comes from cache (the sweep is memory-bound):
-
-    - column groups (B, W): per row, max over the G interleaved column slabs (c = g * W + w);
-    - row groups (B // G, N): per image, max over each group of G consecutive rows.
-    """
-    b, n = sims.shape
-    width = n // _GROUP
-    main_rows = b - b % _GROUP
-    column_max = np.empty((b, width), dtype=sims.dtype)
-    row_max = np.empty((main_rows // _GROUP, n), dtype=sims.dtype)
-    for a in range(0, b, _FUSED_ROWS):
-        block = sims[a : a + _FUSED_ROWS]  # (R, N)
-        rows = block.shape[0]
-        if width:
-            np.max(block[:, : _GROUP * width].reshape(rows, _GROUP, width), axis=1, out=column_max[a : a + rows])
-        full = rows - rows % _GROUP
-        if full:
-            np.max(block[:full].reshape(full // _GROUP, _GROUP, n), axis=1, out=row_max[a // _GROUP : (a + full) // _GROUP])
-    return column_max, row_max
+    The one full pass over ``sims`` is the (B, W) maximum over G interleaved column slabs
+    (column c = g * W + w): an element-wise maximum of G contiguous slabs, memory-bound and fast.
+    It prunes both directions: a text only needs the groups whose maximum reaches its image's
+    score; an image only needs the groups whose maximum reaches its best caption's lower bound."""
+    sims, start, target, bounds = job
+    width = sims.shape[1] // _GROUP
+    group_max = sims[:, : _GROUP * width].reshape(sims.shape[0], _GROUP, width).max(axis=1)  # (B, W)
+    ranks = _text_query_ranks(sims, target, group_max)
+    return (ranks, *_image_query_evidence(sims, start, bounds, group_max))
 
 
 def _rounding_bound(dim: int, abs_dot: np.ndarray) -> np.ndarray:
@@ -277,30 +273,23 @@ def _best_caption_bounds(images: np.ndarray, texts: np.ndarray, owner: np.ndarra
 
 
 def _text_query_ranks(sims: np.ndarray, target: np.ndarray, group_max: np.ndarray) -> np.ndarray:
-    """t2i ranks of each row of ``sims`` (B, N) against image ``target[row]``; exact, pruned.
+    """t2i ranks of each row of ``sims`` (B, N) against image ``target[row]``; exact.
 
-    Columns are split into W interleaved groups of G (column c belongs to group c % W,
-    W = N // G), so that the group maxima are an element-wise maximum over G contiguous slabs
-    (fast). Only groups whose maximum reaches the row's target score are compared element-wise,
-    unless so many do that comparing everything is cheaper. ``group_max`` (B, W): see
-    :func:`_group_maxima`."""
+    Only groups whose maximum (``group_max`` (B, W)) reaches the row's target score are compared
+    element-wise, unless so many do that comparing everything is cheaper."""
     b, n = sims.shape
     rows = np.arange(b)
-    target_score = sims[rows, target]  # (B,)
-    width = n // _GROUP
+    score = sims[rows, target]  # (B,)
+    width = group_max.shape[1]
     main = _GROUP * width
-    if not width:
-        return _count_ahead(sims, np.arange(n)[None, :], target_score, target, rows, b)
-    slabs = sims[:, :main].reshape(b, _GROUP, width)  # (B, G, W) view; column = g * W + w
-    candidates = np.flatnonzero(group_max >= target_score[:, None])  # in the (B, W) group maxima
+    candidates = np.flatnonzero(group_max >= score[:, None])
     if candidates.size > _DENSE_FRACTION * b * width:
-        return _dense_text_ranks(sims, target, target_score)
-    cand_row, cand_w = np.divmod(candidates, width)
-    vals = slabs[cand_row, :, cand_w]  # (n_cand, G)
-    cols = np.arange(_GROUP)[None, :] * width + cand_w[:, None]
-    ranks = _count_ahead(vals, cols, target_score[cand_row], target[cand_row], cand_row, b)
+        return _dense_text_ranks(sims, target, score)
+    row, w = np.divmod(candidates, width)
+    vals = sims[:, :main].reshape(b, _GROUP, width)[row, :, w]  # (k, G): columns g * W + w
+    ranks = _count_ahead(vals, w, width, score[row], target[row], row, b)
     if main < n:
-        ranks += _count_ahead(sims[:, main:], np.arange(main, n)[None, :], target_score, target, rows, b)
+        ranks += _count_ahead(sims[:, main:], np.full(b, main), 1, score, target, rows, b)
     return ranks
 
 
@@ -312,49 +301,51 @@ def _dense_text_ranks(sims: np.ndarray, target: np.ndarray, score: np.ndarray) -
     return ranks
 
 
-def _count_ahead(vals: np.ndarray, cols: np.ndarray, score: np.ndarray, target: np.ndarray, query: np.ndarray, n_queries: int) -> np.ndarray:
-    """Per query, how many of ``vals`` (n, G) rank ahead of the target (score, index)."""
-    ahead = (vals > score[:, None]) | ((vals == score[:, None]) & (cols < target[:, None]))
-    return np.bincount(query, weights=ahead.sum(axis=1), minlength=n_queries).astype(np.int64)
+def _count_ahead(
+    vals: np.ndarray, col_base: np.ndarray, col_step: int, score: np.ndarray, target: np.ndarray, query: np.ndarray, n_queries: int
+) -> np.ndarray:
+    """Per query, how many of ``vals`` (k, G) rank ahead of the target (score, index); the
+    column of ``vals[k, g]`` is ``col_base[k] + g * col_step``."""
+    above = np.count_nonzero(vals > score[:, None], axis=1)
+    k, g = np.divmod(np.flatnonzero(vals == score[:, None]), vals.shape[1])  # rare: ties (and the target)
+    tie_before = col_base[k] + g * col_step < target[k]
+    counts = np.bincount(query, weights=above, minlength=n_queries) + np.bincount(query[k], weights=tie_before, minlength=n_queries)
+    return counts.astype(np.int64)
 
 
-def _image_query_evidence(
-    sims: np.ndarray, start: int, lower32: np.ndarray, upper32: np.ndarray, group_max: np.ndarray
-) -> tuple[np.ndarray, _Band]:
+def _image_query_evidence(sims: np.ndarray, start: int, bounds: _Bounds, group_max: np.ndarray) -> tuple[np.ndarray, _Band]:
     """i2t evidence from ``sims`` (B, N), the similarities of texts ``start``.. to all images.
 
-    Per image i the best caption's score m_i lies in [lower32_i, upper32_i]. Returns the count of
-    entries above upper32 per image, and the entries inside the band, resolved later by
+    Per image i the best caption's score m_i lies in [lower_i, upper_i]. Returns the count of
+    entries above upper per image, and the entries inside the band, resolved later by
     :func:`_resolve_image_ranks` once m_i is known exactly from the band entries of i's captions.
-    Groups of G texts whose maximum (``group_max`` (B // G, N)) stays below lower32 are skipped."""
+    Column groups whose maximum stays below every lower bound of the group are skipped."""
     b, n = sims.shape
-    groups = b // _GROUP
-    main = groups * _GROUP
-    if not groups:
-        return _evidence(sims.T, start + np.arange(b)[None, :], np.arange(n), lower32, upper32, n)
-    slabs = sims[:main].reshape(groups, _GROUP, n)  # (A, G, N) view; text row = a * G + g
-    candidates = np.flatnonzero(group_max >= lower32[None, :])  # in the (A, N) group maxima
-    if candidates.size > _DENSE_FRACTION * groups * n:
-        above = np.count_nonzero(sims > upper32[None, :], axis=0).astype(np.int64)
-        row, image = np.divmod(np.flatnonzero((sims >= lower32[None, :]) & (sims <= upper32[None, :])), n)
+    width = group_max.shape[1]
+    main = _GROUP * width
+    candidates = np.flatnonzero(group_max >= bounds.group_lower[None, :])
+    if candidates.size > _DENSE_FRACTION * b * width:
+        above = np.count_nonzero(sims > bounds.upper[None, :], axis=0).astype(np.int64)
+        row, image = np.divmod(np.flatnonzero((sims >= bounds.lower[None, :]) & (sims <= bounds.upper[None, :])), n)
         return above, (image, start + row, sims[row, image])
-    cand_a, cand_i = np.divmod(candidates, n)
-    rows = start + cand_a[:, None] * _GROUP + np.arange(_GROUP)[None, :]
-    above, band = _evidence(slabs[cand_a, :, cand_i], rows, cand_i, lower32, upper32, n)
-    if main < b:
-        tail_rows = start + np.arange(main, b)[None, :]
-        tail_above, tail_band = _evidence(sims[main:].T, tail_rows, np.arange(n), lower32, upper32, n)
+    row, w = np.divmod(candidates, width)
+    vals = sims[:, :main].reshape(b, _GROUP, width)[row, :, w]  # (k, G): images g * W + w
+    image = np.arange(_GROUP)[None, :] * width + w[:, None]
+    above, band = _evidence(vals, start + row[:, None], image, bounds)
+    if main < n:
+        tail_above, tail_band = _evidence(sims[:, main:], start + np.arange(b)[:, None], np.arange(main, n)[None, :], bounds)
         above += tail_above
         band = tuple(np.concatenate(pair) for pair in zip(band, tail_band))  # type: ignore[assignment]
     return above, band
 
 
-def _evidence(vals: np.ndarray, rows: np.ndarray, image: np.ndarray, lower32: np.ndarray, upper32: np.ndarray, n_images: int) -> tuple[np.ndarray, _Band]:
-    """``vals`` (k, G): similarities of texts ``rows`` (k, G) (or broadcastable) to ``image`` (k,)."""
-    upper = upper32[image][:, None]
-    above = np.bincount(image, weights=(vals > upper).sum(axis=1), minlength=n_images).astype(np.int64)
-    k, g = np.divmod(np.flatnonzero((vals >= lower32[image][:, None]) & (vals <= upper)), vals.shape[1])
-    return above, (image[k], np.broadcast_to(rows, vals.shape)[k, g], vals[k, g])
+def _evidence(vals: np.ndarray, rows: np.ndarray, image: np.ndarray, bounds: _Bounds) -> tuple[np.ndarray, _Band]:
+    """``vals`` (k, G): similarities of texts ``rows`` to images ``image`` (both broadcastable)."""
+    image = np.broadcast_to(image, vals.shape)
+    upper = bounds.upper[image]
+    above = np.bincount(image[vals > upper], minlength=bounds.upper.shape[0]).astype(np.int64)
+    k, g = np.divmod(np.flatnonzero((vals >= bounds.lower[image]) & (vals <= upper)), vals.shape[1])
+    return above, (image[k, g], np.broadcast_to(rows, vals.shape)[k, g], vals[k, g])
 
 
 def _resolve_image_ranks(above: np.ndarray, band: list[_Band], owner: np.ndarray) -> np.ndarray:
