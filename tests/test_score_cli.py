@@ -265,6 +265,12 @@ def _pickled_npz(tmp: Path, f: Files) -> tuple[list[str], str]:
     return ["classification", "--logits", str(path)], "pickled.npz"
 
 
+def _single_array(tmp: Path, f: Files) -> tuple[list[str], str]:
+    path = tmp / "single.npy"
+    np.save(path, np.zeros((2, 3)))
+    return ["classification", "--logits", str(path)], "single.npy"
+
+
 def _missing_file(tmp: Path, f: Files) -> tuple[list[str], str]:
     return ["classification", "--logits", str(tmp / "nowhere.npz")], "nowhere.npz"
 
@@ -316,6 +322,7 @@ BAD_INPUTS: dict[str, tuple[Callable[[Path, Files], tuple[list[str], str]], str]
     "not an npz": (_garbage_file, "not a readable .npz"),
     "pickled arrays refused": (_pickled_npz, "not a readable .npz"),
     "non-existent npz": (_missing_file, "file not found"),
+    "a single .npy array": (_single_array, "found a single array"),
 }
 
 

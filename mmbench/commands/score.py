@@ -257,18 +257,20 @@ def read_npz(path: Path, names: tuple[str, ...]) -> dict[str, Any]:
     if path.is_dir():
         raise DataError(f"{path}: expected an .npz file, found a directory")
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            if not hasattr(npz, "files"):
-                raise DataError(f"{path}: expected an .npz archive of named arrays ({', '.join(names)}), found a single array")
-            missing = [n for n in names if n not in npz.files]
-            if missing:
-                raise DataError(f"{path}: missing array(s) {', '.join(missing)} (found: {', '.join(npz.files) or 'none'})")
+        npz = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+        raise DataError(f"{path}: not a readable .npz file of plain arrays ({' '.join(str(e).split()) or type(e).__name__})") from None
+    if not isinstance(npz, np.lib.npyio.NpzFile):
+        raise DataError(f"{path}: expected an .npz archive of named arrays ({', '.join(names)}), found a single array")
+    with npz:
+        missing = [n for n in names if n not in npz.files]
+        if missing:
+            raise DataError(f"{path}: missing array(s) {', '.join(missing)} (found: {', '.join(npz.files) or 'none'})")
+        try:
             return {n: npz[n] for n in names}
-    except DataError:
-        raise
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as e:
-        reason = " ".join(str(e).split()) or type(e).__name__
-        raise DataError(f"{path}: not a readable .npz file of plain arrays ({reason})") from None
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as e:
+            reason = " ".join(str(e).split()) or type(e).__name__
+            raise DataError(f"{path}: not a readable .npz file of plain arrays ({reason})") from None
 
 
 # --------------------------------------------------------------------------- helpers

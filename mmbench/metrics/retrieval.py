@@ -12,13 +12,15 @@ Convention (DESIGN.md, PROTOCOLS.md "Flickr30K and COCO retrieval"):
   rank of target ``g`` in row ``s`` is ``#{i: s[i] > s[g]} + #{i < g: s[i] == s[g]}``.
 
 Scale: ranks are counted exactly, never by a running top-k. The similarity matrix is computed in
-chunks of texts (``chunk_texts`` x N images), and each chunk is pruned with group maxima taken
-along contiguous memory (cheap vectorised maxima of whole rows): only groups whose maximum can
-reach a query's target score are compared element by element. For image queries the target
-(the best caption's score) is not known before every chunk has been seen, so it is bracketed in
-advance by a float64 dot product +- a rigorous float32 rounding bound; entries inside that narrow
-band are kept and resolved at the end against the exact block values. Peak memory is a few
-chunks, independent of N x M.
+chunks of texts (``chunk_texts`` x N images, float32); each chunk is read once more to take, per
+text, the maxima of G = 16 interleaved column groups (an element-wise maximum of contiguous slabs,
+memory-bound). Only groups whose maximum can reach a query's target score are then compared
+element by element, in both directions; when pruning cannot help (near-random embeddings) the
+chunk is compared densely. For image queries the target (the best caption's score) is not known
+before every chunk has been seen, so it is bracketed in advance by a float64 dot product +- a
+rigorous float32 rounding bound; entries inside that narrow band are kept and resolved at the end
+against the exact chunk values, so results equal a full-matrix computation of the same float32
+products. Peak memory is a few chunks (~chunk_texts x N x 4 bytes each), independent of M.
 
 Re-ranking (BLIP / LAVIS ITM): with ``rerank``, each query's top ``rerank_k`` candidates by
 similarity are re-scored as ``rerank(...) + similarity``; every other candidate scores -100
@@ -45,7 +47,7 @@ RerankFn = Callable[[Direction, int, np.ndarray], Any]
 by decreasing similarity. The final score is ``scores + similarity`` (BLIP ITM re-ranking)."""
 
 RERANK_FILL = -100.0  # score of candidates outside the re-ranked top k (LAVIS)
-_GROUP = 16  # rows / columns per pruning group
+_GROUP = 16  # columns per pruning group
 
 
 @dataclass(frozen=True)
