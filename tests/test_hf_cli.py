@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import tiny_checkpoints
 import torch
 import yaml
 
-import tiny_checkpoints
 from mmbench.cli import main
 from mmbench.results import read_samples
 

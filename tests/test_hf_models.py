@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import tiny_checkpoints  # tests/ is on sys.path (rootdir conftest)
 import torch
 from PIL import Image
 
@@ -20,8 +21,6 @@ from mmbench.errors import UserError
 from mmbench.models import hf as hf_module
 from mmbench.models.spec import load_model
 from mmbench.types import Capability, GenerationConfig
-
-import tiny_checkpoints  # tests/ is on sys.path (rootdir conftest)
 
 TEXTS = ["a red circle", "two blue squares on a big wooden table", "", "A PHOTO OF 3 DOGS!"]
 QUESTIONS = ["what color is the circle?", "how many?", "is there a square in the middle of the picture?", "why"]

@@ -98,8 +98,8 @@ def build_tiny_clip(directory: Path | str) -> Path:
 
     _seed()
     tokenizer = _clip_bpe()
-    text = dict(vocab_size=len(tokenizer), hidden_size=HIDDEN, intermediate_size=2 * HIDDEN, num_hidden_layers=2,
-                num_attention_heads=2, max_position_embeddings=77, bos_token_id=0, eos_token_id=1, pad_token_id=1)
+    text = {"vocab_size": len(tokenizer), "hidden_size": HIDDEN, "intermediate_size": 2 * HIDDEN, "num_hidden_layers": 2,
+                "num_attention_heads": 2, "max_position_embeddings": 77, "bos_token_id": 0, "eos_token_id": 1, "pad_token_id": 1}
     config = CLIPConfig(text_config=text, vision_config=_vision(), projection_dim=16)
     images = CLIPImageProcessorPil(size={"shortest_edge": IMAGE_SIZE}, crop_size={"height": IMAGE_SIZE, "width": IMAGE_SIZE},
                                    image_mean=MEAN, image_std=STD)
@@ -107,13 +107,18 @@ def build_tiny_clip(directory: Path | str) -> Path:
 
 
 def build_tiny_siglip(directory: Path | str) -> Path:
-    from transformers import SiglipConfig, SiglipImageProcessorPil, SiglipModel, SiglipProcessor
+    from transformers import (
+        SiglipConfig,
+        SiglipImageProcessorPil,
+        SiglipModel,
+        SiglipProcessor,
+    )
 
     _seed()
     tokenizer = _byte_level_bpe(["<pad>", "</s>", "<unk>"], pad_token="<pad>", eos_token="</s>", unk_token="<unk>",
                                 bos_token="</s>", model_max_length=16)
-    text = dict(vocab_size=len(tokenizer), hidden_size=HIDDEN, intermediate_size=2 * HIDDEN, num_hidden_layers=2,
-                num_attention_heads=2, max_position_embeddings=16, pad_token_id=0, bos_token_id=1, eos_token_id=1)
+    text = {"vocab_size": len(tokenizer), "hidden_size": HIDDEN, "intermediate_size": 2 * HIDDEN, "num_hidden_layers": 2,
+                "num_attention_heads": 2, "max_position_embeddings": 16, "pad_token_id": 0, "bos_token_id": 1, "eos_token_id": 1}
     config = SiglipConfig(text_config=text, vision_config=_vision())
     images = SiglipImageProcessorPil(size={"height": IMAGE_SIZE, "width": IMAGE_SIZE})
     return _save(directory, SiglipModel(config).eval(), SiglipProcessor(image_processor=images, tokenizer=tokenizer))
@@ -124,9 +129,9 @@ def _blip_parts() -> tuple[Any, Any]:
     from transformers import BlipConfig, BlipImageProcessorPil, BlipProcessor
 
     tokenizer = _bert_wordpiece()
-    text = dict(vocab_size=len(tokenizer), hidden_size=HIDDEN, intermediate_size=2 * HIDDEN, num_hidden_layers=2,
-                num_attention_heads=2, max_position_embeddings=64, encoder_hidden_size=HIDDEN, initializer_range=INIT,
-                pad_token_id=0, bos_token_id=tokenizer.convert_tokens_to_ids("[DEC]"), sep_token_id=3, eos_token_id=3)
+    text = {"vocab_size": len(tokenizer), "hidden_size": HIDDEN, "intermediate_size": 2 * HIDDEN, "num_hidden_layers": 2,
+                "num_attention_heads": 2, "max_position_embeddings": 64, "encoder_hidden_size": HIDDEN, "initializer_range": INIT,
+                "pad_token_id": 0, "bos_token_id": tokenizer.convert_tokens_to_ids("[DEC]"), "sep_token_id": 3, "eos_token_id": 3}
     config = BlipConfig(text_config=text, vision_config=_vision(), projection_dim=16, image_text_hidden_size=16)
     images = BlipImageProcessorPil(size={"height": IMAGE_SIZE, "width": IMAGE_SIZE}, image_mean=MEAN, image_std=STD)
     return config, BlipProcessor(image_processor=images, tokenizer=tokenizer)
@@ -168,13 +173,18 @@ def _llm_tokenizer() -> Any:
 
 
 def _llama(vocab_size: int) -> dict[str, Any]:
-    return dict(model_type="llama", vocab_size=vocab_size, hidden_size=HIDDEN, intermediate_size=2 * HIDDEN,
-                num_hidden_layers=2, num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=512,
-                bos_token_id=1, eos_token_id=2, pad_token_id=4, initializer_range=INIT)
+    return {"model_type": "llama", "vocab_size": vocab_size, "hidden_size": HIDDEN, "intermediate_size": 2 * HIDDEN,
+                "num_hidden_layers": 2, "num_attention_heads": 2, "num_key_value_heads": 2, "max_position_embeddings": 512,
+                "bos_token_id": 1, "eos_token_id": 2, "pad_token_id": 4, "initializer_range": INIT}
 
 
 def build_tiny_blip2(directory: Path | str) -> Path:
-    from transformers import Blip2Config, Blip2ForConditionalGeneration, Blip2Processor, BlipImageProcessorPil
+    from transformers import (
+        Blip2Config,
+        Blip2ForConditionalGeneration,
+        Blip2Processor,
+        BlipImageProcessorPil,
+    )
 
     _seed()
     tokenizer = _byte_level_bpe(["<pad>", "</s>", "<unk>", "<image>"], pad_token="<pad>", bos_token="</s>",
@@ -182,18 +192,23 @@ def build_tiny_blip2(directory: Path | str) -> Path:
     images = BlipImageProcessorPil(size={"height": IMAGE_SIZE, "width": IMAGE_SIZE}, image_mean=MEAN, image_std=STD)
     processor = Blip2Processor(image_processor=images, tokenizer=tokenizer, num_query_tokens=4)
     image_token_id = tokenizer.convert_tokens_to_ids("<image>")
-    opt = dict(model_type="opt", vocab_size=len(tokenizer), hidden_size=HIDDEN, ffn_dim=2 * HIDDEN, num_hidden_layers=2,
-               num_attention_heads=2, max_position_embeddings=128, word_embed_proj_dim=HIDDEN,
-               pad_token_id=0, bos_token_id=1, eos_token_id=1)
-    qformer = dict(hidden_size=HIDDEN, intermediate_size=2 * HIDDEN, num_hidden_layers=2, num_attention_heads=2,
-                   encoder_hidden_size=HIDDEN, vocab_size=len(tokenizer))
+    opt = {"model_type": "opt", "vocab_size": len(tokenizer), "hidden_size": HIDDEN, "ffn_dim": 2 * HIDDEN, "num_hidden_layers": 2,
+               "num_attention_heads": 2, "max_position_embeddings": 128, "word_embed_proj_dim": HIDDEN,
+               "pad_token_id": 0, "bos_token_id": 1, "eos_token_id": 1}
+    qformer = {"hidden_size": HIDDEN, "intermediate_size": 2 * HIDDEN, "num_hidden_layers": 2, "num_attention_heads": 2,
+                   "encoder_hidden_size": HIDDEN, "vocab_size": len(tokenizer)}
     config = Blip2Config(vision_config=_vision(), qformer_config=qformer, text_config=opt, num_query_tokens=4,
                          image_token_index=image_token_id)
     return _save(directory, Blip2ForConditionalGeneration(config).eval(), processor)
 
 
 def build_tiny_llava(directory: Path | str) -> Path:
-    from transformers import CLIPImageProcessorPil, LlavaConfig, LlavaForConditionalGeneration, LlavaProcessor
+    from transformers import (
+        CLIPImageProcessorPil,
+        LlavaConfig,
+        LlavaForConditionalGeneration,
+        LlavaProcessor,
+    )
 
     _seed()
     tokenizer = _llm_tokenizer()
@@ -208,8 +223,12 @@ def build_tiny_llava(directory: Path | str) -> Path:
 
 
 def build_tiny_llava_next(directory: Path | str) -> Path:
-    from transformers import (LlavaNextConfig, LlavaNextForConditionalGeneration, LlavaNextImageProcessorPil,
-                              LlavaNextProcessor)
+    from transformers import (
+        LlavaNextConfig,
+        LlavaNextForConditionalGeneration,
+        LlavaNextImageProcessorPil,
+        LlavaNextProcessor,
+    )
 
     _seed()
     tokenizer = _llm_tokenizer()

@@ -32,10 +32,17 @@ what to download and where to put it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
-from mmbench.data.classes import IMAGENET, imagenet_classnames, imagenet_wnids, string_list, templates
+from mmbench.data.classes import (
+    IMAGENET,
+    imagenet_classnames,
+    imagenet_wnids,
+    string_list,
+    templates,
+)
 from mmbench.data.fields import check_unique
 from mmbench.data.images import check_relative
 from mmbench.data.source import DataSource
@@ -44,7 +51,7 @@ from mmbench.errors import DataError
 from mmbench.types import Sample
 
 if TYPE_CHECKING:
-    import datasets
+    import datasets  # type: ignore[import-untyped]
 
 DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
     "image": ("image", "img"),
@@ -105,7 +112,7 @@ def load_dataset_split(source: DataSource) -> datasets.Dataset:
         if "split" in str(e).lower():
             raise DataError(f"{path}: no split {split!r} ({_first_line(e)}); set data.split") from None
         raise DataError(f"{path}: cannot load the Hugging Face dataset ({_first_line(e)})") from None
-    except Exception as e:  # offline, missing, gated, malformed: one line, what to do
+    except Exception as e:  # noqa: BLE001  (offline, missing, gated, malformed: one line, what to do)
         raise DataError(
             f"{path}: cannot load the Hugging Face dataset ({_first_line(e)}); on a machine with network run "
             f"`python -c \"import datasets; datasets.load_dataset('{path}', split='{split}').save_to_disk('{Path(str(path)).name}')\"`, "
@@ -297,7 +304,8 @@ class HFImage(dict):  # type: ignore[type-arg]
     def __ne__(self, other: object) -> bool:  # dict defines its own __ne__
         return not self == other
 
-    def __hash__(self) -> int:
+    # dict is unhashable; a cell reference is hashable
+    def __hash__(self) -> int:  # type: ignore[override]
         return hash((id(self.column), self.row))
 
 
@@ -310,7 +318,7 @@ def _image_reader(source: DataSource, dataset: datasets.Dataset, columns: dict[s
         image_column = HFImageColumn(dataset, column)
         return (lambda row: HFImage(image_column, row)), source.dir or Path(".")
     parts = columns.get("image_path", column)
-    names = parts if isinstance(parts, list) else [parts]
+    names = [str(name) for name in (parts if isinstance(parts, list) else [parts])]
     cells = [_column_values(dataset, name) for name in names]
     root = source.existing("images", "image folder", ".", folder=True)
     where = f"{source.get('path')}: image path column(s) {names}"

@@ -88,6 +88,8 @@ def choose_family(config: dict[str, Any], where: str) -> Family:
 
 
 def _image_text_to_text_types() -> set[str]:
-    from transformers.models.auto.modeling_auto import MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES
+    from transformers.models.auto.modeling_auto import (
+        MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES,
+    )
 
     return set(MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES)

@@ -15,7 +15,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Hashable, TypeVar
+from collections.abc import Hashable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from mmbench.models.base import ImageTransform
 from mmbench.models.hf_common import CheckpointImageTransform, HFAdapter

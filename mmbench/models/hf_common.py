@@ -8,12 +8,13 @@ model, on ``device`` in ``dtype``, in eval mode.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from mmbench.errors import UserError
-from mmbench.models.base import ImageTransform, ModelAdapter
+from mmbench.models.base import ModelAdapter
 from mmbench.models.checkpoint import torch_dtype
 from mmbench.types import GenerationConfig
 
