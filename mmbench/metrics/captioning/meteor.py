@@ -15,6 +15,7 @@ round trip per image. Extra JVM flags (``-XX:+UseSerialGC``) change memory, not 
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import tempfile
 import threading
@@ -26,7 +27,8 @@ from mmbench.errors import UserError
 from .java import pycocoevalcap_file
 
 METEOR_JAR = ("meteor", "meteor-1.5.jar")
-JVM_FLAGS = ("-Xmx2G", "-XX:+UseSerialGC")
+_log = logging.getLogger(__name__)
+JVM_FLAGS = ("-Xmx2G", "-Xms1G", "-Xmn512m", "-XX:MaxTenuringThreshold=0", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1")
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ class MeteorProcess:
         """Score tokenised hypotheses against tokenised references, one image per position."""
         requests = "".join(score_request(h, refs) + "\n" for h, refs in zip(hypotheses, references))
         statistics = self._exchange(requests.encode("utf-8"), len(hypotheses))
+        _log.debug("METEOR statistics received for %d images", len(statistics))
         evaluation = "EVAL" + "".join(" ||| " + s for s in statistics) + "\n"
         scores = self._exchange(evaluation.encode("utf-8"), len(hypotheses) + 1)
         return MeteorResult(float(scores[-1]), [float(s) for s in scores[:-1]])

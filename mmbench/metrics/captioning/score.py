@@ -8,7 +8,9 @@ run in this thread (vectorised, well under METEOR's load time), then SPICE when 
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 import warnings
 from typing import Mapping, Sequence
 
@@ -25,6 +27,7 @@ from .scores import ALL_METRICS, BLEU_METRICS, CaptionScores
 from .spice import spice_java, spice_scores, spice_unavailable_reason
 
 _SHOWN_IDS = 5
+_log = logging.getLogger(__name__)
 
 
 def _first_ids(ids: Sequence[object]) -> str:
@@ -130,21 +133,25 @@ def score_captions(
     java = find_java()
     unavailable: dict[str, str] = {}
     notes: dict[str, str] = {}
+    started = time.perf_counter()
     meteor = _start_meteor(java, unavailable) if "METEOR" in wanted else None
     try:
         raw_refs = [references[i] for i in image_ids]
         captions = [predictions[i] for i in image_ids] + [r for refs in raw_refs for r in refs]
         tokens = tokenize_captions(captions, java)
+        _log.debug("tokenised %d captions at %.2f s", len(captions), time.perf_counter() - started)
         notes["tokenizer"] = "PTBTokenizer (stanford-corenlp-3.4.1.jar)" if java else "pure-Python PTB approximation (no Java)"
         hypotheses, tokenized_refs = _split_tokens(tokens, raw_refs)
         meteor_job = _MeteorJob(meteor, hypotheses, tokenized_refs) if meteor is not None else None
         values: dict[str, float] = {}
         per_image: dict[str, dict[str, float]] = {i: {} for i in image_ids}
         _python_metrics(wanted, hypotheses, tokenized_refs, image_ids, values, per_image)
+        _log.debug("BLEU/ROUGE-L/CIDEr done at %.2f s", time.perf_counter() - started)
         if "SPICE" in wanted:
             _spice(image_ids, hypotheses, tokenized_refs, values, per_image, unavailable)
         if meteor_job is not None:
             outcome = meteor_job.result()
+            _log.debug("METEOR done at %.2f s", time.perf_counter() - started)
             if isinstance(outcome, BaseException):
                 unavailable["METEOR"] = f"METEOR failed: {outcome}"
             else:
