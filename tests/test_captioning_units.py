@@ -200,3 +200,20 @@ def test_package_does_not_import_torch() -> None:
     code = "import sys, mmbench.metrics.captioning; assert 'torch' not in sys.modules, 'torch imported'"
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ})
     assert completed.returncode == 0, completed.stderr
+
+
+ORDINARY_CAPTIONS = [
+    "A man riding a wave on top of a surfboard.",
+    "Two dogs are playing with a frisbee near caf\u00e9 No. 5!",
+    "The clock on the tower reads 3:45 p.m. in the U.S.",
+    "A plate with rice (brown), chicken & broccoli -- isn't it nice?!",
+    "Mr. Smith's bus, a red double-decker, costs $3.50 on 1,000 routes...",
+    "She's holding an umbrella; they're walking in the 2nd street's rain",
+    '"Quoted" words: a [bracket] and {brace} at 10% off',
+    "The kids can't wait - it'll be fun, won't it?",
+]
+
+
+@needs_java
+def test_python_tokenizer_agrees_with_java_on_ordinary_captions() -> None:
+    assert ptb.tokenize_in_python(ORDINARY_CAPTIONS) == ptb.tokenize_with_java(ORDINARY_CAPTIONS, find_java())

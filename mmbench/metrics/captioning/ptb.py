@@ -69,16 +69,21 @@ def tokenize_with_java(captions: Sequence[str], java: str) -> list[str]:
 
 
 _BRACKETS = {"(": "-lrb-", ")": "-rrb-", "[": "-lsb-", "]": "-rsb-", "{": "-lcb-", "}": "-rcb-", '"': "''"}
+_ABBREVIATIONS = (
+    "mr|mrs|ms|dr|prof|st|no|jr|sr|inc|corp|co|ltd|vs|etc|mt|ft|ave|blvd|rd|gen|gov|sen|rep|rev|capt|col|lt|sgt"
+    "|jan|feb|mar|apr|aug|sep|sept|oct|nov|dec|approx|dept|est|fig|min|max"
+)
 _TOKEN = re.compile(
     r"""
     <[^\W\d_/][^<>\s]*>            # SGML-like tag, kept whole
+    | \b(?:""" + _ABBREVIATIONS + r""")\.   # common abbreviations keep their period: mr. no.
     | \d+(?:[.,:]\d+)+             # numbers with separators: 3.50 1,000 3:45
     | (?:[^\W\d_]\.){2,}           # abbreviations with inner periods: u.s. p.m.
     | \w+?(?=n't\b)                # stem before n't: do|n't, ca|n't
     | n't\b
     | '(?:s|re|ve|ll|d|m)\b        # clitics
     | \w+(?:-\w+)*                 # words and hyphenated words
-    | \.\.\. | -- | `` | ''
+    | \.\.\. | -- | `` | '' | [?!]{2,}
     | \S                           # any other symbol on its own
     """,
     re.VERBOSE,
