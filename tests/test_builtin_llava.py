@@ -363,3 +363,35 @@ def test_cli_shapes_vqa_llava_equals_hf(cli_checkpoint: Path, tmp_path: Path, ca
     reference = _cli_run(f"hf:{cli_checkpoint}", tmp_path / "hf", capsys)
     assert ours == reference
     assert any(prediction for prediction in ours[1])
+
+
+@pytest.mark.parametrize("rope_scaling", [None, {"type": "linear", "factor": 3.0}])
+def test_transformers_4_style_config_loads(tmp_path: Path, images: list[Any], rope_scaling: dict[str, Any] | None) -> None:
+    """config.json as transformers 4.x wrote it: top-level rope_theta and rope_scaling, image_token_index."""
+    import json
+
+    write_checkpoint(tmp_path, SHAPES[0], seed=5)
+    config = json.loads((tmp_path / "config.json").read_text())
+    text = config["text_config"]
+    del text["rope_parameters"]
+    text.update(rope_theta=2500.0, rope_scaling=rope_scaling)
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    reference = transformers.LlavaForConditionalGeneration.from_pretrained(tmp_path).eval()
+    assert reference.config.text_config.rope_parameters["rope_theta"] == 2500.0
+    processor = transformers.AutoProcessor.from_pretrained(tmp_path)
+    inputs = reference_inputs(Checkpoint(SHAPES[0], tmp_path, reference, processor), images[:1], PROMPTS[:1])
+    with torch.no_grad():
+        expected = reference(input_ids=inputs["input_ids"], pixel_values=inputs["pixel_values"]).logits
+        got = load_llava(tmp_path)(inputs["input_ids"], inputs["pixel_values"])
+    assert (got - expected).abs().max().item() < 1e-5
+
+
+def test_unsupported_rope_type_is_a_user_error(tmp_path: Path) -> None:
+    import json
+
+    write_checkpoint(tmp_path, SHAPES[0])
+    config = json.loads((tmp_path / "config.json").read_text())
+    config["text_config"]["rope_parameters"] = {"rope_type": "yarn", "rope_theta": 10000.0, "factor": 4.0}
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(UserError, match="rope type 'yarn'"):
+        load_llava(tmp_path)
