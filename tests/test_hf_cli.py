@@ -100,3 +100,57 @@ def test_llava_predictions_through_the_cli_equal_transformers(workdir: Path, cap
             out = model.generate(**inputs, max_new_tokens=spec.generation["max_new_tokens"], do_sample=False)
         expected = processor.decode(out[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True).strip()
         assert predictions[sample.id] == expected
+
+
+# ---- tasks whose data is a Hugging Face dataset (format: hf) -----------------------------------------------
+def _hf_datasets(root: Path) -> tuple[Path, Path]:
+    """A Flickr30K-schema save_to_disk folder and a VQAv2-schema (lmms-lab) parquet folder, 4 rows each."""
+    import datasets
+    import numpy as np
+    from PIL import Image
+
+    pictures = [Image.fromarray((np.random.RandomState(i).rand(24, 32, 3) * 255).astype("uint8")) for i in range(4)]
+    flickr = datasets.Dataset.from_dict(
+        {"image": pictures, "caption": [[f"caption {i} {j}" for j in range(5)] for i in range(4)],
+         "split": ["test", "test", "train", "test"], "img_id": ["0", "1", "2", "3"],
+         "filename": [f"{i}.jpg" for i in range(4)]},
+        features=datasets.Features({"image": datasets.Image(), "caption": datasets.List(datasets.Value("string")),
+                                    "split": datasets.Value("string"), "img_id": datasets.Value("string"),
+                                    "filename": datasets.Value("string")}))
+    datasets.DatasetDict({"test": flickr}).save_to_disk(str(root / "flickr_hf"))
+    vqa = datasets.Dataset.from_dict(
+        {"question": ["Is it red?", "How many?", "What shape?", "Is it big?"], "question_id": [10, 11, 12, 13],
+         "image_id": [1, 1, 2, 3], "question_type": ["is it", "how many", "what", "is it"],
+         "answer_type": ["yes/no", "number", "other", "yes/no"],
+         "answers": [[{"answer": a, "answer_id": k + 1} for k in range(10)] for a in ("yes", "2", "circle", "no")],
+         "image": pictures},
+        features=datasets.Features({"question": datasets.Value("string"), "question_id": datasets.Value("int64"),
+                                    "image_id": datasets.Value("int64"), "question_type": datasets.Value("string"),
+                                    "answer_type": datasets.Value("string"),
+                                    "answers": datasets.List({"answer": datasets.Value("string"), "answer_id": datasets.Value("int64")}),
+                                    "image": datasets.Image()}))
+    (root / "vqa_hf" / "data").mkdir(parents=True)
+    vqa.to_parquet(str(root / "vqa_hf" / "data" / "validation-00000-of-00001.parquet"))
+    return root / "flickr_hf", root / "vqa_hf"
+
+
+def test_tasks_on_hf_datasets_run_through_the_cli(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    flickr, vqa = _hf_datasets(workdir)
+    retrieval = {"name": "hf_flickr_tiny", "type": "retrieval", "version": 1,
+                 "data": {"format": "hf", "path": str(flickr), "split": "test", "filter": {"column": "split", "value": "test"},
+                          "columns": {"captions": "caption", "id": "filename"}},
+                 "metrics": {"ks": [1, 5, 10]}}
+    vqa_task = {"name": "hf_vqav2_tiny", "type": "vqa", "version": 1,
+                "data": {"format": "hf", "path": str(vqa), "split": "validation"},
+                "prompt": {"instruction": "{question}\nAnswer the question using a single word or phrase.", "plain": "{question}"},
+                "generation": {"max_new_tokens": 3}}
+    (workdir / "hf_flickr_tiny.yaml").write_text(yaml.safe_dump(retrieval))
+    (workdir / "hf_vqav2_tiny.yaml").write_text(yaml.safe_dump(vqa_task))
+    clip = tiny_checkpoints.build_tiny_clip(workdir / "clip_for_hf_data")
+    result = run_cli(capsys, "--model", f"hf:{clip}", "--task", str(workdir / "hf_flickr_tiny.yaml"), "--num-workers", "1",
+                     "--output-dir", str(workdir / "results"))
+    assert result["task"]["num_samples"] == 3 and result["metrics"]["i2t_R@10"] == 1.0  # 3 images: all within the top 10
+    blip = tiny_checkpoints.build_tiny_blip_vqa(workdir / "blip_vqa_for_hf_data")
+    result = run_cli(capsys, "--model", f"hf:{blip}", "--task", str(workdir / "hf_vqav2_tiny.yaml"),
+                     "--output-dir", str(workdir / "results"))
+    assert result["task"]["num_samples"] == 4 and 0.0 <= result["metrics"]["accuracy"] <= 1.0
