@@ -254,6 +254,28 @@ def test_batch_equals_one_at_a_time(adapter: llava_adapter.LlavaAdapter, images:
     assert len(set(batched)) > 1
 
 
+def test_prompt_and_length_options(checkpoint: Checkpoint, images: list[Any]) -> None:
+    """``prompt`` wraps the task's prompt, ``max_new_tokens`` caps generation (string values, as from the CLI)."""
+    model = llava_adapter.create(str(checkpoint.path), prompt="{prompt} answer using a single word", max_new_tokens="3")
+    inputs = reference_inputs(checkpoint, images[:2], [p + " answer using a single word" for p in PROMPTS[:2]])
+    with torch.no_grad():
+        output = checkpoint.reference.generate(**inputs, max_new_tokens=3, do_sample=False, pad_token_id=3)
+    expected = [t.strip() for t in checkpoint.processor.tokenizer.batch_decode(output[:, inputs["input_ids"].shape[1]:],
+                                                                               skip_special_tokens=True)]
+    batch = model.collate_images([model.image_transform()(im) for im in images[:2]])
+    assert model.generate(batch, PROMPTS[:2], GenerationConfig(max_new_tokens=30)) == expected
+
+
+def test_pad_to_square_can_be_turned_off(checkpoint: Checkpoint, images: list[Any]) -> None:
+    model = llava_adapter.create(str(checkpoint.path), pad_to_square="false")
+    side = checkpoint.shape.vision["image_size"]
+    reference = transformers.LlavaImageProcessorPil(size={"shortest_edge": side}, crop_size={"height": side, "width": side},
+                                                    do_pad=False)
+    for image in images:
+        expected = reference(images=[image], return_tensors="pt")["pixel_values"][0]
+        assert (model.image_transform()(image) - expected).abs().max().item() < 1e-5
+
+
 # ---- loading ---------------------------------------------------------------------------------------------
 def _rewrite_weights(source: Path, target: Path, edit: Any) -> None:
     import shutil
