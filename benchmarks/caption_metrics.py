@@ -14,7 +14,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import os
 import random
+import resource
 import time
 
 SUBJECTS = "man woman person boy girl child dog cat horse cow sheep bird elephant giraffe zebra bear train bus truck car motorcycle bicycle airplane boat surfer skier skateboarder player pizza sandwich cake plate bowl vase clock laptop kitchen bathroom bedroom table couch bed toilet sink refrigerator umbrella kite frisbee".split()
@@ -78,10 +80,17 @@ def run_mmbench(predictions: dict[str, str], references: dict[str, list[str]]) -
     return score_captions(predictions, references, metrics=names).metrics
 
 
+def _cpu_seconds() -> float:
+    """CPU time of this process and its finished children (the Java processes)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def timed(function, *args):  # type: ignore[no-untyped-def]
-    start = time.perf_counter()
+    """(result, wall seconds, CPU seconds including child processes)."""
+    start, start_cpu = time.perf_counter(), _cpu_seconds()
     result = function(*args)
-    return result, time.perf_counter() - start
+    return result, time.perf_counter() - start, _cpu_seconds() - start_cpu
 
 
 def main() -> None:
@@ -92,15 +101,16 @@ def main() -> None:
     predictions, references = synthetic_set(args.images)
     print(f"{args.images} images x 5 references, {sum(map(len, references.values()))} reference captions")
     for attempt in range(args.repeat):
-        expected, reference_s = timed(run_pycocoevalcap, predictions, references)
-        actual, mmbench_s = timed(run_mmbench, predictions, references)
+        expected, reference_s, reference_cpu = timed(run_pycocoevalcap, predictions, references)
+        actual, mmbench_s, mmbench_cpu = timed(run_mmbench, predictions, references)
         for name, value in expected.items():
             tolerance = 1e-6 if name == "METEOR" else 1e-9
             difference = abs(actual[name] - value)
             assert difference <= tolerance, f"{name}: mmbench {actual[name]!r} vs pycocoevalcap {value!r}"
         worst = max(abs(actual[n] - v) for n, v in expected.items())
         print(f"run {attempt + 1}: pycocoevalcap {reference_s:.2f} s, mmbench {mmbench_s:.2f} s, "
-              f"ratio {mmbench_s / reference_s:.3f}  (values equal, max |diff| {worst:.1e})")
+              f"ratio {mmbench_s / reference_s:.3f}  (values equal, max |diff| {worst:.1e}); "
+              f"CPU incl. Java: {reference_cpu:.1f} s vs {mmbench_cpu:.1f} s; load average {os.getloadavg()[0]:.1f}")
         print("  " + "  ".join(f"{k}={v:.6f}" for k, v in actual.items()))
 
 

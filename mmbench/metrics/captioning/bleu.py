@@ -85,7 +85,8 @@ def bleu_scores(ngrams: CorpusNgrams) -> tuple[list[float], list[list[float]]]:
     max_order = ngrams.table.max_order
     per_order: list[list[float]] = [[] for _ in range(max_order)]
     for stats in statistics:
-        for k, score in enumerate(bleu_from_statistics(stats.test_length, stats.reference_length, stats.correct, stats.guess)):
+        scores = bleu_from_statistics(stats.test_length, stats.reference_length, stats.correct, stats.guess)
+        for k, score in enumerate(scores):
             per_order[k].append(score)
     corpus = bleu_from_statistics(
         sum(s.test_length for s in statistics),

@@ -50,9 +50,8 @@ def cider_d_scores(ngrams: CorpusNgrams) -> tuple[float, list[float]]:
     found, hyp_weight_of_ref_gram = lookup(hyp_keys, hyp_weight, ref_image * num_grams + table.gram[is_ref])
     clipped_product = np.where(found, np.minimum(hyp_weight_of_ref_gram, ref_weight) * ref_weight, 0.0)
     num_refs = len(ngrams.ref_image)
-    dot = np.bincount(
-        (ref_caption - images) * max_order + table.order[is_ref], weights=clipped_product, minlength=num_refs * max_order
-    ).reshape(num_refs, max_order)
+    ref_slot = (ref_caption - images) * max_order + table.order[is_ref]
+    dot = np.bincount(ref_slot, weights=clipped_product, minlength=num_refs * max_order).reshape(num_refs, max_order)
 
     ref_norm = norm[images:]
     hyp_norm = norm[:images][ngrams.ref_image]

@@ -27,6 +27,8 @@ from .scores import ALL_METRICS, BLEU_METRICS, CaptionScores
 from .spice import spice_java, spice_scores, spice_unavailable_reason
 
 _SHOWN_IDS = 5
+TOKENIZER_NOTE = "PTBTokenizer (stanford-corenlp-3.4.1.jar)"
+FALLBACK_TOKENIZER_NOTE = "pure-Python PTB approximation (no Java): may differ from pycocoevalcap on unusual text"
 _log = logging.getLogger(__name__)
 
 
@@ -76,7 +78,8 @@ class _MeteorJob:
 
     def __init__(self, process: MeteorProcess, hypotheses: list[str], references: list[list[str]]) -> None:
         self._outcome: MeteorResult | BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(process, hypotheses, references), name="meteor", daemon=True)
+        arguments = (process, hypotheses, references)
+        self._thread = threading.Thread(target=self._run, args=arguments, name="meteor", daemon=True)
         self._thread.start()
 
     def _run(self, process: MeteorProcess, hypotheses: list[str], references: list[list[str]]) -> None:
@@ -102,6 +105,7 @@ def _start_meteor(java: str | None, unavailable: dict[str, str]) -> MeteorProces
 
 
 def _split_tokens(tokens: list[str], references: list[Sequence[str]]) -> tuple[list[str], list[list[str]]]:
+    """Undo the flattening [predictions..., references of image 0..., of image 1..., ...]."""
     hypotheses = tokens[: len(references)]
     grouped, position = [], len(references)
     for refs in references:
@@ -110,10 +114,30 @@ def _split_tokens(tokens: list[str], references: list[Sequence[str]]) -> tuple[l
     return hypotheses, grouped
 
 
-def _record(values: dict[str, float], per_image: dict[str, dict[str, float]], name: str, corpus: float, scores: Sequence[float], image_ids: list[str]) -> None:
-    values[name] = float(corpus)
-    for image_id, score in zip(image_ids, scores):
-        per_image[image_id][name] = float(score)
+class _Results:
+    """Values gathered during one scoring call."""
+
+    def __init__(self, image_ids: list[str]) -> None:
+        self.image_ids = image_ids
+        self.values: dict[str, float] = {}
+        self.per_image: dict[str, dict[str, float]] = {i: {} for i in image_ids}
+        self.unavailable: dict[str, str] = {}
+        self.notes: dict[str, str] = {}
+
+    def record(self, name: str, corpus: float, scores: Sequence[float]) -> None:
+        self.values[name] = float(corpus)
+        for image_id, score in zip(self.image_ids, scores):
+            self.per_image[image_id][name] = float(score)
+
+    def finish(self, wanted: list[str]) -> CaptionScores:
+        """The CaptionScores; warns about unavailable metrics, raises if nothing could run."""
+        if self.unavailable:
+            if not self.values:
+                raise UserError("; ".join(f"{name} {reason}" for name, reason in self.unavailable.items()))
+            listing = "; ".join(f"{name}: {reason}" for name, reason in self.unavailable.items())
+            warnings.warn(f"caption metrics not computed ({listing})", stacklevel=3)
+        ordered = {name: self.values[name] for name in wanted if name in self.values}
+        return CaptionScores(ordered, self.per_image, self.unavailable, self.notes)
 
 
 def score_captions(
@@ -126,74 +150,65 @@ def score_captions(
 
     Every prediction id must be in the references and vice versa (UserError otherwise). Metrics
     that cannot run (no Java, SPICE jars missing) are listed in ``unavailable`` with a warning;
-    a UserError is raised only when none of the requested metrics can run.
+    a UserError is raised only when none of the requested metrics can run. Images are scored in
+    the references' order, as pycocoevalcap does with the ids of its ground-truth set.
     """
     image_ids = validate_inputs(predictions, references)
     wanted = requested_metrics(metrics)
     java = find_java()
-    unavailable: dict[str, str] = {}
-    notes: dict[str, str] = {}
+    results = _Results(image_ids)
     started = time.perf_counter()
-    meteor = _start_meteor(java, unavailable) if "METEOR" in wanted else None
+    meteor = _start_meteor(java, results.unavailable) if "METEOR" in wanted else None
     try:
         raw_refs = [references[i] for i in image_ids]
         captions = [predictions[i] for i in image_ids] + [r for refs in raw_refs for r in refs]
         tokens = tokenize_captions(captions, java)
+        results.notes["tokenizer"] = TOKENIZER_NOTE if java else FALLBACK_TOKENIZER_NOTE
         _log.debug("tokenised %d captions at %.2f s", len(captions), time.perf_counter() - started)
-        notes["tokenizer"] = "PTBTokenizer (stanford-corenlp-3.4.1.jar)" if java else "pure-Python PTB approximation (no Java)"
         hypotheses, tokenized_refs = _split_tokens(tokens, raw_refs)
         meteor_job = _MeteorJob(meteor, hypotheses, tokenized_refs) if meteor is not None else None
-        values: dict[str, float] = {}
-        per_image: dict[str, dict[str, float]] = {i: {} for i in image_ids}
-        _python_metrics(wanted, hypotheses, tokenized_refs, image_ids, values, per_image)
+        _python_metrics(wanted, hypotheses, tokenized_refs, results)
         _log.debug("BLEU/ROUGE-L/CIDEr done at %.2f s", time.perf_counter() - started)
         if "SPICE" in wanted:
-            _spice(image_ids, hypotheses, tokenized_refs, values, per_image, unavailable)
+            _spice(hypotheses, tokenized_refs, results)
         if meteor_job is not None:
             outcome = meteor_job.result()
             _log.debug("METEOR done at %.2f s", time.perf_counter() - started)
             if isinstance(outcome, BaseException):
-                unavailable["METEOR"] = f"METEOR failed: {outcome}"
+                results.unavailable["METEOR"] = f"METEOR failed: {outcome}"
             else:
-                _record(values, per_image, "METEOR", outcome.corpus, outcome.per_image, image_ids)
+                results.record("METEOR", outcome.corpus, outcome.per_image)
     finally:
         if meteor is not None:
             meteor.close()
-    return _finish(wanted, values, per_image, unavailable, notes)
+    return results.finish(wanted)
 
 
-def _python_metrics(wanted: list[str], hypotheses: list[str], refs: list[list[str]], image_ids: list[str], values: dict[str, float], per_image: dict[str, dict[str, float]]) -> None:
+def _python_metrics(wanted: list[str], hypotheses: list[str], refs: list[list[str]], results: _Results) -> None:
+    """BLEU-1..4, CIDEr-D (sharing one n-gram count) and ROUGE-L, as requested."""
     if any(m in wanted for m in (*BLEU_METRICS, "CIDEr")):
         ngrams = count_corpus_ngrams(hypotheses, refs)
         if any(m in wanted for m in BLEU_METRICS):
             corpus, per_order = bleu_scores(ngrams)
             for k, name in enumerate(BLEU_METRICS):
                 if name in wanted:
-                    _record(values, per_image, name, corpus[k], per_order[k], image_ids)
+                    results.record(name, corpus[k], per_order[k])
         if "CIDEr" in wanted:
-            _record(values, per_image, "CIDEr", *cider_d_scores(ngrams), image_ids)
+            results.record("CIDEr", *cider_d_scores(ngrams))
     if "ROUGE_L" in wanted:
-        _record(values, per_image, "ROUGE_L", *rouge_l_scores(hypotheses, refs), image_ids)
+        results.record("ROUGE_L", *rouge_l_scores(hypotheses, refs))
 
 
-def _spice(image_ids: list[str], hypotheses: list[str], refs: list[list[str]], values: dict[str, float], per_image: dict[str, dict[str, float]], unavailable: dict[str, str]) -> None:
+def _spice(hypotheses: list[str], refs: list[list[str]], results: _Results) -> None:
+    """SPICE when its jars and Java 8 are present; otherwise (or on failure) a reason."""
     java = spice_java()
     reason = spice_unavailable_reason(java)
     if reason is not None:
-        unavailable["SPICE"] = reason
+        results.unavailable["SPICE"] = reason
         return
     assert java is not None
     try:
-        _record(values, per_image, "SPICE", *spice_scores(java, image_ids, hypotheses, refs), image_ids)
+        results.record("SPICE", *spice_scores(java, results.image_ids, hypotheses, refs))
     except Exception as error:  # SPICE never takes the other metrics down
-        unavailable["SPICE"] = f"SPICE failed: {str(error).splitlines()[0] if str(error) else type(error).__name__}"
-
-
-def _finish(wanted: list[str], values: dict[str, float], per_image: dict[str, dict[str, float]], unavailable: dict[str, str], notes: dict[str, str]) -> CaptionScores:
-    if unavailable:
-        if not values:
-            raise UserError("; ".join(f"{name} {reason}" for name, reason in unavailable.items()))
-        listing = "; ".join(f"{name}: {reason}" for name, reason in unavailable.items())
-        warnings.warn(f"caption metrics not computed ({listing})", stacklevel=3)
-    ordered = {name: values[name] for name in wanted if name in values}
-    return CaptionScores(ordered, per_image, unavailable, notes)
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        results.unavailable["SPICE"] = f"SPICE failed: {message}"

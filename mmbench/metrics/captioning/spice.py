@@ -38,7 +38,8 @@ def spice_unavailable_reason(java: str | None) -> str | None:
         return "spice-1.0.jar not found in the installed pycocoevalcap"
     missing = [parts[-1] for parts in CORENLP_JARS if pycocoevalcap_file(*parts) is None]
     if missing:
-        return f"needs {' and '.join(missing)} in pycocoevalcap/spice/lib (Stanford CoreNLP 3.6.0; not downloaded by mmbench)"
+        jars = " and ".join(missing)
+        return f"needs {jars} in pycocoevalcap/spice/lib (Stanford CoreNLP 3.6.0; not downloaded by mmbench)"
     if java is None:
         return "needs Java 8, and no `java` was found on PATH (set MMBENCH_SPICE_JAVA to a Java 8 executable)"
     version = java_major_version(java)
