@@ -295,3 +295,15 @@ def test_fingerprint_is_stable_and_tracks_weights(checkpoints: dict[str, Path]) 
     assert again.fingerprint == adapter(checkpoints, "clip").fingerprint
     assert adapter(checkpoints, "siglip").fingerprint != again.fingerprint
     assert again.count_tokens(["abc"]) == 3  # byte-level symbols, no merges
+
+
+def test_processor_needing_a_missing_package_is_a_user_error(checkpoints: dict[str, Path], tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import transformers
+
+    def needs_sentencepiece(*args: Any, **kwargs: Any) -> Any:
+        raise ImportError("SiglipTokenizer requires the SentencePiece library but it was not found in your environment.")
+
+    monkeypatch.setattr(transformers.AutoProcessor, "from_pretrained", needs_sentencepiece)
+    with pytest.raises(UserError, match="pip install sentencepiece"):
+        load_model(f"hf:{checkpoints['siglip']}")

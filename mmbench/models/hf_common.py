@@ -137,6 +137,9 @@ class HFAdapter(ModelAdapter):
 
         try:
             return AutoProcessor.from_pretrained(self.checkpoint, trust_remote_code=self.options.trust_remote_code)
+        except ImportError as e:  # e.g. SigLIP's sentencepiece tokenizer without the sentencepiece package
+            raise UserError(f"{self.checkpoint}: the checkpoint's processor needs a package that is not installed "
+                            f"({_first_line(e)}); install it (e.g. pip install sentencepiece)") from None
         except (OSError, ValueError, KeyError) as e:
             raise UserError(f"{self.checkpoint}: cannot load the checkpoint's processor ({_first_line(e)})") from None
 
