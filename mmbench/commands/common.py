@@ -42,10 +42,14 @@ def parse_model_args(pairs: list[str]) -> dict[str, str]:
 def run_config(args: argparse.Namespace, **overrides: Any) -> RunConfig:
     if args.batch_size is not None and args.batch_size < 1:
         raise UserError(f"--batch-size must be positive, got {args.batch_size}")
+    model_args = parse_model_args(args.model_arg)
+    # device and dtype are run settings; accept them as --model-arg too (they win over the flags)
+    device = model_args.pop("device", args.device)
+    dtype = model_args.pop("dtype", args.dtype)
     config = RunConfig(
-        batch_size=args.batch_size, device=args.device, dtype=args.dtype, limit=args.limit, seed=args.seed,
+        batch_size=args.batch_size, device=device, dtype=dtype, limit=args.limit, seed=args.seed,
         num_workers=args.num_workers, data_dir=args.data_dir, on_error=args.on_error, progress=args.progress,
-        model_args=parse_model_args(args.model_arg),
+        model_args=model_args,
         output_dir=None if getattr(args, "no_write", False) else getattr(args, "output_dir", None),
     )
     for key, value in overrides.items():
