@@ -219,6 +219,8 @@ def _load_adapter(model: Any, config: RunConfig) -> Any:
     from mmbench.models.base import ModelAdapter
 
     if isinstance(model, ModelAdapter):
+        if not model.spec:
+            model.spec = model.adapter_name
         return model
     if not isinstance(model, str):
         raise UserError(f"model must be a spec string or a ModelAdapter, got {type(model).__name__}")
