@@ -276,6 +276,28 @@ def test_pad_to_square_can_be_turned_off(checkpoint: Checkpoint, images: list[An
         assert (model.image_transform()(image) - expected).abs().max().item() < 1e-5
 
 
+def test_clip_image_processor_checkpoints_are_not_padded_unless_asked(checkpoint: Checkpoint, tmp_path: Path,
+                                                                      images: list[Any]) -> None:
+    """llava-hf releases ship a CLIPImageProcessor (no padding); pad_to_square=true gives LLaVA-1.5's padding."""
+    import json
+    import shutil
+
+    shutil.copytree(checkpoint.path, tmp_path / "ck")
+    config_path = tmp_path / "ck" / "processor_config.json"
+    config = json.loads(config_path.read_text())
+    config["image_processor"].pop("do_pad")
+    config["image_processor"]["image_processor_type"] = "CLIPImageProcessor"
+    config_path.write_text(json.dumps(config))
+    side = checkpoint.shape.vision["image_size"]
+    sizes = {"size": {"shortest_edge": side}, "crop_size": {"height": side, "width": side}}
+    for pad, reference in [(None, transformers.CLIPImageProcessorPil(**sizes)),
+                           ("true", transformers.LlavaImageProcessorPil(do_pad=True, **sizes))]:
+        model = llava_adapter.create(str(tmp_path / "ck"), **({"pad_to_square": pad} if pad else {}))
+        for image in images:
+            expected = reference(images=[image], return_tensors="pt")["pixel_values"][0]
+            assert (model.image_transform()(image) - expected).abs().max().item() < 1e-5
+
+
 # ---- loading ---------------------------------------------------------------------------------------------
 def _rewrite_weights(source: Path, target: Path, edit: Any) -> None:
     import shutil

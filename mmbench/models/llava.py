@@ -2,10 +2,13 @@
 
 Loads Hugging Face ``LlavaForConditionalGeneration`` checkpoints (config.json + safetensors) with
 a strict key check. Text goes through the checkpoint's own tokenizer (transformers' tokenizer:
-tokenisers are not model code) and chat template; images through mmbench's preprocessing:
-LLaVA-1.5 pads to a square with the mean colour, then CLIP processing (shortest side, bicubic,
-centre crop, normalise) at the tower's resolution, unless the checkpoint's image-processor config
-says ``do_pad: false`` or ``--model-arg pad_to_square=false`` is given.
+tokenisers are not model code) and chat template; images through mmbench's preprocessing, equal
+to the checkpoint's own image processor: CLIP processing (shortest side, bicubic, centre crop,
+normalise), after padding to a square with the mean colour when its config says ``do_pad: true``
+(``LlavaImageProcessor``). The llava-hf releases ship a ``CLIPImageProcessor``, which does not pad;
+``--model-arg pad_to_square=true`` applies the original LLaVA-1.5 recipe (pad, as PROTOCOLS.md
+describes) and ``false`` turns padding off. A checkpoint without any image-processor config is
+padded (LLaVA-1.5) and processed at the tower's resolution.
 
 Prompt: one user turn holding the image then the task's prompt, rendered by the chat template;
 without one, LLaVA-1.5's ``"USER: <image>\\n{prompt} ASSISTANT:"``. As transformers' processors do,
@@ -43,7 +46,7 @@ class LlavaOptions:
     revision: str | None = None
     max_new_tokens: int | None = None
     prompt: str | None = None
-    pad_to_square: bool | None = None  # None: the checkpoint's do_pad, else True (LLaVA-1.5)
+    pad_to_square: bool | None = None  # None: the checkpoint processor's do_pad (absent: False; no processor: True)
 
     @classmethod
     def parse(cls, model_args: Mapping[str, Any]) -> LlavaOptions:
@@ -85,7 +88,7 @@ class LlavaAdapter(ModelAdapter):
         if config is None:
             return llava_transform(size=self.model.cfg.vision.image_size, pad=True if pad is None else pad)
         if pad is None:
-            pad = bool(config.get("do_pad", True))
+            pad = bool(config.get("do_pad", False))  # what transformers' processor for this checkpoint does
         return transform_from_preprocessor_config(config, pad=pad)
 
     def format_prompt(self, prompt: str) -> str:
