@@ -4,7 +4,7 @@ no model involved (shared/DESIGN.md "mmbench score").
 Output: ``--json`` prints one JSON object, metric name -> unrounded value (0-1 scale, CIDEr
 native), on stdout and nothing else there; otherwise a table with values x100. Warnings go to
 stderr. Any problem with an input file is one line on stderr naming the file, exit status 2.
-Scoring captions or VQA never imports torch (nor numpy-heavy code beyond what they need).
+Scoring captions or VQA never imports torch.
 """
 
 from __future__ import annotations
