@@ -109,6 +109,8 @@ class Llava(nn.Module):
         count only real tokens, so a row gives the same tokens alone or in a padded batch.
         """
         batch, length = input_ids.shape
+        if settings.max_new_tokens < 1:
+            return [[] for _ in range(batch)]
         valid = _valid(input_ids, attention_mask_2d)  # (B, T)
         cache = KVCache(self.cfg.text, batch, length + settings.max_new_tokens, input_ids.device, self.lm_head.weight.dtype)
         embeds = self.embed(input_ids, pixels)  # (B, T, D)
@@ -117,13 +119,13 @@ class Llava(nn.Module):
         next_position = position_ids[:, -1:] + 1  # (B, 1)
         history = input_ids
         finished = torch.zeros(batch, dtype=torch.bool, device=input_ids.device)
+        eos = torch.tensor(settings.eos_token_ids, dtype=torch.long, device=input_ids.device)
         generated: list[torch.Tensor] = []
         for step in range(settings.max_new_tokens):
             logits = self.lm_head(hidden[:, -1]).float()  # (B, V)
             token = self._choose(logits, history, valid, step, settings)  # (B,)
             generated.append(token)
-            if settings.eos_token_ids:
-                finished |= torch.isin(token, torch.tensor(settings.eos_token_ids, device=token.device))
+            finished |= torch.isin(token, eos)
             if bool(finished.all()) or step + 1 == settings.max_new_tokens:
                 break
             history = torch.cat([history, token[:, None]], dim=1)  # (B, T + step + 1)
