@@ -22,7 +22,7 @@ def add_run_options(parser: argparse.ArgumentParser, *, output: bool = True) -> 
     g.add_argument("--on-error", choices=["fail", "skip"], default="fail",
                    help="an unreadable image: fail naming it (default) or skip it, listed in the results")
     g.add_argument("--model-arg", action="append", default=[], metavar="KEY=VALUE",
-                   help="adapter option (dtype, revision, attn_implementation, max_new_tokens, prompt, trust_remote_code)")
+                   help="adapter option, e.g. revision, attn_implementation, max_new_tokens, prompt, trust_remote_code, pad_to_square (llava:), family (hf:)")
     g.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar (default: on a terminal)")
     if output:
         g.add_argument("--output-dir", type=Path, default=Path("results"), help="where results are written (default: results/)")
