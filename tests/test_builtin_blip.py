@@ -447,3 +447,26 @@ def test_config_defaults_follow_transformers() -> None:
     assert (ours.text.vocab_size, ours.text.num_attention_heads, ours.text.bos_token_id, ours.text.sep_token_id) == (
         hf.text_config.vocab_size, hf.text_config.num_attention_heads, hf.text_config.bos_token_id, hf.text_config.sep_token_id)
     assert ours.text.layer_norm_eps == hf.text_config.layer_norm_eps and ours.vision.layer_norm_eps == hf.vision_config.layer_norm_eps
+
+
+# ---- through the CLI ---------------------------------------------------------------------------
+@pytest.mark.slow
+@pytest.mark.parametrize("task, key", [("shapes_caption", CAPTION[0]), ("shapes_retrieval", ITM[0])], ids=["caption", "retrieval"])
+def test_cli_metrics_equal_the_hf_adapter(pairs: dict, tmp_path: Path, task: str, key: tuple[str, str]) -> None:
+    """`mmbench run --model blip:DIR` gives the metrics and predictions of `--model hf:DIR` (transformers)."""
+    import json
+    import subprocess
+    import sys
+
+    outputs: dict[str, dict[str, Any]] = {}
+    for adapter in ("blip", "hf"):
+        out_dir = tmp_path / adapter
+        run = subprocess.run([sys.executable, "-m", "mmbench.cli", "run", "--task", task, "--model", f"{adapter}:{pairs[key].directory}",
+                              "--limit", "24", "--batch-size", "8", "--no-progress", "--output-dir", str(out_dir)],
+                             capture_output=True, text=True, timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"})
+        assert run.returncode == 0, run.stderr
+        result = json.loads(next(out_dir.glob(f"{task}__*[0-9].json")).read_text())
+        samples = [json.loads(line) for line in next(out_dir.glob(f"{task}__*.samples.jsonl")).read_text().splitlines()]
+        outputs[adapter] = {"metrics": result["metrics"], "predictions": [s.get("prediction", s.get("rank")) for s in samples]}
+    assert outputs["blip"] == outputs["hf"]
+    assert any(value > 0 for value in outputs["blip"]["metrics"].values())  # a non-trivial comparison

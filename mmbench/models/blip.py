@@ -38,6 +38,8 @@ class BlipAdapter(ModelAdapter):
     """Shared parts of the three BLIP adapters: tokenising, pixels, preprocessing."""
 
     adapter_name: ClassVar[str] = "blip"
+    #: the task's plain prompt: '' for captions, the bare question for VQA (BLIP is not instruction-tuned)
+    prompt_style: ClassVar[str] = "plain"
 
     def __init__(self, model: BlipHead, tokenizer: Any, transform: ImagePreprocessor, *, device: str = "cpu",
                  dtype: str = "float32", prompt: str | None = None, max_new_tokens: int | None = None) -> None:
