@@ -10,7 +10,8 @@ spaces are collapsed once; references go in unchanged.
 The process is started by ``MeteorProcess.start()`` before anything else, so its ~10 s of
 start-up and paraphrase-table loading overlaps tokenisation and the Python metrics. Requests
 are pipelined (a writer thread feeds all SCORE lines while the caller reads), instead of one
-round trip per image. Extra JVM flags (``-XX:+UseSerialGC``) change memory, not results.
+round trip per image. The extra JVM flags (UTF-8 I/O, heap sizing, serial GC) change memory and
+start-up cost, not results.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from .java import pycocoevalcap_file
 
 METEOR_JAR = ("meteor", "meteor-1.5.jar")
 _log = logging.getLogger(__name__)
-JVM_FLAGS = ("-Xmx2G", "-Xms1G", "-Xmn512m", "-XX:MaxTenuringThreshold=0", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1")
+JVM_FLAGS = ("-Dfile.encoding=UTF-8", "-Xmx2G", "-Xms1G", "-Xmn512m", "-XX:MaxTenuringThreshold=0", "-XX:+UseSerialGC")
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ class MeteorProcess:
             try:
                 stdin.write(payload)
                 stdin.flush()
-            except BaseException as error:  # reported after reading fails
+            except OSError as error:  # the process died; reported by the reading side
                 write_error.append(error)
 
         writer = threading.Thread(target=write, name="meteor-writer", daemon=True)
@@ -100,7 +101,8 @@ class MeteorProcess:
             line = stdout.readline()
             if not line:
                 writer.join(timeout=5)
-                raise RuntimeError(f"METEOR process ended early: {self._stderr_tail()}")
+                cause = f" (writing failed: {write_error[0]})" if write_error else ""
+                raise RuntimeError(f"METEOR process ended early: {self._stderr_tail()}{cause}")
             lines.append(line.decode("utf-8").strip())
         writer.join()
         return lines
