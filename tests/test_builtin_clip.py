@@ -330,3 +330,39 @@ def test_open_clip_directory_through_create(openai_checkpoint: tuple[Path, dict[
 def test_unknown_model_arg_is_a_user_error(checkpoints: dict[str, Path]) -> None:
     with pytest.raises(UserError, match="unknown --model-arg"):
         create(str(checkpoints["w32_p8_quickgelu"]), attn="sdpa")
+
+
+# ---- through the CLI ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cli_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real 77-token context, so that no two shapes captions truncate to the same tokens: exact
+    score ties would be broken by float rounding, differently in the two implementations."""
+    shape = {**SHAPES["w32_p8_quickgelu"], "text": {**SHAPES["w32_p8_quickgelu"]["text"], "max_position_embeddings": 77}}
+    return build_checkpoint(tmp_path_factory.mktemp("clip_cli"), shape)
+
+
+@pytest.mark.slow
+def test_cli_metrics_equal_the_hf_adapter(cli_checkpoint: Path, tmp_path: Path) -> None:
+    """`mmbench run` with clip:DIR and hf:DIR (transformers) gives the same metrics and zero-shot predictions."""
+    import json
+    import subprocess
+    import sys
+
+    directory = cli_checkpoint
+    outputs: dict[str, dict[str, Any]] = {}
+    for adapter in ("clip", "hf"):
+        out_dir = tmp_path / adapter
+        run = subprocess.run([sys.executable, "-m", "mmbench.cli", "run", "--task", "shapes_zeroshot", "--task", "shapes_retrieval",
+                              "--model", f"{adapter}:{directory}", "--limit", "40", "--batch-size", "16", "--no-progress",
+                              "--output-dir", str(out_dir)], capture_output=True, text=True, timeout=600)
+        assert run.returncode == 0, run.stderr
+        for task in ("shapes_zeroshot", "shapes_retrieval"):
+            result = json.loads(next(out_dir.glob(f"{task}__*[0-9].json")).read_text())
+            samples = [json.loads(line) for line in next(out_dir.glob(f"{task}__*.samples.jsonl")).read_text().splitlines()]
+            outputs[f"{adapter}/{task}"] = {"metrics": result["metrics"], "predictions": [s.get("prediction") for s in samples]}
+    for task in ("shapes_zeroshot", "shapes_retrieval"):
+        assert outputs[f"clip/{task}"]["metrics"] == outputs[f"hf/{task}"]["metrics"]
+    assert outputs["clip/shapes_zeroshot"]["predictions"] == outputs["hf/shapes_zeroshot"]["predictions"]
+    assert outputs["clip/shapes_retrieval"]["metrics"]["i2t_R@10"] > 0  # a non-trivial comparison

@@ -128,13 +128,29 @@ class ClipAttention(nn.Module):
 
     def forward(self, x: torch.Tensor, causal: bool = False) -> torch.Tensor:
         batch, length, width = x.shape  # (B, L, D)
-        heads_shape = (batch, length, self.num_heads, width // self.num_heads)
-        q = self.q_proj(x).view(heads_shape).transpose(1, 2)  # (B, H, L, D/H)
-        k = self.k_proj(x).view(heads_shape).transpose(1, 2)  # (B, H, L, D/H)
-        v = self.v_proj(x).view(heads_shape).transpose(1, 2)  # (B, H, L, D/H)
+        q = self._split_heads(self.q_proj(x))  # (B, H, L, D/H)
+        k = self._split_heads(self.k_proj(x))  # (B, H, L, D/H)
+        v = self._split_heads(self.v_proj(x))  # (B, H, L, D/H)
         out = F.scaled_dot_product_attention(q, k, v, is_causal=causal)  # (B, H, L, D/H)
-        out = out.transpose(1, 2).reshape(batch, length, width)  # (B, L, D)
-        return self.out_proj(out)
+        return self.out_proj(out.transpose(1, 2).reshape(batch, length, width))  # (B, L, D)
+
+    def forward_at(self, x: torch.Tensor, positions: torch.Tensor, causal: bool = False) -> torch.Tensor:
+        """The output at one query position per sequence (B, 1, D), attending to all of ``x`` (B, L, D)
+        (with ``causal``: to positions up to the query's)."""
+        batch, length, width = x.shape  # (B, L, D)
+        query = x[torch.arange(batch, device=x.device), positions].unsqueeze(1)  # (B, 1, D)
+        q = self._split_heads(self.q_proj(query))  # (B, H, 1, D/H)
+        k = self._split_heads(self.k_proj(x))  # (B, H, L, D/H)
+        v = self._split_heads(self.v_proj(x))  # (B, H, L, D/H)
+        mask = None
+        if causal:
+            mask = (torch.arange(length, device=x.device) <= positions[:, None]).view(batch, 1, 1, length)  # (B, 1, 1, L)
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)  # (B, H, 1, D/H)
+        return self.out_proj(out.transpose(1, 2).reshape(batch, 1, width))  # (B, 1, D)
+
+    def _split_heads(self, x: torch.Tensor) -> torch.Tensor:
+        batch, length, width = x.shape  # (B, L, D)
+        return x.view(batch, length, self.num_heads, width // self.num_heads).transpose(1, 2)  # (B, H, L, D/H)
 
 
 class ClipMLP(nn.Module):
@@ -162,6 +178,16 @@ class ClipEncoderLayer(nn.Module):
     def forward(self, x: torch.Tensor, causal: bool = False) -> torch.Tensor:
         x = x + self.self_attn(self.layer_norm1(x), causal=causal)
         return x + self.mlp(self.layer_norm2(x))
+
+    def forward_at(self, x: torch.Tensor, positions: torch.Tensor, causal: bool = False) -> torch.Tensor:
+        """The block's output (B, 1, D) at one position per sequence: what a pooled last block needs.
+
+        Same values as ``forward(x)[arange(B), positions]``; the MLP and the query side of the
+        attention run on B rows instead of B x L.
+        """
+        residual = x[torch.arange(x.shape[0], device=x.device), positions].unsqueeze(1)  # (B, 1, D)
+        y = residual + self.self_attn.forward_at(self.layer_norm1(x), positions, causal=causal)  # (B, 1, D)
+        return y + self.mlp(self.layer_norm2(y))
 
 
 class ClipEncoder(nn.Module):
@@ -221,7 +247,10 @@ class ClipVisionTransformer(nn.Module):
 
     def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
         """Pooled image features (B, D): post-LN of the class token after the last block."""
-        return self.post_layernorm(self.hidden_states(pixel_values)[:, 0])
+        x = self.hidden_states(pixel_values, layer=-2)  # (B, N+1, D)
+        class_token = torch.zeros(x.shape[0], dtype=torch.long, device=x.device)  # (B,) position 0
+        pooled = self.encoder.layers[-1].forward_at(x, class_token)  # (B, 1, D): only the class token is pooled
+        return self.post_layernorm(pooled[:, 0])  # (B, D)
 
 
 class ClipTextEmbeddings(nn.Module):
@@ -241,7 +270,9 @@ class ClipTextTransformer(nn.Module):
     """The text tower: causal blocks, final LN; pooled = the state at the first end-of-text token.
 
     Padding needs no mask: with causal attention no position up to the first end-of-text token
-    sees the (right) padding after it, so the pooled output is the one a padding mask gives.
+    sees the (right) padding after it, so the pooled output is the one a padding mask gives. For
+    the same reason tokens after the last pooled position are dropped before the blocks run, and
+    the last block computes only the pooled rows (as the image tower does for its class token).
     """
 
     def __init__(self, config: ClipTextConfig) -> None:
@@ -253,11 +284,13 @@ class ClipTextTransformer(nn.Module):
 
     def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
         """Pooled text features (B, D) of token ids (B, L), right-padded."""
-        x = self.embeddings(input_ids)  # (B, L, D)
-        for block in self.encoder.layers:
-            x = block(x, causal=True)  # (B, L, D)
-        x = self.final_layer_norm(x)
-        return x[torch.arange(x.shape[0], device=x.device), self.eos_positions(input_ids)]  # (B, D)
+        eos = self.eos_positions(input_ids)  # (B,)
+        input_ids = input_ids[:, : int(eos.max()) + 1]  # (B, L') causal: later tokens cannot reach the pooled ones
+        x = self.embeddings(input_ids)  # (B, L', D)
+        for block in self.encoder.layers[:-1]:
+            x = block(x, causal=True)  # (B, L', D)
+        pooled = self.encoder.layers[-1].forward_at(x, eos, causal=True)  # (B, 1, D)
+        return self.final_layer_norm(pooled[:, 0])  # (B, D)
 
     def eos_positions(self, input_ids: torch.Tensor) -> torch.Tensor:
         """(B,) index of the first end-of-text token; eos_token_id 2 means the largest id (as transformers)."""
