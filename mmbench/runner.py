@@ -62,6 +62,8 @@ def evaluate(task: str | Path | TaskSpec, model: Any, config: RunConfig | None =
     timing.reset_peak_memory(adapter.device)
     import torch
 
+    if config.score:
+        task_obj.prepare_scoring()
     with torch.inference_mode():
         for stage in task_obj.stages():
             outputs, stage_timing = run_stage(stage, adapter, split.root, config, batch_size, skipped, spec.name)

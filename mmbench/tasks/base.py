@@ -103,6 +103,10 @@ class TaskType:
     def skipped_records(self) -> list[dict[str, Any]]:
         return [{"id": s.id, "skipped": True} for s in self.samples if s.id in self.skipped]
 
+    def prepare_scoring(self) -> None:
+        """Called by the runner before the first stage when the run will be scored: start slow
+        scorer set-up (a Java process) so that it overlaps with the model's work. Default: nothing."""
+
     def stages(self) -> Iterator[Stage]:
         raise NotImplementedError
 

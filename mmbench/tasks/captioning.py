@@ -18,6 +18,13 @@ class CaptioningTask(TaskType):
     metric_names = ("Bleu_1", "Bleu_2", "Bleu_3", "Bleu_4", "METEOR", "ROUGE_L", "CIDEr", "SPICE")
     main_metric = "CIDEr"
 
+    def prepare_scoring(self) -> None:
+        wanted = self.spec.metrics.get("metrics")
+        if wanted is None or "METEOR" in wanted:
+            from mmbench.metrics.captioning import prestart_meteor
+
+            prestart_meteor()
+
     def stages(self) -> Iterator[Stage]:
         cfg = self.generation
 

@@ -4,7 +4,7 @@
 ``CaptionScores``. No torch import anywhere in this package.
 """
 
-from .score import score_captions
+from .score import prestart_meteor, score_captions
 from .scores import ALL_METRICS, CaptionScores
 
-__all__ = ["ALL_METRICS", "CaptionScores", "score_captions"]
+__all__ = ["ALL_METRICS", "CaptionScores", "prestart_meteor", "score_captions"]

@@ -94,7 +94,34 @@ class _MeteorJob:
         return self._outcome
 
 
+_prestarted: MeteorProcess | None = None
+_prestart_lock = threading.Lock()
+
+
+def prestart_meteor() -> None:
+    """Start METEOR's Java process now, so that the next :func:`score_captions` finds it loaded.
+
+    METEOR needs ~10 s to load its paraphrase tables; an evaluation calls this before generating
+    captions so the load overlaps with the model's work. A no-op without Java or the jar.
+    """
+    global _prestarted
+    with _prestart_lock:
+        java = find_java()
+        if _prestarted is None and java is not None and pycocoevalcap_file(*METEOR_JAR) is not None:
+            _prestarted = MeteorProcess.start(java)
+
+
+def _take_prestarted() -> MeteorProcess | None:
+    global _prestarted
+    with _prestart_lock:
+        process, _prestarted = _prestarted, None
+    return process
+
+
 def _start_meteor(java: str | None, unavailable: dict[str, str]) -> MeteorProcess | None:
+    prestarted = _take_prestarted()
+    if prestarted is not None:
+        return prestarted
     if java is None:
         unavailable["METEOR"] = NO_JAVA_REASON
         return None
