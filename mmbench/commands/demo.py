@@ -26,11 +26,18 @@ def add_parser(sub: Any) -> None:
 
 
 def planned_models(override: str | None) -> list[tuple[str, str]]:
-    from mmbench.models.spec import _ensure_builtins
-    from mmbench.registry import models
+    """(task, model spec) pairs; a bundled model whose weights are missing is replaced by ``mock``."""
+    from mmbench.models.bundled import BUNDLED_DIR
 
-    _ensure_builtins()
-    return [(task, override or (model if model in models else "mock")) for task, model in DEMO_PLAN]
+    if override:
+        return [(task, override) for task, _ in DEMO_PLAN]
+    plan = []
+    for task, model in DEMO_PLAN:
+        if not (BUNDLED_DIR / model / "config.json").is_file():
+            print(f"note: bundled model {model} is not installed; running {task} with the mock model", file=sys.stderr)
+            model = "mock"
+        plan.append((task, model))
+    return plan
 
 
 def run(args: argparse.Namespace) -> int:

@@ -15,3 +15,13 @@ register_builtin("blip", "mmbench.models.blip:create", "built-in plain-PyTorch B
                  type="built-in", offers="by head: generate | encode_images, encode_texts, match")
 register_builtin("llava", "mmbench.models.llava:create", "built-in plain-PyTorch LLaVA (CLIP tower + projector + Llama decoder)",
                  type="built-in", offers="generate")
+
+# The bundled reference models (tiny checkpoints trained on the shapes suite, shipped in the wheel).
+register_builtin("shapes-clip", "mmbench.models.bundled:shapes_clip", "tiny CLIP trained on the shapes suite (bundled)",
+                 type="bundled", offers="encode_images, encode_texts")
+register_builtin("shapes-blip-caption", "mmbench.models.bundled:shapes_blip_caption", "tiny BLIP captioner trained on the shapes suite (bundled)",
+                 type="bundled", offers="generate")
+register_builtin("shapes-blip-vqa", "mmbench.models.bundled:shapes_blip_vqa", "tiny BLIP VQA model trained on the shapes suite (bundled)",
+                 type="bundled", offers="generate")
+register_builtin("shapes-llava", "mmbench.models.bundled:shapes_llava", "tiny LLaVA-style model trained on the shapes suite (bundled)",
+                 type="bundled", offers="generate")
