@@ -13,6 +13,7 @@ max_new_tokens`` so both produce the same number of tokens, and the script check
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import tempfile
 import time
@@ -77,50 +78,73 @@ def _same(a: torch.Tensor, b: torch.Tensor, what: str) -> None:
 def bench_blip(shape: str = "small", batch: int = 4, new_tokens: int = 20, beams: int = 3, reps: int = 5,
                threads: int | None = None) -> list[dict[str, Any]]:
     """Time forward and generate of each head, print a table, return its rows."""
+    if threads:
+        torch.set_num_threads(threads)
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as tmp, torch.inference_mode():
+        for head, bench in (("caption", _bench_caption), ("vqa", _bench_vqa), ("itm", _bench_itm)):
+            hf, ours = _load_both(build_checkpoint(shape, head, Path(tmp) / head))
+            rows += bench(hf, ours, _inputs(ours, batch), new_tokens, beams, reps)
+    _print_table(rows, shape, batch, reps)
+    return rows
+
+
+def _load_both(directory: Path) -> tuple[Any, Any]:
     import transformers
 
     from mmbench.models.blip_heads import load_blip
 
-    if threads:
-        torch.set_num_threads(threads)
-    rows = []
+    architecture = json.loads((directory / "config.json").read_text())["architectures"][0]
+    return getattr(transformers, architecture).from_pretrained(directory).eval(), load_blip(directory)
+
+
+def _inputs(ours: Any, batch: int) -> dict[str, torch.Tensor]:
+    """Random pixels (B, 3, S, S) and 12 token ids per row starting with [CLS]."""
     generator = torch.Generator().manual_seed(0)
-    with tempfile.TemporaryDirectory() as tmp, torch.inference_mode():
-        for head in ("caption", "vqa", "itm"):
-            directory = build_checkpoint(shape, head, Path(tmp) / head)
-            hf = getattr(transformers, ARCHITECTURES[head]).from_pretrained(directory).eval()
-            ours = load_blip(directory)
-            size, bos = ours.cfg.vision.image_size, ours.cfg.text.bos_token_id
-            pixels = torch.randn(batch, 3, size, size, generator=generator)
-            ids = torch.randint(200, 900, (batch, 12), generator=generator)
-            ids[:, 0] = 101  # [CLS]
-            mask = torch.ones_like(ids)
-            greedy = dict(max_new_tokens=new_tokens, min_new_tokens=new_tokens)
-            beam = dict(greedy, num_beams=beams)
-            if head == "caption":
-                start = torch.full((batch, 1), bos)
-                dec = ids.clone()
-                dec[:, 0] = bos
-                rows.append(compare(f"caption forward (B={batch}, T=12)", lambda: hf(pixel_values=pixels, input_ids=dec).logits,
-                                    lambda: ours.logits(pixels, dec), reps))
-                _same(ours.generate(pixels, start, ours.settings(**greedy)), hf.generate(pixel_values=pixels, **greedy), "caption greedy")
-                rows.append(compare(f"caption greedy {new_tokens} tokens", lambda: hf.generate(pixel_values=pixels, **greedy),
-                                    lambda: ours.generate(pixels, start, ours.settings(**greedy)), reps))
-                rows.append(compare(f"caption beam search k={beams}", lambda: hf.generate(pixel_values=pixels, **beam),
-                                    lambda: ours.generate(pixels, start, ours.settings(**beam)), reps))
-            elif head == "vqa":
-                _same(ours.generate(pixels, ids, mask, ours.settings(**greedy)),
-                      hf.generate(input_ids=ids, pixel_values=pixels, attention_mask=mask, **greedy), "vqa greedy")
-                rows.append(compare(f"vqa greedy {new_tokens} tokens", lambda: hf.generate(input_ids=ids, pixel_values=pixels, attention_mask=mask, **greedy),
-                                    lambda: ours.generate(pixels, ids, mask, ours.settings(**greedy)), reps))
-            else:
-                rows.append(compare("itm forward (ITM logits)", lambda: hf(input_ids=ids, pixel_values=pixels, attention_mask=mask).itm_score,
-                                    lambda: ours.itm_logits(pixels, ids, mask), reps))
-                rows.append(compare("itc image embeddings", lambda: hf.vision_proj(hf.vision_model(pixel_values=pixels).last_hidden_state[:, 0]),
-                                    lambda: ours.image_embeds(pixels), reps))
-            del hf, ours
-    _print_table(rows, shape, batch, reps)
-    return rows
+    size = ours.cfg.vision.image_size
+    ids = torch.randint(200, 900, (batch, 12), generator=generator)
+    ids[:, 0] = 101  # [CLS]
+    return {"pixels": torch.randn(batch, 3, size, size, generator=generator), "ids": ids, "mask": torch.ones_like(ids)}
+
+
+def _bench_caption(hf: Any, ours: Any, x: dict[str, torch.Tensor], new_tokens: int, beams: int, reps: int) -> list[dict[str, Any]]:
+    pixels, batch, bos = x["pixels"], x["ids"].shape[0], ours.cfg.text.bos_token_id
+    start = torch.full((batch, 1), bos)
+    decoder_ids = torch.cat([start, x["ids"][:, 1:]], dim=1)  # (B, 12) starting with [DEC]
+    greedy = {"max_new_tokens": new_tokens, "min_new_tokens": new_tokens}
+    beam = {**greedy, "num_beams": beams}
+    _same(ours.generate(pixels, start, ours.settings(**greedy)), hf.generate(pixel_values=pixels, **greedy), "caption greedy")
+    return [
+        compare(f"caption forward (B={batch}, T=12)", lambda: hf(pixel_values=pixels, input_ids=decoder_ids).logits,
+                lambda: ours.logits(pixels, decoder_ids), reps),
+        compare(f"caption greedy {new_tokens} tokens", lambda: hf.generate(pixel_values=pixels, **greedy),
+                lambda: ours.generate(pixels, start, ours.settings(**greedy)), reps),
+        compare(f"caption beam search k={beams}", lambda: hf.generate(pixel_values=pixels, **beam),
+                lambda: ours.generate(pixels, start, ours.settings(**beam)), reps),
+    ]
+
+
+def _bench_vqa(hf: Any, ours: Any, x: dict[str, torch.Tensor], new_tokens: int, beams: int, reps: int) -> list[dict[str, Any]]:
+    pixels, ids, mask = x["pixels"], x["ids"], x["mask"]
+    greedy = {"max_new_tokens": new_tokens, "min_new_tokens": new_tokens}
+    _same(ours.generate(pixels, ids, mask, ours.settings(**greedy)),
+          hf.generate(input_ids=ids, pixel_values=pixels, attention_mask=mask, **greedy), "vqa greedy")
+    return [compare(f"vqa greedy {new_tokens} tokens", lambda: hf.generate(input_ids=ids, pixel_values=pixels, attention_mask=mask, **greedy),
+                    lambda: ours.generate(pixels, ids, mask, ours.settings(**greedy)), reps)]
+
+
+def _bench_itm(hf: Any, ours: Any, x: dict[str, torch.Tensor], new_tokens: int, beams: int, reps: int) -> list[dict[str, Any]]:
+    pixels, ids, mask = x["pixels"], x["ids"], x["mask"]
+
+    def hf_image_embeds() -> torch.Tensor:
+        states = hf.vision_model(pixel_values=pixels).last_hidden_state
+        return torch.nn.functional.normalize(hf.vision_proj(states[:, 0]), dim=-1)
+
+    return [
+        compare("itm forward (ITM logits)", lambda: hf(input_ids=ids, pixel_values=pixels, attention_mask=mask).itm_score,
+                lambda: ours.itm_logits(pixels, ids, mask), reps),
+        compare("itc image embeddings", hf_image_embeds, lambda: ours.image_embeds(pixels), reps),
+    ]
 
 
 def _print_table(rows: list[dict[str, Any]], shape: str, batch: int, reps: int) -> None:

@@ -28,7 +28,11 @@ from mmbench.models.blip_heads import (
     load_blip,
 )
 from mmbench.models.checkpoint import resolve_checkpoint, torch_dtype
-from mmbench.models.preprocess import ImagePreprocessor, blip_transform, transform_from_preprocessor_config
+from mmbench.models.preprocess import (
+    ImagePreprocessor,
+    blip_transform,
+    transform_from_preprocessor_config,
+)
 from mmbench.types import GenerationConfig
 
 _MODEL_ARGS = ("prompt", "max_new_tokens", "revision")

@@ -14,8 +14,8 @@ Rows of a batch with beams are ordered item-major: row ``b * K + k`` is beam k o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 

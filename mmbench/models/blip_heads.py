@@ -22,8 +22,17 @@ from torch import nn
 
 from mmbench.models.blip_config import BlipConfig, head_from_hf_dict
 from mmbench.models.blip_generate import DecodeSettings, beam_search, greedy_search
-from mmbench.models.blip_modules import BlipTextLMHeadModel, BlipTextModel, BlipVisionModel
-from mmbench.models.checkpoint import check_keys, load_state_dict, read_config, torch_dtype
+from mmbench.models.blip_modules import (
+    BlipTextLMHeadModel,
+    BlipTextModel,
+    BlipVisionModel,
+)
+from mmbench.models.checkpoint import (
+    check_keys,
+    load_state_dict,
+    read_config,
+    torch_dtype,
+)
 
 
 class BlipHead(nn.Module):

@@ -11,6 +11,7 @@ Shapes: B batch, N image tokens (1 + patches), T text tokens, D width, H heads, 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -102,6 +103,9 @@ class VisionEncoder(nn.Module):
         super().__init__()
         self.layers = nn.ModuleList(VisionLayer(cfg) for _ in range(cfg.num_hidden_layers))
 
+    def blocks(self) -> list[VisionLayer]:
+        return cast("list[VisionLayer]", list(self.layers))
+
 
 class BlipVisionModel(nn.Module):
     """ViT: pixels (B, 3, S, S) -> normalised token states (B, N, D); token 0 is the class token."""
@@ -115,7 +119,7 @@ class BlipVisionModel(nn.Module):
 
     def forward(self, pixels: torch.Tensor) -> torch.Tensor:
         x = self.embeddings(pixels)
-        for layer in self.encoder.layers:
+        for layer in self.encoder.blocks():
             x = layer(x)
         return self.post_layernorm(x)  # (B, N, D)
 
@@ -194,8 +198,18 @@ class TextAttention(nn.Module):
         return self.output(merge_heads(out), x)
 
 
+class Dense(nn.Module):
+    """A container holding one ``dense`` layer (checkpoint key ``intermediate.dense``)."""
+
+    def __init__(self, width_in: int, width_out: int) -> None:
+        super().__init__()
+        self.dense = nn.Linear(width_in, width_out)
+
+
 class TextLayer(nn.Module):
     """Self-attention, then (decoder layers, when memory is given) cross-attention, then the MLP."""
+
+    crossattention: TextAttention  # present when cfg.is_decoder (every BLIP text tower)
 
     def __init__(self, cfg: BlipTextConfig) -> None:
         super().__init__()
@@ -203,8 +217,7 @@ class TextLayer(nn.Module):
         self.attention = TextAttention(cfg, cfg.hidden_size)
         if cfg.is_decoder:
             self.crossattention = TextAttention(cfg, cfg.encoder_hidden_size)
-        self.intermediate = nn.Module()
-        self.intermediate.dense = nn.Linear(cfg.hidden_size, cfg.intermediate_size)
+        self.intermediate = Dense(cfg.hidden_size, cfg.intermediate_size)
         self.output = AddNorm(cfg.intermediate_size, cfg.hidden_size, cfg.layer_norm_eps)
 
     def forward(self, x: torch.Tensor, self_kv: tuple[torch.Tensor, torch.Tensor], self_mask: torch.Tensor | None,
@@ -219,6 +232,9 @@ class TextEncoder(nn.Module):
     def __init__(self, cfg: BlipTextConfig) -> None:
         super().__init__()
         self.layer = nn.ModuleList(TextLayer(cfg) for _ in range(cfg.num_hidden_layers))
+
+    def blocks(self) -> list[TextLayer]:
+        return cast("list[TextLayer]", list(self.layer))
 
 
 class BlipTextModel(nn.Module):
@@ -240,7 +256,7 @@ class BlipTextModel(nn.Module):
         """
         x = self.embeddings(ids)
         self_mask = _key_mask(mask, ids.shape[1])
-        for layer in self.encoder.layer:
+        for layer in self.encoder.blocks():
             cross_kv = layer.crossattention.keys_values(memory) if memory is not None else None
             x = layer(x, layer.attention.keys_values(x), self_mask, cross_kv)
         return x
@@ -254,9 +270,9 @@ class BlipTextModel(nn.Module):
         shape = (b, heads, max_length, self.cfg.hidden_size // heads)
         dtype, device = memory.dtype, memory.device
         return DecoderCache(
-            self_keys=[torch.empty(shape, dtype=dtype, device=device) for _ in self.encoder.layer],
-            self_values=[torch.empty(shape, dtype=dtype, device=device) for _ in self.encoder.layer],
-            cross_kv=[layer.crossattention.keys_values(memory) for layer in self.encoder.layer],
+            self_keys=[torch.empty(shape, dtype=dtype, device=device) for _ in self.encoder.blocks()],
+            self_values=[torch.empty(shape, dtype=dtype, device=device) for _ in self.encoder.blocks()],
+            cross_kv=[layer.crossattention.keys_values(memory) for layer in self.encoder.blocks()],
             cross_mask=None if memory_mask is None or bool(memory_mask.all()) else memory_mask.bool()[:, None, None, :],
         )
 
@@ -270,7 +286,7 @@ class BlipTextModel(nn.Module):
         end = start + t
         x = self.embeddings(ids, start)
         self_mask = _causal_mask(mask, start, t, ids.device)
-        for i, layer in enumerate(self.encoder.layer):
+        for i, layer in enumerate(self.encoder.blocks()):
             k, v = layer.attention.keys_values(x)  # (B, H, T, Dh)
             cache.self_keys[i][:, :, start:end] = k
             cache.self_values[i][:, :, start:end] = v
@@ -299,15 +315,20 @@ def _causal_mask(mask: torch.Tensor | None, start: int, t: int, device: torch.de
     return allowed
 
 
+class HeadTransform(nn.Module):
+    def __init__(self, cfg: BlipTextConfig) -> None:
+        super().__init__()
+        self.dense = nn.Linear(cfg.hidden_size, cfg.hidden_size)
+        self.LayerNorm = nn.LayerNorm(cfg.hidden_size, eps=cfg.layer_norm_eps)
+
+
 class LMPredictionHead(nn.Module):
     """dense -> act -> LayerNorm -> vocabulary logits (``cls.predictions``)."""
 
     def __init__(self, cfg: BlipTextConfig) -> None:
         super().__init__()
         self.act = activation(cfg.hidden_act)
-        self.transform = nn.Module()
-        self.transform.dense = nn.Linear(cfg.hidden_size, cfg.hidden_size)
-        self.transform.LayerNorm = nn.LayerNorm(cfg.hidden_size, eps=cfg.layer_norm_eps)
+        self.transform = HeadTransform(cfg)
         self.decoder = nn.Linear(cfg.hidden_size, cfg.vocab_size)
         self.bias = nn.Parameter(torch.zeros(cfg.vocab_size))
         self.decoder.bias = self.bias  # one tensor under both names, as in transformers
@@ -318,6 +339,14 @@ class LMPredictionHead(nn.Module):
         return self.decoder(x)
 
 
+class OnlyMLMHead(nn.Module):
+    """Container of the language-model head (checkpoint key ``cls.predictions``)."""
+
+    def __init__(self, cfg: BlipTextConfig) -> None:
+        super().__init__()
+        self.predictions = LMPredictionHead(cfg)
+
+
 class BlipTextLMHeadModel(nn.Module):
     """Text decoder: ``bert`` (causal, cross-attending) + ``cls`` language-model head."""
 
@@ -325,8 +354,7 @@ class BlipTextLMHeadModel(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.bert = BlipTextModel(cfg)
-        self.cls = nn.Module()
-        self.cls.predictions = LMPredictionHead(cfg)
+        self.cls = OnlyMLMHead(cfg)
         if tie_word_embeddings:
             self.cls.predictions.decoder.weight = self.bert.embeddings.word_embeddings.weight
 
