@@ -16,10 +16,16 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING
 
 import torch
+
+if TYPE_CHECKING:
+    from transformers import CLIPConfig
+
+    from mmbench.models.clip import ClipConfig
 
 
 @dataclass(frozen=True)
@@ -70,17 +76,17 @@ def time_pair(builtin: Callable[[], torch.Tensor], reference: Callable[[], torch
 @section("clip")
 def bench_clip(args: argparse.Namespace) -> list[Row]:
     """ViT-B/32 sized CLIP (random weights): image tower, text tower, full logits."""
-    from transformers import CLIPConfig, CLIPModel
+    from transformers import CLIPModel
 
     from mmbench.models.clip import PRESETS, ClipConfig, ClipModel
 
     preset = args.clip_preset
-    hf_config = _hf_clip_config(PRESETS[preset], CLIPConfig)
+    hf_config = _hf_clip_config(PRESETS[preset])
     torch.manual_seed(0)
     reference = CLIPModel(hf_config).eval()
     builtin = ClipModel.from_state_dict(ClipConfig.from_hf_dict(hf_config.to_dict()), reference.state_dict())
 
-    side = hf_config.vision_config.image_size
+    side = PRESETS[preset].vision.image_size
     pixels = torch.randn(args.clip_images, 3, side, side)
     input_ids, mask = _clip_text_batch(args.clip_texts)
 
@@ -118,11 +124,14 @@ def _clip_text_batch(count: int, shortest: int = 6, longest: int = 30) -> tuple[
     return ids, mask
 
 
-def _hf_clip_config(config: object, config_cls: type) -> object:
+def _hf_clip_config(config: ClipConfig) -> CLIPConfig:
+    """transformers' CLIPConfig with the sizes of a built-in preset."""
     from dataclasses import asdict
 
-    values = asdict(config)  # type: ignore[call-overload]
-    return config_cls(text_config=values["text"], vision_config=values["vision"], projection_dim=values["projection_dim"])
+    from transformers import CLIPConfig
+
+    values = asdict(config)
+    return CLIPConfig(text_config=values["text"], vision_config=values["vision"], projection_dim=values["projection_dim"])
 
 
 # ---- main ----------------------------------------------------------------------------------------

@@ -85,7 +85,9 @@ def _assert_close(ours: torch.Tensor, theirs: torch.Tensor) -> None:
 def processors() -> dict[str, object]:
     from transformers.models.blip.image_processing_pil_blip import BlipImageProcessorPil
     from transformers.models.clip.image_processing_pil_clip import CLIPImageProcessorPil
-    from transformers.models.llava.image_processing_pil_llava import LlavaImageProcessorPil
+    from transformers.models.llava.image_processing_pil_llava import (
+        LlavaImageProcessorPil,
+    )
 
     return {
         "clip224": CLIPImageProcessorPil(),

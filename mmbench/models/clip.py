@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -25,8 +26,18 @@ from torch import nn
 from mmbench.errors import UserError
 from mmbench.models._layers import activation
 from mmbench.models.base import ModelAdapter
-from mmbench.models.checkpoint import check_keys, load_state_dict, read_config, resolve_checkpoint, torch_dtype
-from mmbench.models.preprocess import ImagePreprocessor, clip_transform, transform_from_preprocessor_config
+from mmbench.models.checkpoint import (
+    check_keys,
+    load_state_dict,
+    read_config,
+    resolve_checkpoint,
+    torch_dtype,
+)
+from mmbench.models.preprocess import (
+    ImagePreprocessor,
+    clip_transform,
+    transform_from_preprocessor_config,
+)
 
 # ---- configuration -----------------------------------------------------------------------------
 # Field names and defaults follow transformers' CLIPVisionConfig / CLIPTextConfig / CLIPConfig,
@@ -195,6 +206,12 @@ class ClipEncoder(nn.Module):
         super().__init__()
         self.layers = nn.ModuleList(ClipEncoderLayer(config) for _ in range(config.num_hidden_layers))
 
+    @property
+    def last_layer(self) -> ClipEncoderLayer:
+        layer = self.layers[-1]
+        assert isinstance(layer, ClipEncoderLayer)
+        return layer
+
 
 class ClipVisionEmbeddings(nn.Module):
     def __init__(self, config: ClipVisionConfig) -> None:
@@ -249,7 +266,7 @@ class ClipVisionTransformer(nn.Module):
         """Pooled image features (B, D): post-LN of the class token after the last block."""
         x = self.hidden_states(pixel_values, layer=-2)  # (B, N+1, D)
         class_token = torch.zeros(x.shape[0], dtype=torch.long, device=x.device)  # (B,) position 0
-        pooled = self.encoder.layers[-1].forward_at(x, class_token)  # (B, 1, D): only the class token is pooled
+        pooled = self.encoder.last_layer.forward_at(x, class_token)  # (B, 1, D): only the class token is pooled
         return self.post_layernorm(pooled[:, 0])  # (B, D)
 
 
@@ -289,7 +306,7 @@ class ClipTextTransformer(nn.Module):
         x = self.embeddings(input_ids)  # (B, L', D)
         for block in self.encoder.layers[:-1]:
             x = block(x, causal=True)  # (B, L', D)
-        pooled = self.encoder.layers[-1].forward_at(x, eos, causal=True)  # (B, 1, D)
+        pooled = self.encoder.last_layer.forward_at(x, eos, causal=True)  # (B, 1, D)
         return self.final_layer_norm(pooled[:, 0])  # (B, D)
 
     def eos_positions(self, input_ids: torch.Tensor) -> torch.Tensor:
