@@ -387,6 +387,19 @@ def test_itm_adapter_equals_hf_adapter(adapters: dict, pairs: dict) -> None:
     assert torch.allclose(norms, torch.ones(4), atol=1e-6)
 
 
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_half_precision_adapters_track_float32(adapters: dict, pairs: dict, dtype: str) -> None:
+    """Low-precision weights: ITM scores and embeddings stay close to fp32, generation runs."""
+    mine = adapters["itm"][0]
+    half = create(str(pairs[ITM[0]].directory), dtype=dtype)
+    pixels = pairs[ITM[0]].pixels
+    assert half.model.dtype == getattr(torch, dtype)
+    assert max_diff(half.encode_images(pixels), mine.encode_images(pixels)) < 0.05
+    assert max_diff(half.match(pixels, TEXTS), mine.match(pixels, TEXTS)) < 0.1
+    captions = create(str(pairs[CAPTION[0]].directory), dtype=dtype).generate(pixels, [""] * 4, GenerationConfig(max_new_tokens=5, min_new_tokens=5))
+    assert len(captions) == 4 and all(captions)
+
+
 # ---- loading ----------------------------------------------------------------------------------------
 def test_missing_and_unexpected_keys_are_listed(pairs: dict, tmp_path: Path) -> None:
     from safetensors.torch import load_file, save_file
