@@ -7,7 +7,7 @@ transformers' ``ACT2FN`` table.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
