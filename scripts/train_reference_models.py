@@ -31,6 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lr", type=float, default=None)
     parser.add_argument("--hard-negative-beta", type=float, default=None, help="CLIP only")
     parser.add_argument("--patch", type=int, default=None)
+    parser.add_argument("--init-from", default=None, help="CLIP only: continue training this checkpoint")
+    parser.add_argument("--partial-fraction", type=float, default=None, help="CLIP only: share of partial captions")
+    parser.add_argument("--vision-from", default=None, help="LLaVA only: start from (and freeze) this CLIP checkpoint's vision tower")
     parser.add_argument("--minutes", type=float, default=None, help="time budget per model (the schedule decays over it)")
     parser.add_argument("--variant", default="", help="suffix for the output folder (e.g. to compare recipes)")
     parser.add_argument("--threads", type=int, default=2)
@@ -60,6 +63,10 @@ def _recipe(name: str, args: argparse.Namespace):  # noqa: ANN202
                  "minutes": args.minutes}
     if name == "clip":
         overrides["hard_negative_beta"] = args.hard_negative_beta
+        overrides["init_from"] = args.init_from
+        overrides["partial_fraction"] = args.partial_fraction
+    if name == "llava":
+        overrides["vision_from"] = args.vision_from
     return replace(recipe, **{k: v for k, v in overrides.items() if v is not None})
 
 

@@ -40,6 +40,7 @@ class ClipRecipe:
     partial_fraction: float = 0.5
     hard_negative_beta: float = 0.0
     aux_weight: float = 1.0
+    init_from: str | None = None  # continue from a saved checkpoint (its tokenizer and weights)
     minutes: float | None = None  # time budget (see Schedule)
     seed: int = 0
 
@@ -73,8 +74,14 @@ def caption_corpus(split: ShapesSplit) -> list[str]:
 def train_clip(train_split: ShapesSplit, recipe: ClipRecipe, out: Path | None = None) -> tuple[Any, Any, dict]:
     """Train; returns (model, processor, info). Saves with save_pretrained when ``out`` is given."""
     seed_everything(recipe.seed)
-    tokenizer = clip_bpe(caption_corpus(train_split), recipe.max_text)
-    model = build_clip(recipe, tokenizer).train()
+    if recipe.init_from:
+        from transformers import CLIPModel, CLIPProcessor
+
+        tokenizer = CLIPProcessor.from_pretrained(recipe.init_from).tokenizer
+        model = CLIPModel.from_pretrained(recipe.init_from).train()
+    else:
+        tokenizer = clip_bpe(caption_corpus(train_split), recipe.max_text)
+        model = build_clip(recipe, tokenizer).train()
     heads = torch.nn.ModuleList(torch.nn.Linear(recipe.width, len(v)) for v in ATTRIBUTE_VALUES.values())
     pixels = normalise(train_split.pixels)
     labels = torch.from_numpy(train_split.labels())

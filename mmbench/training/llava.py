@@ -41,6 +41,7 @@ class LlavaRecipe:
     steps: int = 1500
     lr: float = 1e-3
     caption_fraction: float = 0.3
+    vision_from: str | None = None  # a trained CLIP checkpoint whose vision tower starts (and stays) the LLaVA tower
     minutes: float | None = None  # time budget (see Schedule)
     seed: int = 0
 
@@ -84,6 +85,19 @@ def llava_processor(tokenizer: Any, patch: int) -> Any:
                           chat_template=CHAT_TEMPLATE)
 
 
+def _load_vision_tower(model: Any, clip_checkpoint: str) -> None:
+    """LLaVA's recipe: a pretrained CLIP vision tower, frozen; only the projector and the LM learn."""
+    from transformers import CLIPModel
+
+    clip = CLIPModel.from_pretrained(clip_checkpoint)
+    tower = model.model.vision_tower
+    tower = getattr(tower, "vision_model", tower)  # transformers < 5.2x nests the transformer one level down
+    missing, unexpected = tower.load_state_dict(clip.vision_model.state_dict(), strict=True)
+    assert not missing and not unexpected
+    for parameter in tower.parameters():
+        parameter.requires_grad_(False)
+
+
 def training_texts(split: ShapesSplit, caption_prompt: str, vqa_prompt: str) -> list[tuple[int, str, str]]:
     """(image index, prompt text, answer) pairs: every caption and every question."""
     rows = [(i, chat_prompt(caption_prompt), c) for i, captions in enumerate(split.captions) for c in captions]
@@ -97,6 +111,8 @@ def train_llava(train_split: ShapesSplit, recipe: LlavaRecipe, out: Path | None 
     rows = training_texts(train_split, caption_prompt, vqa_prompt)
     tokenizer = llama_bpe([p + " " + a for _, p, a in rows[:: max(1, len(rows) // 20000)]])
     model = build_llava(recipe, tokenizer).train()
+    if recipe.vision_from:
+        _load_vision_tower(model, recipe.vision_from)
     pixels = normalise(train_split.pixels)
     image_tokens = (64 // recipe.patch) ** 2
     image_id = tokenizer.convert_tokens_to_ids(IMAGE_TOKEN)
@@ -131,7 +147,7 @@ def train_llava(train_split: ShapesSplit, recipe: LlavaRecipe, out: Path | None 
         loss = F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), targets[:, 1:].reshape(-1), ignore_index=-100)
         return loss, {}
 
-    info = train(list(model.parameters()), step_loss, Schedule(recipe.steps, recipe.lr, recipe.minutes), "llava")
+    info = train([p for p in model.parameters() if p.requires_grad], step_loss, Schedule(recipe.steps, recipe.lr, recipe.minutes), "llava")
     processor = llava_processor(tokenizer, recipe.patch)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
