@@ -84,3 +84,13 @@ def test_malformed_samples_line_names_line_number(tmp_path: Path) -> None:
     samples_path(path).write_text('{"id": "1"}\n{oops\n')
     with pytest.raises(DataError, match=r"samples.jsonl:2: malformed JSON line"):
         read_samples(path)
+
+
+def test_atomic_writes_get_ordinary_permissions(tmp_path: Path) -> None:
+    import os
+
+    target = tmp_path / "r.json"
+    jsonio.atomic_write_json(target, {"a": 1})
+    umask = os.umask(0)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask
