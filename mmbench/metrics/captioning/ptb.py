@@ -18,6 +18,7 @@ but is not guaranteed identical on unusual text.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import tempfile
@@ -58,7 +59,9 @@ def tokenize_with_java(captions: Sequence[str], java: str) -> list[str]:
         input_file = Path(folder) / "captions.txt"
         text = "".join(_JAVA_LINE_ENDS.sub(" ", caption) + "\n" for caption in captions)
         input_file.write_text(text, encoding="utf-8")
-        completed = subprocess.run(ptb_command(java, jar, input_file), capture_output=True, timeout=_TIMEOUT_S)
+        # at lower OS priority: METEOR's Java, started just before, is loading and sets the total time
+        completed = subprocess.run(ptb_command(java, jar, input_file), capture_output=True, timeout=_TIMEOUT_S,
+                                   preexec_fn=_lower_priority)
     if completed.returncode != 0:
         detail = completed.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no message"]
         raise UserError(f"PTB tokenizer (Java) failed with status {completed.returncode}: {detail[0]}")
@@ -104,3 +107,11 @@ def tokenize_captions(captions: Sequence[str], java: str | None) -> list[str]:
     if java is None:
         return tokenize_in_python(captions)
     return tokenize_with_java(captions, java)
+
+
+def _lower_priority() -> None:
+    """Run in the child before exec: raise its niceness (a no-op where unsupported)."""
+    try:
+        os.nice(10)
+    except (AttributeError, OSError):
+        pass
