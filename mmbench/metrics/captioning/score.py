@@ -9,10 +9,11 @@ run in this thread (vectorised, well under METEOR's load time), then SPICE when 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 import warnings
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 from mmbench.errors import UserError
 
@@ -194,7 +195,7 @@ def score_captions(
         _log.debug("tokenised %d captions at %.2f s", len(captions), time.perf_counter() - started)
         hypotheses, tokenized_refs = _split_tokens(tokens, raw_refs)
         meteor_job = _MeteorJob(meteor, hypotheses, tokenized_refs) if meteor is not None else None
-        _python_metrics(wanted, hypotheses, tokenized_refs, results)
+        _at_low_priority(_python_metrics, wanted, hypotheses, tokenized_refs, results)
         _log.debug("BLEU/ROUGE-L/CIDEr done at %.2f s", time.perf_counter() - started)
         if "SPICE" in wanted:
             _spice(hypotheses, tokenized_refs, results)
@@ -209,6 +210,28 @@ def score_captions(
         if meteor is not None:
             meteor.close()
     return results.finish(wanted)
+
+
+def _at_low_priority(function: Callable[..., None], *args: object) -> None:
+    """Run ``function`` in a helper thread at raised niceness (Linux sets it per thread), so that
+    METEOR's loading Java process, which bounds the total time, keeps the CPU it needs."""
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+        except (AttributeError, OSError):
+            pass
+        try:
+            function(*args)
+        except BaseException as error:  # re-raised in the caller's thread
+            errors.append(error)
+
+    worker = threading.Thread(target=run, name="caption-metrics")
+    worker.start()
+    worker.join()
+    if errors:
+        raise errors[0]
 
 
 def _python_metrics(wanted: list[str], hypotheses: list[str], refs: list[list[str]], results: _Results) -> None:
