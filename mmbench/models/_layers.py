@@ -47,3 +47,19 @@ def activation(name: str) -> Callable[[torch.Tensor], torch.Tensor]:
         return ACTIVATIONS[name]
     except KeyError:
         raise UserError(f"unsupported activation hidden_act={name!r}; supported: {', '.join(sorted(ACTIVATIONS))}") from None
+
+
+class FeedForward(torch.nn.Module):
+    """The two-layer MLP of CLIP, BLIP and LLaVA vision blocks: ``fc2(act(fc1(x)))``.
+
+    Submodule names ``fc1`` / ``fc2`` equal the checkpoints' keys. (B, N, width) -> (B, N, width).
+    """
+
+    def __init__(self, width: int, hidden: int, act: str) -> None:
+        super().__init__()
+        self.fc1 = torch.nn.Linear(width, hidden)
+        self.fc2 = torch.nn.Linear(hidden, width)
+        self.act = activation(act)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc2(self.act(self.fc1(x)))

@@ -9,7 +9,8 @@ model before any data is read. Image preprocessing is a separate, picklable call
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING, Any, Callable, ClassVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from mmbench.types import Capability, GenerationConfig
 

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from mmbench.errors import UserError
-from mmbench.models._layers import activation
+from mmbench.models._layers import FeedForward, activation
 from mmbench.models.blip_config import BlipTextConfig, BlipVisionConfig
 
 
@@ -72,17 +72,6 @@ class VisionAttention(nn.Module):
         return self.projection(merge_heads(out))  # (B, N, D)
 
 
-class VisionMLP(nn.Module):
-    def __init__(self, cfg: BlipVisionConfig) -> None:
-        super().__init__()
-        self.act = activation(cfg.hidden_act)
-        self.fc1 = nn.Linear(cfg.hidden_size, cfg.intermediate_size)
-        self.fc2 = nn.Linear(cfg.intermediate_size, cfg.hidden_size)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc2(self.act(self.fc1(x)))
-
-
 class VisionLayer(nn.Module):
     """Pre-norm transformer block."""
 
@@ -90,7 +79,7 @@ class VisionLayer(nn.Module):
         super().__init__()
         self.self_attn = VisionAttention(cfg)
         self.layer_norm1 = nn.LayerNorm(cfg.hidden_size, eps=cfg.layer_norm_eps)
-        self.mlp = VisionMLP(cfg)
+        self.mlp = FeedForward(cfg.hidden_size, cfg.intermediate_size, cfg.hidden_act)
         self.layer_norm2 = nn.LayerNorm(cfg.hidden_size, eps=cfg.layer_norm_eps)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from mmbench.errors import UserError
-from mmbench.models._layers import activation
+from mmbench.models._layers import FeedForward
 from mmbench.models.base import ModelAdapter
 from mmbench.models.checkpoint import (
     check_keys,
@@ -164,17 +164,6 @@ class ClipAttention(nn.Module):
         return x.view(batch, length, self.num_heads, width // self.num_heads).transpose(1, 2)  # (B, H, L, D/H)
 
 
-class ClipMLP(nn.Module):
-    def __init__(self, width: int, hidden: int, act: str) -> None:
-        super().__init__()
-        self.fc1 = nn.Linear(width, hidden)
-        self.fc2 = nn.Linear(hidden, width)
-        self.act = activation(act)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc2(self.act(self.fc1(x)))
-
-
 class ClipEncoderLayer(nn.Module):
     """Pre-LN residual block: x + attn(ln1(x)), then x + mlp(ln2(x))."""
 
@@ -183,7 +172,7 @@ class ClipEncoderLayer(nn.Module):
         width = config.hidden_size
         self.self_attn = ClipAttention(width, config.num_attention_heads)
         self.layer_norm1 = nn.LayerNorm(width, eps=config.layer_norm_eps)
-        self.mlp = ClipMLP(width, config.intermediate_size, config.hidden_act)
+        self.mlp = FeedForward(width, config.intermediate_size, config.hidden_act)
         self.layer_norm2 = nn.LayerNorm(width, eps=config.layer_norm_eps)
 
     def forward(self, x: torch.Tensor, causal: bool = False) -> torch.Tensor:

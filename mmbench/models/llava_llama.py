@@ -14,8 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mmbench.models._layers import activation
 from mmbench.models.llava_config import TextConfig
-from mmbench.models.llava_vision import activation
 
 
 class KVCache:

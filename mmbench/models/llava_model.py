@@ -16,9 +16,10 @@ import torch
 from torch import nn
 
 from mmbench.errors import UserError
+from mmbench.models._layers import activation
 from mmbench.models.llava_config import LlavaConfig, config_from_hf
 from mmbench.models.llava_llama import KVCache, LanguageModel, attention_mask
-from mmbench.models.llava_vision import VisionTower, activation
+from mmbench.models.llava_vision import VisionTower
 
 
 class MultiModalProjector(nn.Module):

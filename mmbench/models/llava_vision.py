@@ -9,37 +9,13 @@ Submodule names equal the checkpoint keys under ``model.vision_tower.``.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from mmbench.errors import UserError
+from mmbench.models._layers import FeedForward
 from mmbench.models.llava_config import VisionConfig
-
-
-def _quick_gelu(x: torch.Tensor) -> torch.Tensor:
-    return x * torch.sigmoid(1.702 * x)
-
-
-#: transformers' ``hidden_act`` names used by CLIP, Llama and the LLaVA projector.
-ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
-    "gelu": F.gelu,
-    "quick_gelu": _quick_gelu,
-    "gelu_pytorch_tanh": functools.partial(F.gelu, approximate="tanh"),
-    "gelu_new": functools.partial(F.gelu, approximate="tanh"),
-    "silu": F.silu,
-    "swish": F.silu,
-    "relu": F.relu,
-}
-
-
-def activation(name: str) -> Callable[[torch.Tensor], torch.Tensor]:
-    if name not in ACTIVATIONS:
-        raise UserError(f"activation {name!r} is not supported by the built-in models; known: {', '.join(sorted(ACTIVATIONS))}")
-    return ACTIVATIONS[name]
 
 
 class VisionEmbeddings(nn.Module):
@@ -78,17 +54,6 @@ class VisionAttention(nn.Module):
         return self.out_proj(out.transpose(1, 2).reshape(batch, length, width))  # (B, T, D)
 
 
-class VisionMLP(nn.Module):
-    def __init__(self, cfg: VisionConfig) -> None:
-        super().__init__()
-        self.act = activation(cfg.hidden_act)
-        self.fc1 = nn.Linear(cfg.hidden_size, cfg.intermediate_size)
-        self.fc2 = nn.Linear(cfg.intermediate_size, cfg.hidden_size)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc2(self.act(self.fc1(x)))
-
-
 class VisionLayer(nn.Module):
     """Pre-norm transformer block."""
 
@@ -97,7 +62,7 @@ class VisionLayer(nn.Module):
         self.layer_norm1 = nn.LayerNorm(cfg.hidden_size, eps=cfg.layer_norm_eps)
         self.self_attn = VisionAttention(cfg)
         self.layer_norm2 = nn.LayerNorm(cfg.hidden_size, eps=cfg.layer_norm_eps)
-        self.mlp = VisionMLP(cfg)
+        self.mlp = FeedForward(cfg.hidden_size, cfg.intermediate_size, cfg.hidden_act)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x + self.self_attn(self.layer_norm1(x))
