@@ -74,11 +74,11 @@ class RetrievalTask(TaskType):
         recall_at_k(image_embeds, text_embeds, text_image, rerank=record, rerank_k=k)
         return sorted(wanted)
 
-    def _reranker(self) -> Any:
+    def _reranker(self, kept: list[int], text_rows: list[int]) -> Any:
+        """Look up the ITM stage's scores for each query's candidates (gallery rows -> pairs)."""
         if "itm" not in self.outputs:
             return None
         items = {pair: float(score) for pair, score in zip(self._itm_pairs, self.outputs["itm"])}
-        _, _, _, kept, text_rows = self._gallery()
 
         def lookup(direction: str, query: int, candidates: Any) -> Any:
             if direction == "i2t":
@@ -93,7 +93,7 @@ class RetrievalTask(TaskType):
         texts, owner = self._texts()
         image_embeds, text_embeds, text_image, kept, text_rows = self._gallery()
         ks = tuple(self.spec.metrics.get("ks", DEFAULT_KS))
-        reranker = self._reranker()
+        reranker = self._reranker(kept, text_rows)
         if reranker is not None:
             result = recall_at_k(image_embeds, text_embeds, text_image, ks=ks, rerank=reranker, rerank_k=self._rerank_k())
         else:
