@@ -4,8 +4,10 @@ Keys: ``annotations`` (default ``annotations/captions_val2014.json``), ``images`
 under ``dir``, default ``val2014``). The file is the split; ``split`` is not used.
 
 Samples: id = str(image ``id``); image = ``file_name`` relative to the image folder; texts =
-that image's captions in annotation order; meta = {"filename"}. Images without captions are kept
-out (they cannot be scored); captions of unknown images are an error.
+that image's captions in annotation order; meta = {"filename"} plus the image entry's
+``domain`` and ``open_images_id`` where present (NoCaps: ``nocaps_val_4500_captions.json`` is this
+format with those two keys; ``domain`` is in-domain, near-domain or out-domain). Images without
+captions are kept out (they cannot be scored); captions of unknown images are an error.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from mmbench.types import Sample
 
 DEFAULT_FILE = "annotations/captions_val2014.json"
 DEFAULT_IMAGES = "val2014"
+IMAGE_KEYS = ("domain", "open_images_id")  # per-image fields kept in meta (NoCaps)
 
 
 def expected_files(source: DataSource) -> list[tuple[str, Path]]:
@@ -36,10 +39,12 @@ def read(source: DataSource) -> DataSplit:
     images = require_list(content, "images", path)
     annotations = require_list(content, "annotations", path)
     files: dict[str, str] = {}
+    extra: dict[str, dict[str, str]] = {}
     for i, image in enumerate(images):
         image_id = str(require(image, "id", path, f"images[{i}]", (int, str)))
         name = require(image, "file_name", path, f"images[{i}]", str)
         files[image_id] = check_relative(name, f"{path}: images[{i}]")
+        extra[image_id] = {key: str(require(image, key, path, f"images[{i}]", str)) for key in IMAGE_KEYS if key in image}
     check_unique([str(im["id"]) for im in images], path, "image id")
     captions: dict[str, list[str]] = {}
     for i, ann in enumerate(annotations):
@@ -48,7 +53,7 @@ def read(source: DataSource) -> DataSplit:
             raise DataError(f"{path}: annotations[{i}] refers to image_id {image_id}, which is not in 'images'")
         captions.setdefault(image_id, []).append(require(ann, "caption", path, f"annotations[{i}]", str))
     samples = [Sample(id=image_id, image=files[image_id], texts=tuple(captions[image_id]),
-                      meta={"filename": Path(files[image_id]).name})
+                      meta={"filename": Path(files[image_id]).name, **extra[image_id]})
                for image_id in files if image_id in captions]
     if not samples:
         raise DataError(f"{path}: no image has a caption")

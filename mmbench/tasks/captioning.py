@@ -1,8 +1,16 @@
 """Captioning: generate one caption per image; score with the COCO caption metrics
-(pycocoevalcap 1.2 conventions, see :mod:`mmbench.metrics.captioning`)."""
+(pycocoevalcap 1.2 conventions, see :mod:`mmbench.metrics.captioning`).
+
+``metrics.subsets: KEY`` (e.g. ``domain`` for NoCaps) also scores each group of images sharing
+``meta[KEY]`` on its own, as the NoCaps evaluation does per domain: every metric is recomputed on
+the subset with only the subset's references (CIDEr's document frequencies included), and named
+``<metric>_<value>`` with non-alphanumerics as ``_`` (``CIDEr_in_domain``). The unsuffixed
+metrics are those of the whole set ("entire" in the NoCaps tables).
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any, Iterator, Sequence
 
 from mmbench.tasks.base import Stage, TaskScore, TaskType, register_task_type, skipped_note
@@ -42,10 +50,36 @@ class CaptioningTask(TaskType):
         references = {s.id: list(s.texts) for s in kept}
         wanted = self.spec.metrics.get("metrics")
         result = score_captions(predictions, references, metrics=wanted)
+        metrics = dict(result.metrics)
+        key = self.spec.metrics.get("subsets")
+        for value, ids in subset_ids(kept, key).items() if key else ():
+            scored = score_captions({i: predictions[i] for i in ids}, {i: references[i] for i in ids}, metrics=wanted)
+            metrics.update({f"{name}_{subset_suffix(value)}": v for name, v in scored.metrics.items()})
         notes = {name: f"unavailable: {why}" for name, why in result.unavailable.items()}
         notes.update(skipped_note(len(self.skipped), len(self.samples)))
+        if key:
+            notes["subsets"] = f"metrics also computed per {key} on each subset's own references (suffix _<{key}>)"
         records = [
-            {"id": s.id, "prediction": predictions[s.id], "references": references[s.id], "metrics": result.per_image.get(s.id, {})}
+            {"id": s.id, "prediction": predictions[s.id], "references": references[s.id], "metrics": result.per_image.get(s.id, {}),
+             **({key: s.meta.get(key)} if key else {})}
             for s in kept
         ] + self.skipped_records()
-        return TaskScore(dict(result.metrics), records, notes)
+        return TaskScore(metrics, records, notes)
+
+
+def subset_ids(samples: Sequence[Sample], key: str) -> dict[str, list[str]]:
+    """Sample ids grouped by ``meta[key]`` in first-seen order; a sample without the key is a DataError."""
+    from mmbench.errors import DataError
+
+    groups: dict[str, list[str]] = {}
+    for sample in samples:
+        value = sample.meta.get(key)
+        if value is None:
+            raise DataError(f"sample {sample.id} has no {key!r} (metrics.subsets: {key}); check the annotation file")
+        groups.setdefault(str(value), []).append(sample.id)
+    return groups
+
+
+def subset_suffix(value: str) -> str:
+    """``in-domain`` -> ``in_domain``: a metric-name-safe form of a subset value."""
+    return re.sub(r"[^0-9A-Za-z]+", "_", value).strip("_").lower()
