@@ -54,7 +54,7 @@ def _print_paths(name: str, data: dict[str, Any], data_dir: Path | None) -> int:
 def _check(name: str, data: dict[str, Any], data_dir: Path | None, decode: bool) -> int:
     from mmbench.data.check import check_split
 
-    report = check_split(data, data_dir, decode=decode)
+    report = check_split(data, data_dir, decode=decode, task=name)
     print(f"task {name}: {report.summary}")
     for problem in report.problems:
         print(f"  FAIL {problem}")

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mmbench.data.completeness import expected_count
 from mmbench.errors import UserError
 from mmbench.registry import tasks as task_registry, unknown_name_message
 
@@ -54,6 +55,7 @@ def parse_task_spec(raw: Any, source: str) -> TaskSpec:
     for key in ("data", "generation", "metrics", "output"):
         if raw.get(key) is not None and not isinstance(raw[key], dict):
             raise UserError(f"{source}: {key!r} must be a mapping")
+    expected_count(raw["data"], source)
     batch_size = raw.get("batch_size")
     if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
         raise UserError(f"{source}: batch_size must be a positive integer")
