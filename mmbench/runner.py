@@ -1,6 +1,8 @@
 """``evaluate(task, model, config) -> RunResult``: the only loop over batches.
 
-One function, :func:`run_stage`, iterates over the batches of every stage of every task type:
+:func:`run_stages` asks the task for its next stages, passing the outputs of those already run
+(the task/runner contract in :mod:`mmbench.tasks.base`); one function, :func:`run_stage`,
+iterates over the batches of every stage of every task type:
 images are opened and preprocessed in DataLoader worker processes while the model runs, each
 model call is timed (synchronised), outputs are gathered per item, unreadable images fail fast
 or are skipped and listed. This loop is where a prediction cache, crash-safe resume and
@@ -53,24 +55,16 @@ def evaluate(task: str | Path | TaskSpec, model: Any, config: RunConfig | None =
     _seed_everything(config.seed)
 
     batch_size = config.batch_size or spec.batch_size or DEFAULT_BATCH_SIZE
-    task_obj: TaskType = task_cls(spec, split)
-    task_obj.model_capabilities = adapter.capabilities
+    task_obj: TaskType = task_cls(spec, split, adapter.capabilities)
     skipped: list[dict[str, str]] = []
-    stage_timings = []
     from mmbench import timing
 
     timing.reset_peak_memory(adapter.device)
-    import torch
-
     if config.score:
         task_obj.prepare_scoring()
-    with torch.inference_mode():
-        for stage in task_obj.stages():
-            outputs, stage_timing = run_stage(stage, adapter, split.root, config, batch_size, skipped, spec.name)
-            task_obj.outputs[stage.name] = outputs
-            task_obj.skipped.update(s["id"] for s in skipped)
-            stage_timings.append(stage_timing)
-    scored = task_obj.score() if config.score else TaskScore({}, [], {"scoring": "skipped (timing run)"})
+    outputs, stage_timings = run_stages(task_obj, adapter, split.root, config, batch_size, skipped, spec.name)
+    skipped_ids = frozenset(s["id"] for s in skipped)
+    scored = task_obj.score(outputs, skipped_ids) if config.score else TaskScore({}, [], {"scoring": "skipped (timing run)"})
     peak_mb, memory_kind = timing.peak_memory(adapter.device)
     total_wall = time.perf_counter() - started
 
@@ -79,7 +73,7 @@ def evaluate(task: str | Path | TaskSpec, model: Any, config: RunConfig | None =
     result = RunResult(
         task={"name": spec.name, "type": spec.type, "version": spec.version, "arguments": spec.arguments(),
               "data_fingerprint": data_fingerprint(split), "num_samples": len(split.samples),
-              "num_scored": len(split.samples) - len(task_obj.skipped), "source": spec.source},
+              "num_scored": len(split.samples) - len(skipped_ids), "source": spec.source},
         model=adapter.describe(),
         metrics=scored.metrics,
         metric_notes=scored.notes,
@@ -97,7 +91,26 @@ def evaluate(task: str | Path | TaskSpec, model: Any, config: RunConfig | None =
     return result
 
 
-# ---- the batch loop -------------------------------------------------------------------------------
+# ---- the stage and batch loops ----------------------------------------------------------------------
+
+def run_stages(task: TaskType, adapter: Any, root: Path, config: RunConfig, batch_size: int,
+               skipped: list[dict[str, str]], label: str) -> tuple[dict[str, list[Any]], list[Any]]:
+    """Ask the task for stages until it has none left; returns every stage's outputs and timings.
+
+    Unreadable items are appended to ``skipped`` (``--on-error skip``); the task sees their ids."""
+    import torch
+
+    outputs: dict[str, list[Any]] = {}
+    stage_timings = []
+    with torch.inference_mode():
+        while stages := task.next_stages(outputs, frozenset(s["id"] for s in skipped)):
+            for stage in stages:
+                if stage.name in outputs:
+                    raise RuntimeError(f"task type {task.type_name!r} returned stage {stage.name!r} twice")
+                outputs[stage.name], stage_timing = run_stage(stage, adapter, root, config, batch_size, skipped, label)
+                stage_timings.append(stage_timing)
+    return outputs, stage_timings
+
 
 def run_stage(stage: Stage, adapter: Any, root: Path, config: RunConfig, batch_size: int,
               skipped: list[dict[str, str]], label: str) -> tuple[list[Any], Any]:

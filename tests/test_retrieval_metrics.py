@@ -200,3 +200,25 @@ def test_rerank_with_an_oracle_matcher_fixes_every_query_within_k() -> None:
     assert reranked.metrics["t2i_R@1"] == plain.metrics["t2i_R@10"]
     outside = plain.per_text_rank >= k
     assert np.all(reranked.per_text_rank[outside] >= k)  # left at -100, behind every candidate
+
+
+def test_rerank_candidates_are_the_pairs_recall_at_k_asks_the_reranker_about() -> None:
+    from mmbench.metrics.retrieval import rerank_candidates
+
+    images, texts, owner = golden_embeddings()
+    sims = images @ texts.T  # (N, M)
+    k = 5
+    # independent reference: each row's / column's top k by a full stable sort
+    expected = {(i, int(t)) for i in range(sims.shape[0]) for t in np.argsort(-sims[i], kind="stable")[:k]}
+    expected |= {(int(i), t) for t in range(sims.shape[1]) for i in np.argsort(-sims[:, t], kind="stable")[:k]}
+    asked: set[tuple[int, int]] = set()
+
+    def record(direction: str, query: int, candidates: np.ndarray) -> np.ndarray:
+        asked.update((query, int(c)) if direction == "i2t" else (int(c), query) for c in candidates)
+        return np.zeros(len(candidates))
+
+    recall_at_k(images, texts, owner, rerank=record, rerank_k=k)
+    pairs = rerank_candidates(images, texts, k)
+    assert pairs == sorted(expected) == sorted(asked)
+    with pytest.raises(UserError, match="rerank_k must be >= 1"):
+        rerank_candidates(images, texts, 0)

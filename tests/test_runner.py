@@ -175,3 +175,44 @@ def test_itm_reranking_runs_as_a_stage_and_reorders_candidates(tmp_path: Path) -
     assert with_itm.metrics == {"i2t_R@1": 1.0, "t2i_R@1": 1.0}
     assert with_itm.timing["stages"]["itm"]["items"] == 3 * 6  # every (image, caption) pair is a top-6 candidate
     assert "re-ranked by ITM" in with_itm.metric_notes["rerank"]
+
+
+def test_task_contract_data_flows_through_arguments_only() -> None:
+    """A task type is driven without a model or runner: next_stages(outputs, skipped) and
+    score(outputs, skipped) see everything as arguments, capabilities come to the constructor."""
+    import dataclasses
+
+    from mmbench.data import load_split
+    from mmbench.registry import task_types
+    from mmbench.tasks.base import load_task_types
+    from mmbench.tasks.spec import load_task_spec
+    from mmbench.types import Capability
+
+    load_task_types()
+    spec = dataclasses.replace(load_task_spec("shapes_retrieval"), metrics={"ks": [1], "rerank_k": 2})
+    split = load_split(spec.data, None)
+    split = dataclasses.replace(split, samples=split.samples[:4])
+    n_texts = sum(len(s.texts) for s in split.samples)
+    owner = [i for i, s in enumerate(split.samples) for _ in s.texts]
+    # perfect embeddings: image i is the unit vector e_i, each of its captions too
+    outputs = {"images": [np.eye(4, dtype=np.float32)[i] for i in range(4)],
+               "texts": [np.eye(4, dtype=np.float32)[owner[t]] for t in range(n_texts)]}
+    cls = task_types.get("retrieval")
+    encoder_only = cls(spec, split, frozenset({Capability.ENCODE_IMAGES, Capability.ENCODE_TEXTS}))
+    assert [s.name for s in encoder_only.next_stages({}, frozenset())] == ["images", "texts"]
+    assert encoder_only.next_stages(outputs, frozenset()) == []  # no match(): no ITM stage
+    scored = encoder_only.score(outputs, frozenset())
+    assert scored.metrics == {"i2t_R@1": 1.0, "t2i_R@1": 1.0}
+    skip_first = frozenset({split.samples[0].id})
+    assert encoder_only.score(outputs, skip_first).metrics == {"i2t_R@1": 1.0, "t2i_R@1": 1.0}
+    assert {"id": split.samples[0].id, "skipped": True} in encoder_only.score(outputs, skip_first).samples
+
+    matcher = cls(spec, split, frozenset(Capability))
+    (itm,) = matcher.next_stages(outputs, frozenset())
+    assert itm.name == "itm" and len(itm.items) > 0
+    assert matcher.next_stages({**outputs, "itm": [0.0] * len(itm.items)}, frozenset()) == []
+    # ITM scores that prefer wrong pairs turn every text query's hit into a miss (its top 2 images
+    # hold one wrong one); an image query's top 2 texts are both its own captions, so it keeps its hit
+    assert all(len(s.texts) >= 2 for s in split.samples)
+    wrong = [10.0 if owner[int(ref.id.split(":")[1])] != int(ref.id.split(":")[0]) else 0.0 for ref in itm.items]
+    assert matcher.score({**outputs, "itm": wrong}, frozenset()).metrics == {"i2t_R@1": 1.0, "t2i_R@1": 0.0}

@@ -1,15 +1,22 @@
 """Task types: how to predict (capability, batching, prompt) and how to score.
 
-A task type never loops over batches and never times anything. It describes its work as a
-sequence of :class:`Stage` objects (image stages and text stages); the runner executes each
-stage in its one batch loop, stores the per-item outputs in ``task.outputs[stage.name]`` and
-then asks for the next stage, so later stages can depend on earlier outputs (ITM re-ranking).
+A task type never loops over batches and never times anything. The data flow is in the
+signatures (the runner never writes into a task):
+
+- ``TaskType(spec, split, capabilities)``: what to evaluate and what the model can do;
+- ``next_stages(outputs, skipped) -> list[Stage]``: given the outputs of the stages run so far
+  (stage name -> one output per item) and the ids of samples whose images could not be read,
+  the stages to run next; an empty list when the work is done. Later stages can depend on
+  earlier outputs (ITM re-ranking scores the candidates the embeddings produced);
+- ``score(outputs, skipped) -> TaskScore``: metrics and per-sample records from every output.
+
+A task object holds no state between these calls other than what its constructor received.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterator, Literal, Sequence
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal, Mapping, Sequence
 
 from mmbench.registry import task_types
 from mmbench.types import Capability, GenerationConfig, Sample
@@ -21,6 +28,8 @@ if TYPE_CHECKING:
 
 # step(model, batch, items) -> one output per item (a list, or a tensor whose rows are the outputs)
 StepFn = Callable[["ModelAdapter", Any, Sequence[Any]], Any]
+# stage name -> one output per stage item (str for generated text, float32 numpy rows otherwise)
+Outputs = Mapping[str, Sequence[Any]]
 
 
 @dataclass
@@ -65,13 +74,11 @@ class TaskType:
     metric_names: ClassVar[tuple[str, ...]] = ()
     main_metric: ClassVar[str] = ""
 
-    def __init__(self, spec: TaskSpec, split: DataSplit, skipped: set[str] | None = None) -> None:
+    def __init__(self, spec: TaskSpec, split: DataSplit, capabilities: frozenset[Capability] = frozenset()) -> None:
         self.spec = spec
         self.split = split
         self.samples: list[Sample] = list(split.samples)
-        self.outputs: dict[str, list[Any]] = {}
-        self.skipped: set[str] = skipped if skipped is not None else set()
-        self.model_capabilities: frozenset[Capability] = frozenset()  # set by the runner
+        self.capabilities = frozenset(capabilities)  # of the model being evaluated
 
     @property
     def generation(self) -> GenerationConfig:
@@ -96,21 +103,27 @@ class TaskType:
 
             raise UserError(f"{self.spec.source}: prompt template {template!r} refers to {e}, which sample {sample.id} lacks") from None
 
-    def kept(self) -> list[int]:
+    def kept(self, skipped: frozenset[str]) -> list[int]:
         """Indices of samples whose images could be read (all of them unless ``--on-error skip``)."""
-        return [i for i, s in enumerate(self.samples) if s.id not in self.skipped]
+        return [i for i, s in enumerate(self.samples) if s.id not in skipped]
 
-    def skipped_records(self) -> list[dict[str, Any]]:
-        return [{"id": s.id, "skipped": True} for s in self.samples if s.id in self.skipped]
+    def skipped_records(self, skipped: frozenset[str]) -> list[dict[str, Any]]:
+        return [{"id": s.id, "skipped": True} for s in self.samples if s.id in skipped]
 
     def prepare_scoring(self) -> None:
         """Called by the runner before the first stage when the run will be scored: start slow
         scorer set-up (a Java process) so that it overlaps with the model's work. Default: nothing."""
 
-    def stages(self) -> Iterator[Stage]:
+    def next_stages(self, outputs: Outputs, skipped: frozenset[str]) -> list[Stage]:
+        """The stages to run after those in ``outputs``; ``[]`` when every stage has run.
+
+        ``outputs`` maps each stage already run to its per-item outputs (in the stage's item
+        order; ``None`` for an item whose image could not be read); ``skipped`` holds the ids of
+        samples whose images could not be read. Stage names are unique within a task."""
         raise NotImplementedError
 
-    def score(self) -> TaskScore:
+    def score(self, outputs: Outputs, skipped: frozenset[str]) -> TaskScore:
+        """Metrics and per-sample records from the outputs of every stage."""
         raise NotImplementedError
 
 

@@ -11,9 +11,9 @@ metrics are those of the whole set ("entire" in the NoCaps tables).
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 
-from mmbench.tasks.base import Stage, TaskScore, TaskType, register_task_type, skipped_note
+from mmbench.tasks.base import Outputs, Stage, TaskScore, TaskType, register_task_type, skipped_note
 from mmbench.types import Capability, Sample
 
 
@@ -33,20 +33,22 @@ class CaptioningTask(TaskType):
 
             prestart_meteor()
 
-    def stages(self) -> Iterator[Stage]:
+    def next_stages(self, outputs: Outputs, skipped: frozenset[str]) -> list[Stage]:
+        if "captions" in outputs:
+            return []
         cfg = self.generation
 
         def step(model: Any, batch: Any, items: Sequence[Sample]) -> list[str]:
             return model.generate(batch, [self.prompt_for(s, model.prompt_style) for s in items], cfg)
 
-        yield Stage("captions", "images", self.samples, step, generative=True)
+        return [Stage("captions", "images", self.samples, step, generative=True)]
 
-    def score(self) -> TaskScore:
+    def score(self, outputs: Outputs, skipped: frozenset[str]) -> TaskScore:
         from mmbench.metrics.captioning import score_captions
 
-        captions = self.outputs["captions"]
-        kept = [self.samples[i] for i in self.kept()]
-        predictions = {self.samples[i].id: captions[i] for i in self.kept()}
+        captions = outputs["captions"]
+        kept = [self.samples[i] for i in self.kept(skipped)]
+        predictions = {self.samples[i].id: captions[i] for i in self.kept(skipped)}
         references = {s.id: list(s.texts) for s in kept}
         wanted = self.spec.metrics.get("metrics")
         result = score_captions(predictions, references, metrics=wanted)
@@ -56,14 +58,14 @@ class CaptioningTask(TaskType):
             scored = score_captions({i: predictions[i] for i in ids}, {i: references[i] for i in ids}, metrics=wanted)
             metrics.update({f"{name}_{subset_suffix(value)}": v for name, v in scored.metrics.items()})
         notes = {name: f"unavailable: {why}" for name, why in result.unavailable.items()}
-        notes.update(skipped_note(len(self.skipped), len(self.samples)))
+        notes.update(skipped_note(len(skipped), len(self.samples)))
         if key:
             notes["subsets"] = f"metrics also computed per {key} on each subset's own references (suffix _<{key}>)"
         records = [
             {"id": s.id, "prediction": predictions[s.id], "references": references[s.id], "metrics": result.per_image.get(s.id, {}),
              **({key: s.meta.get(key)} if key else {})}
             for s in kept
-        ] + self.skipped_records()
+        ] + self.skipped_records(skipped)
         return TaskScore(metrics, records, notes)
 
 

@@ -4,9 +4,10 @@ captions is in the top K; a text query is a hit when its image is in the top K."
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Sequence
 
-from mmbench.tasks.base import ImageRef, Stage, TaskScore, TaskType, register_task_type, skipped_note
+from mmbench.tasks.base import ImageRef, Outputs, Stage, TaskScore, TaskType, register_task_type, skipped_note
 from mmbench.types import Capability
 
 DEFAULT_KS = (1, 5, 10)
@@ -29,91 +30,97 @@ class RetrievalTask(TaskType):
                 owner.append(index)
         return texts, owner
 
-    def stages(self) -> Iterator[Stage]:
-        yield Stage("images", "images", self.samples, _encode_images)
+    def next_stages(self, outputs: Outputs, skipped: frozenset[str]) -> list[Stage]:
         texts, _ = self._texts()
-        yield Stage("texts", "texts", texts, _encode_texts)
-        pairs = self._rerank_pairs()
-        self._itm_pairs = pairs
-        if pairs:
-            yield Stage("itm", "images", [ImageRef(self.samples[i].image, texts[t], f"{i}:{t}") for i, t in pairs], _match)
+        if "images" not in outputs:
+            return [Stage("images", "images", self.samples, _encode_images), Stage("texts", "texts", texts, _encode_texts)]
+        if "itm" in outputs:
+            return []
+        pairs = self._rerank_pairs(self._gallery(outputs, skipped)) if self._reranks() else []
+        if not pairs:
+            return []
+        return [Stage("itm", "images", [ImageRef(self.samples[i].image, texts[t], f"{i}:{t}") for i, t in pairs], _match)]
 
     # ---- optional ITM re-ranking (BLIP / LAVIS): score each query's top-k candidates --------------
     def _rerank_k(self) -> int:
         return int(self.spec.metrics.get("rerank_k", 0) or 0)
 
-    def _gallery(self) -> tuple[Any, Any, Any, list[int], list[int]]:
+    def _gallery(self, outputs: Outputs, skipped: frozenset[str]) -> _Gallery:
         """Embeddings of the readable images and the texts of those images, with index maps."""
         import numpy as np
 
         _, owner = self._texts()
-        kept = self.kept()
+        kept = self.kept(skipped)
         position = {image_index: row for row, image_index in enumerate(kept)}
         text_rows = [t for t, image_index in enumerate(owner) if image_index in position]
-        image_embeds = _stack([self.outputs["images"][i] for i in kept])  # (N_kept, D)
-        text_embeds = _stack([self.outputs["texts"][t] for t in text_rows])  # (M_kept, D)
-        text_image = np.asarray([position[owner[t]] for t in text_rows], dtype=np.int64)
-        return image_embeds, text_embeds, text_image, kept, text_rows
+        return _Gallery(
+            image_embeds=_stack([outputs["images"][i] for i in kept]),  # (N_kept, D)
+            text_embeds=_stack([outputs["texts"][t] for t in text_rows]),  # (M_kept, D)
+            text_image=np.asarray([position[owner[t]] for t in text_rows], dtype=np.int64),
+            kept=kept, text_rows=text_rows,
+        )
 
-    def _rerank_pairs(self) -> list[tuple[int, int]]:
+    def _reranks(self) -> bool:
+        return self._rerank_k() > 0 and Capability.MATCH in self.capabilities
+
+    def _rerank_pairs(self, g: _Gallery) -> list[tuple[int, int]]:
         """(sample index, text index) of every candidate pair the re-ranking will score."""
-        from mmbench.metrics.retrieval import recall_at_k
+        from mmbench.metrics.retrieval import rerank_candidates
 
-        k = self._rerank_k()
-        if k <= 0 or Capability.MATCH not in self.model_capabilities:
-            return []
-        image_embeds, text_embeds, text_image, kept, text_rows = self._gallery()
-        wanted: set[tuple[int, int]] = set()
+        return [(g.kept[image], g.text_rows[text]) for image, text in rerank_candidates(g.image_embeds, g.text_embeds, self._rerank_k())]
 
-        def record(direction: str, query: int, candidates: Any) -> Any:
-            for c in candidates:
-                image, text = (query, int(c)) if direction == "i2t" else (int(c), query)
-                wanted.add((kept[image], text_rows[text]))
-            return [0.0] * len(candidates)
-
-        recall_at_k(image_embeds, text_embeds, text_image, rerank=record, rerank_k=k)
-        return sorted(wanted)
-
-    def _reranker(self, kept: list[int], text_rows: list[int]) -> Any:
+    def _reranker(self, outputs: Outputs, g: _Gallery) -> Any:
         """Look up the ITM stage's scores for each query's candidates (gallery rows -> pairs)."""
-        if "itm" not in self.outputs:
+        if "itm" not in outputs:
             return None
-        items = {pair: float(score) for pair, score in zip(self._itm_pairs, self.outputs["itm"])}
+        scores = {pair: float(score) for pair, score in zip(self._rerank_pairs(g), outputs["itm"])}
 
         def lookup(direction: str, query: int, candidates: Any) -> Any:
             if direction == "i2t":
-                return [items[(kept[query], text_rows[int(c)])] for c in candidates]
-            return [items[(kept[int(c)], text_rows[query])] for c in candidates]
+                return [scores[(g.kept[query], g.text_rows[int(c)])] for c in candidates]
+            return [scores[(g.kept[int(c)], g.text_rows[query])] for c in candidates]
 
         return lookup
 
-    def score(self) -> TaskScore:
+    def score(self, outputs: Outputs, skipped: frozenset[str]) -> TaskScore:
         from mmbench.metrics.retrieval import recall_at_k
 
         texts, owner = self._texts()
-        image_embeds, text_embeds, text_image, kept, text_rows = self._gallery()
+        g = self._gallery(outputs, skipped)
         ks = tuple(self.spec.metrics.get("ks", DEFAULT_KS))
-        reranker = self._reranker(kept, text_rows)
+        reranker = self._reranker(outputs, g)
         if reranker is not None:
-            result = recall_at_k(image_embeds, text_embeds, text_image, ks=ks, rerank=reranker, rerank_k=self._rerank_k())
+            result = recall_at_k(g.image_embeds, g.text_embeds, g.text_image, ks=ks, rerank=reranker, rerank_k=self._rerank_k())
         else:
-            result = recall_at_k(image_embeds, text_embeds, text_image, ks=ks)
+            result = recall_at_k(g.image_embeds, g.text_embeds, g.text_image, ks=ks)
         records: list[dict[str, Any]] = []
-        for row, i in enumerate(kept):
+        for row, i in enumerate(g.kept):
             rank = int(result.per_image_rank[row])  # 0-based
             records.append({"id": self.samples[i].id, "kind": "image", "rank": rank + 1,
                             "metrics": {f"i2t_R@{k}": float(rank < k) for k in ks}})
-        for row, t in enumerate(text_rows):
+        for row, t in enumerate(g.text_rows):
             rank = int(result.per_text_rank[row])
             records.append({"id": f"text-{t}", "kind": "text", "image_id": self.samples[owner[t]].id, "text": texts[t],
                             "rank": rank + 1, "metrics": {f"t2i_R@{k}": float(rank < k) for k in ks}})
-        records += self.skipped_records()
-        notes = skipped_note(len(self.skipped), len(self.samples))
+        records += self.skipped_records(skipped)
+        notes = skipped_note(len(skipped), len(self.samples))
         if reranker is not None:
             notes["rerank"] = f"top {self._rerank_k()} candidates re-ranked by ITM score + similarity (LAVIS convention)"
         elif self._rerank_k():
             notes["rerank"] = "rerank_k set but the model has no match(): ranked by embedding similarity only"
         return TaskScore(dict(result.metrics), records, notes)
+
+
+@dataclass(frozen=True)
+class _Gallery:
+    """The readable part of the retrieval set: embeddings plus maps from gallery rows back to
+    sample indices (``kept``) and text indices (``text_rows``)."""
+
+    image_embeds: Any  # (N_kept, D) float32
+    text_embeds: Any  # (M_kept, D) float32
+    text_image: Any  # (M_kept,) int64: gallery row of each text's image
+    kept: list[int]
+    text_rows: list[int]
 
 
 def _encode_images(model: Any, batch: Any, items: Sequence[Any]) -> Any:

@@ -4,10 +4,10 @@ average, re-normalise; logits = 100 * image @ classifier; top-1 / top-5 / mean p
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any
 
 from mmbench.errors import UserError
-from mmbench.tasks.base import Stage, TaskScore, TaskType, register_task_type, skipped_note
+from mmbench.tasks.base import Outputs, Stage, TaskScore, TaskType, register_task_type, skipped_note
 from mmbench.tasks.retrieval import _encode_images, _encode_texts, _stack
 from mmbench.types import Capability
 
@@ -31,22 +31,23 @@ class ZeroShotTask(TaskType):
                 raise UserError(f"{self.spec.source}: template {template!r} has no {{c}} placeholder")
         return list(classnames), list(templates)
 
-    def stages(self) -> Iterator[Stage]:
+    def next_stages(self, outputs: Outputs, skipped: frozenset[str]) -> list[Stage]:
+        if "images" in outputs:
+            return []
         classnames, templates = self._prompts()
         prompts = [t.replace("{c}", c) for c in classnames for t in templates]  # class-major
-        yield Stage("class_prompts", "texts", prompts, _encode_texts)
-        yield Stage("images", "images", self.samples, _encode_images)
+        return [Stage("class_prompts", "texts", prompts, _encode_texts), Stage("images", "images", self.samples, _encode_images)]
 
-    def score(self) -> TaskScore:
+    def score(self, outputs: Outputs, skipped: frozenset[str]) -> TaskScore:
         import numpy as np
 
         from mmbench.metrics.classification import classification_metrics, zeroshot_classifier
 
         classnames, templates = self._prompts()
-        prompt_embeds = _stack(self.outputs["class_prompts"])  # (C*T, D)
+        prompt_embeds = _stack(outputs["class_prompts"])  # (C*T, D)
         classifier = zeroshot_classifier(prompt_embeds.reshape(len(classnames), len(templates), -1))  # (C, D)
-        kept = [self.samples[i] for i in self.kept()]
-        image_embeds = _stack([self.outputs["images"][i] for i in self.kept()])  # (N, D)
+        kept = [self.samples[i] for i in self.kept(skipped)]
+        image_embeds = _stack([outputs["images"][i] for i in self.kept(skipped)])  # (N, D)
         logits = 100.0 * image_embeds @ np.asarray(classifier, dtype=np.float32).T  # (N, C)
         labels = np.asarray([int(s.meta["label"]) for s in kept], dtype=np.int64)
         metrics = classification_metrics(logits, labels)
@@ -55,5 +56,5 @@ class ZeroShotTask(TaskType):
             {"id": s.id, "label": int(labels[i]), "prediction": int(top5[i, 0]),
              "metrics": {"top1": float(top5[i, 0] == labels[i]), "top5": float(labels[i] in top5[i])}}
             for i, s in enumerate(kept)
-        ] + self.skipped_records()
-        return TaskScore(dict(metrics), records, skipped_note(len(self.skipped), len(self.samples)))
+        ] + self.skipped_records(skipped)
+        return TaskScore(dict(metrics), records, skipped_note(len(skipped), len(self.samples)))
