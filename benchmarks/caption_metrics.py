@@ -1,12 +1,15 @@
 """Caption-metric speed: mmbench's score_captions against pycocoevalcap 1.2, same input, one run.
 
 Generates N images x 5 references of deterministic synthetic captions (a realistic COCO-like
-vocabulary, casing, punctuation, numbers), then times, one after the other in this process:
-  1. pycocoevalcap: PTBTokenizer on references and predictions, then Bleu(4), Meteor(), Rouge(),
-     Cider() called one by one (what COCOEvalCap.evaluate does, without SPICE);
-  2. mmbench.metrics.captioning.score_captions on the same input (SPICE excluded).
-Checks the values agree (BLEU/ROUGE-L/CIDEr to 1e-9, METEOR to 1e-6) and prints both wall
-times and the ratio. Usage: python benchmarks/caption_metrics.py [--images 5000] [--repeat 1]
+vocabulary, casing, punctuation, numbers), then times, in this process, pairs of:
+  * pycocoevalcap: PTBTokenizer on references and predictions, then Bleu(4), Meteor(), Rouge(),
+    Cider() called one by one (what COCOEvalCap.evaluate does, without SPICE);
+  * mmbench.metrics.captioning.score_captions on the same input (SPICE excluded).
+The order alternates from pair to pair (pycocoevalcap first in pairs 1, 3, ...; mmbench first in
+pairs 2, 4, ...), so neither side always gets the warm file cache or the quieter moment. Checks
+the values agree (BLEU/ROUGE-L/CIDEr to 1e-9, METEOR to 1e-6), prints each pair's times and
+ratio, then the median ratio over the pairs.
+Usage: python benchmarks/caption_metrics.py [--images 5000] [--pairs 3]
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import io
 import os
 import random
 import resource
+import statistics
 import time
 
 SUBJECTS = "man woman person boy girl child dog cat horse cow sheep bird elephant giraffe zebra bear train bus truck car motorcycle bicycle airplane boat surfer skier skateboarder player pizza sandwich cake plate bowl vase clock laptop kitchen bathroom bedroom table couch bed toilet sink refrigerator umbrella kite frisbee".split()
@@ -93,25 +97,48 @@ def timed(function, *args):  # type: ignore[no-untyped-def]
     return result, time.perf_counter() - start, _cpu_seconds() - start_cpu
 
 
+def check_equal(expected: dict[str, float], actual: dict[str, float]) -> float:
+    """Largest |difference|; fails when a value differs beyond its tolerance."""
+    for name, value in expected.items():
+        tolerance = 1e-6 if name == "METEOR" else 1e-9
+        assert abs(actual[name] - value) <= tolerance, f"{name}: mmbench {actual[name]!r} vs pycocoevalcap {value!r}"
+    return max(abs(actual[n] - v) for n, v in expected.items())
+
+
+def timed_pair(predictions: dict[str, str], references: dict[str, list[str]], mmbench_first: bool) -> dict[str, float]:
+    """Both implementations once, in the given order: wall and CPU seconds, worst difference."""
+    order = [("mmbench", run_mmbench), ("pycocoevalcap", run_pycocoevalcap)]
+    if not mmbench_first:
+        order.reverse()
+    outcome: dict[str, object] = {}
+    for name, function in order:
+        outcome[name] = timed(function, predictions, references)
+    (expected, reference_s, reference_cpu) = outcome["pycocoevalcap"]  # type: ignore[misc]
+    (actual, mmbench_s, mmbench_cpu) = outcome["mmbench"]  # type: ignore[misc]
+    return {"pycocoevalcap_s": reference_s, "mmbench_s": mmbench_s, "ratio": mmbench_s / reference_s,
+            "pycocoevalcap_cpu_s": reference_cpu, "mmbench_cpu_s": mmbench_cpu,
+            "max_diff": check_equal(expected, actual), "metrics": actual}  # type: ignore[dict-item]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=5000)
-    parser.add_argument("--repeat", type=int, default=1, help="timed pairs (each: reference, then mmbench)")
+    parser.add_argument("--pairs", type=int, default=3, help="timed pairs, alternating which side runs first (default: 3)")
     args = parser.parse_args()
     predictions, references = synthetic_set(args.images)
     print(f"{args.images} images x 5 references, {sum(map(len, references.values()))} reference captions")
-    for attempt in range(args.repeat):
-        expected, reference_s, reference_cpu = timed(run_pycocoevalcap, predictions, references)
-        actual, mmbench_s, mmbench_cpu = timed(run_mmbench, predictions, references)
-        for name, value in expected.items():
-            tolerance = 1e-6 if name == "METEOR" else 1e-9
-            difference = abs(actual[name] - value)
-            assert difference <= tolerance, f"{name}: mmbench {actual[name]!r} vs pycocoevalcap {value!r}"
-        worst = max(abs(actual[n] - v) for n, v in expected.items())
-        print(f"run {attempt + 1}: pycocoevalcap {reference_s:.2f} s, mmbench {mmbench_s:.2f} s, "
-              f"ratio {mmbench_s / reference_s:.3f}  (values equal, max |diff| {worst:.1e}); "
-              f"CPU incl. Java: {reference_cpu:.1f} s vs {mmbench_cpu:.1f} s; load average {os.getloadavg()[0]:.1f}")
-        print("  " + "  ".join(f"{k}={v:.6f}" for k, v in actual.items()))
+    ratios = []
+    for index in range(args.pairs):
+        mmbench_first = index % 2 == 1
+        pair = timed_pair(predictions, references, mmbench_first)
+        ratios.append(pair["ratio"])
+        first = "mmbench" if mmbench_first else "pycocoevalcap"
+        print(f"pair {index + 1} ({first} first): pycocoevalcap {pair['pycocoevalcap_s']:.2f} s, mmbench {pair['mmbench_s']:.2f} s, "
+              f"ratio {pair['ratio']:.3f}  (values equal, max |diff| {pair['max_diff']:.1e}); "
+              f"CPU incl. Java: {pair['pycocoevalcap_cpu_s']:.1f} s vs {pair['mmbench_cpu_s']:.1f} s; "
+              f"load average {os.getloadavg()[0]:.1f}")
+    print("  " + "  ".join(f"{k}={v:.6f}" for k, v in pair["metrics"].items()))  # type: ignore[union-attr]
+    print(f"median ratio mmbench / pycocoevalcap over {len(ratios)} alternating pairs: {statistics.median(ratios):.3f}")
 
 
 if __name__ == "__main__":

@@ -2,10 +2,13 @@
 
 Convention: ``java -Xmx2G -jar meteor-1.5.jar - - -stdio -l en -norm``. For each image the
 process answers a line ``SCORE ||| ref_1 ||| ... ||| ref_k ||| hypothesis`` with a statistics
-line; one line ``EVAL ||| stats_1 ||| ... ||| stats_N`` then returns N per-image scores followed
-by the corpus score, which is computed by the jar from aggregate statistics (it is not the mean
-of the per-image scores). As in pycocoevalcap, ``|||`` is removed from the hypothesis and double
-spaces are collapsed once; references go in unchanged.
+line. pycocoevalcap then sends ``EVAL ||| stats_1 ||| ... ||| stats_N`` and reads N per-image
+scores and the corpus score (computed from aggregate statistics, not the mean of the per-image
+scores); mmbench computes those scores from the statistics in Python instead
+(:mod:`.meteor_stats`, the jar's formula and order of operations), which saves a round trip
+and lets the process go as soon as the last statistics line arrives. As in pycocoevalcap,
+``|||`` is removed from the hypothesis and double spaces are collapsed once; references go in
+unchanged.
 
 The process is started by ``MeteorProcess.start()`` before anything else, so its ~10 s of
 start-up and paraphrase-table loading overlaps tokenisation and the Python metrics. Requests
@@ -26,6 +29,7 @@ from typing import IO, Sequence
 from mmbench.errors import UserError
 
 from .java import pycocoevalcap_file
+from .meteor_stats import SegmentStats, aggregate, meteor_score
 
 METEOR_JAR = ("meteor", "meteor-1.5.jar")
 _log = logging.getLogger(__name__)
@@ -76,11 +80,20 @@ class MeteorProcess:
 
     def score(self, hypotheses: Sequence[str], references: Sequence[Sequence[str]]) -> MeteorResult:
         """Score tokenised hypotheses against tokenised references, one image per position."""
+        segments = [SegmentStats.parse(line) for line in self.statistics(hypotheses, references)]
+        return MeteorResult(meteor_score(aggregate(segments)), [meteor_score(s) for s in segments])
+
+    def statistics(self, hypotheses: Sequence[str], references: Sequence[Sequence[str]]) -> list[str]:
+        """The jar's statistics line for each image, in input order."""
         requests = "".join(score_request(h, refs) + "\n" for h, refs in zip(hypotheses, references))
-        statistics = self._exchange(requests.encode("utf-8"), len(hypotheses))
-        _log.debug("METEOR statistics received for %d images", len(statistics))
+        lines = self._exchange(requests.encode("utf-8"), len(hypotheses))
+        _log.debug("METEOR statistics received for %d images", len(lines))
+        return lines
+
+    def jar_evaluation(self, statistics: Sequence[str]) -> MeteorResult:
+        """The jar's own ``EVAL`` of statistics lines: the reference the Python formula is tested against."""
         evaluation = "EVAL" + "".join(" ||| " + s for s in statistics) + "\n"
-        scores = self._exchange(evaluation.encode("utf-8"), len(hypotheses) + 1)
+        scores = self._exchange(evaluation.encode("utf-8"), len(statistics) + 1)
         return MeteorResult(float(scores[-1]), [float(s) for s in scores[:-1]])
 
     def _exchange(self, payload: bytes, num_lines: int) -> list[str]:
