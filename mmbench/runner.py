@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any, Sequence
 
+from mmbench.devices import to_device
 from mmbench.errors import CapabilityError, DataError, UserError
 from mmbench.registry import task_types
 from mmbench.results import RunResult, write_result
@@ -41,6 +42,7 @@ def evaluate(task: str | Path | TaskSpec, model: Any, config: RunConfig | None =
     spec = task if isinstance(task, TaskSpec) else load_task_spec(task)
     task_cls = _task_type(spec)
     adapter = _load_adapter(model, config)
+    config = dataclasses.replace(config, device=adapter.device)  # "auto" resolved, as recorded
     _check_capabilities(task_cls, spec, adapter)
 
     from mmbench.data import data_fingerprint, load_split
@@ -165,7 +167,7 @@ def _batches(stage: Stage, adapter: Any, root: Path, config: RunConfig, batch_si
                 item = stage.items[index]
                 skipped.append({"id": str(getattr(item, "id", index)), "image": str(getattr(item, "image", "")), "error": error})
         if indices:
-            yield indices, adapter.collate_images(values)
+            yield indices, to_device(adapter.collate_images(values), adapter.device)
 
 
 class ImageItems:

@@ -8,12 +8,13 @@ data loading included, so it is what a user waits for.
 
 from __future__ import annotations
 
-import platform
 import resource
 import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
+
+from mmbench.devices import device_label
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -102,20 +103,12 @@ def combine_stages(stages: list[StageTiming], *, device: str, dtype: str, batch_
         "warmup_batches": warmup,
         "batches_timed": len(latencies),
         "device": device,
-        "device_name": device_name(device),
+        "device_name": device_label(device),
         "dtype": dtype,
         "peak_memory_mb": peak_memory_mb,
         "peak_memory_kind": memory_kind,
         "stages": {s.name: s.summary() for s in stages},
     }
-
-
-def device_name(device: str) -> str:
-    if device.startswith("cuda"):
-        import torch
-
-        return str(torch.cuda.get_device_name(torch.device(device)))
-    return platform.processor() or platform.machine()
 
 
 def reset_peak_memory(device: str) -> None:

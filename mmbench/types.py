@@ -62,7 +62,7 @@ class RunConfig:
     """How to run an evaluation (not what to evaluate)."""
 
     batch_size: int | None = None  # None: the task file's batch_size, else 16
-    device: str = "cpu"
+    device: str = "auto"  # cuda if available, else mps, else cpu (mmbench.devices)
     dtype: str = "float32"
     limit: int | None = None
     seed: int = 0

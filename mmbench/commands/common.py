@@ -12,7 +12,7 @@ from mmbench.types import RunConfig
 
 def add_run_options(parser: argparse.ArgumentParser, *, output: bool = True) -> None:
     g = parser.add_argument_group("running")
-    g.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, mps (default: cpu)")
+    g.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps (default: auto = cuda if available, else mps, else cpu)")
     g.add_argument("--dtype", default="float32", choices=["float32", "fp32", "float16", "fp16", "bfloat16", "bf16"])
     g.add_argument("--batch-size", type=int, default=None, help="items per model call (default: the task's, else 16)")
     g.add_argument("--limit", type=int, default=None, help="evaluate only the first N samples")

@@ -46,11 +46,15 @@ def parse_model_spec(spec: str) -> tuple[str, str | None]:
     return spec, None
 
 
-def load_model(spec: str, *, device: str = "cpu", dtype: str = "float32", **model_args: Any) -> ModelAdapter:
-    """Build the adapter a spec names, on ``device`` in ``dtype``."""
+def load_model(spec: str, *, device: str = "auto", dtype: str = "float32", **model_args: Any) -> ModelAdapter:
+    """Build the adapter a spec names, on ``device`` ("auto": cuda, else mps, else cpu) in ``dtype``."""
+    from mmbench.devices import announce_device, resolve_device
+
     _ensure_builtins()
     adapter_name, location = parse_model_spec(spec)
     factory = models.get(adapter_name)
+    requested, device = device, resolve_device(device)
+    announce_device(requested, device)
     adapter: ModelAdapter = factory(location, device=device, dtype=dtype, **model_args)
     adapter.spec = spec
     return adapter
