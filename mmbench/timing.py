@@ -35,27 +35,52 @@ def synchronize(device: str) -> None:
         torch.cuda.synchronize()
 
 
+MIN_TIMED_BATCHES = 3  # fewer timed batches give no latency percentiles (a p99 of one batch says nothing)
+
+
 @dataclass
 class StageTiming:
+    """One stage's loop: where its wall time went, and what the model did.
+
+    ``input_wait_s``: the loop blocked on the DataLoader (image decoding and preprocessing not
+    hidden by the worker processes); ``model_s``: model calls, synchronised; ``postprocess_s``:
+    host-side work on the outputs (moving them to the CPU, splitting per item, counting tokens).
+    """
+
     name: str
     items: int = 0
     batches: int = 0
     wall_s: float = 0.0
     model_s: float = 0.0
+    input_wait_s: float = 0.0
+    postprocess_s: float = 0.0
     tokens: int = 0
+    flops_per_item: float | None = None
     latencies_ms: list[float] = field(default_factory=list)  # after warm-up
 
-    def summary(self) -> dict[str, Any]:
+    @property
+    def tflops_per_s(self) -> float | None:
+        from mmbench.flops import achieved_tflops
+
+        return achieved_tflops(self.flops_per_item, self.items, self.model_s)
+
+    def summary(self, peak_tflops: float | None = None) -> dict[str, Any]:
+        from mmbench.flops import utilisation
+
         return {
             "items": self.items, "batches": self.batches, "wall_s": self.wall_s, "model_s": self.model_s,
+            "input_wait_s": self.input_wait_s, "postprocess_s": self.postprocess_s,
             "items_per_s": self.items / self.wall_s if self.wall_s > 0 else None,
             "tokens": self.tokens or None,
+            "flops_per_item": self.flops_per_item,
+            "tflops_per_s": self.tflops_per_s,
+            "mfu": utilisation(self.tflops_per_s, peak_tflops),
             "latency_ms": latency_summary(self.latencies_ms),
         }
 
 
 class BatchTimer:
-    """Times model calls of one stage: ``with timer.batch(n_items): outputs = model(...)``."""
+    """Collects the per-batch times of one stage (``record``) and its wall time (``finish``)."""
 
     def __init__(self, name: str, device: str, warmup: int) -> None:
         self.timing = StageTiming(name)
@@ -63,14 +88,22 @@ class BatchTimer:
         self.warmup = warmup
         self._start = time.perf_counter()
 
-    def record(self, n_items: int, seconds: float, tokens: int = 0) -> None:
+    def record(self, n_items: int, seconds: float, tokens: int = 0, *, input_wait_s: float = 0.0,
+               postprocess_s: float = 0.0) -> None:
         t = self.timing
         if t.batches >= self.warmup:
             t.latencies_ms.append(seconds * 1000.0)
         t.batches += 1
         t.items += n_items
         t.model_s += seconds
+        t.input_wait_s += input_wait_s
+        t.postprocess_s += postprocess_s
         t.tokens += tokens
+
+    def record_flops(self, flops: int, n_items: int) -> None:
+        """FLOPs counted on one batch of ``n_items`` (the stage's first)."""
+        if flops > 0 and n_items > 0:
+            self.timing.flops_per_item = flops / n_items
 
     def finish(self) -> StageTiming:
         self.timing.wall_s = time.perf_counter() - self._start
@@ -78,36 +111,67 @@ class BatchTimer:
 
 
 def latency_summary(latencies_ms: list[float]) -> dict[str, float | None]:
-    if not latencies_ms:
+    """p50/p90/p99/mean of per-batch latencies and ``n``, the number of timed batches they come
+    from; percentiles are None below :data:`MIN_TIMED_BATCHES`."""
+    n = len(latencies_ms)
+    if n == 0:
         return {"p50": None, "p90": None, "p99": None, "mean": None, "n": 0}
+    mean = sum(latencies_ms) / n
+    if n < MIN_TIMED_BATCHES:
+        return {"p50": None, "p90": None, "p99": None, "mean": mean, "n": n}
     return {"p50": percentile(latencies_ms, 50), "p90": percentile(latencies_ms, 90), "p99": percentile(latencies_ms, 99),
-            "mean": sum(latencies_ms) / len(latencies_ms), "n": len(latencies_ms)}
+            "mean": mean, "n": n}
 
 
 def combine_stages(stages: list[StageTiming], *, device: str, dtype: str, batch_size: int, warmup: int,
-                   total_wall_s: float, peak_memory_mb: float | None, memory_kind: str) -> dict[str, Any]:
-    """The ``timing`` section of a result: totals plus one entry per stage."""
+                   total_wall_s: float, peak_memory_mb: float | None, memory_kind: str,
+                   metric_s: float | None = None) -> dict[str, Any]:
+    """The ``timing`` section of a result: totals plus one entry per stage.
+
+    ``predict_s`` (the stage loops) splits into ``input_wait_s``, ``model_s``, ``postprocess_s``
+    and loop overhead; ``metric_s`` is scoring, outside the loops. ``tflops_per_s`` is over model
+    time; ``mfu`` divides it by the card's dense FP16/BF16 peak (None off CUDA, for FP32 runs and
+    for cards not in :mod:`mmbench.accelerators`).
+    """
+    from mmbench.accelerators import peak_tflops
+    from mmbench.flops import achieved_tflops, utilisation
+
+    name = device_label(device)
+    peak = peak_tflops(device, name, dtype)
     items = sum(s.items for s in stages)
     loop_wall = sum(s.wall_s for s in stages)
+    model_s = sum(s.model_s for s in stages)
     tokens = sum(s.tokens for s in stages)
     gen_wall = sum(s.wall_s for s in stages if s.tokens)
     latencies = [x for s in stages for x in s.latencies_ms]
+    counted = [s for s in stages if s.flops_per_item]
+    flops = sum(s.flops_per_item * s.items for s in counted)  # type: ignore[operator]
+    counted_model_s = sum(s.model_s for s in counted)
+    tflops = achieved_tflops(flops, 1, counted_model_s) if counted else None
     return {
         "wall_s": total_wall_s,
         "predict_s": loop_wall,
+        "input_wait_s": sum(s.input_wait_s for s in stages),
+        "model_s": model_s,
+        "postprocess_s": sum(s.postprocess_s for s in stages),
+        "metric_s": metric_s,
         "items": items,
         "items_per_s": items / loop_wall if loop_wall > 0 else None,
         "tokens_per_s": tokens / gen_wall if tokens and gen_wall > 0 else None,
+        "flops": flops if counted else None,
+        "tflops_per_s": tflops,
+        "mfu": utilisation(tflops, peak),
+        "peak_tflops": peak,
         "latency_ms": latency_summary(latencies),
         "batch_size": batch_size,
         "warmup_batches": warmup,
         "batches_timed": len(latencies),
         "device": device,
-        "device_name": device_label(device),
+        "device_name": name,
         "dtype": dtype,
         "peak_memory_mb": peak_memory_mb,
         "peak_memory_kind": memory_kind,
-        "stages": {s.name: s.summary() for s in stages},
+        "stages": {s.name: s.summary(peak) for s in stages},
     }
 
 

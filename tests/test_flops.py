@@ -1,0 +1,64 @@
+"""FLOP counting against a hand count, TFLOP/s and MFU against the peak table, timing split."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from mmbench import timing
+from mmbench.accelerators import find_accelerator, peak_tflops
+from mmbench.flops import achieved_tflops, counting_flops, utilisation
+
+
+def test_linear_stack_flops_equal_the_hand_count() -> None:
+    # 2 FLOPs per multiply-add: 2 * batch * in * out per Linear; ReLU and bias adds are not counted
+    model = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 4), torch.nn.Linear(4, 3))
+    with counting_flops() as count:
+        model(torch.randn(5, 8))
+    assert count.total == 2 * 5 * (8 * 16 + 16 * 4 + 4 * 3)  # 2040
+
+
+def test_achieved_tflops_and_utilisation() -> None:
+    assert achieved_tflops(2e12, 10, 4.0) == pytest.approx(5.0)  # 10 items x 2 TFLOP in 4 s
+    assert achieved_tflops(None, 10, 4.0) is None
+    assert utilisation(494.75, 989.5) == pytest.approx(0.5)
+    assert utilisation(1.0, None) is None
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("NVIDIA H100 80GB HBM3", "H100 SXM"), ("NVIDIA H100 PCIe", "H100 PCIe"), ("NVIDIA H100 NVL", "H100 NVL"),
+    ("NVIDIA H200", "H200 SXM"), ("NVIDIA A100-SXM4-80GB", "A100 80GB SXM"), ("NVIDIA A100-SXM4-40GB", "A100 40GB"),
+    ("NVIDIA A100 80GB PCIe", "A100 80GB PCIe"), ("NVIDIA L4", "L4"), ("NVIDIA L40S", "L40S"),
+    ("NVIDIA GeForce RTX 4090", "RTX 4090"), ("Tesla T4", None), ("NVIDIA L40", None),
+])
+def test_peak_table_matches_device_names(name: str, expected: str | None) -> None:
+    found = find_accelerator(name)
+    assert (found.name if found else None) == expected
+
+
+def test_mfu_only_for_half_precision_on_a_known_card() -> None:
+    assert peak_tflops("cuda", "NVIDIA H100 80GB HBM3", "bf16") == pytest.approx(989.5)
+    assert peak_tflops("cuda", "NVIDIA H100 80GB HBM3", "float32") is None
+    assert peak_tflops("cuda", "Tesla T4", "float16") is None
+    assert peak_tflops("cpu", "NVIDIA H100 80GB HBM3", "float16") is None
+
+
+def test_fewer_than_three_timed_batches_give_no_percentiles() -> None:
+    assert timing.latency_summary([10.0, 20.0])["p50"] is None
+    assert timing.latency_summary([10.0, 20.0])["n"] == 2
+    summary = timing.latency_summary([10.0, 20.0, 30.0])
+    assert (summary["p50"], summary["n"]) == (20.0, 3)
+
+
+def test_stage_timing_splits_wall_time_and_reports_tflops() -> None:
+    timer = timing.BatchTimer("images", "cpu", warmup=1)
+    timer.record_flops(4_000_000_000_000, 4)  # 1 TFLOP per item
+    for _ in range(4):
+        timer.record(4, 2.0, input_wait_s=0.5, postprocess_s=0.1)
+    stage = timer.finish()
+    summary = timing.combine_stages([stage], device="cpu", dtype="float32", batch_size=4, warmup=1, total_wall_s=10.0,
+                                    peak_memory_mb=None, memory_kind="process_peak_rss", metric_s=0.25)
+    assert (summary["input_wait_s"], summary["model_s"], summary["postprocess_s"], summary["metric_s"]) == (2.0, 8.0, 0.4, 0.25)
+    assert summary["flops"] == 16e12 and summary["tflops_per_s"] == pytest.approx(2.0)
+    assert summary["mfu"] is None  # a CPU has no entry in the peak table
+    assert summary["stages"]["images"]["latency_ms"]["n"] == 3
