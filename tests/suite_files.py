@@ -73,3 +73,69 @@ def nocaps(root: Path, entries: list[tuple[str, str, str, list[str]]]) -> Path:
                                                 "version": "0.1", "description": "nocaps validation dataset",
                                                 "contributor": "nocaps team", "year": 2018},
                        "images": images, "annotations": annotations})
+
+
+def okvqa(root: Path, entries: list[tuple[int, int, str, str, str, list[str]]]) -> None:
+    """``okvqa/`` VQA-format files (OK-VQA v1.1) + ``okvqa/val2014/`` for
+    (question_id, image_id, colour, question, question_type, 10 answers)."""
+    questions, annotations = [], []
+    for qid, image_id, colour, question, qtype, answers in entries:
+        image(root / "okvqa" / "val2014" / f"COCO_val2014_{image_id:012d}.jpg", colour)
+        questions.append({"image_id": image_id, "question": question, "question_id": qid})
+        annotations.append({"image_id": image_id, "answer_type": "other", "question_type": qtype, "question_id": qid,
+                            "confidence": 3,
+                            "answers": [{"answer_id": j + 1, "raw_answer": a, "answer_confidence": "yes", "answer": a}
+                                        for j, a in enumerate(answers)]})
+    common = {"license": {"url": "http://creativecommons.org/licenses/by/4.0/", "name": "Creative Commons Attribution 4.0 International License"},
+              "data_subtype": "val2014", "info": {"year": 2019, "version": "1.1", "description": "OK-VQA"}}
+    write_json(root / "okvqa" / "OpenEnded_mscoco_val2014_questions.json",
+               {**common, "task_type": "Open-Ended", "data_type": "mscoco", "questions": questions})
+    write_json(root / "okvqa" / "mscoco_val2014_annotations.json", {**common, "data_type": "mscoco", "annotations": annotations})
+
+
+def textvqa(root: Path, entries: list[tuple[int, str, str, str, list[str], list[str]]]) -> None:
+    """``textvqa/TextVQA_0.5.1_val.json`` + Rosetta OCR file + ``textvqa/train_images/`` for
+    (question_id, image_id, colour, question, 10 answers, OCR tokens)."""
+    data, ocr = [], []
+    for qid, image_id, colour, question, answers, tokens in entries:
+        image(root / "textvqa" / "train_images" / f"{image_id}.jpg", colour)
+        data.append({"question": question, "image_id": image_id, "image_classes": ["Poster"],
+                     "flickr_original_url": f"https://farm2.staticflickr.com/{image_id}_o.jpg",
+                     "flickr_300k_url": f"https://c5.staticflickr.com/{image_id}_z.jpg", "image_width": 16,
+                     "image_height": 16, "answers": answers, "question_tokens": question.lower().split(),
+                     "question_id": qid, "set_name": "val"})
+        ocr.append({"image_id": image_id, "ocr_tokens": tokens,
+                    "ocr_info": [{"word": t, "bounding_box": {"top_left_x": 0.1, "top_left_y": 0.1, "width": 0.2,
+                                                              "height": 0.1, "rotation": 0, "roll": 0, "pitch": 0, "yaw": 0}}
+                                 for t in tokens], "set_name": "val"})
+    write_json(root / "textvqa" / "TextVQA_0.5.1_val.json",
+               {"dataset_type": "val", "dataset_name": "textvqa", "dataset_version": "0.5.1", "data": data})
+    write_json(root / "textvqa" / "TextVQA_Rosetta_OCR_v0.2_val.json",
+               {"dataset_type": "val", "dataset_name": "textvqa", "dataset_version": "0.2", "data": ocr})
+
+
+def vizwiz(root: Path, entries: list[tuple[str, str, list[str], str, int]]) -> None:
+    """``vizwiz/val.json`` + ``vizwiz/val/VizWiz_val_<8 digits>.jpg`` for
+    (colour, question, 10 answers, answer_type, answerable)."""
+    rows = []
+    for n, (colour, question, answers, answer_type, answerable) in enumerate(entries):
+        name = f"VizWiz_val_{n:08d}.jpg"
+        image(root / "vizwiz" / "val" / name, colour)
+        rows.append({"image": name, "question": question, "answerable": answerable, "answer_type": answer_type,
+                     "answers": [{"answer": a, "answer_confidence": "yes"} for a in answers]})
+    write_json(root / "vizwiz" / "val.json", rows)
+
+
+def gqa(root: Path, entries: list[tuple[str, str, str, str, str, str, str, bool]]) -> None:
+    """``gqa/testdev_balanced_questions.json`` + ``gqa/images/<imageId>.jpg`` for
+    (question id, image id, colour, question, answer, structural, semantic, isBalanced)."""
+    questions = {}
+    for qid, image_id, colour, question, answer, structural, semantic, balanced in entries:
+        image(root / "gqa" / "images" / f"{image_id}.jpg", colour)
+        questions[qid] = {"semantic": [{"operation": "select", "dependencies": [], "argument": "ball (0)"}],
+                          "entailed": [], "equivalent": [qid], "question": question, "imageId": image_id,
+                          "isBalanced": balanced, "groups": {"global": None, "local": "10c-ball_color"},
+                          "answer": answer, "semanticStr": "select: ball (0)", "annotations": {"answer": {}, "question": {}, "fullAnswer": {}},
+                          "types": {"detailed": "", "semantic": semantic, "structural": structural},
+                          "fullAnswer": f"The answer is {answer}."}
+    write_json(root / "gqa" / "testdev_balanced_questions.json", questions)

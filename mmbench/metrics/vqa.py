@@ -13,6 +13,11 @@ Normalisations (PROTOCOLS.md "VQAv2"; tables in ``refdata/vqa_normalization_tabl
 - ``official``: the official script at its current head: newlines/tabs become spaces and text is
   stripped; answers and prediction are normalised only when the 10 answers are not all identical,
   so "Yes" against ten "yes" scores 0.
+- ``evalai`` (TextVQA): the EvalAI answer processor of the TextVQA evaluation (m4c / mmf
+  ``EvalAIAnswerProcessor``): lower-case, delete "," and "?", "'s" -> " 's", then the full
+  normalisation; applied to the prediction and every answer.
+- ``vizwiz``: the VizWiz-VQA evaluation: the prediction is normalised (whitespace, punctuation,
+  digits/articles); the 10 answers are compared as the annotation file gives them.
 
 Id policy: every question needs a prediction (else :class:`UserError` listing the first missing
 ids, or with ``allow_missing=True`` the question scores 0 and a warning is recorded); a
@@ -32,8 +37,8 @@ from typing import Any, Literal, Mapping, Sequence
 
 from mmbench.errors import UserError
 
-Normalization = Literal["standard", "official"]
-NORMALIZATIONS: tuple[str, ...] = ("standard", "official")
+Normalization = Literal["standard", "official", "evalai", "vizwiz"]
+NORMALIZATIONS: tuple[str, ...] = ("standard", "official", "evalai", "vizwiz")
 ANSWER_TYPE_METRICS = {"yes/no": "accuracy_yes_no", "number": "accuracy_number", "other": "accuracy_other"}
 _SHOWN_IDS = 5
 TABLES_PATH = Path(__file__).resolve().parents[1] / "refdata" / "vqa_normalization_tables.json"
@@ -121,11 +126,22 @@ def normalize_answer(text: str) -> str:
     return process_digit_article(process_punctuation(clean_whitespace(text)))
 
 
+def evalai_normalize(text: str) -> str:
+    """The EvalAI answer processor (TextVQA): its word_tokenize step, then :func:`normalize_answer`."""
+    return normalize_answer(text.lower().replace(",", "").replace("?", "").replace("'s", " 's").strip())
+
+
 def question_accuracy(prediction: str, answers: Sequence[str], normalization: Normalization = "standard") -> float:
     """Accuracy of one prediction against the human answers, in [0, 1]."""
     if normalization == "standard":
         pred = normalize_answer(prediction)
         gts = [normalize_answer(a) for a in answers]
+    elif normalization == "evalai":
+        pred = evalai_normalize(prediction)
+        gts = [evalai_normalize(a) for a in answers]
+    elif normalization == "vizwiz":
+        pred = normalize_answer(prediction)
+        gts = list(answers)
     else:
         pred = clean_whitespace(prediction)
         gts = [clean_whitespace(a) for a in answers]

@@ -1,0 +1,61 @@
+"""GQA: ``testdev_balanced_questions.json`` (a mapping question id -> question) and ``images/``.
+
+Keys: ``questions`` (default ``testdev_balanced_questions.json``: ``{"<qid>": {"imageId",
+"question", "answer", "fullAnswer", "isBalanced", "types": {"structural", "semantic",
+"detailed"}, "groups", "semantic", ...}}``), ``images`` (default ``images``: ``<imageId>.jpg``).
+Questions with ``isBalanced: false`` are left out, as the official evaluation scores the balanced
+set only. Question ids and image ids are strings (test-dev image ids look like ``n161313``).
+
+Samples: id = the question id; image = ``<images>/<imageId>.jpg``; texts = (answer,);
+meta = {"question", "image_id", "structural" (verify, query, choose, logical, compare), "semantic"
+(obj, attr, rel, cat, global), "answer_kind" ("open" for structural type query, else "binary",
+as the official evaluation splits them)}.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from mmbench.data.fields import require
+from mmbench.data.images import check_relative
+from mmbench.data.source import DataSource
+from mmbench.data.split import DataSplit
+from mmbench.errors import DataError
+from mmbench.jsonio import read_json
+from mmbench.types import Sample
+
+DEFAULT_FILE = "testdev_balanced_questions.json"
+DEFAULT_IMAGES = "images"
+
+
+def expected_files(source: DataSource) -> list[tuple[str, Path]]:
+    return [("GQA questions file", source.path("questions", DEFAULT_FILE)),
+            ("image folder", source.path("images", DEFAULT_IMAGES))]
+
+
+def read(source: DataSource) -> DataSplit:
+    path = source.existing("questions", "GQA questions file", DEFAULT_FILE)
+    folder = source.existing("images", "image folder", DEFAULT_IMAGES, folder=True)
+    questions = read_json(path, "GQA questions file")
+    if not isinstance(questions, dict) or not questions:
+        raise DataError(f"{path}: expected a JSON object mapping question ids to questions (GQA *_questions.json)")
+    samples = [_sample(str(qid), entry, path) for qid, entry in questions.items()]
+    samples = [s for s in samples if s is not None]
+    if not samples:
+        raise DataError(f"{path}: no balanced questions (isBalanced: true)")
+    return DataSplit(root=folder, samples=samples, files=[path])
+
+
+def _sample(qid: str, entry: Any, path: Path) -> Sample | None:
+    where = f"question {qid}"
+    if not require(entry, "isBalanced", path, where, bool):
+        return None
+    image_id = str(require(entry, "imageId", path, where, str))
+    types = require(entry, "types", path, where, dict)
+    structural = str(require(types, "structural", path, f"{where}.types", str))
+    meta = {"question": require(entry, "question", path, where, str), "image_id": image_id, "structural": structural,
+            "semantic": str(require(types, "semantic", path, f"{where}.types", str)),
+            "answer_kind": "open" if structural == "query" else "binary"}
+    image = check_relative(f"{image_id}.jpg", f"{path}: {where}")
+    return Sample(id=qid, image=image, texts=(require(entry, "answer", path, where, str),), meta=meta)
