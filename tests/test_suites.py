@@ -19,6 +19,22 @@ from tests import suite_files as files
 
 CAPTION_METRICS = ["Bleu_1", "CIDEr"]  # Java METEOR is covered by the caption metric tests
 
+# Official split sizes, from the datasets' papers and pages (not read from the task files).
+OFFICIAL = {"coco5k_retrieval": ("retrieval", 5000), "flickr30k_caption_karpathy": ("captioning", 1000),
+            "nocaps_val": ("captioning", 4500), "okvqa_val": ("vqa", 5046), "textvqa_val": ("vqa", 5000),
+            "vizwiz_vqa_val": ("vqa", 4319), "gqa_testdev_balanced": ("vqa", 12578)}
+
+
+@pytest.mark.parametrize("name", sorted(OFFICIAL))
+def test_task_file_declares_type_and_official_count_with_its_source(name: str) -> None:
+    import re
+
+    spec = load_task_spec(name)
+    assert (spec.type, spec.data["expected_count"]) == OFFICIAL[name]
+    assert spec.description
+    line = next(text for text in Path(spec.source).read_text().splitlines() if "expected_count:" in text)
+    assert re.search(r"#.*source: \S", line), line
+
 
 def run(task: str, root: Path, **metric_options: object) -> dict:
     """The run's result as a dict, with its per-sample records under ``samples``."""
