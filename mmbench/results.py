@@ -26,7 +26,7 @@ SCHEMA_VERSION = "1.0"
 class RunResult:
     """What one evaluation produced. ``samples`` go to the ``.samples.jsonl`` file."""
 
-    task: dict[str, Any]  # name, type, version, arguments, data_fingerprint, num_samples
+    task: dict[str, Any]  # name, type, version, arguments, data_fingerprint, num_samples, num_scored, expected_count, num_found, complete
     model: dict[str, Any]  # spec, adapter, fingerprint, num_parameters, dtype, device
     metrics: dict[str, float]
     timing: dict[str, Any]
@@ -79,6 +79,45 @@ class RunResult:
             run_id=str(data.get("run_id", "")), created_at=str(data.get("created_at", "")),
             schema_version=version, path=path,
         )
+
+
+@dataclass(frozen=True)
+class RunCoverage:
+    """Whether a run scored the whole benchmark: ``scored`` of ``total`` samples (see
+    :mod:`mmbench.data.completeness`). ``complete`` is False for ``--limit`` runs, short splits and
+    skipped images."""
+
+    complete: bool
+    scored: int | None
+    total: int | None
+
+    @property
+    def label(self) -> str:
+        """``50 / 214354`` (``?`` for a count the file does not record)."""
+        return f"{'?' if self.scored is None else self.scored} / {'?' if self.total is None else self.total}"
+
+
+def run_coverage(result: RunResult) -> RunCoverage:
+    """``task.complete`` and the counts of a result; files written before completeness was recorded
+    are judged by the same rule from what they do record (``--limit``, skips, the declared count)."""
+    task = result.task
+    n = _count(task.get("num_samples"))
+    scored = _count(task.get("num_scored"))
+    scored = n if scored is None else scored
+    data = (task.get("arguments") or {}).get("data") or {}
+    expected = _count(task.get("expected_count", data.get("expected_count") if isinstance(data, dict) else None))
+    total = expected if expected is not None else _count(task.get("num_found"))
+    if isinstance(task.get("complete"), bool):
+        return RunCoverage(task["complete"], scored, total if total is not None else n)
+    limit = _count(result.config.get("limit"))
+    skipped = (result.errors or {}).get("skipped") or []
+    limited = limit is not None and n is not None and n >= limit and n != expected
+    complete = not skipped and not limited and (expected is None or n == expected)
+    return RunCoverage(complete, scored, total if total is not None else n)
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def slug(text: str) -> str:

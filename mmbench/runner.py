@@ -16,9 +16,12 @@ import os
 import random
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
+from mmbench.data.completeness import Coverage, expected_count
+from mmbench.data.split import DataSplit
 from mmbench.devices import to_device
 from mmbench.errors import CapabilityError, DataError, UserError
 from mmbench.registry import task_types
@@ -30,12 +33,16 @@ from mmbench.types import RunConfig
 DEFAULT_BATCH_SIZE = 16
 
 
-def evaluate(task: str | Path | TaskSpec, model: Any, config: RunConfig | None = None, **overrides: Any) -> RunResult:
+def evaluate(task: str | Path | TaskSpec, model: Any, config: RunConfig | None = None, *,
+             data: TaskData | None = None, **overrides: Any) -> RunResult:
     """Evaluate ``model`` (a spec string or a ModelAdapter) on ``task`` (name, YAML path or TaskSpec).
 
     ``overrides`` set RunConfig fields (``batch_size=1``, ``limit=10``, ``output_dir=None`` ...).
-    Capabilities are checked before any data is read. Returns the result; writes it (results JSON
-    plus ``.samples.jsonl``, atomically) when ``config.write_results`` and ``output_dir`` are set.
+    Capabilities are checked before any data is read. ``data``: the task's data as
+    :func:`load_task_data` returned it, when the caller read it before loading the model (and
+    printed its partial-run warnings); otherwise it is read here and the warnings printed.
+    Returns the result; writes it (results JSON plus ``.samples.jsonl``, atomically) when
+    ``config.write_results`` and ``output_dir`` are set.
     """
     config = dataclasses.replace(config or RunConfig(), **overrides)
     started = time.perf_counter()
@@ -45,15 +52,12 @@ def evaluate(task: str | Path | TaskSpec, model: Any, config: RunConfig | None =
     config = dataclasses.replace(config, device=adapter.device)  # "auto" resolved, as recorded
     _check_capabilities(task_cls, spec, adapter)
 
-    from mmbench.data import data_fingerprint, load_split
+    from mmbench.data import data_fingerprint
 
-    split = load_split(spec.data, config.data_dir)
-    if config.limit is not None:
-        if config.limit < 1:
-            raise UserError(f"--limit must be positive, got {config.limit}")
-        split = dataclasses.replace(split, samples=list(split.samples)[: config.limit])
-    if not split.samples:
-        raise DataError(f"{spec.name}: the data split has no samples ({spec.source})")
+    if data is None:
+        data = load_task_data(spec, config)
+        print_partial_warnings(data.coverage)
+    split = data.split
     _seed_everything(config.seed)
 
     batch_size = config.batch_size or spec.batch_size or DEFAULT_BATCH_SIZE
@@ -72,13 +76,14 @@ def evaluate(task: str | Path | TaskSpec, model: Any, config: RunConfig | None =
 
     from mmbench.env import environment
 
+    coverage = data.coverage.with_skipped(len(skipped_ids))
     result = RunResult(
         task={"name": spec.name, "type": spec.type, "version": spec.version, "arguments": spec.arguments(),
               "data_fingerprint": data_fingerprint(split), "num_samples": len(split.samples),
-              "num_scored": len(split.samples) - len(skipped_ids), "source": spec.source},
+              "num_scored": coverage.scored, **coverage.record(), "source": spec.source},
         model=adapter.describe(),
         metrics=scored.metrics,
-        metric_notes=scored.notes,
+        metric_notes={**scored.notes, **coverage.note()},
         timing=timing.combine_stages(stage_timings, device=adapter.device, dtype=adapter.dtype, batch_size=batch_size,
                                      warmup=config.warmup_batches, total_wall_s=total_wall, peak_memory_mb=peak_mb,
                                      memory_kind=memory_kind),
@@ -91,6 +96,37 @@ def evaluate(task: str | Path | TaskSpec, model: Any, config: RunConfig | None =
         path = write_result(result, config.output_dir)
         _write_artifacts(path, scored.artifacts)
     return result
+
+
+# ---- the data a run evaluates ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TaskData:
+    """A task's split as the run evaluates it (after ``--limit``) and how much of the benchmark it covers."""
+
+    split: DataSplit
+    coverage: Coverage
+
+
+def load_task_data(spec: TaskSpec, config: RunConfig) -> TaskData:
+    """Read the task's split and apply ``--limit``; no model needed (``mmbench run`` calls it first)."""
+    from mmbench.data import load_split
+
+    if config.limit is not None and config.limit < 1:
+        raise UserError(f"--limit must be positive, got {config.limit}")
+    split = load_split(spec.data, config.data_dir)
+    coverage = Coverage(spec.name, len(split.samples), expected_count(spec.data, spec.source), config.limit)
+    if coverage.limited:
+        split = dataclasses.replace(split, samples=list(split.samples)[: coverage.evaluated])
+    if not split.samples:
+        raise DataError(f"{spec.name}: the data split has no samples ({spec.source})")
+    return TaskData(split, coverage)
+
+
+def print_partial_warnings(coverage: Coverage) -> None:
+    """One line on stderr per reason a run will be partial (the words ``mmbench data check`` uses)."""
+    for line in coverage.warnings():
+        print(f"warning: {line}", file=sys.stderr)
 
 
 # ---- the stage and batch loops ----------------------------------------------------------------------

@@ -17,14 +17,19 @@ def fmt_number(value: Any, digits: int = 1) -> str:
 
 
 def results_table(results: Iterable[RunResult], tablefmt: str = "github") -> str:
-    """One row per (task, model): every metric x100, items/s, p50 latency per batch, peak memory."""
+    """One row per (task, model): every metric x100, items/s, p50 latency per batch, peak memory.
+    A partial run's task reads ``vqav2_val [partial 50 / 214354]``."""
     from tabulate import tabulate
+
+    from mmbench.results import run_coverage
 
     rows = []
     for r in results:
         metrics = ", ".join(f"{k} {fmt_metric(v)}" for k, v in r.metrics.items())
         latency = (r.timing.get("latency_ms") or {}).get("p50")
-        rows.append([r.task.get("name"), r.model.get("spec"), metrics or "(no metrics: " + "; ".join(r.metric_notes.values()) + ")",
+        coverage = run_coverage(r)
+        task = r.task.get("name") if coverage.complete else f"{r.task.get('name')} [partial {coverage.label}]"
+        rows.append([task, r.model.get("spec"), metrics or "(no metrics: " + "; ".join(r.metric_notes.values()) + ")",
                      fmt_number(r.timing.get("items_per_s")), fmt_number(latency), fmt_number(r.timing.get("peak_memory_mb"), 0)])
     headers = ["task", "model", "metrics (x100)", "items/s", "p50 ms/batch", "peak MiB"]
     return str(tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True))

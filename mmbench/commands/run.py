@@ -22,12 +22,17 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from mmbench.models.spec import load_model
-    from mmbench.runner import evaluate
+    from mmbench.runner import evaluate, load_task_data, print_partial_warnings
     from mmbench.tables import notes_lines, results_table
+    from mmbench.tasks.spec import load_task_spec
 
     config = run_config(args)
+    specs = [load_task_spec(task) for task in args.task]
+    data = [load_task_data(spec, config) for spec in specs]  # before the model loads: bad data fails fast
+    for task_data in data:
+        print_partial_warnings(task_data.coverage)
     model = load_model(args.model, device=config.device, dtype=config.dtype, **config.model_args)
-    results = [evaluate(task, model, config) for task in args.task]
+    results = [evaluate(spec, model, config, data=task_data) for spec, task_data in zip(specs, data)]
     if args.json:
         json.dump([r.to_dict() for r in results], sys.stdout, indent=2)
         print()
