@@ -92,7 +92,7 @@ def bench_blip(shape: str = "small", batch: int = 4, new_tokens: int = 20, beams
 def _load_both(directory: Path) -> tuple[Any, Any]:
     import transformers
 
-    from mmbench.models.blip_heads import load_blip
+    from mmbench.models.builtin.blip.heads import load_blip
 
     architecture = json.loads((directory / "config.json").read_text())["architectures"][0]
     return getattr(transformers, architecture).from_pretrained(directory).eval(), load_blip(directory)

@@ -93,7 +93,8 @@ def time_pair(ours: Callable[[], Any], theirs: Callable[[], Any], *, warmup: int
 
 
 def main(argv: list[str] | None = None) -> None:
-    from mmbench.models.llava_model import GreedySettings, load_llava
+    from mmbench.models.builtin.decoding import DecodeSettings
+    from mmbench.models.builtin.llava.model import load_llava
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shape", choices=sorted(SHAPES), default="small")
@@ -112,7 +113,7 @@ def main(argv: list[str] | None = None) -> None:
     inputs = make_inputs(reference, args.batch, args.prompt_tokens)
     ids, mask, pixels = inputs["input_ids"], inputs["attention_mask"], inputs["pixel_values"]
     positions = (mask.cumsum(-1) - 1).masked_fill(mask == 0, 0)
-    settings = GreedySettings(max_new_tokens=args.new_tokens, min_new_tokens=args.new_tokens, eos_token_ids=(2,))
+    settings = DecodeSettings(max_new_tokens=args.new_tokens, min_new_tokens=args.new_tokens, eos_token_ids=(2,))
 
     cases = [
         ("forward (logits)", lambda: builtin(ids, pixels, mask),

@@ -22,14 +22,14 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
 from mmbench.errors import UserError
-from mmbench.models.blip import (
+from mmbench.models.builtin.blip.adapter import (
     BlipCaptionAdapter,
     BlipItmAdapter,
     BlipVqaAdapter,
     create,
 )
-from mmbench.models.blip_config import PRESETS, BlipConfig
-from mmbench.models.blip_heads import HEADS, load_blip
+from mmbench.models.builtin.blip.config import PRESETS, BlipConfig
+from mmbench.models.builtin.blip.heads import HEADS, load_blip
 from mmbench.types import Capability, GenerationConfig
 
 TOLERANCE = 1e-5
@@ -431,7 +431,7 @@ def test_config_without_a_blip_head_is_refused(pairs: dict, tmp_path: Path) -> N
 
 
 def test_unknown_model_argument_is_refused(pairs: dict) -> None:
-    with pytest.raises(UserError, match="unknown --model-arg"):
+    with pytest.raises(UserError, match="unknown model argument"):
         create(str(pairs[ITM[0]].directory), temperature="0.7")
 
 

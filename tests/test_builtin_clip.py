@@ -16,7 +16,7 @@ import torch
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from mmbench.errors import UserError
-from mmbench.models.clip import (
+from mmbench.models.builtin.clip import (
     PRESETS,
     ClipConfig,
     ClipModel,
@@ -326,7 +326,7 @@ def test_open_clip_directory_through_create(openai_checkpoint: tuple[Path, dict[
 
 
 def test_unknown_model_arg_is_a_user_error(checkpoints: dict[str, Path]) -> None:
-    with pytest.raises(UserError, match="unknown --model-arg"):
+    with pytest.raises(UserError, match="unknown model argument"):
         create(str(checkpoints["w32_p8_quickgelu"]), attn="sdpa")
 
 

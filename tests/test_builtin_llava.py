@@ -22,9 +22,10 @@ import torch
 transformers = pytest.importorskip("transformers")
 
 from mmbench.errors import UserError
-from mmbench.models import llava as llava_adapter
-from mmbench.models.llava_config import PRESETS, VisionConfig
-from mmbench.models.llava_model import GreedySettings, Llava, load_llava
+from mmbench.models.builtin.llava import adapter as llava_adapter
+from mmbench.models.builtin.llava.config import PRESETS, VisionConfig
+from mmbench.models.builtin.decoding import DecodeSettings
+from mmbench.models.builtin.llava.model import Llava, load_llava
 from mmbench.types import GenerationConfig
 
 VOCAB = 100
@@ -199,7 +200,7 @@ def test_greedy_tokens_match_transformers_generate(checkpoint: Checkpoint, image
         output = checkpoint.reference.generate(**inputs, max_new_tokens=24, min_new_tokens=24, do_sample=False, pad_token_id=3)
     expected = output[:, inputs["input_ids"].shape[1]:].tolist()
     got = ours.generate(inputs["input_ids"], inputs["pixel_values"], inputs["attention_mask"],
-                        GreedySettings(max_new_tokens=24, min_new_tokens=24, eos_token_ids=(2,)))
+                        DecodeSettings(max_new_tokens=24, min_new_tokens=24, eos_token_ids=(2,)))
     assert got == expected
     assert all(len(row) == 24 for row in got)
 
@@ -211,7 +212,7 @@ def test_repetition_penalty_matches_transformers(checkpoint: Checkpoint, images:
         output = checkpoint.reference.generate(**inputs, max_new_tokens=20, min_new_tokens=20, do_sample=False,
                                                repetition_penalty=1.7, pad_token_id=3)
     got = ours.generate(inputs["input_ids"], inputs["pixel_values"], inputs["attention_mask"],
-                        GreedySettings(max_new_tokens=20, min_new_tokens=20, repetition_penalty=1.7, eos_token_ids=(2,)))
+                        DecodeSettings(max_new_tokens=20, min_new_tokens=20, repetition_penalty=1.7, eos_token_ids=(2,)))
     assert got == output[:, inputs["input_ids"].shape[1]:].tolist()
 
 

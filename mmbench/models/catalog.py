@@ -9,11 +9,11 @@ from mmbench.models.spec import register_builtin
 
 register_builtin("hf", "mmbench.models.hf:create", "Hugging Face transformers checkpoint (hub id or local dir); family from config.json",
                  type="transformers", offers="by family: CLIP/SigLIP encode+; BLIP caption/VQA generate; BLIP ITM encode+match; BLIP-2/LLaVA generate")
-register_builtin("clip", "mmbench.models.clip:create", "built-in plain-PyTorch CLIP loading HF CLIP checkpoints",
+register_builtin("clip", "mmbench.models.builtin.clip:create", "built-in plain-PyTorch CLIP loading HF CLIP checkpoints",
                  type="built-in", offers="encode_images, encode_texts")
-register_builtin("blip", "mmbench.models.blip:create", "built-in plain-PyTorch BLIP (caption, VQA, ITM heads) loading HF Blip checkpoints",
+register_builtin("blip", "mmbench.models.builtin.blip.adapter:create", "built-in plain-PyTorch BLIP (caption, VQA, ITM heads) loading HF Blip checkpoints",
                  type="built-in", offers="by head: generate | encode_images, encode_texts, match")
-register_builtin("llava", "mmbench.models.llava:create", "built-in plain-PyTorch LLaVA (CLIP tower + projector + Llama decoder)",
+register_builtin("llava", "mmbench.models.builtin.llava.adapter:create", "built-in plain-PyTorch LLaVA (CLIP tower + projector + Llama decoder)",
                  type="built-in", offers="generate")
 
 # The bundled reference models (tiny checkpoints trained on the shapes suite, shipped in the wheel).

@@ -1,6 +1,8 @@
 """Locating and loading checkpoints: local directories or hub ids, safetensors only.
 
-Shared by the ``hf:`` adapter and the built-in plain-PyTorch models. Offline (``HF_HUB_OFFLINE=1``
+Shared by the ``hf:`` adapter and the built-in plain-PyTorch models: the one strict weight loader
+(:func:`load_strict`), the one tokenizer loader and the one image-transform loader. Every failure
+here is a :class:`UserError` naming the checkpoint and what to do. Offline (``HF_HUB_OFFLINE=1``
 or no network) a hub id that is not in the local cache fails at once with what to download and
 where to put it; no retry loops. Pickled ``.bin`` weights are read only with
 ``torch.load(weights_only=True)``.
@@ -8,16 +10,20 @@ where to put it; no retry loops. Pickled ``.bin`` weights are read only with
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from mmbench.errors import UserError
+from mmbench.jsonio import read_json
 
 if TYPE_CHECKING:
     import torch
+
+    from mmbench.models.preprocess import ImagePreprocessor
+
+ModuleT = TypeVar("ModuleT", bound="torch.nn.Module")
 
 
 def resolve_checkpoint(location: str, revision: str | None = None) -> Path:
@@ -54,8 +60,20 @@ def read_config(checkpoint: Path) -> dict[str, Any]:
     config_path = checkpoint / "config.json"
     if not config_path.is_file():
         raise UserError(f"{checkpoint}: no config.json; is this a Hugging Face checkpoint directory?")
-    with config_path.open(encoding="utf-8") as f:
-        return dict(json.load(f))
+    return read_json_object(config_path)
+
+
+def read_json_object(path: Path) -> dict[str, Any]:
+    """A JSON file that must hold an object (config.json, preprocessor_config.json ...)."""
+    data = read_json(path)
+    if not isinstance(data, dict):
+        raise UserError(f"{path}: expected a JSON object, found {type(data).__name__}")
+    return data
+
+
+def read_optional_json(path: Path) -> dict[str, Any] | None:
+    """An optional side file of a checkpoint: None when absent."""
+    return read_json_object(path) if path.is_file() else None
 
 
 def load_state_dict(checkpoint: Path) -> dict[str, torch.Tensor]:
@@ -67,7 +85,7 @@ def load_state_dict(checkpoint: Path) -> dict[str, torch.Tensor]:
         return load_file(str(single))
     index = checkpoint / "model.safetensors.index.json"
     if index.is_file():
-        shards = sorted(set(json.loads(index.read_text())["weight_map"].values()))
+        shards = sorted(set(read_json_object(index).get("weight_map", {}).values()))
         state: dict[str, torch.Tensor] = {}
         for shard in shards:
             state.update(load_file(str(checkpoint / shard)))
@@ -92,6 +110,66 @@ def check_keys(expected: Iterable[str], found: Iterable[str], checkpoint: Path |
         if unexpected:
             parts.append(f"{len(unexpected)} unexpected key(s): {', '.join(unexpected[:20])}{' ...' if len(unexpected) > 20 else ''}")
         raise UserError(f"{checkpoint}: checkpoint does not match the model: {'; '.join(parts)}")
+
+
+def load_strict(module: ModuleT, state: Mapping[str, torch.Tensor], *, source: Path | str,
+                rename: Callable[[str], str] | None = None, ignore: tuple[str, ...] = (),
+                tied: Mapping[str, str] | None = None) -> ModuleT:
+    """Adopt ``state``'s tensors into ``module`` (built on the meta device): every key and shape must fit.
+
+    ``rename`` maps a checkpoint key to the module's name (older layouts); keys ending in one of
+    ``ignore`` are buffers the module recomputes; ``tied`` maps an alias key to its source key
+    (weights shared in the module, optional in a checkpoint: the source tensor fills it). Missing
+    and unexpected keys are listed in one :class:`UserError`, then tensors whose shapes differ from
+    the module's (a config.json that does not describe the weights).
+    """
+    tied = dict(tied or {})
+    renamed = {(rename(k) if rename else k): v for k, v in state.items() if not k.endswith(ignore)}
+    own = module.state_dict()
+    check_keys(set(own) - set(tied), set(renamed) - set(tied), source)
+    renamed.update({alias: renamed[origin] for alias, origin in tied.items()})
+    wrong = [f"{k} {tuple(v.shape)} != {tuple(own[k].shape)}" for k, v in renamed.items() if tuple(v.shape) != tuple(own[k].shape)]
+    if wrong:
+        raise UserError(f"{source}: checkpoint tensors do not fit the config: {len(wrong)} weight(s) have shapes that do not "
+                        f"match config.json: {'; '.join(wrong[:10])}{' ...' if len(wrong) > 10 else ''}")
+    module.load_state_dict(renamed, strict=True, assign=True)
+    return module
+
+
+def load_tokenizer(location: Path | str, *, revision: str | None = None, hint: str = "") -> Any:
+    """The checkpoint's own tokenizer (transformers' ``AutoTokenizer``: tokenisers are not model code)."""
+    from transformers import AutoTokenizer
+
+    try:
+        return AutoTokenizer.from_pretrained(str(location), revision=revision)
+    except (OSError, ValueError, KeyError) as e:
+        first = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise UserError(f"{location}: no usable tokenizer ({first}){'; ' + hint if hint else ''}") from None
+
+
+def image_processor_config(checkpoint: Path) -> dict[str, Any] | None:
+    """preprocessor_config.json, or the ``image_processor`` section of processor_config.json (transformers 5.x)."""
+    config = read_optional_json(checkpoint / "preprocessor_config.json")
+    if config is not None:
+        return config
+    section = (read_optional_json(checkpoint / "processor_config.json") or {}).get("image_processor")
+    return dict(section) if isinstance(section, dict) else None
+
+
+def load_image_transform(checkpoint: Path, default: ImagePreprocessor, *, pad: bool | None = None) -> ImagePreprocessor:
+    """The transform the checkpoint's image-processor config describes, else ``default``.
+
+    ``pad`` overrides the config's ``do_pad`` (LLaVA's pad-to-square option).
+    """
+    from mmbench.models.preprocess import transform_from_preprocessor_config
+
+    config = image_processor_config(checkpoint)
+    if config is None:
+        return default
+    try:
+        return transform_from_preprocessor_config(config, pad=pad)
+    except (ValueError, TypeError, KeyError) as e:
+        raise UserError(f"{checkpoint}: unsupported image processor setting ({e}); fix preprocessor_config.json") from None
 
 
 def torch_dtype(name: str) -> torch.dtype:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mmbench.models.base import ModelAdapter
+from mmbench.models.options import AdapterOptions
 from mmbench.types import GenerationConfig
 
 PALETTE: dict[str, tuple[int, int, int]] = {
@@ -39,6 +40,13 @@ class MockTransform:
         return torch.from_numpy(np.asarray(small, dtype=np.float32).transpose(2, 0, 1) / 255.0)
 
 
+@dataclass(frozen=True)
+class MockOptions(AdapterOptions):
+    """The mock takes no model arguments: any ``--model-arg`` is refused, as for every adapter kind."""
+
+    adapter = "mock"
+
+
 class MockAdapter(ModelAdapter):
     """Deterministic fake with all four capabilities (colour-only vision, colour-word-only reading)."""
 
@@ -46,6 +54,7 @@ class MockAdapter(ModelAdapter):
 
     @classmethod
     def create(cls, location: str | None = None, *, device: str = "cpu", dtype: str = "float32", **model_args: Any) -> MockAdapter:
+        MockOptions.parse(model_args)
         adapter = cls()
         adapter.device, adapter.dtype = device, dtype
         return adapter

@@ -1,137 +1,41 @@
-"""BLIP building blocks in plain PyTorch: the ViT image encoder and the BERT-style text transformer.
+"""BLIP's BERT-style text transformer in plain PyTorch (the image tower is the shared ViT, blip layout).
 
-Matches transformers' ``modeling_blip.py`` / ``modeling_blip_text.py`` (5.x) numerically; submodule
-names equal the checkpoint keys (``encoder.layers.0.self_attn.qkv``, ``encoder.layer.0.crossattention.self.query``,
-``cls.predictions.transform.dense``...) so a state dict loads without renaming. Attention uses
-``scaled_dot_product_attention``; the text decoder keeps a key/value cache for generation.
+Matches transformers' ``modeling_blip_text.py`` (5.x) numerically; submodule names equal the
+checkpoint keys (``encoder.layer.0.crossattention.self.query``, ``cls.predictions.transform.dense``...)
+so a state dict loads without renaming. Attention uses ``scaled_dot_product_attention``; the
+decoder keeps a key/value cache (:class:`~mmbench.models.builtin.decoding.KVCache`) for generation.
 
-Shapes: B batch, N image tokens (1 + patches), T text tokens, D width, H heads, Dh = D / H.
+Shapes: B batch, N memory tokens, T text tokens, D width, H heads, Dh = D / H.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import cast
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mmbench.errors import UserError
-from mmbench.models._layers import FeedForward, activation
-from mmbench.models.blip_config import BlipTextConfig, BlipVisionConfig
-
-
-def split_heads(x: torch.Tensor, heads: int) -> torch.Tensor:
-    """(B, T, D) -> (B, H, T, Dh)."""
-    b, t, d = x.shape
-    return x.view(b, t, heads, d // heads).transpose(1, 2)
-
-
-def merge_heads(x: torch.Tensor) -> torch.Tensor:
-    """(B, H, T, Dh) -> (B, T, D)."""
-    b, h, t, dh = x.shape
-    return x.transpose(1, 2).reshape(b, t, h * dh)
-
-
-def _check_heads(width: int, heads: int) -> None:
-    if width % heads:
-        raise UserError(f"BLIP config: hidden_size {width} is not a multiple of num_attention_heads {heads}")
-
-
-# ---- vision ----------------------------------------------------------------------------------------
-
-
-class VisionEmbeddings(nn.Module):
-    def __init__(self, cfg: BlipVisionConfig) -> None:
-        super().__init__()
-        self.class_embedding = nn.Parameter(torch.zeros(1, 1, cfg.hidden_size))
-        self.patch_embedding = nn.Conv2d(3, cfg.hidden_size, kernel_size=cfg.patch_size, stride=cfg.patch_size)
-        self.position_embedding = nn.Parameter(torch.zeros(1, cfg.num_positions, cfg.hidden_size))
-
-    def forward(self, pixels: torch.Tensor) -> torch.Tensor:
-        """(B, 3, S, S) -> (B, N, D)."""
-        patches = self.patch_embedding(pixels.to(self.patch_embedding.weight.dtype))  # (B, D, S/p, S/p)
-        patches = patches.flatten(2).transpose(1, 2)  # (B, N-1, D)
-        cls = self.class_embedding.expand(patches.shape[0], 1, -1)  # (B, 1, D)
-        x = torch.cat([cls, patches], dim=1)  # (B, N, D)
-        return x + self.position_embedding[:, : x.shape[1]]
-
-
-class VisionAttention(nn.Module):
-    def __init__(self, cfg: BlipVisionConfig) -> None:
-        super().__init__()
-        self.heads = cfg.num_attention_heads
-        self.qkv = nn.Linear(cfg.hidden_size, 3 * cfg.hidden_size)
-        self.projection = nn.Linear(cfg.hidden_size, cfg.hidden_size)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        b, n, d = x.shape
-        qkv = self.qkv(x).view(b, n, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)  # (3, B, H, N, Dh)
-        out = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2])  # (B, H, N, Dh)
-        return self.projection(merge_heads(out))  # (B, N, D)
-
-
-class VisionLayer(nn.Module):
-    """Pre-norm transformer block."""
-
-    def __init__(self, cfg: BlipVisionConfig) -> None:
-        super().__init__()
-        self.self_attn = VisionAttention(cfg)
-        self.layer_norm1 = nn.LayerNorm(cfg.hidden_size, eps=cfg.layer_norm_eps)
-        self.mlp = FeedForward(cfg.hidden_size, cfg.intermediate_size, cfg.hidden_act)
-        self.layer_norm2 = nn.LayerNorm(cfg.hidden_size, eps=cfg.layer_norm_eps)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x + self.self_attn(self.layer_norm1(x))
-        return x + self.mlp(self.layer_norm2(x))
-
-
-class VisionEncoder(nn.Module):
-    def __init__(self, cfg: BlipVisionConfig) -> None:
-        super().__init__()
-        self.layers = nn.ModuleList(VisionLayer(cfg) for _ in range(cfg.num_hidden_layers))
-
-    def blocks(self) -> list[VisionLayer]:
-        return cast("list[VisionLayer]", list(self.layers))
-
-
-class BlipVisionModel(nn.Module):
-    """ViT: pixels (B, 3, S, S) -> normalised token states (B, N, D); token 0 is the class token."""
-
-    def __init__(self, cfg: BlipVisionConfig) -> None:
-        super().__init__()
-        _check_heads(cfg.hidden_size, cfg.num_attention_heads)
-        self.embeddings = VisionEmbeddings(cfg)
-        self.encoder = VisionEncoder(cfg)
-        self.post_layernorm = nn.LayerNorm(cfg.hidden_size, eps=cfg.layer_norm_eps)
-
-    def forward(self, pixels: torch.Tensor) -> torch.Tensor:
-        x = self.embeddings(pixels)
-        for layer in self.encoder.blocks():
-            x = layer(x)
-        return self.post_layernorm(x)  # (B, N, D)
+from mmbench.models.builtin.blip.config import BlipTextConfig
+from mmbench.models.builtin.decoding import KVCache
+from mmbench.models.builtin.layers import activation
+from mmbench.models.builtin.vit import merge_heads, split_heads
 
 
 # ---- text --------------------------------------------------------------------------------------------
 
 
-@dataclass
-class DecoderCache:
-    """Per-layer self-attention keys/values (preallocated, filled up to ``length``) and cross-attention
-    keys/values of the memory (computed once). Rows are sequences (batch x beams)."""
+class DecoderCache(KVCache):
+    """Self-attention keys/values (preallocated) plus the cross-attention keys/values of the memory
+    (computed once; equal across a batch item's beams, so :meth:`reorder` leaves them)."""
 
-    self_keys: list[torch.Tensor] = field(default_factory=list)  # each (B, H, T_max, Dh)
-    self_values: list[torch.Tensor] = field(default_factory=list)
-    cross_kv: list[tuple[torch.Tensor, torch.Tensor]] = field(default_factory=list)  # each 2 x (B, H, N, Dh)
-    cross_mask: torch.Tensor | None = None  # (B, 1, 1, N) bool, True = may attend; None = all
-    length: int = 0
-
-    def reorder(self, rows: torch.Tensor) -> None:
-        """Keep sequence ``rows[i]`` as row i (beam search). Cross keys are equal across a batch item's beams."""
-        for i in range(len(self.self_keys)):
-            self.self_keys[i][:, :, : self.length] = self.self_keys[i][rows, :, : self.length]
-            self.self_values[i][:, :, : self.length] = self.self_values[i][rows, :, : self.length]
+    def __init__(self, cfg: BlipTextConfig, memory: torch.Tensor, capacity: int,
+                 cross_kv: list[tuple[torch.Tensor, torch.Tensor]], cross_mask: torch.Tensor | None) -> None:
+        heads = cfg.num_attention_heads
+        super().__init__(cfg.num_hidden_layers, memory.shape[0], heads, capacity, cfg.hidden_size // heads,
+                         memory.device, memory.dtype)
+        self.cross_kv = cross_kv  # each 2 x (B, H, N, Dh)
+        self.cross_mask = cross_mask  # (B, 1, 1, N) bool, True = may attend; None = all
 
 
 class TextEmbeddings(nn.Module):
@@ -232,7 +136,6 @@ class BlipTextModel(nn.Module):
 
     def __init__(self, cfg: BlipTextConfig) -> None:
         super().__init__()
-        _check_heads(cfg.hidden_size, cfg.num_attention_heads)
         self.cfg = cfg
         self.embeddings = TextEmbeddings(cfg)
         self.encoder = TextEncoder(cfg)
@@ -255,15 +158,9 @@ class BlipTextModel(nn.Module):
 
         memory_mask (B, N): 1 = attend, 0 = ignore (padding); None: every memory position is attended.
         """
-        b, heads = memory.shape[0], self.cfg.num_attention_heads
-        shape = (b, heads, max_length, self.cfg.hidden_size // heads)
-        dtype, device = memory.dtype, memory.device
-        return DecoderCache(
-            self_keys=[torch.empty(shape, dtype=dtype, device=device) for _ in self.encoder.blocks()],
-            self_values=[torch.empty(shape, dtype=dtype, device=device) for _ in self.encoder.blocks()],
-            cross_kv=[layer.crossattention.keys_values(memory) for layer in self.encoder.blocks()],
-            cross_mask=None if memory_mask is None or bool(memory_mask.all()) else memory_mask.bool()[:, None, None, :],
-        )
+        blocks = self.encoder.blocks()
+        cross_mask = None if memory_mask is None or bool(memory_mask.all()) else memory_mask.bool()[:, None, None, :]
+        return DecoderCache(self.cfg, memory, max_length, [layer.crossattention.keys_values(memory) for layer in blocks], cross_mask)
 
     def decode(self, ids: torch.Tensor, cache: DecoderCache, mask: torch.Tensor | None = None) -> torch.Tensor:
         """Causal pass over new tokens ids (B, T) that follow ``cache.length`` cached ones -> (B, T, D).
@@ -272,16 +169,12 @@ class BlipTextModel(nn.Module):
         follows ``cache.cross_mask``.
         """
         start, t = cache.length, ids.shape[1]
-        end = start + t
         x = self.embeddings(ids, start)
         self_mask = _causal_mask(mask, start, t, ids.device)
         for i, layer in enumerate(self.encoder.blocks()):
-            k, v = layer.attention.keys_values(x)  # (B, H, T, Dh)
-            cache.self_keys[i][:, :, start:end] = k
-            cache.self_values[i][:, :, start:end] = v
-            self_kv = (cache.self_keys[i][:, :, :end], cache.self_values[i][:, :, :end])
+            self_kv = cache.update(i, *layer.attention.keys_values(x))  # 2 x (B, H, start+T, Dh)
             x = layer(x, self_kv, self_mask, cache.cross_kv[i], cache.cross_mask)
-        cache.length = end
+        cache.advance(t)
         return x
 
 

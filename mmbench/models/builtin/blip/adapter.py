@@ -1,6 +1,6 @@
 """``blip:<dir-or-hub-id>``: the built-in plain-PyTorch BLIP behind the adapter contract.
 
-The head comes from ``config.json`` "architectures" (see :mod:`mmbench.models.blip_heads`), and with it
+The head comes from ``config.json`` "architectures" (see :mod:`mmbench.models.builtin.blip.heads`), and with it
 the capabilities: captioning and VQA ``generate``; retrieval ``encode_images``, ``encode_texts`` and
 ``match``. Conventions are those of the ``hf:`` adapter on the same checkpoint, so both give the same
 metrics: the task's prompt (or ``--model-arg prompt=...``, where ``{prompt}`` stands for the task's)
@@ -12,30 +12,39 @@ bicubic resize, CLIP mean/std), else a square resize to the ViT's image size.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import torch
 
 from mmbench.errors import UserError
 from mmbench.models.base import ModelAdapter
-from mmbench.models.blip_heads import (
+from mmbench.models.builtin.blip.heads import (
     BlipForConditionalGeneration,
     BlipForImageTextRetrieval,
     BlipForQuestionAnswering,
     BlipHead,
     load_blip,
 )
-from mmbench.models.checkpoint import resolve_checkpoint, torch_dtype
-from mmbench.models.preprocess import (
-    ImagePreprocessor,
-    blip_transform,
-    transform_from_preprocessor_config,
+from mmbench.models.checkpoint import (
+    load_image_transform,
+    load_tokenizer,
+    resolve_checkpoint,
+    torch_dtype,
 )
+from mmbench.models.options import AdapterOptions
+from mmbench.models.preprocess import ImagePreprocessor, blip_transform
 from mmbench.types import GenerationConfig
 
-_MODEL_ARGS = ("prompt", "max_new_tokens", "revision")
+
+@dataclass(frozen=True)
+class BlipOptions(AdapterOptions):
+    """``prompt`` replaces the task's prompt (``{prompt}`` inserts it); ``max_new_tokens`` overrides the task's."""
+
+    adapter = "blip"
+    prompt: str | None = None
+    max_new_tokens: int | None = field(default=None, metadata={"min": 1})
+    revision: str | None = None
 
 
 class BlipAdapter(ModelAdapter):
@@ -154,39 +163,14 @@ _ADAPTERS: dict[type[BlipHead], type[BlipAdapter]] = {
 
 
 def create(location: str | None, *, device: str = "cpu", dtype: str = "float32", **model_args: Any) -> BlipAdapter:
-    """Build ``blip:<location>``: a checkpoint directory or a hub id (from the local cache when offline).
-
-    model_args: ``prompt`` (replaces the task's prompt; ``{prompt}`` inserts it), ``max_new_tokens``
-    (overrides the task's), ``revision`` (hub).
-    """
+    """Build ``blip:<location>``: a checkpoint directory or a hub id (from the local cache when offline)."""
     if not location:
         raise UserError("blip: needs a checkpoint, e.g. blip:Salesforce/blip-image-captioning-base or blip:/path/to/checkpoint")
-    unknown = sorted(set(model_args) - set(_MODEL_ARGS))
-    if unknown:
-        raise UserError(f"blip: unknown --model-arg {', '.join(unknown)}; known: {', '.join(_MODEL_ARGS)}")
-    max_new_tokens = model_args.get("max_new_tokens")
-    if max_new_tokens is not None and (not str(max_new_tokens).isdigit() or int(max_new_tokens) < 1):
-        raise UserError(f"blip: max_new_tokens must be a positive integer, not {max_new_tokens!r}")
-    path = resolve_checkpoint(location, revision=model_args.get("revision"))
+    options = BlipOptions.parse(model_args)
+    path = resolve_checkpoint(location, revision=options.revision)
     model = load_blip(path, device=device, dtype=dtype)
-    adapter = _ADAPTERS[type(model)]
-    return adapter(model, _load_tokenizer(path), _image_transform_for(path, model), device=device, dtype=dtype,
-                   prompt=model_args.get("prompt"), max_new_tokens=int(max_new_tokens) if max_new_tokens else None)
-
-
-def _load_tokenizer(path: Path) -> Any:
-    from transformers import AutoTokenizer
-
-    try:
-        return AutoTokenizer.from_pretrained(str(path))
-    except (OSError, ValueError) as e:
-        first = str(e).splitlines()[0] if str(e) else type(e).__name__
-        raise UserError(f"{path}: no usable tokenizer ({first}); BLIP checkpoints ship one (vocab.txt, tokenizer_config.json)") from None
-
-
-def _image_transform_for(path: Path, model: BlipHead) -> ImagePreprocessor:
-    """The checkpoint's ``preprocessor_config.json`` when present, else a square resize to the ViT's size."""
-    preprocessor = path / "preprocessor_config.json"
-    if preprocessor.is_file():
-        return transform_from_preprocessor_config(json.loads(preprocessor.read_text(encoding="utf-8")))
-    return blip_transform(model.cfg.vision.image_size)
+    tokenizer = load_tokenizer(path, revision=options.revision,
+                               hint="BLIP checkpoints ship one (vocab.txt, tokenizer_config.json)")
+    transform = load_image_transform(path, blip_transform(model.cfg.vision.image_size))
+    return _ADAPTERS[type(model)](model, tokenizer, transform, device=device, dtype=dtype, prompt=options.prompt,
+                                  max_new_tokens=options.max_new_tokens)

@@ -1,4 +1,4 @@
-"""``llava:<dir-or-id>``: the built-in plain-PyTorch LLaVA (see :mod:`mmbench.models.llava_model`).
+"""``llava:<dir-or-id>``: the built-in plain-PyTorch LLaVA (see :mod:`mmbench.models.builtin.llava.model`).
 
 Loads Hugging Face ``LlavaForConditionalGeneration`` checkpoints (config.json + safetensors) with
 a strict key check. Text goes through the checkpoint's own tokenizer (transformers' tokenizer:
@@ -18,48 +18,41 @@ are left-padded; greedy outputs of a batch equal those of one image at a time.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from mmbench.errors import UserError
 from mmbench.models.base import ModelAdapter
-from mmbench.models.checkpoint import resolve_checkpoint, torch_dtype
+from mmbench.models.checkpoint import (
+    load_image_transform,
+    load_tokenizer,
+    read_optional_json,
+    resolve_checkpoint,
+    torch_dtype,
+)
+from mmbench.models.options import AdapterOptions
 from mmbench.types import GenerationConfig
 
 if TYPE_CHECKING:
     import torch
 
-    from mmbench.models.llava_model import Llava
+    from mmbench.models.builtin.llava.model import Llava
     from mmbench.models.preprocess import ImagePreprocessor
 
 #: LLaVA-1.5's conversation format, used when the checkpoint ships no chat template
 DEFAULT_PROMPT_FORMAT = "USER: <image>\n{prompt} ASSISTANT:"
-_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 
 
 @dataclass(frozen=True)
-class LlavaOptions:
+class LlavaOptions(AdapterOptions):
     """``--model-arg`` options. ``prompt`` replaces the task's prompt; ``{prompt}`` in it stands for the task's."""
 
+    adapter = "llava"
     revision: str | None = None
-    max_new_tokens: int | None = None
+    max_new_tokens: int | None = field(default=None, metadata={"min": 1})
     prompt: str | None = None
     pad_to_square: bool | None = None  # None: the checkpoint processor's do_pad (absent: False; no processor: True)
-
-    @classmethod
-    def parse(cls, model_args: Mapping[str, Any]) -> LlavaOptions:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(model_args) - known)
-        if unknown:
-            raise UserError(f"llava: unknown model argument(s) {unknown}; known: {sorted(known)}")
-        values = dict(model_args)
-        if values.get("max_new_tokens") is not None:
-            values["max_new_tokens"] = _positive_int(values["max_new_tokens"])
-        if values.get("pad_to_square") is not None:
-            values["pad_to_square"] = _flag(values["pad_to_square"])
-        return cls(**values)
 
 
 class LlavaAdapter(ModelAdapter):
@@ -78,18 +71,11 @@ class LlavaAdapter(ModelAdapter):
 
     # ---- preprocessing --------------------------------------------------------------------------
     def image_transform(self) -> ImagePreprocessor:
-        from mmbench.models.preprocess import (
-            llava_transform,
-            transform_from_preprocessor_config,
-        )
+        from mmbench.models.preprocess import llava_transform
 
-        config = _image_processor_config(self.checkpoint)
         pad = self.options.pad_to_square
-        if config is None:
-            return llava_transform(size=self.model.cfg.vision.image_size, pad=True if pad is None else pad)
-        if pad is None:
-            pad = bool(config.get("do_pad", False))  # what transformers' processor for this checkpoint does
-        return transform_from_preprocessor_config(config, pad=pad)
+        default = llava_transform(size=self.model.cfg.vision.image_size, pad=True if pad is None else pad)
+        return load_image_transform(self.checkpoint, default, pad=pad)
 
     def format_prompt(self, prompt: str) -> str:
         """The chat-formatted text of one user turn: the image, then ``prompt``."""
@@ -123,13 +109,13 @@ class LlavaAdapter(ModelAdapter):
 
     # ---- generation -----------------------------------------------------------------------------
     def generate(self, images: Any, prompts: list[str], cfg: GenerationConfig) -> list[str]:
-        from mmbench.models.llava_model import GreedySettings
+        from mmbench.models.builtin.decoding import DecodeSettings
 
         if cfg.num_beams != 1:
             raise UserError(f"llava: beam search (num_beams={cfg.num_beams}) is not implemented; the built-in LLaVA decodes greedily")
         input_ids, mask = self.encode_prompts(prompts)
         pixels = self.collate_images(list(images)) if isinstance(images, list) else images
-        settings = GreedySettings(max_new_tokens=self.options.max_new_tokens or cfg.max_new_tokens,
+        settings = DecodeSettings(max_new_tokens=self.options.max_new_tokens or cfg.max_new_tokens,
                                   min_new_tokens=cfg.min_new_tokens, repetition_penalty=cfg.repetition_penalty,
                                   eos_token_ids=self.eos_token_ids)
         tokens = self.model.generate(input_ids.to(self.device), pixels.to(self.device, self.torch_dtype), mask.to(self.device), settings)
@@ -140,7 +126,7 @@ class LlavaAdapter(ModelAdapter):
         return sum(len(ids) for ids in self.tokenizer(list(texts), add_special_tokens=False)["input_ids"])
 
     def weights_digest(self) -> str:
-        from mmbench.models.hf_common import checkpoint_digest
+        from mmbench.models.hf.common import checkpoint_digest
 
         return checkpoint_digest(self.checkpoint)
 
@@ -150,26 +136,17 @@ class LlavaAdapter(ModelAdapter):
 
 def create(location: str | None, *, device: str = "cpu", dtype: str = "float32", **model_args: Any) -> LlavaAdapter:
     """The ``llava:`` factory: ``location`` is a checkpoint directory or a hub id."""
-    from mmbench.models.llava_model import load_llava
+    from mmbench.models.builtin.llava.model import load_llava
 
     if not location:
         raise UserError("llava: needs a checkpoint, e.g. llava:llava-hf/llava-1.5-7b-hf or llava:/path/to/checkpoint")
     options = LlavaOptions.parse(model_args)
     checkpoint = resolve_checkpoint(location, options.revision)
     model = load_llava(checkpoint, device=device, dtype=torch_dtype(dtype))
-    return LlavaAdapter(checkpoint, model, _load_tokenizer(checkpoint), options, device=device, dtype=dtype)
+    return LlavaAdapter(checkpoint, model, load_tokenizer(checkpoint), options, device=device, dtype=dtype)
 
 
 # ---- checkpoint side files ----------------------------------------------------------------------------
-def _load_tokenizer(checkpoint: Path) -> Any:
-    from transformers import AutoTokenizer
-
-    try:
-        return AutoTokenizer.from_pretrained(checkpoint)
-    except (OSError, ValueError, KeyError) as e:
-        raise UserError(f"{checkpoint}: cannot load the tokenizer ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from None
-
-
 def _chat_template(checkpoint: Path, tokenizer: Any) -> str | None:
     """The tokenizer's chat template, else the processor's (chat_template.jinja / .json), else None."""
     template = getattr(tokenizer, "chat_template", None)
@@ -177,23 +154,13 @@ def _chat_template(checkpoint: Path, tokenizer: Any) -> str | None:
         return template
     if (checkpoint / "chat_template.jinja").is_file():
         return (checkpoint / "chat_template.jinja").read_text(encoding="utf-8")
-    data = _read_json(checkpoint / "chat_template.json")
+    data = read_optional_json(checkpoint / "chat_template.json")
     return str(data["chat_template"]) if data and data.get("chat_template") else None
-
-
-def _image_processor_config(checkpoint: Path) -> dict[str, Any] | None:
-    """preprocessor_config.json, or the ``image_processor`` section of processor_config.json (transformers 5.x)."""
-    config = _read_json(checkpoint / "preprocessor_config.json")
-    if config is not None:
-        return config
-    processor = _read_json(checkpoint / "processor_config.json") or {}
-    section = processor.get("image_processor")
-    return dict(section) if isinstance(section, dict) else None
 
 
 def _eos_token_ids(checkpoint: Path, model: Llava) -> tuple[int, ...]:
     """generation_config.json's eos_token_id (what transformers' generate stops on), else config.json's."""
-    generation = _read_json(checkpoint / "generation_config.json") or {}
+    generation = read_optional_json(checkpoint / "generation_config.json") or {}
     eos = generation.get("eos_token_id", model.cfg.text.eos_token_id)
     if eos is None:
         return ()
@@ -205,31 +172,3 @@ def _pad_token_id(tokenizer: Any, model: Llava) -> int:
         if candidate is not None:
             return int(candidate)
     return 0
-
-
-def _read_json(path: Path) -> dict[str, Any] | None:
-    if not path.is_file():
-        return None
-    from mmbench.jsonio import read_json
-
-    data = read_json(path)
-    return dict(data) if isinstance(data, dict) else None
-
-
-def _positive_int(value: Any) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise UserError(f"llava: model argument max_new_tokens={value!r} is not an integer") from None
-    if number < 1:
-        raise UserError(f"llava: model argument max_new_tokens={value!r} must be at least 1")
-    return number
-
-
-def _flag(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text not in _TRUE | _FALSE:
-        raise UserError(f"llava: model argument pad_to_square={value!r} is not a boolean; use true or false")
-    return text in _TRUE

@@ -1,4 +1,4 @@
-"""LLaVA in plain PyTorch: CLIP tower -> projector -> image tokens spliced into a Llama decoder.
+"""LLaVA in plain PyTorch: the shared CLIP ViT tower -> projector -> image tokens spliced into a Llama decoder.
 
 Reference: transformers' ``LlavaForConditionalGeneration`` (5.x). Parameter names equal its
 ``state_dict`` keys (``model.vision_tower.*``, ``model.multi_modal_projector.*``,
@@ -9,17 +9,17 @@ Reference: transformers' ``LlavaForConditionalGeneration`` (5.x). Parameter name
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from mmbench.errors import UserError
-from mmbench.models._layers import activation
-from mmbench.models.llava_config import LlavaConfig, config_from_hf
-from mmbench.models.llava_llama import KVCache, LanguageModel, attention_mask
-from mmbench.models.llava_vision import VisionTower
+from mmbench.models.builtin.decoding import DecodeSettings, KVCache, greedy_search
+from mmbench.models.builtin.layers import activation
+from mmbench.models.builtin.llava.config import LlavaConfig, config_from_hf
+from mmbench.models.builtin.llava.llama import LanguageModel, attention_mask
+from mmbench.models.builtin.vit import VisionTransformer
+from mmbench.models.checkpoint import load_state_dict, load_strict, read_config
 
 
 class MultiModalProjector(nn.Module):
@@ -39,19 +39,9 @@ class MultiModalProjector(nn.Module):
 class LlavaModel(nn.Module):
     def __init__(self, cfg: LlavaConfig) -> None:
         super().__init__()
-        self.vision_tower = VisionTower(cfg.vision)
+        self.vision_tower = VisionTransformer(cfg.vision)
         self.multi_modal_projector = MultiModalProjector(cfg)
         self.language_model = LanguageModel(cfg.text)
-
-
-@dataclass(frozen=True)
-class GreedySettings:
-    """Greedy decoding as transformers' ``generate(do_sample=False, num_beams=1)`` does it."""
-
-    max_new_tokens: int = 30
-    min_new_tokens: int = 0  # end-of-sequence logits are -inf before this many tokens
-    repetition_penalty: float = 1.0  # CTRL penalty on every id so far (prompt included, padding not)
-    eos_token_ids: tuple[int, ...] = ()
 
 
 class Llava(nn.Module):
@@ -71,7 +61,7 @@ class Llava(nn.Module):
     # ---- pieces -----------------------------------------------------------------------------------
     def image_features(self, pixels: torch.Tensor) -> torch.Tensor:
         """Pixels (B, 3, H, W) -> image token embeddings (B, image_seq_length, D)."""
-        states = self.model.vision_tower.hidden_states(pixels, self.cfg.feature_layers)  # each (B, N+1, Dv)
+        states = self.model.vision_tower.select_hidden_states(pixels, self.cfg.feature_layers)  # each (B, N+1, Dv)
         if self.cfg.vision_feature_select_strategy == "default":
             states = [s[:, 1:] for s in states]  # drop CLS: (B, N, Dv)
         return self.model.multi_modal_projector(torch.cat(states, dim=-1))  # (B, N, D)
@@ -103,56 +93,32 @@ class Llava(nn.Module):
     # ---- generation -------------------------------------------------------------------------------
     @torch.inference_mode()
     def generate(self, input_ids: torch.Tensor, pixels: torch.Tensor | None, attention_mask_2d: torch.Tensor | None,
-                 settings: GreedySettings) -> list[list[int]]:
-        """Greedy continuation of each (left-padded) row: new token ids, ending before the first EOS.
+                 settings: DecodeSettings) -> list[list[int]]:
+        """Greedy continuation of each (left-padded) row: new token ids, ending before the first end token.
 
         Prefills the prompt once, then feeds one token per step through the KV cache; positions
         count only real tokens, so a row gives the same tokens alone or in a padded batch.
         """
         batch, length = input_ids.shape
-        if settings.max_new_tokens < 1:
-            return [[] for _ in range(batch)]
         valid = _valid(input_ids, attention_mask_2d)  # (B, T)
-        cache = KVCache(self.cfg.text, batch, length + settings.max_new_tokens, input_ids.device, self.lm_head.weight.dtype)
-        embeds = self.embed(input_ids, pixels)  # (B, T, D)
+        text = self.cfg.text
+        cache = KVCache(text.num_hidden_layers, batch, text.num_key_value_heads, length + max(settings.max_new_tokens, 0),
+                        text.head_dim, input_ids.device, self.lm_head.weight.dtype)
         position_ids = positions_from_mask(valid)  # (B, T)
-        hidden = self.model.language_model(embeds, position_ids, attention_mask(valid, 0, length), cache)  # (B, T, D)
-        next_position = position_ids[:, -1:] + 1  # (B, 1)
-        history = input_ids
-        finished = torch.zeros(batch, dtype=torch.bool, device=input_ids.device)
-        eos = torch.tensor(settings.eos_token_ids, dtype=torch.long, device=input_ids.device)
-        generated: list[torch.Tensor] = []
-        for step in range(settings.max_new_tokens):
-            logits = self.lm_head(hidden[:, -1]).float()  # (B, V)
-            token = self._choose(logits, history, valid, step, settings)  # (B,)
-            generated.append(token)
-            finished |= torch.isin(token, eos)
-            if bool(finished.all()) or step + 1 == settings.max_new_tokens:
-                break
-            history = torch.cat([history, token[:, None]], dim=1)  # (B, T + step + 1)
-            valid = torch.cat([valid, valid.new_ones(batch, 1)], dim=1)  # (B, S)
-            embeds = self.model.language_model.embed_tokens(token[:, None])  # (B, 1, D)
-            mask = attention_mask(valid, cache.length, 1)
-            hidden = self.model.language_model(embeds, next_position, mask, cache)  # (B, 1, D)
-            next_position = next_position + 1
-        return _cut_at_eos(torch.stack(generated, dim=1), settings.eos_token_ids)
+        state = {"valid": valid, "next_position": position_ids[:, -1:] + 1}
 
-    @staticmethod
-    def _choose(logits: torch.Tensor, history: torch.Tensor, valid: torch.Tensor, step: int, settings: GreedySettings) -> torch.Tensor:
-        """Argmax after transformers' processors, in its order: repetition penalty, then min-new-tokens.
+        def step(ids: torch.Tensor) -> torch.Tensor:
+            if cache.length == 0:  # the prompt, with the image features spliced in
+                hidden = self.model.language_model(self.embed(ids, pixels), position_ids, attention_mask(valid, 0, length), cache)
+            else:  # one new token per row
+                state["valid"] = torch.cat([state["valid"], valid.new_ones(batch, 1)], dim=1)  # (B, S)
+                mask = attention_mask(state["valid"], cache.length, 1)
+                hidden = self.model.language_model(self.model.language_model.embed_tokens(ids), state["next_position"], mask, cache)
+                state["next_position"] = state["next_position"] + 1
+            return self.lm_head(hidden[:, -1]).float()  # (B, V)
 
-        ``history`` (B, L): every id so far; ``valid`` (B, L): False at padding, which is not penalised.
-        """
-        if settings.repetition_penalty != 1.0:
-            vocab = logits.shape[1]
-            seen = torch.zeros(logits.shape[0], vocab + 1, dtype=torch.bool, device=logits.device)
-            seen = seen.scatter(1, history.masked_fill(~valid, vocab), True)[:, :vocab]  # (B, V)
-            penalised = torch.where(logits < 0, logits * settings.repetition_penalty, logits / settings.repetition_penalty)
-            logits = torch.where(seen, penalised, logits)
-        if step < settings.min_new_tokens and settings.eos_token_ids:
-            logits = logits.clone()
-            logits[:, list(settings.eos_token_ids)] = -float("inf")
-        return logits.argmax(dim=-1)  # (B,)
+        sequences = greedy_search(step, input_ids, settings, valid)
+        return _cut_at_eos(sequences[:, length:], settings.eos_token_ids)
 
 
 def positions_from_mask(valid: torch.Tensor) -> torch.Tensor:
@@ -196,33 +162,13 @@ def canonical_key(key: str) -> str:
     return key
 
 
-def expected_keys(model: Llava) -> list[str]:
-    keys = list(model.state_dict())
-    if model.cfg.tie_word_embeddings:
-        keys.remove("lm_head.weight")
-    return keys
-
-
 def load_llava(checkpoint: Path, device: str = "cpu", dtype: torch.dtype = torch.float32) -> Llava:
-    """A :class:`Llava` with a checkpoint's weights; every missing or unexpected key is an error."""
-    from mmbench.models.checkpoint import check_keys, load_state_dict, read_config
-
+    """A :class:`Llava` with a checkpoint's weights; every missing or unexpected key, or wrong shape, is an error."""
     cfg = config_from_hf(read_config(checkpoint), str(checkpoint / "config.json"))
-    state = {canonical_key(k): v for k, v in load_state_dict(checkpoint).items() if not k.endswith(_IGNORED_SUFFIXES)}
     with torch.device("meta"):
         model = Llava(cfg)
-    if cfg.tie_word_embeddings:
-        state.pop("lm_head.weight", None)  # some writers store the tied copy too
-    check_keys(expected_keys(model), state, checkpoint)
-    _check_shapes(model, state, checkpoint)
-    model.load_state_dict({k: v.to(dtype) for k, v in state.items()}, strict=False, assign=True)
+    tied = {"lm_head.weight": "model.language_model.embed_tokens.weight"} if cfg.tie_word_embeddings else {}
+    state = {k: v.to(dtype) for k, v in load_state_dict(checkpoint).items()}
+    load_strict(model, state, source=checkpoint, rename=canonical_key, ignore=_IGNORED_SUFFIXES, tied=tied)
     model.tie_weights()
     return model.to(device).eval()
-
-
-def _check_shapes(model: Llava, state: dict[str, torch.Tensor], checkpoint: Path) -> None:
-    own = model.state_dict()
-    wrong = [f"{k} {tuple(state[k].shape)} != {tuple(own[k].shape)}" for k in state if tuple(state[k].shape) != tuple(own[k].shape)]
-    if wrong:
-        raise UserError(f"{checkpoint}: {len(wrong)} weight(s) have shapes that do not match config.json: "
-                        f"{'; '.join(wrong[:10])}{' ...' if len(wrong) > 10 else ''}")

@@ -19,7 +19,7 @@ from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from mmbench.models.base import ImageTransform
-from mmbench.models.hf_common import CheckpointImageTransform, HFAdapter
+from mmbench.models.hf.common import CheckpointImageTransform, HFAdapter
 from mmbench.types import GenerationConfig
 
 if TYPE_CHECKING:

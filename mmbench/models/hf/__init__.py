@@ -15,7 +15,7 @@ from typing import Any
 
 from mmbench.errors import UserError
 from mmbench.models.checkpoint import read_config, resolve_checkpoint
-from mmbench.models.hf_common import HFAdapter, HFOptions
+from mmbench.models.hf.common import HFAdapter, HFOptions
 
 
 @dataclass(frozen=True)
@@ -34,20 +34,20 @@ class Family:
         return cls
 
 
-GENERIC = Family("image-text-to-text", "mmbench.models.hf_chat:HFImageTextToTextAdapter",
+GENERIC = Family("image-text-to-text", "mmbench.models.hf.chat:HFImageTextToTextAdapter",
                  example="any AutoModelForImageTextToText checkpoint with a chat template")
 
 FAMILIES: tuple[Family, ...] = (
-    Family("clip", "mmbench.models.hf_clip:HFClipAdapter", ("CLIPModel",), ("clip",), "openai/clip-vit-base-patch32"),
-    Family("siglip", "mmbench.models.hf_clip:HFSiglipAdapter", ("SiglipModel",), ("siglip",), "google/siglip-base-patch16-224"),
-    Family("blip-caption", "mmbench.models.hf_blip:HFBlipCaptionAdapter", ("BlipForConditionalGeneration",), (),
+    Family("clip", "mmbench.models.hf.clip:HFClipAdapter", ("CLIPModel",), ("clip",), "openai/clip-vit-base-patch32"),
+    Family("siglip", "mmbench.models.hf.clip:HFSiglipAdapter", ("SiglipModel",), ("siglip",), "google/siglip-base-patch16-224"),
+    Family("blip-caption", "mmbench.models.hf.blip:HFBlipCaptionAdapter", ("BlipForConditionalGeneration",), (),
            "Salesforce/blip-image-captioning-base"),
-    Family("blip-vqa", "mmbench.models.hf_blip:HFBlipVqaAdapter", ("BlipForQuestionAnswering",), (), "Salesforce/blip-vqa-base"),
-    Family("blip-itm", "mmbench.models.hf_blip:HFBlipItmAdapter", ("BlipForImageTextRetrieval",), (), "Salesforce/blip-itm-base-coco"),
-    Family("blip-2", "mmbench.models.hf_chat:HFBlip2Adapter", ("Blip2ForConditionalGeneration",), (), "Salesforce/blip2-opt-2.7b"),
-    Family("llava", "mmbench.models.hf_chat:HFLlavaAdapter", ("LlavaForConditionalGeneration",), ("llava",),
+    Family("blip-vqa", "mmbench.models.hf.blip:HFBlipVqaAdapter", ("BlipForQuestionAnswering",), (), "Salesforce/blip-vqa-base"),
+    Family("blip-itm", "mmbench.models.hf.blip:HFBlipItmAdapter", ("BlipForImageTextRetrieval",), (), "Salesforce/blip-itm-base-coco"),
+    Family("blip-2", "mmbench.models.hf.chat:HFBlip2Adapter", ("Blip2ForConditionalGeneration",), (), "Salesforce/blip2-opt-2.7b"),
+    Family("llava", "mmbench.models.hf.chat:HFLlavaAdapter", ("LlavaForConditionalGeneration",), ("llava",),
            "llava-hf/llava-1.5-7b-hf"),
-    Family("llava-next", "mmbench.models.hf_chat:HFLlavaNextAdapter", ("LlavaNextForConditionalGeneration",), ("llava_next",),
+    Family("llava-next", "mmbench.models.hf.chat:HFLlavaNextAdapter", ("LlavaNextForConditionalGeneration",), ("llava_next",),
            "llava-hf/llava-v1.6-mistral-7b-hf"),
     GENERIC,
 )
@@ -57,7 +57,7 @@ def create(location: str | None, *, device: str = "cpu", dtype: str = "float32",
     """Build the adapter for ``hf:<location>``; ``model_args`` are ``--model-arg`` strings (see :class:`HFOptions`)."""
     if not location:
         raise UserError("hf: needs a checkpoint: hf:<local dir or hub id>, e.g. hf:openai/clip-vit-base-patch32")
-    options = HFOptions.parse(device, dtype, model_args)
+    options = HFOptions.parse(model_args, device=device, dtype=dtype)
     checkpoint = resolve_checkpoint(location, options.revision)
     family = by_name(options.family) if options.family else choose_family(read_config(checkpoint), str(checkpoint))
     return family.load_class()(checkpoint, options)

@@ -1,7 +1,7 @@
 """LLaVA configuration: frozen dataclasses read from a Hugging Face ``config.json``, and size presets.
 
-Field names and defaults follow transformers' ``CLIPVisionConfig``, ``LlamaConfig`` and
-``LlavaConfig`` (5.x), because ``config.json`` files omit fields equal to those defaults (the
+The vision tower's config is the shared :class:`VisionConfig` (a CLIP tower). Field names and
+defaults follow transformers' ``CLIPVisionConfig``, ``LlamaConfig`` and ``LlavaConfig`` (5.x), because ``config.json`` files omit fields equal to those defaults (the
 llava-hf checkpoints list only a handful of text fields). No torch import here.
 """
 
@@ -11,31 +11,9 @@ from dataclasses import dataclass, fields
 from typing import Any, Literal
 
 from mmbench.errors import UserError
+from mmbench.models.builtin.configs import VisionConfig, check_vision, dataclass_from_dict
 
 SelectStrategy = Literal["default", "full"]
-
-
-@dataclass(frozen=True)
-class VisionConfig:
-    """CLIP ViT image tower (pre-norm, class token, learned positions)."""
-
-    hidden_size: int = 768
-    intermediate_size: int = 3072
-    num_hidden_layers: int = 12
-    num_attention_heads: int = 12
-    num_channels: int = 3
-    image_size: int = 224  # pixels, square
-    patch_size: int = 32  # pixels
-    hidden_act: str = "quick_gelu"
-    layer_norm_eps: float = 1e-5
-
-    @property
-    def num_patches(self) -> int:
-        return (self.image_size // self.patch_size) ** 2
-
-    @property
-    def head_dim(self) -> int:
-        return self.hidden_size // self.num_attention_heads
 
 
 @dataclass(frozen=True)
@@ -119,8 +97,12 @@ def config_from_hf(raw: dict[str, Any], source: str = "config.json") -> LlavaCon
     strategy = raw.get("vision_feature_select_strategy", "default")
     if strategy not in ("default", "full"):
         raise UserError(f"{source}: vision_feature_select_strategy {strategy!r}; expected 'default' or 'full'")
+    vision = check_vision(dataclass_from_dict(VisionConfig, vision_raw, source, layout="clip"), f"{source} vision_config")
+    layers = (layer,) if isinstance(layer, int) else tuple(layer)
+    if not layers or any(not -vision.num_hidden_layers - 1 <= int(i) <= vision.num_hidden_layers for i in layers):
+        raise UserError(f"{source}: vision_feature_layer {layer} is out of range for a tower with {vision.num_hidden_layers} layers")
     return LlavaConfig(
-        vision=_pick(VisionConfig, vision_raw),
+        vision=vision,
         text=text,
         image_token_id=int(raw.get("image_token_id", raw.get("image_token_index", 32000))),
         vision_feature_layer=layer if isinstance(layer, int) else tuple(int(x) for x in layer),
@@ -147,16 +129,14 @@ def _text_config(raw: dict[str, Any], source: str) -> TextConfig:
     values["rope_type"] = rope_type
     values["rope_theta"] = float(rope.get("rope_theta", raw.get("rope_theta", TextConfig.rope_theta)))
     values["rope_factor"] = float(rope.get("factor", 1.0)) if rope_type == "linear" else 1.0
+    if heads < 1 or values["num_key_value_heads"] < 1 or heads % values["num_key_value_heads"]:
+        raise UserError(f"{source}: num_attention_heads {heads} is not a multiple of num_key_value_heads {values['num_key_value_heads']}")
     return TextConfig(**values)
 
 
 def _pick_values(cls: type, raw: dict[str, Any]) -> dict[str, Any]:
     names = {f.name for f in fields(cls)}
     return {k: v for k, v in raw.items() if k in names}
-
-
-def _pick(cls: type, raw: dict[str, Any]) -> Any:
-    return cls(**_pick_values(cls, raw))
 
 
 # ---- presets: the released sizes (random weights; load a checkpoint for real ones) ------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from mmbench.models.base import ImageTransform
-from mmbench.models.hf_common import CheckpointImageTransform, HFAdapter, pooled
+from mmbench.models.hf.common import CheckpointImageTransform, HFAdapter, pooled
 
 if TYPE_CHECKING:
     import torch

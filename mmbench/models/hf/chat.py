@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from mmbench.errors import UserError
 from mmbench.models.base import ImageTransform
-from mmbench.models.hf_common import HFAdapter, HFOptions, RGBImage
+from mmbench.models.hf.common import HFAdapter, HFOptions, RGBImage
 from mmbench.types import GenerationConfig
 
 if TYPE_CHECKING:

@@ -20,19 +20,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mmbench.models.blip_config import BlipConfig, head_from_hf_dict
-from mmbench.models.blip_generate import DecodeSettings, beam_search, greedy_search
-from mmbench.models.blip_modules import (
-    BlipTextLMHeadModel,
-    BlipTextModel,
-    BlipVisionModel,
-)
-from mmbench.models.checkpoint import (
-    check_keys,
-    load_state_dict,
-    read_config,
-    torch_dtype,
-)
+from mmbench.models.builtin.blip.config import BlipConfig, head_from_hf_dict
+from mmbench.models.builtin.blip.text import BlipTextLMHeadModel, BlipTextModel
+from mmbench.models.builtin.decoding import DecodeSettings, beam_search, greedy_search
+from mmbench.models.builtin.vit import VisionTransformer
+from mmbench.models.checkpoint import load_state_dict, load_strict, read_config, torch_dtype
 
 
 class BlipHead(nn.Module):
@@ -41,7 +33,7 @@ class BlipHead(nn.Module):
     def __init__(self, cfg: BlipConfig) -> None:
         super().__init__()
         self.cfg = cfg
-        self.vision_model = BlipVisionModel(cfg.vision)
+        self.vision_model = VisionTransformer(cfg.vision)
 
     def tied_keys(self) -> dict[str, str]:
         """Checkpoint keys that alias another tensor (alias -> source), optional in a checkpoint."""
@@ -52,11 +44,11 @@ class BlipHead(nn.Module):
 
     def image_states(self, pixels: torch.Tensor) -> torch.Tensor:
         """(B, 3, S, S) -> (B, N, Dv)."""
-        return self.vision_model(pixels.to(self.vision_model.post_layernorm.weight.dtype))
+        return self.vision_model(pixels.to(self.vision_model.dtype))
 
     @property
     def dtype(self) -> torch.dtype:
-        return self.vision_model.post_layernorm.weight.dtype
+        return self.vision_model.dtype
 
 
 class _DecodingHead(BlipHead):
@@ -78,7 +70,7 @@ class _DecodingHead(BlipHead):
 
     def settings(self, max_new_tokens: int, **options: float) -> DecodeSettings:
         text = self.cfg.text
-        return DecodeSettings(eos_token_id=text.sep_token_id, pad_token_id=text.pad_token_id,
+        return DecodeSettings(eos_token_ids=(text.sep_token_id,), pad_token_id=text.pad_token_id,
                               max_new_tokens=max_new_tokens, **options)  # type: ignore[arg-type]
 
     def decode(self, memory: torch.Tensor, prompt: torch.Tensor, s: DecodeSettings,
@@ -181,16 +173,12 @@ HEADS: dict[str, type[BlipHead]] = {
 
 
 def load_blip(checkpoint: Path, *, device: str = "cpu", dtype: str = "float32") -> BlipHead:
-    """The head named by ``config.json`` "architectures", with the checkpoint's weights (strict key check)."""
+    """The head named by ``config.json`` "architectures", with the checkpoint's weights (strict key and shape check)."""
     raw = read_config(checkpoint)
-    cfg = BlipConfig.from_hf_dict(raw)
+    cfg = BlipConfig.from_hf_dict(raw, str(checkpoint / "config.json"))
     with torch.device("meta"):
         model = HEADS[head_from_hf_dict(raw, str(checkpoint))](cfg)
-    state = {k: v for k, v in load_state_dict(checkpoint).items() if not k.endswith(".position_ids")}
-    tied = model.tied_keys()
-    check_keys(set(model.state_dict()) - set(tied), set(state) - set(tied), checkpoint)
-    state.update({alias: state[source] for alias, source in tied.items()})
-    model.load_state_dict(state, strict=True, assign=True)
+    load_strict(model, load_state_dict(checkpoint), source=checkpoint, ignore=(".position_ids",), tied=model.tied_keys())
     model = model.to(device=device, dtype=torch_dtype(dtype))
     model.tie_weights()
     return model.eval().requires_grad_(False)

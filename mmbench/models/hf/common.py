@@ -9,24 +9,22 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from mmbench.errors import UserError
 from mmbench.models.base import ModelAdapter
 from mmbench.models.checkpoint import torch_dtype
+from mmbench.models.options import AdapterOptions
 from mmbench.types import GenerationConfig
 
 if TYPE_CHECKING:
     import torch
 
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
-
 
 @dataclass(frozen=True)
-class HFOptions:
+class HFOptions(AdapterOptions):
     """The ``hf:`` adapter's options; ``--model-arg key=value`` strings are parsed by :meth:`parse`.
 
     ``prompt`` replaces the task's prompt; a ``{prompt}`` placeholder in it is replaced by the task's
@@ -34,51 +32,23 @@ class HFOptions:
     ``family`` forces a family instead of choosing it from config.json.
     """
 
+    adapter = "hf"
     device: str = "cpu"
     dtype: str = "float32"
     revision: str | None = None
     attn_implementation: str | None = None
-    max_new_tokens: int | None = None
+    max_new_tokens: int | None = field(default=None, metadata={"min": 1})
     prompt: str | None = None
     trust_remote_code: bool = False
     family: str | None = None
 
-    @classmethod
-    def parse(cls, device: str, dtype: str, model_args: Mapping[str, Any]) -> HFOptions:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(model_args) - known)
-        if unknown:
-            raise UserError(f"hf: unknown model argument(s) {unknown}; known: {sorted(known)}")
-        values: dict[str, Any] = {"device": device, "dtype": dtype, **model_args}
-        torch_dtype(str(values["dtype"]))  # validates the name
-        if values.get("max_new_tokens") is not None:
-            values["max_new_tokens"] = _positive_int("max_new_tokens", values["max_new_tokens"])
-        values["trust_remote_code"] = _flag("trust_remote_code", values.get("trust_remote_code", False))
-        return cls(**values)
+    def validate(self) -> None:
+        torch_dtype(self.dtype)  # a UserError for unknown names
 
     def apply_prompt(self, task_prompt: str) -> str:
         if self.prompt is None:
             return task_prompt
         return self.prompt.replace("{prompt}", task_prompt)
-
-
-def _positive_int(name: str, value: Any) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise UserError(f"hf: model argument {name}={value!r} is not an integer") from None
-    if number < 1:
-        raise UserError(f"hf: model argument {name}={value!r} must be at least 1")
-    return number
-
-
-def _flag(name: str, value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in _TRUE | _FALSE:
-        return text in _TRUE
-    raise UserError(f"hf: model argument {name}={value!r} is not a boolean; use true or false")
 
 
 # ---- preprocessing in DataLoader workers ---------------------------------------------------------------

@@ -14,35 +14,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mmbench.models._layers import activation
-from mmbench.models.llava_config import TextConfig
-
-
-class KVCache:
-    """Keys and values of every layer, preallocated: (B, kv_heads, capacity, head_dim) each.
-
-    ``length`` positions are filled; a forward pass writes its T new positions after them and
-    then calls :meth:`advance`. Preallocation avoids re-concatenating the whole cache each step.
-    """
-
-    def __init__(self, cfg: TextConfig, batch: int, capacity: int, device: torch.device | str, dtype: torch.dtype) -> None:
-        shape = (batch, cfg.num_key_value_heads, capacity, cfg.head_dim)
-        self.keys = [torch.empty(shape, device=device, dtype=dtype) for _ in range(cfg.num_hidden_layers)]
-        self.values = [torch.empty(shape, device=device, dtype=dtype) for _ in range(cfg.num_hidden_layers)]
-        self.capacity = capacity
-        self.length = 0
-
-    def update(self, layer: int, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Store (B, kvH, T, hd) new keys/values; return all of them so far, (B, kvH, length+T, hd)."""
-        end = self.length + k.shape[2]
-        if end > self.capacity:
-            raise ValueError(f"KV cache overflow: {end} positions > capacity {self.capacity}")
-        self.keys[layer][:, :, self.length:end] = k
-        self.values[layer][:, :, self.length:end] = v
-        return self.keys[layer][:, :, :end], self.values[layer][:, :, :end]
-
-    def advance(self, count: int) -> None:
-        self.length += count
+from mmbench.models.builtin.decoding import KVCache
+from mmbench.models.builtin.layers import activation
+from mmbench.models.builtin.llava.config import TextConfig
 
 
 class RMSNorm(nn.Module):

@@ -1,0 +1,1 @@
+"""Built-in BLIP: config, text transformer, the three heads and their adapters."""

@@ -1,0 +1,266 @@
+"""CLIP in plain PyTorch (Radford et al. 2021), loading Hugging Face CLIP checkpoints as they are.
+
+Numerically equal to transformers' ``CLIPModel`` (5.x) in fp32: the shared ViT image tower
+(:mod:`mmbench.models.builtin.vit`, clip layout; pooled = ``post_layernorm`` of the class token), a causal text transformer pooled at the first end-of-text token, two bias-free
+projections and a learned temperature. Submodule names equal the checkpoint's keys
+(``vision_model.encoder.layers.0.self_attn.q_proj.weight``), so weights load without renaming;
+OpenAI / open_clip state dicts are renamed by :mod:`mmbench.models.builtin.clip_openai`.
+
+Spec: ``clip:<dir-or-hub-id>`` (``create`` below).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from mmbench.errors import UserError
+from mmbench.models.base import ModelAdapter
+from mmbench.models.builtin import clip_openai
+from mmbench.models.builtin.configs import VisionConfig, check_heads, check_vision, dataclass_from_dict
+from mmbench.models.builtin.vit import Encoder, VisionTransformer
+from mmbench.models.checkpoint import (
+    load_image_transform,
+    load_state_dict,
+    load_strict,
+    load_tokenizer,
+    read_config,
+    resolve_checkpoint,
+    torch_dtype,
+)
+from mmbench.models.options import AdapterOptions
+from mmbench.models.preprocess import ImagePreprocessor, clip_transform
+
+# ---- configuration -----------------------------------------------------------------------------
+# Field names and defaults follow transformers' CLIPVisionConfig / CLIPTextConfig / CLIPConfig,
+# because config.json files omit fields equal to those defaults.
+
+
+@dataclass(frozen=True)
+class ClipTextConfig:
+    vocab_size: int = 49408
+    hidden_size: int = 512
+    intermediate_size: int = 2048
+    num_hidden_layers: int = 12
+    num_attention_heads: int = 8
+    max_position_embeddings: int = 77  # the context length in tokens
+    hidden_act: str = "quick_gelu"
+    layer_norm_eps: float = 1e-5
+    eos_token_id: int = 49407  # 2 means "pool at the largest token id" (old HF configs)
+
+
+@dataclass(frozen=True)
+class ClipConfig:
+    vision: VisionConfig = field(default_factory=VisionConfig)
+    text: ClipTextConfig = field(default_factory=ClipTextConfig)
+    projection_dim: int = 512
+    logit_scale_init_value: float = 2.6592  # log(1 / 0.07)
+
+    @classmethod
+    def from_hf_dict(cls, config: Mapping[str, Any], where: str = "config.json") -> ClipConfig:
+        """Read a transformers ``CLIPConfig`` dict (``config.json``); ``*_config_dict`` override ``*_config``."""
+        if config.get("model_type", "clip") != "clip":
+            raise UserError(f"{where}: model_type={config.get('model_type')!r}; the clip: adapter reads CLIP checkpoints (model_type 'clip')")
+        vision = {**(config.get("vision_config") or {}), **(config.get("vision_config_dict") or {})}
+        text = {**(config.get("text_config") or {}), **(config.get("text_config_dict") or {})}
+        if isinstance(text.get("eos_token_id"), list):
+            text["eos_token_id"] = text["eos_token_id"][0]
+        text_config = dataclass_from_dict(ClipTextConfig, text, where)
+        check_heads(text_config.hidden_size, text_config.num_attention_heads, f"{where} text_config")
+        return cls(
+            vision=check_vision(dataclass_from_dict(VisionConfig, vision, where, layout="clip"), f"{where} vision_config"),
+            text=text_config,
+            projection_dim=int(config.get("projection_dim", 512)),
+            logit_scale_init_value=float(config.get("logit_scale_init_value", 2.6592)),
+        )
+
+
+_B32_VISION = VisionConfig(hidden_size=768, intermediate_size=3072, num_hidden_layers=12, num_attention_heads=12, patch_size=32)
+_L14_VISION = VisionConfig(hidden_size=1024, intermediate_size=4096, num_hidden_layers=24, num_attention_heads=16, patch_size=14)
+_L14_TEXT = ClipTextConfig(hidden_size=768, intermediate_size=3072, num_attention_heads=12)
+
+#: The OpenAI release sizes (as in openai/clip-vit-*): instantiate with ``ClipModel(PRESETS[name])``.
+PRESETS: dict[str, ClipConfig] = {
+    "ViT-B/32": ClipConfig(vision=_B32_VISION, text=ClipTextConfig(), projection_dim=512),
+    "ViT-B/16": ClipConfig(vision=replace(_B32_VISION, patch_size=16), text=ClipTextConfig(), projection_dim=512),
+    "ViT-L/14": ClipConfig(vision=_L14_VISION, text=_L14_TEXT, projection_dim=768),
+    "ViT-L/14-336": ClipConfig(vision=replace(_L14_VISION, image_size=336), text=_L14_TEXT, projection_dim=768),
+}
+
+# ---- modules (names = Hugging Face checkpoint keys) --------------------------------------------
+
+
+class ClipTextEmbeddings(nn.Module):
+    def __init__(self, config: ClipTextConfig) -> None:
+        super().__init__()
+        self.token_embedding = nn.Embedding(config.vocab_size, config.hidden_size)
+        self.position_embedding = nn.Embedding(config.max_position_embeddings, config.hidden_size)
+
+    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+        length = input_ids.shape[1]  # (B, L)
+        if length > self.position_embedding.num_embeddings:
+            raise ValueError(f"{length} tokens exceed the text context of {self.position_embedding.num_embeddings}; truncate the input")
+        return self.token_embedding(input_ids) + self.position_embedding.weight[:length]  # (B, L, D)
+
+
+class ClipTextTransformer(nn.Module):
+    """The text tower: causal blocks, final LN; pooled = the state at the first end-of-text token.
+
+    Padding needs no mask: with causal attention no position up to the first end-of-text token
+    sees the (right) padding after it, so the pooled output is the one a padding mask gives. For
+    the same reason tokens after the last pooled position are dropped before the blocks run, and
+    the last block computes only the pooled rows (as the image tower does for its class token).
+    """
+
+    def __init__(self, config: ClipTextConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.embeddings = ClipTextEmbeddings(config)
+        self.encoder = Encoder(config)
+        self.final_layer_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+
+    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+        """Pooled text features (B, D) of token ids (B, L), right-padded."""
+        eos = self.eos_positions(input_ids)  # (B,)
+        input_ids = input_ids[:, : int(eos.max()) + 1]  # (B, L') causal: later tokens cannot reach the pooled ones
+        x = self.embeddings(input_ids)  # (B, L', D)
+        for block in self.encoder.blocks()[:-1]:
+            x = block(x, causal=True)  # (B, L', D)
+        pooled = self.encoder.last_layer.forward_at(x, eos, causal=True)  # (B, 1, D)
+        return self.final_layer_norm(pooled[:, 0])  # (B, D)
+
+    def eos_positions(self, input_ids: torch.Tensor) -> torch.Tensor:
+        """(B,) index of the first end-of-text token; eos_token_id 2 means the largest id (as transformers)."""
+        if self.config.eos_token_id == 2:
+            return input_ids.to(torch.int).argmax(dim=-1)
+        return (input_ids == self.config.eos_token_id).to(torch.int).argmax(dim=-1)
+
+
+class ClipModel(nn.Module):
+    """Both towers, their projections into the joint space and the learned temperature."""
+
+    MAX_LOGIT_SCALE = 100.0  # as OpenAI CLIP clamps exp(logit_scale) during training
+
+    def __init__(self, config: ClipConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.vision_model = VisionTransformer(config.vision)
+        self.text_model = ClipTextTransformer(config.text)
+        self.visual_projection = nn.Linear(config.vision.hidden_size, config.projection_dim, bias=False)
+        self.text_projection = nn.Linear(config.text.hidden_size, config.projection_dim, bias=False)
+        self.logit_scale = nn.Parameter(torch.tensor(config.logit_scale_init_value))
+
+    def encode_image(self, pixel_values: torch.Tensor) -> torch.Tensor:
+        """(B, C, H, W) normalised pixels -> (B, P) image embeddings, not normalised."""
+        return self.visual_projection(self.vision_model.pooled(pixel_values))
+
+    def encode_text(self, input_ids: torch.Tensor) -> torch.Tensor:
+        """(B, L) right-padded token ids -> (B, P) text embeddings, not normalised."""
+        return self.text_projection(self.text_model(input_ids))
+
+    def temperature_scale(self) -> torch.Tensor:
+        """exp(logit_scale), at most 100 (all released checkpoints sit at or below it)."""
+        return self.logit_scale.exp().clamp(max=self.MAX_LOGIT_SCALE)
+
+    def forward(self, pixel_values: torch.Tensor, input_ids: torch.Tensor) -> torch.Tensor:
+        """Logits per image (B_img, B_txt): scaled cosine similarities."""
+        image = F.normalize(self.encode_image(pixel_values), dim=-1)  # (B_img, P)
+        text = F.normalize(self.encode_text(input_ids), dim=-1)  # (B_txt, P)
+        return self.temperature_scale() * image @ text.T  # (B_img, B_txt)
+
+    @classmethod
+    def from_pretrained(cls, checkpoint: str | Path, *, dtype: torch.dtype = torch.float32, hidden_act: str | None = None) -> ClipModel:
+        """Load a Hugging Face CLIP checkpoint directory, or an OpenAI / open_clip state dict directory.
+
+        Strict: a missing or unexpected key fails with the list of keys (UserError).
+        ``hidden_act`` overrides the activation of an open_clip checkpoint (default: its
+        ``open_clip_config.json``, else OpenAI's quick_gelu).
+        """
+        path = Path(checkpoint)
+        if (path / "config.json").is_file():
+            return cls.from_state_dict(ClipConfig.from_hf_dict(read_config(path), str(path / "config.json")),
+                                       load_state_dict(path), source=path, dtype=dtype)
+        raw = clip_openai.load_open_clip_state_dict(path)
+        config = config_from_openai_state_dict(raw, hidden_act=hidden_act or clip_openai.open_clip_activation(path))
+        return cls.from_state_dict(config, clip_openai.openai_to_hf_state_dict(raw), source=path, dtype=dtype)
+
+    @classmethod
+    def from_state_dict(cls, config: ClipConfig, state: Mapping[str, torch.Tensor], *, source: str | Path = "state dict",
+                        dtype: torch.dtype = torch.float32) -> ClipModel:
+        """Build on the meta device and adopt the tensors (no random initialisation), after a strict key check."""
+        with torch.device("meta"):
+            model = cls(config)
+        return load_strict(model, state, source=source, ignore=("position_ids",)).to(dtype).eval()
+
+
+def config_from_openai_state_dict(state: Mapping[str, torch.Tensor], hidden_act: str = "quick_gelu") -> ClipConfig:
+    """The sizes of an OpenAI / open_clip ViT state dict (see :mod:`mmbench.models.builtin.clip_openai`)."""
+    return ClipConfig.from_hf_dict(clip_openai.hf_config_from_openai_state_dict(state, hidden_act), "OpenAI state dict")
+
+
+openai_to_hf_state_dict = clip_openai.openai_to_hf_state_dict
+
+
+# ---- the adapter ---------------------------------------------------------------------------------
+
+
+class ClipAdapter(ModelAdapter):
+    """``clip:<dir-or-id>``: the built-in CLIP as an mmbench dual encoder (encode_images, encode_texts)."""
+
+    adapter_name = "clip"
+
+    def __init__(self, model: ClipModel, tokenizer: Any, transform: ImagePreprocessor, *, device: str = "cpu", dtype: str = "float32") -> None:
+        self.model = model.to(device)
+        self.tokenizer = tokenizer
+        self.transform = transform
+        self.device = device
+        self.dtype = dtype
+        self.context_length = model.config.text.max_position_embeddings
+
+    def image_transform(self) -> ImagePreprocessor:
+        return self.transform
+
+    @torch.inference_mode()
+    def encode_images(self, images: torch.Tensor) -> torch.Tensor:
+        """(N, 3, H, W) from ``image_transform`` -> (N, P) float32, L2-normalised."""
+        pixels = images.to(self.device, dtype=self.model.logit_scale.dtype)
+        return F.normalize(self.model.encode_image(pixels).float(), dim=-1)
+
+    @torch.inference_mode()
+    def encode_texts(self, texts: list[str]) -> torch.Tensor:
+        """M texts -> (M, P) float32, L2-normalised; tokenised with the checkpoint's tokenizer, truncated to the context."""
+        tokens = self.tokenizer(list(texts), padding=True, truncation=True, max_length=self.context_length, return_tensors="pt")
+        return F.normalize(self.model.encode_text(tokens["input_ids"].to(self.device)).float(), dim=-1)
+
+    def count_tokens(self, texts: list[str]) -> int:
+        return sum(len(ids) for ids in self.tokenizer(list(texts))["input_ids"])
+
+
+@dataclass(frozen=True)
+class ClipOptions(AdapterOptions):
+    """``revision`` (hub); ``tokenizer``: a directory or hub id, for open_clip checkpoints that ship
+    none; ``hidden_act``: open_clip checkpoints' activation (quick_gelu or gelu)."""
+
+    adapter = "clip"
+    revision: str | None = None
+    tokenizer: str | None = None
+    hidden_act: str | None = None
+
+
+def create(location: str | None, *, device: str = "cpu", dtype: str = "float32", **model_args: Any) -> ClipAdapter:
+    """Build ``clip:<location>``: a local directory or a hub id (from the local cache when offline)."""
+    if not location:
+        raise UserError("clip: needs a checkpoint, e.g. clip:openai/clip-vit-base-patch32 or clip:/path/to/checkpoint")
+    options = ClipOptions.parse(model_args)
+    path = resolve_checkpoint(location, revision=options.revision)
+    model = ClipModel.from_pretrained(path, dtype=torch_dtype(dtype), hidden_act=options.hidden_act)
+    tokenizer = load_tokenizer(options.tokenizer or path, revision=options.revision,
+                               hint="pass one with --model-arg tokenizer=DIR_OR_HUB_ID")
+    transform = load_image_transform(path, clip_transform(model.config.vision.image_size))
+    return ClipAdapter(model, tokenizer, transform, device=device, dtype=dtype)

@@ -1,0 +1,1 @@
+"""Built-in LLaVA: config, Llama decoder, the model and its adapter."""
