@@ -1,117 +1,129 @@
 #!/usr/bin/env python
-"""Train the tiny reference models on the shapes suite's train split and save them in HF format.
+"""Train one stage of the bundled reference models on the shapes suite's train split, from its recipe.
 
-    python scripts/train_reference_models.py --model all --out mmbench/bundled
-    python scripts/train_reference_models.py --model clip --steps 800 --threads 2
+    python scripts/train_reference_models.py --model shapes-clip-stage1   # then:
+    python scripts/train_reference_models.py --model shapes-clip
+    python scripts/train_reference_models.py --model shapes-llava
+    python scripts/train_reference_models.py --model shapes-blip-caption
+    python scripts/train_reference_models.py --model shapes-blip-vqa
+    python scripts/train_reference_models.py --model shapes-clip --random-init --out OUT
 
-Each model: fixed seed, CPU, ``--threads`` torch threads (2 by default, as the machine the issue
-names), a step count chosen to finish within 20 minutes there. Prints quick scores of the trained
-and of the random-initialised model on the test and held-out splits, and writes them to
-``<out>/<name>/training.json``. Official scores: ``mmbench run --task shapes_* --model hf:<out>/<name>``.
+Every recipe (``mmbench/training/recipes.py``) fixes the step count, seed and learning rate; runs
+use one torch thread on CPU. The checkpoint and its ``training.json`` (recipe, steps, CPU and wall
+minutes, the losses of the first 20 steps and every 50th, quick scores on the validation split
+against the random-initialised model) go to ``<out>/<folder>``. Model selection uses the
+validation split (the last 500 images of the train split set, never trained on), never the test
+split. ``--random-init`` saves the same architecture untrained (seed + 1): the chance-level
+reference runs in ``results/random-init/`` come from it. Official scores: ``mmbench run``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import platform
 import sys
 import time
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 
-NAMES = ("clip", "blip-caption", "blip-vqa", "llava")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from mmbench.training.recipes import STAGES, THREADS, Stage  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", choices=(*NAMES, "all"), default="all")
-    parser.add_argument("--out", type=Path, default=Path("mmbench/bundled"))
-    parser.add_argument("--steps", type=int, default=None, help="override the recipe's step count")
-    parser.add_argument("--batch", type=int, default=None, help="override the recipe's batch size")
-    parser.add_argument("--lr", type=float, default=None)
-    parser.add_argument("--hard-negative-beta", type=float, default=None, help="CLIP only")
-    parser.add_argument("--patch", type=int, default=None)
-    parser.add_argument("--init-from", default=None, help="CLIP only: continue training this checkpoint")
-    parser.add_argument("--partial-fraction", type=float, default=None, help="CLIP only: share of partial captions")
-    parser.add_argument("--vision-from", default=None, help="LLaVA only: start from (and freeze) this CLIP checkpoint's vision tower")
-    parser.add_argument("--minutes", type=float, default=None, help="time budget per model (the schedule decays over it)")
-    parser.add_argument("--variant", default="", help="suffix for the output folder (e.g. to compare recipes)")
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--model", choices=sorted(STAGES), required=True, help="the stage to train")
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "mmbench" / "bundled",
+                        help="output folder (default: mmbench/bundled); a stage's starting checkpoint is read from it")
+    parser.add_argument("--random-init", action="store_true", help="save the untrained model (seed + 1) instead")
     args = parser.parse_args(argv)
-
+    stage = STAGES[args.model]
+    start = None
+    if stage.starts_from and not args.random_init:
+        start = args.out / STAGES[stage.starts_from].folder
+        if not (start / "config.json").is_file():
+            print(f"{args.model} starts from {stage.starts_from}, not found at {start}; train it first: "
+                  f"python scripts/train_reference_models.py --model {stage.starts_from} --out {args.out}", file=sys.stderr)
+            return 2
     import torch
 
-    torch.set_num_threads(args.threads)
-    from mmbench.training.corpus import load_shapes_split
-
-    train_split = load_shapes_split("train")
-    evaluation = {name: load_shapes_split(name) for name in ("test", "heldout")}
-    for name in NAMES if args.model == "all" else (args.model,):
-        report = train_one(name, args, train_split, evaluation)
-        print(json.dumps(report, indent=1), flush=True)
+    torch.set_num_threads(THREADS)
+    if args.random_init:
+        save_random_init(stage, args.out / stage.folder)
+        return 0
+    report = train_stage(stage, args.out, start)
+    print(json.dumps({k: v for k, v in report.items() if k != "losses"}, indent=1), flush=True)
     return 0
 
 
-def _recipe(name: str, args: argparse.Namespace):  # noqa: ANN202
-    from mmbench.training.blip import BlipRecipe
-    from mmbench.training.clip import ClipRecipe
-    from mmbench.training.llava import LlavaRecipe
+def train_stage(stage: Stage, out: Path, start: Path | None) -> dict:
+    import torch
+    import transformers
 
-    recipe = {"clip": ClipRecipe(), "blip-caption": BlipRecipe(), "blip-vqa": BlipRecipe(), "llava": LlavaRecipe()}[name]
-    overrides = {"steps": args.steps, "batch": args.batch, "lr": args.lr, "patch": args.patch, "seed": args.seed,
-                 "minutes": args.minutes}
-    if name == "clip":
-        overrides["hard_negative_beta"] = args.hard_negative_beta
-        overrides["init_from"] = args.init_from
-        overrides["partial_fraction"] = args.partial_fraction
-    if name == "llava":
-        overrides["vision_from"] = args.vision_from
-    return replace(recipe, **{k: v for k, v in overrides.items() if v is not None})
+    from mmbench.training import quick_eval
+    from mmbench.training.corpus import load_shapes_split
+    from mmbench.training.recipes import trainer, with_start
 
-
-def train_one(name: str, args: argparse.Namespace, train_split, evaluation) -> dict:  # noqa: ANN001
-    from mmbench.training import blip, clip, llava, quick_eval
-
-    recipe = _recipe(name, args)
-    out = args.out / f"shapes-{name}{args.variant}"
-    trainers = {"clip": clip.train_clip, "blip-caption": blip.train_blip_caption, "blip-vqa": blip.train_blip_vqa,
-                "llava": llava.train_llava}
+    train_split, validation = load_shapes_split("train"), load_shapes_split("val")
+    target = out / stage.folder
     started = time.perf_counter()
-    model, processor, info = trainers[name](train_split, recipe, out)
-    random_model = _random_init(name, recipe, processor)
-    report = {"model": name, "recipe": asdict(recipe), **info, "wall_minutes": (time.perf_counter() - started) / 60}
-    for split_name, split in evaluation.items():
-        for label, candidate in (("trained", model), ("random_init", random_model)):
-            report[f"{split_name}/{label}"] = _scores(name, candidate, processor, split, quick_eval)
-    (out / "training.json").write_text(json.dumps(report, indent=1) + "\n")
+    model, processor, info = trainer(stage.kind)(train_split, with_start(stage, str(start) if start else None), target)
+    random_model = random_init_model(stage, processor)
+    recipe = {k: v for k, v in asdict(stage.recipe).items() if k not in ("init_from", "vision_from")}
+    report = {"model": stage.name, "recipe": {**recipe, "starts_from": stage.starts_from}, "threads": THREADS,
+              "command": f"python scripts/train_reference_models.py --model {stage.name}",
+              "versions": {"torch": torch.__version__, "transformers": transformers.__version__,
+                           "python": platform.python_version()}, **info,
+              "total_wall_minutes": (time.perf_counter() - started) / 60,
+              "validation": {"trained": scores(stage, model, processor, validation, quick_eval),
+                             "random_init": scores(stage, random_model, processor, validation, quick_eval)}}
+    (target / "training.json").write_text(json.dumps(report, indent=1) + "\n")
     return report
 
 
-def _random_init(name: str, recipe, processor):  # noqa: ANN001, ANN202
+def random_init_model(stage: Stage, processor):  # noqa: ANN001, ANN201
+    """The stage's architecture, untrained, seeded with the recipe's seed + 1."""
     import torch
 
     from mmbench.training import blip, clip, llava
 
-    torch.manual_seed(recipe.seed + 1)
+    torch.manual_seed(stage.recipe.seed + 1)
     tokenizer = processor.tokenizer
-    if name == "clip":
-        return clip.build_clip(recipe, tokenizer).eval()
-    if name == "llava":
-        return llava.build_llava(recipe, tokenizer).eval()
+    if stage.kind == "clip":
+        return clip.build_clip(stage.recipe, tokenizer).eval()
+    if stage.kind == "llava":
+        return llava.build_llava(stage.recipe, tokenizer).eval()
     from transformers import BlipForConditionalGeneration, BlipForQuestionAnswering
 
-    cls = BlipForConditionalGeneration if name == "blip-caption" else BlipForQuestionAnswering
-    return cls(blip.blip_config(recipe, tokenizer)).eval()
+    cls = BlipForConditionalGeneration if stage.kind == "blip-caption" else BlipForQuestionAnswering
+    return cls(blip.blip_config(stage.recipe, tokenizer)).eval()
 
 
-def _scores(name: str, model, processor, split, quick_eval) -> dict:  # noqa: ANN001
+def save_random_init(stage: Stage, target: Path) -> None:
+    """The untrained model with the trained one's tokenizer and processor (from mmbench/bundled)."""
+    from transformers import AutoProcessor
+
+    from mmbench.models.bundled import BUNDLED_DIR
+
+    processor = AutoProcessor.from_pretrained(BUNDLED_DIR / stage.folder)
+    model = random_init_model(stage, processor)
+    target.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(target)
+    processor.save_pretrained(target)
+    (target / "training.json").write_text(json.dumps({"model": stage.name, "random_init": True,
+                                                      "seed": stage.recipe.seed + 1, "steps": 0}, indent=1) + "\n")
+    print(f"saved the random-initialised {stage.name} to {target}")
+
+
+def scores(stage: Stage, model, processor, split, quick_eval) -> dict:  # noqa: ANN001
     tokenizer = processor.tokenizer
-    if name == "clip":
+    if stage.kind == "clip":
         return quick_eval.clip_scores(model, tokenizer, split)
-    if name == "blip-caption":
+    if stage.kind == "blip-caption":
         return quick_eval.blip_caption_scores(model, tokenizer, split)
-    if name == "blip-vqa":
+    if stage.kind == "blip-vqa":
         return quick_eval.blip_vqa_scores(model, tokenizer, split)
     from mmbench.training.llava import task_prompts
 

@@ -74,12 +74,12 @@ def test_partial_captions_name_what_they_constrain() -> None:
             assert (word in text) == (key in named), text
 
 
-def test_schedule_warms_up_then_decays_by_steps_or_time() -> None:
-    schedule = Schedule(steps=1000, lr=1.0, minutes=1.0, warmup=10)
-    assert schedule.lr_at(0, 0.0) == pytest.approx(0.1)
-    assert schedule.progress(500, 0.0) == pytest.approx(0.5)
-    assert schedule.progress(10, 45.0) == pytest.approx(0.75)  # 45 s of a 1-minute budget
-    assert schedule.lr_at(500, 1.0) == pytest.approx(0.02)
+def test_schedule_warms_up_then_decays_over_the_step_count() -> None:
+    schedule = Schedule(steps=1000, lr=1.0, warmup=10)
+    assert schedule.lr_at(0) == pytest.approx(0.1)
+    assert schedule.progress(500) == pytest.approx(0.5)
+    assert schedule.lr_at(500) == pytest.approx(0.02 + 0.98 * 0.5)  # cos(pi/2) = 0: halfway down
+    assert schedule.lr_at(1000) == pytest.approx(0.02)
 
 
 def test_tokenizers_keep_vocabulary_words_whole() -> None:

@@ -32,6 +32,20 @@ HELDOUT_PAIRS = frozenset({("circle", "green"), ("square", "purple"), ("triangle
 #: Zero-shot prompt templates, phrased like the captions.
 TEMPLATES = ("a {c}.", "a picture of a {c}.", "there is a {c}.", "an image with a {c}.")
 
+#: Zero-shot classes: every (kind, colour) pair, 30, in sorted class-folder order (``<kind>-<colour>``),
+#: named as the captions name them ("red circle"); held-out pairs stay candidates in every split.
+ZEROSHOT_CLASSES: tuple[tuple[str, str], ...] = tuple(sorted((k, c) for k in KINDS for c in COLOURS))
+#: Zero-shot images show large shapes only (small circles and squares are a few pixels apart at 64 px).
+ZEROSHOT_SIZE = "large"
+
+
+def zeroshot_folder(kind: str, colour: str) -> str:
+    return f"{kind}-{colour}"
+
+
+def zeroshot_classname(kind: str, colour: str) -> str:
+    return f"{colour} {kind}"
+
 
 @dataclass(frozen=True)
 class Attributes:

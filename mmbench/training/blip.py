@@ -37,7 +37,6 @@ class BlipRecipe:
     steps: int = 1500
     lr: float = 1e-3
     aux_weight: float = 1.0
-    minutes: float | None = None  # time budget (see Schedule)
     seed: int = 0
 
 
@@ -106,7 +105,8 @@ def _save(model: Any, processor: Any, out: Path | None) -> None:
         processor.save_pretrained(out)
 
 
-def train_blip_caption(train_split: ShapesSplit, recipe: BlipRecipe, out: Path | None = None) -> tuple[Any, Any, dict]:
+def train_blip_caption(train_split: ShapesSplit, recipe: BlipRecipe, out: Path | None = None,
+                       stop_after: int | None = None) -> tuple[Any, Any, dict]:
     from transformers import BlipForConditionalGeneration
 
     seed_everything(recipe.seed)
@@ -126,14 +126,15 @@ def train_blip_caption(train_split: ShapesSplit, recipe: BlipRecipe, out: Path |
         weight = recipe.aux_weight * (1 - progress)
         return lm + weight * aux, {"lm": lm.item(), "aux": aux.item()}
 
-    info = train(list(model.parameters()) + list(heads.parameters()), step_loss, Schedule(recipe.steps, recipe.lr, recipe.minutes),
-                 "blip-caption")
+    info = train(list(model.parameters()) + list(heads.parameters()), step_loss, Schedule(recipe.steps, recipe.lr),
+                 "blip-caption", stop_after)
     processor = blip_processor(tokenizer)
     _save(model.eval(), processor, out)
     return model, processor, info
 
 
-def train_blip_vqa(train_split: ShapesSplit, recipe: BlipRecipe, out: Path | None = None) -> tuple[Any, Any, dict]:
+def train_blip_vqa(train_split: ShapesSplit, recipe: BlipRecipe, out: Path | None = None,
+                   stop_after: int | None = None) -> tuple[Any, Any, dict]:
     from transformers import BlipForQuestionAnswering
 
     seed_everything(recipe.seed)
@@ -159,8 +160,8 @@ def train_blip_vqa(train_split: ShapesSplit, recipe: BlipRecipe, out: Path | Non
         weight = recipe.aux_weight * (1 - progress)
         return lm + weight * aux, {"lm": lm.item(), "aux": aux.item()}
 
-    info = train(list(model.parameters()) + list(heads.parameters()), step_loss, Schedule(recipe.steps, recipe.lr, recipe.minutes),
-                 "blip-vqa")
+    info = train(list(model.parameters()) + list(heads.parameters()), step_loss, Schedule(recipe.steps, recipe.lr),
+                 "blip-vqa", stop_after)
     processor = blip_processor(tokenizer)
     _save(model.eval(), processor, out)
     return model, processor, info

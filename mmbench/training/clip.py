@@ -41,7 +41,6 @@ class ClipRecipe:
     hard_negative_beta: float = 0.0
     aux_weight: float = 1.0
     init_from: str | None = None  # continue from a saved checkpoint (its tokenizer and weights)
-    minutes: float | None = None  # time budget (see Schedule)
     seed: int = 0
 
 
@@ -71,7 +70,8 @@ def caption_corpus(split: ShapesSplit) -> list[str]:
     return texts
 
 
-def train_clip(train_split: ShapesSplit, recipe: ClipRecipe, out: Path | None = None) -> tuple[Any, Any, dict]:
+def train_clip(train_split: ShapesSplit, recipe: ClipRecipe, out: Path | None = None,
+               stop_after: int | None = None) -> tuple[Any, Any, dict]:
     """Train; returns (model, processor, info). Saves with save_pretrained when ``out`` is given."""
     seed_everything(recipe.seed)
     if recipe.init_from:
@@ -120,8 +120,8 @@ def train_clip(train_split: ShapesSplit, recipe: ClipRecipe, out: Path | None = 
         weight = recipe.aux_weight * (1 - progress)
         return contrastive + weight * aux, {"nce": contrastive.item(), "aux": aux.item(), "scale": model.logit_scale.exp().item()}
 
-    schedule = Schedule(steps=recipe.steps, lr=recipe.lr, minutes=recipe.minutes)
-    info = train(list(model.parameters()) + list(heads.parameters()), step_loss, schedule, "clip")
+    schedule = Schedule(steps=recipe.steps, lr=recipe.lr)
+    info = train(list(model.parameters()) + list(heads.parameters()), step_loss, schedule, "clip", stop_after)
     model.eval()
     processor = clip_processor(tokenizer)
     if out is not None:

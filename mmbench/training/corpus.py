@@ -38,24 +38,35 @@ class ShapesSplit:
         return np.array([[ATTRIBUTE_VALUES[k].index(a[k]) for k in ATTRIBUTE_VALUES] for a in self.attributes])
 
 
+#: the last images of the suite's train split set, never trained on: model selection and recipe
+#: tuning use them (the test and held-out splits are for reporting only).
+VALIDATION_SIZE = 500
+
+
 def load_shapes_split(split: str) -> ShapesSplit:
-    """``train`` (6000 images), ``test`` (300) or ``heldout`` (90)."""
+    """``train`` (the first 5500 images of the train split set), ``val`` (its last 500), ``test``
+    (300) or ``heldout`` (90)."""
     from PIL import Image
 
-    folder = ensure_suite("train" if split == "train" else "test")
-    entries = [e for e in json.loads((folder / "dataset_shapes.json").read_text())["images"] if e["split"] == split]
+    folder = ensure_suite("train" if split in ("train", "val") else "test")
+    entries = [e for e in json.loads((folder / "dataset_shapes.json").read_text())["images"]
+               if e["split"] == ("train" if split == "val" else split)]
+    if split in ("train", "val"):
+        entries = entries[:-VALIDATION_SIZE] if split == "train" else entries[-VALIDATION_SIZE:]
     pixels = np.stack([np.asarray(Image.open(folder / e["filepath"] / e["filename"]).convert("RGB")) for e in entries])
     index_of = {e["cocoid"]: i for i, e in enumerate(entries)}
     return ShapesSplit(
         image_ids=[e["cocoid"] for e in entries], pixels=pixels, attributes=[e["attributes"] for e in entries],
-        captions=[[s["raw"] for s in e["sentences"]] for e in entries], questions=_questions(folder, split, index_of))
+        captions=[[s["raw"] for s in e["sentences"]] for e in entries],
+        questions=_questions(folder, "train" if split == "val" else split, index_of))
 
 
 def _questions(folder: Path, split: str, index_of: dict[int, int]) -> list[tuple[int, str, list[str]]]:
     questions = json.loads((folder / "vqa" / f"questions_{split}.json").read_text())["questions"]
     answers = {a["question_id"]: [x["answer"] for x in a["answers"]]
                for a in json.loads((folder / "vqa" / f"annotations_{split}.json").read_text())["annotations"]}
-    return [(index_of[q["image_id"]], q["question"], answers[q["question_id"]]) for q in questions]
+    return [(index_of[q["image_id"]], q["question"], answers[q["question_id"]]) for q in questions
+            if q["image_id"] in index_of]
 
 
 def normalise(pixels: np.ndarray) -> "torch.Tensor":  # noqa: F821

@@ -42,7 +42,6 @@ class LlavaRecipe:
     lr: float = 1e-3
     caption_fraction: float = 0.3
     vision_from: str | None = None  # a trained CLIP checkpoint whose vision tower starts (and stays) the LLaVA tower
-    minutes: float | None = None  # time budget (see Schedule)
     seed: int = 0
 
 
@@ -105,7 +104,8 @@ def training_texts(split: ShapesSplit, caption_prompt: str, vqa_prompt: str) -> 
     return rows
 
 
-def train_llava(train_split: ShapesSplit, recipe: LlavaRecipe, out: Path | None = None) -> tuple[Any, Any, dict]:
+def train_llava(train_split: ShapesSplit, recipe: LlavaRecipe, out: Path | None = None,
+                stop_after: int | None = None) -> tuple[Any, Any, dict]:
     seed_everything(recipe.seed)
     caption_prompt, vqa_prompt = task_prompts()
     rows = training_texts(train_split, caption_prompt, vqa_prompt)
@@ -147,7 +147,8 @@ def train_llava(train_split: ShapesSplit, recipe: LlavaRecipe, out: Path | None 
         loss = F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), targets[:, 1:].reshape(-1), ignore_index=-100)
         return loss, {}
 
-    info = train([p for p in model.parameters() if p.requires_grad], step_loss, Schedule(recipe.steps, recipe.lr, recipe.minutes), "llava")
+    info = train([p for p in model.parameters() if p.requires_grad], step_loss, Schedule(recipe.steps, recipe.lr), "llava",
+                 stop_after)
     processor = llava_processor(tokenizer, recipe.patch)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)

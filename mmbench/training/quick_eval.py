@@ -1,6 +1,7 @@
 """Quick in-memory scores used while training (the official numbers come from ``mmbench run``).
 
-- CLIP: zero-shot top-1 over the 5 kinds with the task's templates (per-template embeddings
+- CLIP: zero-shot top-1 and top-5 over the 30 colour-kind classes on the large-shape images, with
+  the task's templates (per-template embeddings
   normalised, averaged, re-normalised), and text-to-image R@1 with every caption as a query.
 - Generators: exact-match rate of greedy captions against any reference, and VQA accuracy
   (mean over leave-one-out subsets of min(1, matches / 3), answers lower-cased and stripped).
@@ -13,7 +14,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from mmbench.data.shapes_spec import KINDS, TEMPLATES
+from mmbench.data.shapes_spec import TEMPLATES, ZEROSHOT_CLASSES, ZEROSHOT_SIZE, zeroshot_classname
 from mmbench.training.corpus import ShapesSplit, normalise
 
 
@@ -28,16 +29,19 @@ def _texts(model: Any, tokenizer: Any, texts: list[str]) -> torch.Tensor:
 def clip_scores(model: Any, tokenizer: Any, split: ShapesSplit) -> dict[str, float]:
     features = model.get_image_features(pixel_values=normalise(split.pixels))
     images = F.normalize(features if hasattr(features, "dim") else features.pooler_output, dim=-1)  # (N, D)
-    classes = sorted(KINDS)
+    names = [zeroshot_classname(kind, colour) for kind, colour in ZEROSHOT_CLASSES]
     class_embeds = torch.stack([F.normalize(_texts(model, tokenizer, [t.format(c=c) for t in TEMPLATES]).mean(0), dim=0)
-                                for c in classes])  # (C, D)
-    labels = torch.tensor([classes.index(a["kind"]) for a in split.attributes])
-    top1 = (images @ class_embeds.t()).argmax(dim=1).eq(labels).float().mean().item()
+                                for c in names])  # (C, D)
+    rows = [i for i, a in enumerate(split.attributes) if a["size"] == ZEROSHOT_SIZE]
+    labels = torch.tensor([ZEROSHOT_CLASSES.index((split.attributes[i]["kind"], split.attributes[i]["colour"])) for i in rows])
+    ranked = (images[rows] @ class_embeds.t()).topk(5, dim=1).indices  # (N, 5)
+    top1 = ranked[:, 0].eq(labels).float().mean().item()
+    top5 = ranked.eq(labels[:, None]).any(dim=1).float().mean().item()
     queries = [c for captions in split.captions for c in captions]
     owners = torch.tensor([i for i, captions in enumerate(split.captions) for _ in captions])
     text_embeds = torch.cat([_texts(model, tokenizer, queries[k:k + 256]) for k in range(0, len(queries), 256)])
     r1 = (text_embeds @ images.t()).argmax(dim=1).eq(owners).float().mean().item()
-    return {"zeroshot_top1": top1, "t2i_R@1": r1}
+    return {"zeroshot_top1": top1, "zeroshot_top5": top5, "t2i_R@1": r1}
 
 
 def vqa_accuracy(prediction: str, answers: list[str]) -> float:
