@@ -48,7 +48,10 @@ class RunResult:
             self.run_id = f"{self.task.get('name', 'task')}__{slug(str(self.model.get('spec', 'model')))}__{stamp}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        """The file's content, without absolute paths of this machine (:mod:`mmbench.portable`)."""
+        from mmbench.portable import portable
+
+        return portable({
             "schema_version": self.schema_version,
             "run_id": self.run_id,
             "created_at": self.created_at,
@@ -61,7 +64,7 @@ class RunResult:
             "env": self.env,
             "config": self.config,
             "samples_file": f"{self.run_id}.samples.jsonl",
-        }
+        })
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], path: Path | None = None) -> RunResult:

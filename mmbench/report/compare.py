@@ -11,9 +11,19 @@ t-test (graded VQA accuracy) or the bootstrap (other scores). BLEU and METEOR ar
 (per-image scores do not average to them): no CI, marked so. CIDEr's bootstrap keeps each
 image's score fixed (document frequencies of the full set), the usual approximation.
 
-A metric *regresses* when delta < -tolerance (default tolerance 0); it *drops significantly*
-when delta < 0 and p < alpha. A baseline metric absent from the candidate fails too, and so does
-a baseline task (unless ``require_all_tasks`` is off: then only the tasks both sides ran count).
+A metric *regresses* when delta < -tolerance (default tolerance 0, in metric units or in samples:
+:mod:`mmbench.report.tolerance`); it *improves* when delta > tolerance (a failure with
+``two_sided``, else reported with the command that refreshes the baseline); it *drops
+significantly* when delta < 0 and p < alpha. A baseline metric absent from the candidate fails
+too, and so does a baseline task (unless ``require_all_tasks`` is off: then only the tasks both
+sides ran count). ``exact`` fails on any per-sample prediction change or metric change
+(:mod:`mmbench.report.exact`); ``same_model`` fails when the model fingerprints differ. Every task
+states whether task version, data, model and run settings are equal (:mod:`mmbench.report.provenance`).
+
+When the two runs hold different sample sets (``allow_mismatch``, e.g. a ``--limit`` run against a
+full one), only the shared sample ids are paired, and every number shown for a metric (both
+values, the difference, the interval, the test) describes that shared set; metrics that cannot be
+recomputed from per-sample scores (corpus-level) are not compared.
 """
 
 from __future__ import annotations
@@ -34,22 +44,28 @@ from mmbench.report.columns import (
     ordered_metric_names,
     with_derived,
 )
+from mmbench.report.exact import PredictionChanges, prediction_changes
 from mmbench.report.loading import latest_first, load_results, model_name, task_name
 from mmbench.report.persample import (
     SampleTable,
+    Stratum,
     alignment,
     paired_values,
     strata_for,
     weighted_mean,
 )
-from mmbench.results import RunResult, read_samples
+from mmbench.report.provenance import Sameness, compare_provenance
+from mmbench.report.tolerance import Tolerance, lookup, parse_tolerances
+from mmbench.results import RunResult, read_samples, samples_path
+
+__all__ = ["ComparisonReport", "MetricComparison", "Settings", "TaskComparison", "compare_runs", "parse_tolerances"]
 
 FLOAT_SLACK = 1e-9  # differences below this are float noise, never a regression
 
 
 @dataclass
 class Settings:
-    tolerances: dict[str, float] = field(default_factory=dict)  # "metric", "task:metric" or "*"
+    tolerances: dict[str, float | Tolerance] = field(default_factory=dict)  # "metric", "task:metric" or "*"
     alpha: float = 0.05
     n_resamples: int = 2000
     seed: int = 0
@@ -57,12 +73,12 @@ class Settings:
     fail_on_significant: bool = False
     allow_mismatch: bool = False
     require_all_tasks: bool = True  # a baseline task absent from the candidate fails
+    exact: bool = False  # any per-sample prediction or metric change fails
+    two_sided: bool = False  # an improvement beyond tolerance fails too
+    same_model: bool = False  # different model fingerprints fail
 
-    def tolerance(self, task: str, metric: str) -> float:
-        for key in (f"{task}:{metric}", metric, "*"):
-            if key in self.tolerances:
-                return self.tolerances[key]
-        return 0.0
+    def tolerance(self, task: str, metric: str) -> Tolerance:
+        return lookup(self.tolerances, task, metric)
 
 
 @dataclass
@@ -70,7 +86,7 @@ class MetricComparison:
     metric: str
     baseline: float | None
     candidate: float | None
-    tolerance: float
+    tolerance: float  # in metric units (resolved from samples where given so)
     n_pairs: int = 0
     ci_low: float | None = None
     ci_high: float | None = None
@@ -78,11 +94,14 @@ class MetricComparison:
     test: str = ""
     note: str = ""
     regressed: bool = False
+    improved: bool = False
     significant_drop: bool = False
+    comparable: bool = True  # False: not recomputable on the shared samples of different sample sets
+    tolerance_text: str = ""  # as given ("2 samples"), when not in metric units
 
     @property
     def delta(self) -> float | None:
-        if self.baseline is None or self.candidate is None:
+        if self.baseline is None or self.candidate is None or not self.comparable:
             return None
         return self.candidate - self.baseline
 
@@ -90,13 +109,30 @@ class MetricComparison:
     def status(self) -> str:
         if self.baseline is not None and self.candidate is None:
             return "missing"
+        if not self.comparable:
+            return "not compared"
         if self.regressed:
             return "regressed"
+        if self.improved:
+            return "improved"
         if self.significant_drop:
             return "significant drop"
         if self.baseline is None:
             return "new"
         return "ok"
+
+
+@dataclass(frozen=True)
+class SharedSamples:
+    """Sample sets that differ: how many ids both runs hold, of how many on each side."""
+
+    shared: int
+    baseline: int
+    candidate: int
+
+    def __str__(self) -> str:
+        return (f"sample sets differ: {self.shared} shared sample ids (baseline {self.baseline}, candidate "
+                f"{self.candidate}); every statistic is computed on the shared samples")
 
 
 @dataclass
@@ -107,6 +143,15 @@ class TaskComparison:
     candidate: RunResult
     metrics: list[MetricComparison] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    provenance: list[Sameness] = field(default_factory=list)
+    prediction_changes: PredictionChanges | None = None  # with ``exact``; None: no per-sample files
+    shared: SharedSamples | None = None  # set when the sample sets differ
+
+    def provenance_line(self) -> str:
+        return "; ".join(str(s) for s in self.provenance)
+
+    def model_differs(self) -> bool:
+        return any(s.label == "model fingerprint" and not s.equal for s in self.provenance)
 
 
 @dataclass
@@ -118,21 +163,63 @@ class ComparisonReport:
     warnings: list[str] = field(default_factory=list)
 
     def failures(self) -> list[str]:
-        """One line per reason to fail: regressions, missing tasks or metrics, significant drops (if asked)."""
-        out = [f"{name}: missing in candidate" for name in self.missing_in_candidate if self.settings.require_all_tasks]
+        """One line per reason to fail: regressions, missing tasks or metrics, significant drops (if asked),
+        improvements beyond tolerance (two-sided), any change (exact), another model (same-model)."""
+        s = self.settings
+        out = [f"{name}: missing in candidate" for name in self.missing_in_candidate if s.require_all_tasks]
         for task in self.tasks:
+            if s.same_model and task.model_differs():
+                out.append(f"{task.task}: model fingerprint differs (--same-model): "
+                           f"{task.baseline.model.get('fingerprint')} -> {task.candidate.model.get('fingerprint')}")
+            if s.exact:
+                out += _exact_failures(task)
             for m in task.metrics:
                 if m.status == "missing":
                     out.append(f"{task.task}: {m.metric} missing in candidate")
                 elif m.regressed:
-                    out.append(f"{task.task}: {m.metric} fell by {-m.delta:.6g} (tolerance {m.tolerance:g})")  # type: ignore[operator]
-                elif m.significant_drop and self.settings.fail_on_significant:
-                    out.append(f"{task.task}: {m.metric} fell significantly (p={m.p_value:.3g} < {self.settings.alpha:g})")
+                    out.append(f"{task.task}: {m.metric} fell by {-m.delta:.6g} (tolerance {_tolerance_text(m)})")  # type: ignore[operator]
+                elif m.improved and s.two_sided:
+                    out.append(f"{task.task}: {m.metric} rose by {m.delta:.6g} (tolerance {_tolerance_text(m)}, "
+                               f"--two-sided): improved: {refresh_hint(task)}")
+                elif m.significant_drop and s.fail_on_significant:
+                    out.append(f"{task.task}: {m.metric} fell significantly (p={m.p_value:.3g} < {s.alpha:g})")
         return out
+
+    def improvements(self) -> list[str]:
+        """One line per metric that rose beyond its tolerance, with the command that refreshes the baseline."""
+        return [f"{t.task}: {m.metric} rose by {m.delta:.6g} (tolerance {_tolerance_text(m)}): improved: {refresh_hint(t)}"
+                for t in self.tasks for m in t.metrics if m.improved]
 
     @property
     def exit_code(self) -> int:
         return 1 if self.failures() else 0
+
+
+def _tolerance_text(m: MetricComparison) -> str:
+    return f"{m.tolerance:g} = {m.tolerance_text}" if m.tolerance_text else f"{m.tolerance:g}"
+
+
+def _exact_failures(task: TaskComparison) -> list[str]:
+    changes = task.prediction_changes
+    out = []
+    if changes is None:
+        out.append(f"{task.task}: no per-sample files on both sides: --exact cannot check predictions")
+    elif changes.changed:
+        out.append(f"{task.task}: {changes.describe()} (--exact)")
+    moved = [m.metric for m in task.metrics if m.delta is not None and m.delta != 0.0 and m.comparable]
+    if moved:
+        out.append(f"{task.task}: metric values changed (--exact): {', '.join(moved)}")
+    return out
+
+
+def refresh_hint(task: TaskComparison) -> str:
+    """The command that makes the candidate run the new baseline (replacing the baseline run's files)."""
+    base, cand = task.baseline.path, task.candidate.path
+    if base is None or cand is None:
+        return (f"refresh the baseline with `mmbench run --task {task.task} --model {model_name(task.candidate)} "
+                f"--output-dir <baseline folder>` and remove the old {task.task} result there")
+    old = [str(base), str(samples_path(base))]
+    return (f"refresh the baseline with `cp {cand} {samples_path(cand)} {base.parent}/ && rm {' '.join(old)}`")
 
 
 RunsInput = str | Path | RunResult | Sequence[RunResult]  # a path, a run, or several runs
@@ -216,25 +303,60 @@ class _PairedTables:
     base: SampleTable
     cand: SampleTable
     align: np.ndarray
+    shared: SharedSamples | None = None  # set when the two sample sets differ
+
+
+def _paired_tables(base_records: list[dict[str, Any]], cand_records: list[dict[str, Any]]) -> _PairedTables:
+    b_table, c_table = SampleTable.from_records(base_records), SampleTable.from_records(cand_records)
+    align = alignment(b_table, c_table)
+    b_keys, c_keys = set(b_table.keys), set(c_table.keys)
+    shared = None if b_keys == c_keys else SharedSamples(len(b_keys & c_keys), len(b_keys), len(c_keys))
+    return _PairedTables(b_table, c_table, align, shared)
+
+
+def _not_on_shared(m: MetricComparison, tables: _PairedTables, why: str) -> bool:
+    """With different sample sets, a metric without usable per-sample scores is not compared; True if so."""
+    if tables.shared is None:
+        m.note = f"no CI: {why}"
+        return False
+    m.comparable = False
+    m.note = f"not compared: {why}, so it cannot be recomputed on the {tables.shared.shared} shared samples"
+    return True
+
+
+def _strata(metric: str, task_type: str, table: SampleTable) -> list[Stratum] | None:
+    return None if metric in CORPUS_LEVEL_METRICS else strata_for(metric, task_type, table)
+
+
+def sample_step(metric: str, task_type: str, table: SampleTable | None) -> float | None:
+    """How much the metric moves when one sample's score changes by 1 (largest over its strata)."""
+    strata = _strata(metric, task_type, table) if table is not None else None
+    if not strata:
+        return None
+    return max((s.weight / s.count for s in strata if s.count), default=None)
 
 
 def _with_statistics(m: MetricComparison, task_type: str, tables: _PairedTables, settings: Settings) -> None:
     if m.metric in CORPUS_LEVEL_METRICS:
-        m.note = "no CI: corpus-level metric (per-sample scores do not average to it)"
+        _not_on_shared(m, tables, "corpus-level metric (per-sample scores do not average to it)")
         return
     b_strata, c_strata = strata_for(m.metric, task_type, tables.base), strata_for(m.metric, task_type, tables.cand)
     if not b_strata or not c_strata or len(b_strata) != len(c_strata):
-        m.note = "no CI: no per-sample scores for this metric"
+        _not_on_shared(m, tables, "no per-sample scores for this metric")
         return
     for strata, value in ((b_strata, m.baseline), (c_strata, m.candidate)):
         if value is not None and not math.isclose(weighted_mean(strata), value, rel_tol=1e-6, abs_tol=1e-9):
-            m.note = "no CI: per-sample scores do not average to the reported value"
+            _not_on_shared(m, tables, "per-sample scores do not average to the reported value")
             return
     paired = [paired_values(b, c, tables.align) for b, c in zip(b_strata, c_strata)]
     if any(a.size == 0 for a, _ in paired):
-        m.note = "no CI: no sample ids in common"
+        _not_on_shared(m, tables, "no sample ids in common")
         return
     m.n_pairs = sum(a.size for a, _ in paired)
+    if tables.shared is not None:  # both values on the shared samples, so delta, CI and test agree
+        weights = [s.weight for s in b_strata]
+        m.baseline = float(sum(w * np.mean(b) for w, (b, _) in zip(weights, paired)))
+        m.candidate = float(sum(w * np.mean(c) for w, (_, c) in zip(weights, paired)))
     boot = stats.paired_bootstrap(paired, [s.weight for s in b_strata], settings.n_resamples, settings.seed,
                                   settings.confidence)
     m.ci_low, m.ci_high, m.p_value, m.test = boot.low, boot.high, boot.p_value, "paired bootstrap"
@@ -245,14 +367,16 @@ def _with_statistics(m: MetricComparison, task_type: str, tables: _PairedTables,
         result = stats.paired_t_test(*paired[0])
         m.p_value, m.test = result.p_value, f"paired t ({result.detail})"
     unpaired = sum(s.count for s in b_strata) - m.n_pairs
-    if unpaired:
+    if tables.shared is not None:
+        m.note = f"on the {m.n_pairs} shared samples"
+    elif unpaired:
         m.note = f"paired on {m.n_pairs} common samples ({unpaired} baseline samples unmatched)"
 
 
 def compare_pair(base: RunResult, cand: RunResult, settings: Settings, warnings: list[str]) -> TaskComparison:
     """Compare two runs of one task; raises :class:`UserError` on a protocol mismatch unless allowed."""
     task_type = str(base.task.get("type", ""))
-    comparison = TaskComparison(task_name(base), task_type, base, cand)
+    comparison = TaskComparison(task_name(base), task_type, base, cand, provenance=compare_provenance(base, cand))
     comparison.notes += _check_protocol(base, cand, settings.allow_mismatch)
     b_metrics, c_metrics = with_derived(base.metrics), with_derived(cand.metrics)
     base_records, cand_records = _records(base, warnings), _records(cand, warnings)
@@ -260,16 +384,28 @@ def compare_pair(base: RunResult, cand: RunResult, settings: Settings, warnings:
     if base_records is None or cand_records is None:
         comparison.notes.append("per-sample file missing: differences without confidence intervals")
     else:
-        b_table, c_table = SampleTable.from_records(base_records), SampleTable.from_records(cand_records)
-        tables = _PairedTables(b_table, c_table, alignment(b_table, c_table))
+        tables = _paired_tables(base_records, cand_records)
+        comparison.shared = tables.shared
+        if settings.exact:
+            comparison.prediction_changes = prediction_changes(base_records, cand_records)
     names = ordered_metric_names(task_type, {**c_metrics, **b_metrics})
     for name in names:
-        m = MetricComparison(name, b_metrics.get(name), c_metrics.get(name), settings.tolerance(comparison.task, name))
+        given = settings.tolerance(comparison.task, name)
+        step = sample_step(name, task_type, tables.base if tables else None)
+        tolerance = given.resolve(step)
+        if tolerance is None:
+            raise UserError(f"--tolerance {name}={given}: {comparison.task}'s {name} has no per-sample scores "
+                            f"({'corpus-level metric' if name in CORPUS_LEVEL_METRICS else 'no per-sample file'}); "
+                            "give its tolerance in metric units (e.g. 0.01)")
+        m = MetricComparison(name, b_metrics.get(name), c_metrics.get(name), tolerance,
+                             tolerance_text=str(given) if given.in_samples else "")
         if m.delta is not None:
-            m.regressed = m.delta < -m.tolerance - FLOAT_SLACK
             if tables is not None:
                 _with_statistics(m, task_type, tables, settings)
-            m.significant_drop = m.delta < -FLOAT_SLACK and m.p_value is not None and m.p_value < settings.alpha
+            if m.delta is not None:
+                m.regressed = m.delta < -m.tolerance - FLOAT_SLACK
+                m.improved = m.delta > m.tolerance + FLOAT_SLACK
+                m.significant_drop = m.delta < -FLOAT_SLACK and m.p_value is not None and m.p_value < settings.alpha
         comparison.metrics.append(m)
     return comparison
 
@@ -296,19 +432,4 @@ def _check_tolerance_names(settings: Settings, tasks: list[TaskComparison]) -> N
                         f"{sorted({m.metric for t in tasks for m in t.metrics})} (use METRIC, TASK:METRIC or *)")
 
 
-def parse_tolerances(items: Iterable[str]) -> dict[str, float]:
-    """``["CIDEr=0.02", "shapes_vqa:accuracy=0.01", "*=0.005"]`` -> dict; values on the results-file
-    scale (0.01 = 1 point), non-negative; ``inf`` ignores a metric."""
-    out = {}
-    for item in items:
-        name, sep, raw = item.partition("=")
-        try:
-            value = float(raw)
-        except ValueError:
-            value = float("nan")
-        if not sep or not name.strip() or not (value >= 0):
-            raise UserError(f"--tolerance {item!r}: expected METRIC=VALUE with VALUE >= 0 on the 0-1 scale "
-                            "(e.g. accuracy=0.01 for one point; CIDEr on its native scale)")
-        out[name.strip()] = value
-    return out
 

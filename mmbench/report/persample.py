@@ -8,6 +8,8 @@ overlap. Derived per-sample metrics:
 - VQA ``accuracy_<answer type>``: ``accuracy`` over the records of that answer type.
 - retrieval ``mean_R@1``: two strata (image queries' ``i2t_R@1``, text queries' ``t2i_R@1``),
   weight 1/2 each.
+- zero-shot ``mean_per_class_recall``: one stratum per class present (records' ``label``), each
+  the ``top1`` of that class's samples, weight 1/number of classes.
 
 A run's records are read once into a :class:`SampleTable` (one float column per metric, NaN
 where a record lacks it); pairing two runs is then vectorised.
@@ -49,6 +51,7 @@ class SampleTable:
     keys: list[SampleKey]
     columns: dict[str, np.ndarray]
     answer_metric: np.ndarray  # object array: accuracy_<answer type> of each record, "" if none
+    labels: np.ndarray | None = None  # object array: each record's ``label`` (zero-shot), None if none has one
 
     @classmethod
     def from_records(cls, records: Sequence[dict[str, Any]]) -> SampleTable:
@@ -68,7 +71,9 @@ class SampleTable:
                 answer_metric[i] = answer_type_metric(answer_type)
         for column in columns.values():
             column[~np.isfinite(column)] = np.nan
-        return cls([sample_key(r) for r in records], columns, answer_metric)
+        labels = np.array([repr(r.get("label")) for r in records], dtype=object)
+        has_labels = any("label" in r for r in records)
+        return cls([sample_key(r) for r in records], columns, answer_metric, labels if has_labels else None)
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,10 @@ def strata_for(metric: str, task_type: str, table: SampleTable) -> list[Stratum]
         if image is None or text is None:
             return None
         return [Stratum(image, 0.5), Stratum(text, 0.5)]
+    top1 = table.columns.get("top1")
+    if metric == "mean_per_class_recall" and top1 is not None and table.labels is not None:
+        classes = sorted(set(table.labels[~np.isnan(top1)]))
+        return [Stratum(np.where(table.labels == c, top1, np.nan), 1 / len(classes)) for c in classes] or None
     accuracy = table.columns.get("accuracy")
     if task_type == "vqa" and metric.startswith("accuracy_") and accuracy is not None:
         by_type = np.where(table.answer_metric == metric, accuracy, np.nan)

@@ -31,7 +31,10 @@ def _zeroshot(n: int, q: float, seed: int) -> tuple[dict[str, float], list[dict[
     records: list[dict[str, Any]] = [{"id": f"img{i}", "label": i % 10, "prediction": i % 10 if u[i] < q else (i + 1) % 10,
                 "metrics": {"top1": int(u[i] < q), "top5": int(u[i] < min(1.0, q + 0.2))}} for i in range(n)]
     metrics = {m: _mean([r["metrics"][m] for r in records]) for m in ("top1", "top5")}
-    metrics["mean_per_class_recall"] = metrics["top1"]
+    by_class: dict[int, list[int]] = {}
+    for r in records:
+        by_class.setdefault(r["label"], []).append(r["metrics"]["top1"])
+    metrics["mean_per_class_recall"] = _mean([_mean(hits) for hits in by_class.values()])
     return metrics, records
 
 

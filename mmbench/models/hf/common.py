@@ -7,13 +7,13 @@ model, on ``device`` in ``dtype``, in eval mode.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from mmbench.errors import UserError
+from mmbench.fingerprint import checkpoint_digest  # noqa: F401  (re-exported for the adapters)
 from mmbench.models.base import ModelAdapter
 from mmbench.models.checkpoint import torch_dtype
 from mmbench.models.options import AdapterOptions
@@ -165,26 +165,6 @@ class HFAdapter(ModelAdapter):
 
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "family": self.family, "checkpoint": str(self.checkpoint)}
-
-
-def checkpoint_digest(checkpoint: Path) -> str:
-    """sha256 of config.json and, per weight file, its name, size and first and last MiB.
-
-    Cheap for multi-GB checkpoints (hashing every byte of a 7B model takes longer than loading it);
-    the safetensors header (names, shapes, offsets) sits in the first MiB.
-    """
-    h = hashlib.sha256()
-    config = checkpoint / "config.json"
-    if config.is_file():
-        h.update(config.read_bytes())
-    for path in sorted([*checkpoint.glob("*.safetensors"), *checkpoint.glob("*.bin")]):
-        size = path.stat().st_size
-        h.update(f"{path.name}:{size}".encode())
-        with path.open("rb") as f:
-            h.update(f.read(1 << 20))
-            f.seek(max(0, size - (1 << 20)))
-            h.update(f.read(1 << 20))
-    return h.hexdigest()[:16]
 
 
 def pooled(output: Any) -> torch.Tensor:
