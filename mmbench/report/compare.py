@@ -218,8 +218,10 @@ def refresh_hint(task: TaskComparison) -> str:
     if base is None or cand is None:
         return (f"refresh the baseline with `mmbench run --task {task.task} --model {model_name(task.candidate)} "
                 f"--output-dir <baseline folder>` and remove the old {task.task} result there")
-    old = [str(base), str(samples_path(base))]
-    return (f"refresh the baseline with `cp {cand} {samples_path(cand)} {base.parent}/ && rm {' '.join(old)}`")
+    copied = {cand.name, samples_path(cand).name}
+    old = [str(p) for p in (base, samples_path(base)) if p.name not in copied]
+    remove = f" && rm {' '.join(old)}" if old else ""
+    return f"refresh the baseline with `cp {cand} {samples_path(cand)} {base.parent}/{remove}`"
 
 
 RunsInput = str | Path | RunResult | Sequence[RunResult]  # a path, a run, or several runs
