@@ -48,7 +48,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except UserError as e:
-        print(f"mmbench: error: {e}", file=sys.stderr)
+        for line in str(e).splitlines() or [type(e).__name__]:  # several problems: one line each
+            print(f"mmbench: error: {line}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("mmbench: interrupted", file=sys.stderr)

@@ -33,6 +33,22 @@ def git_sha() -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
+def hub_download_command(repo_id: str, repo_type: str = "model") -> str:
+    """The command that downloads ``repo_id`` with the installed huggingface_hub.
+
+    ``hf download`` exists since huggingface_hub 0.34 and is the only CLI of 1.x and later;
+    ``huggingface-cli download`` only in older releases.
+    """
+    installed = _version("huggingface_hub") or "0"
+    try:
+        major, minor = (int(part) for part in installed.split(".")[:2])
+    except ValueError:
+        major, minor = 1, 0
+    flag = "" if repo_type == "model" else f" --repo-type {repo_type}"
+    cli = "hf download" if (major, minor) >= (0, 34) else "huggingface-cli download"
+    return f"{cli} {repo_id}{flag}"
+
+
 def environment() -> dict[str, Any]:
     env: dict[str, Any] = {"python": platform.python_version(), "platform": f"{platform.system()}-{platform.machine()}"}
     env["packages"] = {name: _version(name) for name in PACKAGES}

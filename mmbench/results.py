@@ -69,7 +69,9 @@ class RunResult:
     @classmethod
     def from_dict(cls, data: dict[str, Any], path: Path | None = None) -> RunResult:
         where = str(path) if path else "result"
-        version = str(data.get("schema_version", ""))
+        if "schema_version" not in data:
+            raise DataError(f"{where}: not an mmbench result file (no schema_version)")
+        version = str(data["schema_version"])
         if not version.startswith("1."):
             raise DataError(f"{where}: unsupported schema_version {version!r} (this mmbench reads 1.x)")
         for key in ("task", "model", "metrics"):

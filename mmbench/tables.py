@@ -36,8 +36,10 @@ def results_table(results: Iterable[RunResult], tablefmt: str = "github") -> str
 
 
 def notes_lines(results: Iterable[RunResult]) -> list[str]:
+    """One ``note: TASK: ...`` line per metric note (for stderr); a note that names its metric is shown as is."""
     lines = []
     for r in results:
         for name, note in r.metric_notes.items():
-            lines.append(f"note: {r.task.get('name')}: {name}: {note}")
+            text = note if note.startswith(f"{name} ") else f"{name}: {note}"
+            lines.append(f"note: {r.task.get('name')}: {text}")
     return lines

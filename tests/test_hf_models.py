@@ -269,7 +269,7 @@ def test_uncached_hub_id_fails_offline_with_instructions(monkeypatch: pytest.Mon
     with pytest.raises(UserError) as err:
         load_model("hf:nobody-here/no-such-checkpoint")
     message = str(err.value)
-    assert "huggingface-cli download nobody-here/no-such-checkpoint" in message and "\n" not in message
+    assert "hf download nobody-here/no-such-checkpoint" in message and "\n" not in message  # huggingface_hub >= 0.34
 
 
 def test_bad_locations(tmp_path: Path) -> None:

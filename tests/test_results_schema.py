@@ -68,6 +68,7 @@ def test_atomic_write_keeps_old_content_when_interrupted(tmp_path: Path, monkeyp
 @pytest.mark.parametrize("content, message", [
     ('{"schema_version": "2.0", "task": {}, "model": {}, "metrics": {}}', "unsupported schema_version '2.0'"),
     ('[1, 2]', "not an mmbench result file"),
+    ('{"images": [], "annotations": []}', r"r.json: not an mmbench result file \(no schema_version\)$"),
     ('{"schema_version": "1.0", "task": {}, "model": {}}', "missing or invalid 'metrics'"),
     ('{"schema_version": "1.0", ', "malformed JSON at line 1"),
 ])

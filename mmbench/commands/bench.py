@@ -26,7 +26,9 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from tabulate import tabulate
 
+    from mmbench.console import quiet_library_progress
     from mmbench.models.spec import load_model
+    from mmbench.preflight import check_run
     from mmbench.runner import evaluate
     from mmbench.tables import fmt_number
 
@@ -35,6 +37,10 @@ def run(args: argparse.Namespace) -> int:
     except ValueError:
         raise UserError(f"--batch-sizes {args.batch_sizes!r}: expected comma-separated integers") from None
     config = run_config(args, output_dir=None, write_results=False, warmup_batches=args.warmup, score=False)
+    if any(size < 1 for size in sizes):
+        raise UserError(f"--batch-sizes {args.batch_sizes!r}: batch sizes must be positive")
+    check_run([args.task], [args.model], config)  # before the model loads
+    quiet_library_progress(config.progress)
     model = load_model(args.model, device=config.device, dtype=config.dtype, **config.model_args)
     rows = []
     for size in sizes:

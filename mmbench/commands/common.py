@@ -18,7 +18,7 @@ def add_run_options(parser: argparse.ArgumentParser, *, output: bool = True) -> 
     g.add_argument("--limit", type=int, default=None, help="evaluate only the first N samples")
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--num-workers", type=int, default=None, help="image decoding processes (default: from the CPU count)")
-    g.add_argument("--data-dir", type=Path, default=None, help="data root (default: $MMBENCH_DATA, else the task file's)")
+    g.add_argument("--data-dir", type=Path, default=None, help="data root holding the datasets' folders (default: $MMBENCH_DATA, else ~/.cache/mmbench/data); must exist")
     g.add_argument("--on-error", choices=["fail", "skip"], default="fail",
                    help="an unreadable image: fail naming it (default) or skip it, listed in the results")
     g.add_argument("--model-arg", action="append", default=[], metavar="KEY=VALUE",
@@ -40,8 +40,6 @@ def parse_model_args(pairs: list[str]) -> dict[str, str]:
 
 
 def run_config(args: argparse.Namespace, **overrides: Any) -> RunConfig:
-    if args.batch_size is not None and args.batch_size < 1:
-        raise UserError(f"--batch-size must be positive, got {args.batch_size}")
     model_args = parse_model_args(args.model_arg)
     # device and dtype are run settings; accept them as --model-arg too (they win over the flags)
     device = model_args.pop("device", args.device)

@@ -45,7 +45,8 @@ def _print_paths(name: str, data: dict[str, Any], data_dir: Path | None) -> int:
     for what, path in files:
         present = path.exists()
         missing += not present
-        print(f"  {'ok     ' if present else 'MISSING'} {what}: {path}")
+        url = None if present else source.download_location(path)
+        print(f"  {'ok     ' if present else 'MISSING'} {what}: {path}" + (f"  <- {url}" if url else ""))
     if missing:
         print(f"  to get it: {source.how_to_get()}")
     return 0

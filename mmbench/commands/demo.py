@@ -41,21 +41,27 @@ def planned_models(override: str | None) -> list[tuple[str, str]]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from mmbench.console import quiet_library_progress
     from mmbench.models.spec import load_model
+    from mmbench.preflight import check_run
     from mmbench.runner import evaluate
     from mmbench.tables import notes_lines, results_table
     from mmbench.types import RunConfig
 
     started = time.perf_counter()
     config = RunConfig(output_dir=args.output_dir, progress=args.progress)
+    plan = planned_models(args.model)
+    for model in dict.fromkeys(spec for _, spec in plan):
+        check_run([task for task, spec in plan if spec == model], [model], config)
+    quiet_library_progress(config.progress)
     loaded: dict[str, Any] = {}
     results = []
-    for task, spec in planned_models(args.model):
+    for task, spec in plan:
         if spec not in loaded:
             loaded[spec] = load_model(spec)
         results.append(evaluate(task, loaded[spec], config))
     print(results_table(results))
     for line in notes_lines(results):
-        print(line)
+        print(line, file=sys.stderr)
     print(f"\n{len(results)} tasks in {time.perf_counter() - started:.1f} s; results in {args.output_dir}/", file=sys.stderr)
     return 0

@@ -21,25 +21,27 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from mmbench.console import quiet_library_progress
     from mmbench.models.spec import load_model
+    from mmbench.preflight import check_run
     from mmbench.runner import evaluate, load_task_data, print_partial_warnings
     from mmbench.tables import notes_lines, results_table
-    from mmbench.tasks.spec import load_task_spec
 
     config = run_config(args)
-    specs = [load_task_spec(task) for task in args.task]
+    specs = check_run(args.task, [args.model], config)  # every task and option checked before the model loads
     data = [load_task_data(spec, config) for spec in specs]  # before the model loads: bad data fails fast
     for task_data in data:
         print_partial_warnings(task_data.coverage)
+    quiet_library_progress(config.progress)
     model = load_model(args.model, device=config.device, dtype=config.dtype, **config.model_args)
     results = [evaluate(spec, model, config, data=task_data) for spec, task_data in zip(specs, data)]
     if args.json:
         json.dump([r.to_dict() for r in results], sys.stdout, indent=2)
         print()
-        return 0
-    print(results_table(results))
+    else:
+        print(results_table(results))
     for line in notes_lines(results):
-        print(line)
+        print(line, file=sys.stderr)
     for r in results:
         if r.path:
             print(f"wrote {r.path}", file=sys.stderr)

@@ -116,10 +116,9 @@ def score_captioning(args: argparse.Namespace) -> Scored:
         notes.append(f"{unpredicted} of {len(references)} reference images have no prediction and are not scored (as pycocoevalcap)")
     from mmbench.metrics.captioning import score_captions
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # unavailable metrics are reported below
-        result = score_captions(predictions, {i: references[i] for i in predictions})
-    notes += [f"{name} unavailable: {reason}" for name, reason in result.unavailable.items()]
+    result = score_captions(predictions, {i: references[i] for i in predictions})
+    notes += [f"{name} skipped: {reason}" for name, reason in result.unavailable.items()]
+    notes += [f"{name}: {note}" for name, note in result.notes.items()]
     return Scored(f"captioning: {len(predictions)} images", dict(result.metrics), notes)
 
 

@@ -14,7 +14,8 @@ plugin package through the ``mmbench.data_formats`` entry-point group.
 Data-mapping keys shared by all formats (format-specific keys are documented in each reader):
 ``format`` (required), ``dir`` (see :mod:`mmbench.data.source`), ``split``, ``expected_count``
 (number of samples, checked by ``data check``), ``checksums`` ({path relative to dir: sha256},
-checked by ``data check``), ``how_to_get`` (one line shown when files are missing).
+checked by ``data check``), ``how_to_get`` (one line shown when files are missing), ``downloads``
+({path relative to dir: official download location}, named when that file is missing).
 """
 
 from __future__ import annotations

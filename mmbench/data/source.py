@@ -3,6 +3,8 @@
 Data root, first found wins: ``--data-dir`` (``data_dir`` argument), ``$MMBENCH_DATA``,
 ``~/.cache/mmbench/data``. A task's ``data.dir`` is a folder under that root, an absolute path
 (``~`` expanded), or ``bundled:NAME`` for a dataset mmbench generates itself (``bundled:shapes``).
+``data.downloads`` maps a file or folder (relative to ``dir``) to its official download location,
+named in the error when it is missing.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ def resolve_data_root(data_dir: Path | str | None) -> tuple[Path, str]:
     env = os.environ.get(DATA_ENV)
     if env:
         return Path(env).expanduser(), f"${DATA_ENV}"
-    return DEFAULT_DATA_ROOT.expanduser(), f"the default data root (set ${DATA_ENV} or --data-dir to change it)"
+    return DEFAULT_DATA_ROOT.expanduser(), f"the default; change it with --data-dir or ${DATA_ENV}"
 
 
 @dataclass(frozen=True)
@@ -74,10 +76,19 @@ class DataSource:
         path = Path(str(name)).expanduser()
         return path if path.is_absolute() else self.require_dir() / path
 
+    def download_location(self, path: Path) -> str | None:
+        """The official download location of ``path`` (from ``data.downloads``), if the task file names one."""
+        downloads = self.data.get("downloads") or {}
+        if self.dir is not None and path.is_relative_to(self.dir):
+            key = path.relative_to(self.dir).as_posix()
+            return str(downloads[key]) if key in downloads else None
+        return None
+
     def missing(self, path: Path, what: str) -> DataError:
-        """The error for a missing file: what, where it was looked for, how to get it."""
-        return DataError(f"{what} not found: {path} (dataset folder {self.dir}, from {self.origin}); "
-                         f"to get it: {self.how_to_get()}")
+        """The error for a missing file: what, where it was looked for, where to download it."""
+        url = self.download_location(path)
+        hint = f"official download: {url}; {self.how_to_get()}" if url else f"to get it: {self.how_to_get()}"
+        return DataError(f"{what} not found: {path} ({self.origin}); {hint}")
 
     def existing(self, key: str, what: str, default: str | None = None, *, folder: bool = False) -> Path:
         """Like :meth:`path`, but the file (or folder) must exist."""
@@ -102,4 +113,4 @@ def resolve_source(data: Mapping[str, Any], data_dir: Path | str | None) -> Data
     if path.is_absolute():
         return DataSource(data, path, "the task file's absolute data.dir")
     root, how = resolve_data_root(data_dir)
-    return DataSource(data, root / path, f"data root {root} ({how})")
+    return DataSource(data, root / path, f"data root {root} from {how}")

@@ -57,7 +57,8 @@ class CaptioningTask(TaskType):
         for value, ids in subset_ids(kept, key).items() if key else ():
             scored = score_captions({i: predictions[i] for i in ids}, {i: references[i] for i in ids}, metrics=wanted)
             metrics.update({f"{name}_{subset_suffix(value)}": v for name, v in scored.metrics.items()})
-        notes = {name: f"unavailable: {why}" for name, why in result.unavailable.items()}
+        notes = {name: f"{name} skipped: {why}" for name, why in result.unavailable.items()}
+        notes.update(result.notes)  # e.g. the pure-Python PTB tokenizer when there is no Java
         notes.update(skipped_note(len(skipped), len(self.samples)))
         if key:
             notes["subsets"] = f"metrics also computed per {key} on each subset's own references (suffix _<{key}>)"

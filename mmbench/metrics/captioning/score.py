@@ -12,7 +12,6 @@ import logging
 import os
 import threading
 import time
-import warnings
 from typing import Callable, Mapping, Sequence
 
 from mmbench.errors import UserError
@@ -28,7 +27,6 @@ from .scores import ALL_METRICS, BLEU_METRICS, CaptionScores
 from .spice import spice_java, spice_scores, spice_unavailable_reason
 
 _SHOWN_IDS = 5
-TOKENIZER_NOTE = "PTBTokenizer (stanford-corenlp-3.4.1.jar)"
 FALLBACK_TOKENIZER_NOTE = "pure-Python PTB approximation (no Java): may differ from pycocoevalcap on unusual text"
 _log = logging.getLogger(__name__)
 
@@ -158,12 +156,9 @@ class _Results:
             self.per_image[image_id][name] = float(score)
 
     def finish(self, wanted: list[str]) -> CaptionScores:
-        """The CaptionScores; warns about unavailable metrics, raises if nothing could run."""
-        if self.unavailable:
-            if not self.values:
-                raise UserError("; ".join(f"{name} {reason}" for name, reason in self.unavailable.items()))
-            listing = "; ".join(f"{name}: {reason}" for name, reason in self.unavailable.items())
-            warnings.warn(f"caption metrics not computed ({listing})", stacklevel=3)
+        """The CaptionScores (unavailable metrics listed, for the caller to report once); raises if nothing could run."""
+        if self.unavailable and not self.values:
+            raise UserError("; ".join(f"{name} {reason}" for name, reason in self.unavailable.items()))
         ordered = {name: self.values[name] for name in wanted if name in self.values}
         return CaptionScores(ordered, self.per_image, self.unavailable, self.notes)
 
@@ -177,7 +172,7 @@ def score_captions(
     """Score one caption per image against its references (raw text; PTB-tokenised here).
 
     Every prediction id must be in the references and vice versa (UserError otherwise). Metrics
-    that cannot run (no Java, SPICE jars missing) are listed in ``unavailable`` with a warning;
+    that cannot run (no Java, SPICE jars missing) are listed in ``unavailable`` (no warning: the caller reports them);
     a UserError is raised only when none of the requested metrics can run. Images are scored in
     the references' order, as pycocoevalcap does with the ids of its ground-truth set.
     """
@@ -191,7 +186,8 @@ def score_captions(
         raw_refs = [references[i] for i in image_ids]
         captions = [predictions[i] for i in image_ids] + [r for refs in raw_refs for r in refs]
         tokens = tokenize_captions(captions, java)
-        results.notes["tokenizer"] = TOKENIZER_NOTE if java else FALLBACK_TOKENIZER_NOTE
+        if not java:  # results differ from pycocoevalcap only then: say so wherever the scores go
+            results.notes["tokenizer"] = FALLBACK_TOKENIZER_NOTE
         _log.debug("tokenised %d captions at %.2f s", len(captions), time.perf_counter() - started)
         hypotheses, tokenized_refs = _split_tokens(tokens, raw_refs)
         meteor_job = _MeteorJob(meteor, hypotheses, tokenized_refs) if meteor is not None else None

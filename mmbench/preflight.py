@@ -1,0 +1,248 @@
+"""Checks that run before any model loads: a mistake costs seconds, not a 7B model's loading time.
+
+:func:`check_run` validates everything a ``run``/``bench``/``demo`` command can check without the
+model, for every task and model of the command, and reports every problem at once (one line
+each, exit status 2):
+
+- option values (batch size, limit, workers, dtype) and ``--data-dir`` (it must exist);
+- the device: is it one this torch build has (torch is imported only for a non-CPU device);
+- each model spec: a known adapter kind; a checkpoint location that exists (a local folder, or a
+  hub id in the local cache when offline); its capabilities where the kind tells them;
+- each task: its name or file, its type, the capabilities it needs against each model, and its
+  data files (what ``mmbench data path`` lists), bundled datasets being generated here if needed.
+
+Nothing here imports torch or transformers for a CPU run.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from mmbench.errors import UserError
+from mmbench.types import Capability, RunConfig
+
+DTYPES = ("float32", "fp32", "float16", "fp16", "bfloat16", "bf16")
+GPU_INSTALL_HINT = 'install a PyTorch build with GPU support: see "GPU install" in the README'
+# Adapter kinds whose location is a checkpoint (a local folder or a hub id).
+CHECKPOINT_KINDS = ("hf", "clip", "blip", "llava")
+# config.json architectures -> what the hf:/blip: adapters serving them can do.
+_ENCODE = frozenset({Capability.ENCODE_IMAGES, Capability.ENCODE_TEXTS})
+ARCHITECTURE_CAPABILITIES: dict[str, frozenset[Capability]] = {
+    "CLIPModel": _ENCODE,
+    "SiglipModel": _ENCODE,
+    "BlipForImageTextRetrieval": _ENCODE | {Capability.MATCH},
+    "BlipForConditionalGeneration": frozenset({Capability.GENERATE}),
+    "BlipForQuestionAnswering": frozenset({Capability.GENERATE}),
+    "Blip2ForConditionalGeneration": frozenset({Capability.GENERATE}),
+    "LlavaForConditionalGeneration": frozenset({Capability.GENERATE}),
+    "LlavaNextForConditionalGeneration": frozenset({Capability.GENERATE}),
+}
+
+
+class PreflightError(UserError):
+    """One or more problems found before loading the model; the message has one line per problem."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = list(problems)
+
+
+@dataclass(frozen=True)
+class ModelCheck:
+    spec: str
+    capabilities: frozenset[Capability] | None  # None: only known once the model is loaded
+
+
+def check_run(tasks: Sequence[str], models: Sequence[str], config: RunConfig) -> list[Any]:
+    """Validate a command's tasks, models and options; returns the loaded TaskSpecs in order.
+
+    Raises :class:`PreflightError` listing every problem found.
+    """
+    problems = option_problems(config)
+    problems += device_problems(config.device)
+    checked_models = []
+    for spec in models:
+        model, model_problems = check_model(spec, config.model_args)
+        problems += model_problems
+        checked_models.append(model)
+    specs = []
+    data_dir_ok = config.data_dir is None or Path(config.data_dir).expanduser().is_dir()
+    for name in tasks:
+        task, task_problems = check_task(name, checked_models, config, check_data=data_dir_ok)
+        problems += task_problems
+        specs.append(task)
+    if problems:
+        raise PreflightError(_unique(problems))
+    return specs
+
+
+# ---- options -----------------------------------------------------------------------------------------
+
+def option_problems(config: RunConfig) -> list[str]:
+    problems = []
+    for name, value, minimum in (("--batch-size", config.batch_size, 1), ("--limit", config.limit, 1),
+                                 ("--num-workers", config.num_workers, 0)):
+        if value is not None and value < minimum:
+            problems.append(f"{name} must be at least {minimum}, got {value}")
+    if config.dtype not in DTYPES:
+        problems.append(f"dtype {config.dtype!r} is not one of {', '.join(DTYPES)}")
+    if config.data_dir is not None and not Path(config.data_dir).expanduser().is_dir():
+        problems.append(f"--data-dir {config.data_dir}: no such folder; pass the folder that holds the datasets "
+                        f"(e.g. coco/, vqav2/), or leave it out for the default data root")
+    return problems
+
+
+# ---- device ------------------------------------------------------------------------------------------
+
+def device_problems(device: str) -> list[str]:
+    """Problems with ``--device``; imports torch only for a non-CPU device."""
+    kind, sep, index = device.partition(":")
+    if device in ("cpu", "auto"):
+        return []
+    if kind not in ("cuda", "mps") or (sep and not index.isdigit()) or (kind == "mps" and sep):
+        return [f"--device {device!r}: expected cpu, cuda, cuda:N or mps"]
+    import torch
+
+    available = available_devices()
+    if kind == "cuda":
+        if torch.version.cuda is None and getattr(torch.version, "hip", None) is None:
+            return [f"--device {device}: this PyTorch build ({torch.__version__}) has no CUDA support; "
+                    f"devices here: {', '.join(available)}; {GPU_INSTALL_HINT}"]
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            return [f"--device {device}: this PyTorch build has CUDA but sees no GPU (driver, CUDA_VISIBLE_DEVICES?); "
+                    f"devices here: {', '.join(available)}"]
+        if sep and int(index) >= count:
+            return [f"--device {device}: only {count} GPU(s) visible; devices here: {', '.join(available)}"]
+        return []
+    if not torch.backends.mps.is_available():
+        built = torch.backends.mps.is_built()
+        why = "has no MPS support (Apple silicon only)" if not built else "has MPS but it is not available on this machine"
+        return [f"--device mps: this PyTorch build ({torch.__version__}) {why}; devices here: {', '.join(available)}; "
+                f"{GPU_INSTALL_HINT}"]
+    return []
+
+
+def available_devices() -> list[str]:
+    """The devices this torch build can use here, e.g. ``["cpu", "cuda:0 (NVIDIA H200)"]``."""
+    import torch
+
+    devices = ["cpu"]
+    if torch.cuda.is_available():
+        devices += [f"cuda:{i} ({torch.cuda.get_device_name(i)})" for i in range(torch.cuda.device_count())]
+    if torch.backends.mps.is_available():
+        devices.append("mps")
+    return devices
+
+
+# ---- models ------------------------------------------------------------------------------------------
+
+def check_model(spec: str, model_args: dict[str, Any]) -> tuple[ModelCheck, list[str]]:
+    """The model's capabilities where its spec tells them, and the problems found with the spec."""
+    from mmbench.models.spec import list_model_entries, parse_model_spec
+    from mmbench.registry import models
+
+    try:
+        kind, location = parse_model_spec(spec)
+        list_model_entries()  # registers the built-in kinds without importing them
+        info = dict(models.entry(kind).info)
+    except UserError as e:
+        return ModelCheck(spec, None), [f"--model {spec}: {e}" if spec.strip() else str(e)]
+    capabilities = _offered(info.get("offers", ""))
+    if kind not in CHECKPOINT_KINDS:
+        return ModelCheck(spec, capabilities), []
+    if not location:
+        return ModelCheck(spec, None), [f"--model {spec}: {kind}: needs a checkpoint, {kind}:<local folder or hub id>"]
+    try:
+        checkpoint = _local_checkpoint(location, model_args.get("revision"))
+    except UserError as e:
+        return ModelCheck(spec, None), [f"--model {spec}: {e}"]
+    if checkpoint is not None and capabilities is None and "family" not in model_args:
+        capabilities = _capabilities_from_config(checkpoint)
+    return ModelCheck(spec, capabilities), []
+
+
+def _offered(text: str) -> frozenset[Capability] | None:
+    """A registry entry's ``offers`` column as capabilities, when it is a plain list of them."""
+    values = {Capability._value2member_map_.get(part.strip()) for part in text.split(",")}
+    if not text or None in values:
+        return None
+    return frozenset(v for v in values if v is not None)
+
+
+def _local_checkpoint(location: str, revision: str | None) -> Path | None:
+    """The checkpoint folder when it can be found without a download (else None); errors for bad paths."""
+    from mmbench.models.checkpoint import resolve_checkpoint
+
+    path = Path(location).expanduser()
+    offline = os.environ.get("HF_HUB_OFFLINE", "0").lower() in {"1", "true", "yes"}
+    if path.is_dir() or path.exists() or location.startswith((".", "/", "~")) or location.count("/") > 1 or offline:
+        return resolve_checkpoint(location, revision)
+    return _cached_hub_checkpoint(location, revision)
+
+
+def _cached_hub_checkpoint(repo_id: str, revision: str | None) -> Path | None:
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:
+        return None
+    found = try_to_load_from_cache(repo_id, "config.json", revision=revision)
+    return Path(found).parent if isinstance(found, str) else None
+
+
+def _capabilities_from_config(checkpoint: Path) -> frozenset[Capability] | None:
+    import json
+
+    try:
+        config = json.loads((checkpoint / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # the loader reports an unreadable config with its own message
+    for architecture in config.get("architectures") or []:
+        if architecture in ARCHITECTURE_CAPABILITIES:
+            return ARCHITECTURE_CAPABILITIES[architecture]
+    return None
+
+
+# ---- tasks -------------------------------------------------------------------------------------------
+
+def check_task(name: str, models: Sequence[ModelCheck], config: RunConfig, *, check_data: bool = True) -> tuple[Any, list[str]]:
+    """(TaskSpec or None, problems) for one ``--task`` value."""
+    from mmbench.registry import task_types
+    from mmbench.tasks.base import load_task_types
+    from mmbench.tasks.spec import load_task_spec
+
+    try:
+        spec = load_task_spec(name)
+    except UserError as e:
+        return None, [str(e)]
+    load_task_types()
+    try:
+        task_cls = task_types.get(spec.type)
+    except UserError as e:
+        return spec, [f"{spec.source or spec.name}: {e}"]
+    problems = []
+    for model in models:
+        missing = sorted(c.value for c in task_cls.required - model.capabilities) if model.capabilities is not None else []
+        if missing:
+            problems.append(f"model {model.spec} cannot run {spec.name} ({spec.type}): it has no {', '.join(missing)}")
+    if check_data:
+        problems += data_problems(spec, config.data_dir)
+    return spec, problems
+
+
+def data_problems(spec: Any, data_dir: Path | None) -> list[str]:
+    """Missing data files of a task, as ``mmbench data path`` lists them (one line each)."""
+    from mmbench.data.formats import expected_files
+
+    try:
+        source, files = expected_files(spec.data, data_dir)
+    except UserError as e:
+        return [f"{spec.name}: {e}"]
+    return [f"{spec.name}: {source.missing(path, what)}" for what, path in files if not path.exists()]
+
+
+def _unique(lines: list[str]) -> list[str]:
+    return list(dict.fromkeys(lines))
