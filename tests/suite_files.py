@@ -15,7 +15,7 @@ from pathlib import Path
 from PIL import Image
 
 RGB = {"red": (220, 40, 40), "green": (40, 170, 60), "blue": (40, 80, 220), "yellow": (235, 220, 50),
-       "purple": (140, 60, 180), "orange": (245, 140, 30)}
+       "purple": (140, 60, 180), "orange": (245, 140, 30), "black": (15, 15, 15), "brown": (130, 80, 40)}
 
 
 def image(path: Path, colour: str) -> None:
@@ -139,3 +139,36 @@ def gqa(root: Path, entries: list[tuple[str, str, str, str, str, str, str, bool]
                           "types": {"detailed": "", "semantic": semantic, "structural": structural},
                           "fullAnswer": f"The answer is {answer}."}
     write_json(root / "gqa" / "testdev_balanced_questions.json", questions)
+
+
+def class_folders(root: Path, folder: str, classes: dict[str, str], suffix: str = ".jpg") -> None:
+    """``<root>/<folder>/<class folder>/<name><suffix>``: one image of each given colour per class folder."""
+    for n, (name, colour) in enumerate(classes.items()):
+        image(root / folder / name / f"{n:04d}{suffix}", colour)
+
+
+def cifar_pickle(obj: dict, path: Path) -> None:
+    """Write ``obj`` as the CIFAR python files are: a protocol-2 pickle whose arrays are rebuilt by
+    ``numpy.core.multiarray._reconstruct`` (the name numpy 1.x, which wrote the files, uses)."""
+    import pickle
+
+    data = pickle.dumps(obj, protocol=2).replace(b"cnumpy._core.multiarray\n_reconstruct\n",
+                                                 b"cnumpy.core.multiarray\n_reconstruct\n")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+def cifar(root: Path, folder: str, batch: str, meta: str, label_key: str, names_key: str, names: list[str],
+          rows: list[tuple[int, str]]) -> None:
+    """A CIFAR python folder: the batch (bytes keys, uint8 N x 3072 planes, list labels) and meta file."""
+    import numpy as np
+
+    data = np.zeros((len(rows), 3072), dtype=np.uint8)
+    for i, (_, colour) in enumerate(rows):
+        plane = np.full((3, 32, 32), 128, dtype=np.uint8)
+        plane[:, 8:24, 8:24] = np.asarray(RGB[colour], dtype=np.uint8)[:, None, None]
+        data[i] = plane.reshape(-1)
+    cifar_pickle({b"batch_label": b"testing batch 1 of 1", label_key.encode(): [label for label, _ in rows],
+                  b"data": data, b"filenames": [f"img_{i}.png".encode() for i in range(len(rows))]},
+                 root / folder / batch)
+    cifar_pickle({names_key.encode(): [n.encode() for n in names], b"num_cases_per_batch": 10000}, root / folder / meta)

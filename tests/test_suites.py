@@ -22,7 +22,10 @@ CAPTION_METRICS = ["Bleu_1", "CIDEr"]  # Java METEOR is covered by the caption m
 # Official split sizes, from the datasets' papers and pages (not read from the task files).
 OFFICIAL = {"coco5k_retrieval": ("retrieval", 5000), "flickr30k_caption_karpathy": ("captioning", 1000),
             "nocaps_val": ("captioning", 4500), "okvqa_val": ("vqa", 5046), "textvqa_val": ("vqa", 5000),
-            "vizwiz_vqa_val": ("vqa", 4319), "gqa_testdev_balanced": ("vqa", 12578)}
+            "vizwiz_vqa_val": ("vqa", 4319), "gqa_testdev_balanced": ("vqa", 12578),
+            "imagenet_v2_zeroshot": ("zeroshot", 10000), "imagenet_sketch_zeroshot": ("zeroshot", 50889),
+            "imagenet_r_zeroshot": ("zeroshot", 30000), "imagenet_a_zeroshot": ("zeroshot", 7500),
+            "cifar10_zeroshot": ("zeroshot", 10000), "cifar100_zeroshot": ("zeroshot", 10000)}
 
 
 @pytest.mark.parametrize("name", sorted(OFFICIAL))
@@ -37,11 +40,18 @@ def test_task_file_declares_type_and_official_count_with_its_source(name: str) -
 
 
 def run(task: str, root: Path, **metric_options: object) -> dict:
-    """The run's result as a dict, with its per-sample records under ``samples``."""
+    """The run's result as a dict, with its per-sample records under ``samples``.
+
+    Batches of 4 split the miniature sets. Zero-shot tasks keep their classes but get one prompt
+    template instead of 80 (what is tested here is the classes, not the prompt ensemble, which
+    tests/test_classification_metrics.py covers), in batches of 1024."""
     spec = load_task_spec(task)
     if metric_options:
         spec = dataclasses.replace(spec, metrics={**spec.metrics, **metric_options})
-    result = evaluate(spec, "mock", data_dir=root, output_dir=None, num_workers=0, batch_size=4)
+    if spec.type == "zeroshot":
+        spec = dataclasses.replace(spec, data={**spec.data, "templates": ["a photo of a {c}."]})
+    batch_size = 1024 if spec.type == "zeroshot" else 4
+    result = evaluate(spec, "mock", data_dir=root, output_dir=None, num_workers=0, batch_size=batch_size)
     return {**result.to_dict(), "samples": result.samples}
 
 
@@ -187,3 +197,136 @@ def test_gqa_normalisation() -> None:
     answers = {"1": "yes", "2": "left"}
     assert exact_match_accuracy({"1": "Yes.", "2": "Left"}, answers) == {"1": 1.0, "2": 1.0}
     assert exact_match_accuracy({"1": "Yes.", "2": "left"}, answers, "exact") == {"1": 0.0, "2": 1.0}
+
+
+# ---- zero-shot ----------------------------------------------------------------------------------
+
+def test_shipped_class_lists_are_the_published_ones() -> None:
+    from mmbench.data.classes import imagenet_wnids, named_classnames
+
+    r, a = json_wnids("imagenet_r"), json_wnids("imagenet_a")
+    assert len(set(r)) == len(set(a)) == 200 and set(r) | set(a) <= set(imagenet_wnids())
+    # spot checks against the datasets' own folder lists (hendrycks/imagenet-r, natural-adv-examples)
+    assert r[:3] == ["n01443537", "n01484850", "n01494475"] and r[-1] == "n12267677"
+    assert a[:3] == ["n01498041", "n01531178", "n01534433"] and a[-1] == "n12267677"
+    assert named_classnames("cifar10") == CIFAR10
+    assert len(named_classnames("cifar100")) == 100 and named_classnames("cifar100")[-3:] == ["wolf", "woman", "worm"]
+
+WNID = {"red fox": "n02119022", "green iguana": "n01677366", "black swan": "n01860187", "goldfish": "n01443537",
+        "American black bear": "n02133161", "yellow lady's slipper": "n12057211", "orange": "n07747607",
+        "brown bear": "n02132136", "hen": "n01514859"}
+
+
+def test_imagenet_r_predictions_are_restricted_to_its_200_classes(tmp_path: Path) -> None:
+    from mmbench.data import load_split
+
+    files.class_folders(tmp_path / "imagenet-r", "imagenet-r", {WNID["red fox"]: "red", WNID["green iguana"]: "green",
+                                                                  WNID["black swan"]: "black"})
+    split = load_split(load_task_spec("imagenet_r_zeroshot").data, tmp_path)
+    assert len(split.classnames) == 200 and "red fox" in split.classnames
+    # by hand: the mock's text embeddings carry only colour words; among the 200 ImageNet-R classes
+    # "red fox", "green iguana" and "black swan" are the only names with "red", "green" and "black",
+    # so each image's nearest class is its own (over all 1000 classes "red" would also be "red wine",
+    # "red panda", "red king crab" ... and "black" "black stork", "black grouse" ...)
+    out = run("imagenet_r_zeroshot", tmp_path)
+    assert out["metrics"]["top1"] == 1.0
+    labels = sorted(json_wnids("imagenet_r")).index
+    assert sorted((s["label"], s["prediction"]) for s in out["samples"]) == sorted(
+        (labels(WNID[c]), labels(WNID[c])) for c in ("red fox", "green iguana", "black swan"))
+
+
+def test_imagenet_a_subset_and_folders_outside_it(tmp_path: Path) -> None:
+    from mmbench.data import load_split
+    from mmbench.errors import DataError
+
+    files.class_folders(tmp_path / "imagenet-a", "imagenet-a", {WNID["American black bear"]: "black",
+                                                                  WNID["yellow lady's slipper"]: "yellow"})
+    (tmp_path / "imagenet-a" / "imagenet-a" / "README.txt").write_text("ImageNet-A")  # shipped beside the folders
+    out = run("imagenet_a_zeroshot", tmp_path)
+    assert out["metrics"]["top1"] == 1.0 and out["task"]["num_samples"] == 2
+    files.class_folders(tmp_path / "imagenet-a", "imagenet-a", {WNID["goldfish"]: "orange"})  # not an ImageNet-A class
+    with pytest.raises(DataError, match="n01443537.*not one of the 200 classes"):
+        load_split(load_task_spec("imagenet_a_zeroshot").data, tmp_path)
+
+
+def test_imagenet_v2_class_index_folders(tmp_path: Path) -> None:
+    from mmbench.data import load_split
+    from mmbench.data.classes import imagenet_wnids
+    from mmbench.errors import DataError
+
+    orange, brown_bear = imagenet_wnids().index(WNID["orange"]), imagenet_wnids().index(WNID["brown bear"])
+    assert (orange, brown_bear) == (950, 294)  # ImageNet class indices (sorted wnids)
+    root = tmp_path / "imagenetv2"
+    files.class_folders(root, "imagenetv2-matched-frequency-format-val", {"950": "orange", "294": "brown"}, ".jpeg")
+    out = run("imagenet_v2_zeroshot", tmp_path)
+    # "orange" and "brown bear" are the only ImageNet names with the words orange and brown
+    assert sorted((s["label"], s["prediction"]) for s in out["samples"]) == [(294, 294), (950, 950)]
+    assert out["metrics"]["top1"] == 1.0
+    files.class_folders(root, "imagenetv2-matched-frequency-format-val", {"1000": "red"}, ".jpeg")
+    with pytest.raises(DataError, match="'1000' is not a class index"):
+        load_split(load_task_spec("imagenet_v2_zeroshot").data, tmp_path)
+
+
+def test_imagenet_sketch_wnid_folders(tmp_path: Path) -> None:
+    files.class_folders(tmp_path / "imagenet-sketch", "sketch", {WNID["orange"]: "orange", WNID["brown bear"]: "brown",
+                                                                  WNID["hen"]: "red"}, ".JPEG")
+    out = run("imagenet_sketch_zeroshot", tmp_path)
+    assert out["task"]["num_samples"] == 3
+    # orange and brown bear are found; "hen" has no colour word, and red is claimed by the red classes
+    assert {s["label"]: s["prediction"] == s["label"] for s in out["samples"]} == {950: True, 294: True, 8: False}
+    assert out["metrics"]["top1"] == pytest.approx(2 / 3)
+
+
+def json_wnids(subset: str) -> list[str]:
+    import json
+
+    from mmbench.data.classes import CLASS_SUBSETS, REFDATA
+
+    return json.loads((REFDATA / CLASS_SUBSETS[subset]).read_text())
+
+
+CIFAR10 = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+
+
+def test_cifar10_python_batches_without_unpickling_objects(tmp_path: Path) -> None:
+    files.cifar(tmp_path, "cifar-10-batches-py", "test_batch", "batches.meta", "labels", "label_names", CIFAR10,
+                [(3, "red"), (5, "blue"), (0, "green")])
+    out = run("cifar10_zeroshot", tmp_path)
+    assert [s["label"] for s in out["samples"]] == [3, 5, 0]
+    # by hand: no CIFAR-10 name has a colour word, so every prompt embedding is orthogonal to the
+    # colour part of every image embedding; the images differ only there, so all three get the same
+    # logits and the same prediction, and top-1 is the share of labels equal to it
+    predictions = {s["prediction"] for s in out["samples"]}
+    assert len(predictions) == 1
+    assert out["metrics"]["top1"] == pytest.approx(sum(s["label"] in predictions for s in out["samples"]) / 3)
+
+
+def test_cifar100_fine_labels_and_clip_names(tmp_path: Path) -> None:
+    from mmbench.data import load_split
+    from mmbench.data.classes import named_classnames
+
+    clip_names = named_classnames("cifar100")
+    meta_names = [n.replace(" ", "_") for n in clip_names]  # the meta file writes aquarium_fish, maple_tree ...
+    files.cifar(tmp_path, "cifar-100-python", "test", "meta", "fine_labels", "fine_label_names", meta_names,
+                [(49, "blue"), (1, "orange")])
+    split = load_split(load_task_spec("cifar100_zeroshot").data, tmp_path)
+    assert split.classnames[1] == "aquarium fish" and len(split.classnames) == 100
+    assert [s.meta["label"] for s in split.samples] == [49, 1]
+    assert split.samples[0].image.size == (32, 32) and split.samples[0].image.getpixel((16, 16)) == files.RGB["blue"]
+    assert len(split.templates) == 18 and split.templates[0] == "a photo of a {c}."
+
+
+def test_cifar_loader_refuses_pickled_objects(tmp_path: Path) -> None:
+    import pickle
+
+    from mmbench.data.cifar import load_arrays_pickle
+    from mmbench.errors import DataError
+
+    class Payload:
+        def __reduce__(self) -> tuple:
+            return (print, ("side effect",))
+
+    path = tmp_path / "test_batch"
+    path.write_bytes(pickle.dumps({b"data": Payload()}, protocol=2))
+    with pytest.raises(DataError, match="refusing to load .*print"):
+        load_arrays_pickle(path)

@@ -38,6 +38,7 @@ data_formats.add("vizwiz", "mmbench.data.vizwiz", "VizWiz-VQA val.json / train.j
 data_formats.add("gqa", "mmbench.data.gqa", "GQA *_balanced_questions.json (id -> question), images/<imageId>.jpg")
 data_formats.add("imagenet_folders", "mmbench.data.imagenet_folders", "ImageNet-style class folders (wnid or class name per folder)")
 data_formats.add("imagenet_flat", "mmbench.data.imagenet_flat", "ImageNet val images in one folder + devkit ground truth or LOC_val_solution.csv")
+data_formats.add("cifar", "mmbench.data.cifar", "CIFAR-10/100 python batches (test_batch / test + meta), read without unpickling objects")
 data_formats.add("hf", "mmbench.data.hf_source", "Hugging Face datasets (hub id or local folder)")
 
 

@@ -2,19 +2,23 @@
 
 Keys: ``images`` (folder holding the class folders, default ``val``), ``classnames`` and
 ``templates`` (see :mod:`mmbench.data.classes`; default: ImageNet names when every folder is an
-ImageNet wnid, else the folder names; templates default ``openai_imagenet``).
+ImageNet wnid, else the folder names; templates default ``openai_imagenet``), ``folders``
+(``wnid`` by default; ``class_index`` for ImageNet-V2, whose folders are named ``0`` ... ``999``
+by ImageNet class index), ``class_subset`` (ImageNet-R / ImageNet-A: the 200 wnids predictions are
+restricted to; see :func:`mmbench.data.classes.class_subset`).
 
 Class index: with ImageNet names, the position of the wnid among the 1000 sorted wnids (so a
-subset of folders keeps the standard indices); otherwise the position of the folder in sorted
-order. Samples: id = image = path relative to the image folder (``n01440764/x.JPEG``);
-meta = {"label": class index}.
+subset of folders keeps the standard indices), or with ``class_subset`` its position among the
+subset's sorted wnids (the classifier then holds only the subset's classes, as in the CLIP paper);
+otherwise the position of the folder in sorted order. Samples: id = image = path relative to the
+image folder (``n01440764/x.JPEG``); meta = {"label": class index}.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from mmbench.data.classes import IMAGENET, imagenet_classnames, imagenet_wnids, string_list, templates
+from mmbench.data.classes import IMAGENET, class_subset, imagenet_classnames, imagenet_wnids, string_list, templates
 from mmbench.data.source import DataSource
 from mmbench.data.split import DataSplit
 from mmbench.errors import DataError
@@ -50,6 +54,19 @@ def read(source: DataSource) -> DataSplit:
 def _classes(source: DataSource, folders: list[str], root: Path) -> tuple[list[str], dict[str, int], list[Path]]:
     value = source.get("classnames")
     wnids = imagenet_wnids()
+    naming = source.get("folders", "wnid")
+    if naming == "class_index":
+        return imagenet_classnames(), _index_folders(folders, root, len(wnids)), []
+    if naming != "wnid":
+        raise DataError(f"data.folders must be wnid or class_index, not {naming!r}")
+    subset = class_subset(source)
+    if subset is not None:
+        outside = sorted(set(folders) - set(subset))
+        if outside:
+            raise DataError(f"{root}: folder {outside[0]!r} is not one of the {len(subset)} classes of data.class_subset")
+        position = {w: i for i, w in enumerate(wnids)}
+        names = imagenet_classnames()
+        return [names[position[w]] for w in subset], {f: subset.index(f) for f in folders}, []
     if value == IMAGENET or (value is None and set(folders) <= set(wnids)):
         unknown = sorted(set(folders) - set(wnids))
         if unknown:
@@ -63,3 +80,13 @@ def _classes(source: DataSource, folders: list[str], root: Path) -> tuple[list[s
         raise DataError(f"{path or 'task file'}: {len(names)} class names for {len(folders)} class folders in {root}; "
                         "give one name per folder, in sorted folder order")
     return names, {f: i for i, f in enumerate(folders)}, [path] if path else []
+
+
+def _index_folders(folders: list[str], root: Path, n_classes: int) -> dict[str, int]:
+    """ImageNet-V2 layout: folder ``k`` holds class index ``k`` (0-based, sorted-wnid order)."""
+    index_of = {}
+    for folder in folders:
+        if not folder.isdigit() or not 0 <= int(folder) < n_classes:
+            raise DataError(f"{root}: folder {folder!r} is not a class index 0..{n_classes - 1} (data.folders: class_index)")
+        index_of[folder] = int(folder)
+    return index_of
