@@ -1,12 +1,20 @@
 """``evaluate(task, model, config) -> RunResult``: the only loop over batches.
 
 :func:`run_stages` asks the task for its next stages, passing the outputs of those already run
-(the task/runner contract in :mod:`mmbench.tasks.base`); one function, :func:`run_stage`,
-iterates over the batches of every stage of every task type:
-images are opened and preprocessed in DataLoader worker processes while the model runs, each
-model call is timed (synchronised), outputs are gathered per item, unreadable images fail fast
-or are skipped and listed. This loop is where a prediction cache, crash-safe resume and
-data-parallel sharding plug in.
+(the task/runner contract in :mod:`mmbench.tasks.base`); :class:`StageRunner` runs each stage:
+
+- outputs already in the prediction store (:mod:`mmbench.store`) are taken from it ("resuming:
+  N of M predictions already stored"); only the rest is computed, and each batch is committed to
+  the store as soon as it is computed, so a killed run loses at most the batch in flight;
+- in a torch.distributed job (:mod:`mmbench.distributed`) the remaining items are split into
+  contiguous, non-overlapping shares, one per rank, and every rank receives every output at the
+  end of the stage;
+- images are opened and preprocessed in DataLoader worker processes while the model runs, each
+  model call is timed (synchronised), unreadable images fail fast or are skipped and listed.
+
+Crash injection for the crash-safety tests (never set in normal use): ``MMBENCH_CRASH_AT=commit:N``
+sends SIGKILL to the process just before its (N+1)-th batch commit; ``MMBENCH_CRASH_AT=scoring``
+just before scoring.
 """
 
 from __future__ import annotations
@@ -14,12 +22,14 @@ from __future__ import annotations
 import dataclasses
 import os
 import random
+import signal
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
+from dataclasses import dataclass
 from typing import Any, Sequence
 
+from mmbench import distributed
 from mmbench.data.completeness import Coverage, expected_count
 from mmbench.data.split import DataSplit
 from mmbench.devices import to_device
@@ -31,6 +41,7 @@ from mmbench.tasks.spec import TaskSpec, load_task_spec
 from mmbench.types import RunConfig
 
 DEFAULT_BATCH_SIZE = 16
+CRASH_ENV = "MMBENCH_CRASH_AT"
 
 
 def evaluate(task: str | Path | TaskSpec, model: Any, config: RunConfig | None = None, *,
@@ -42,7 +53,9 @@ def evaluate(task: str | Path | TaskSpec, model: Any, config: RunConfig | None =
     :func:`load_task_data` returned it, when the caller read it before loading the model (and
     printed its partial-run warnings); otherwise it is read here and the warnings printed.
     Returns the result; writes it (results JSON plus ``.samples.jsonl``, atomically) when
-    ``config.write_results`` and ``output_dir`` are set.
+    ``config.write_results`` and ``output_dir`` are set. In a torch.distributed job every rank
+    computes its share; only rank 0 scores and writes (the other ranks return a result without
+    metrics).
     """
     config = dataclasses.replace(config or RunConfig(), **overrides)
     started = time.perf_counter()
@@ -60,17 +73,28 @@ def evaluate(task: str | Path | TaskSpec, model: Any, config: RunConfig | None =
     split = data.split
     _seed_everything(config.seed)
 
+    group = distributed.current()
     batch_size = config.batch_size or spec.batch_size or DEFAULT_BATCH_SIZE
     task_obj: TaskType = task_cls(spec, split, adapter.capabilities)
-    skipped: list[dict[str, str]] = []
     from mmbench import timing
 
     timing.reset_peak_memory(adapter.device)
-    if config.score:
+    scoring = config.score and group.is_main
+    if scoring:
         task_obj.prepare_scoring()
-    outputs, stage_timings = run_stages(task_obj, adapter, split.root, config, batch_size, skipped, spec.name)
-    skipped_ids = frozenset(s["id"] for s in skipped)
-    scored = task_obj.score(outputs, skipped_ids) if config.score else TaskScore({}, [], {"scoring": "skipped (timing run)"})
+    runner = StageRunner(adapter, split.root, config, batch_size, spec.name, group,
+                         _store_context(spec, data.full_fingerprint, adapter, config))
+    try:
+        outputs = run_stages(task_obj, runner)
+    finally:
+        runner.close()
+    skipped_ids = frozenset(s["id"] for s in runner.skipped)
+    if scoring:
+        _crash_point("scoring")
+        scored = task_obj.score(outputs, skipped_ids)
+    else:
+        note = "skipped (timing run)" if not config.score else f"computed on rank 0 (this is rank {group.rank})"
+        scored = TaskScore({}, [], {"scoring": note})
     peak_mb, memory_kind = timing.peak_memory(adapter.device)
     total_wall = time.perf_counter() - started
 
@@ -84,15 +108,13 @@ def evaluate(task: str | Path | TaskSpec, model: Any, config: RunConfig | None =
         model=adapter.describe(),
         metrics=scored.metrics,
         metric_notes={**scored.notes, **coverage.note()},
-        timing=timing.combine_stages(stage_timings, device=adapter.device, dtype=adapter.dtype, batch_size=batch_size,
-                                     warmup=config.warmup_batches, total_wall_s=total_wall, peak_memory_mb=peak_mb,
-                                     memory_kind=memory_kind),
-        errors={"skipped": skipped} if skipped else {},
+        timing=runner.timing_section(total_wall_s=total_wall, peak_memory=(peak_mb, memory_kind)),
+        errors={"skipped": runner.skipped} if runner.skipped else {},
         env=environment(),
-        config=_config_record(config, batch_size),
+        config=_config_record(config, batch_size, group),
         samples=scored.samples,
     )
-    if config.write_results and config.output_dir is not None:
+    if group.is_main and config.write_results and config.output_dir is not None:
         path = write_result(result, config.output_dir)
         _write_artifacts(path, scored.artifacts)
     return result
@@ -106,21 +128,23 @@ class TaskData:
 
     split: DataSplit
     coverage: Coverage
+    full_fingerprint: str  # of the whole split, before --limit: the prediction store's data key
 
 
 def load_task_data(spec: TaskSpec, config: RunConfig) -> TaskData:
     """Read the task's split and apply ``--limit``; no model needed (``mmbench run`` calls it first)."""
-    from mmbench.data import load_split
+    from mmbench.data import data_fingerprint, load_split
 
     if config.limit is not None and config.limit < 1:
         raise UserError(f"--limit must be positive, got {config.limit}")
     split = load_split(spec.data, config.data_dir)
+    full_fingerprint = data_fingerprint(split)  # a --limit run and a full run share stored predictions
     coverage = Coverage(spec.name, len(split.samples), expected_count(spec.data, spec.source), config.limit)
     if coverage.limited:
         split = dataclasses.replace(split, samples=list(split.samples)[: coverage.evaluated])
     if not split.samples:
         raise DataError(f"{spec.name}: the data split has no samples ({spec.source})")
-    return TaskData(split, coverage)
+    return TaskData(split, coverage, full_fingerprint)
 
 
 def print_partial_warnings(coverage: Coverage) -> None:
@@ -131,79 +155,185 @@ def print_partial_warnings(coverage: Coverage) -> None:
 
 # ---- the stage and batch loops ----------------------------------------------------------------------
 
-def run_stages(task: TaskType, adapter: Any, root: Path, config: RunConfig, batch_size: int,
-               skipped: list[dict[str, str]], label: str) -> tuple[dict[str, list[Any]], list[Any]]:
-    """Ask the task for stages until it has none left; returns every stage's outputs and timings.
-
-    Unreadable items are appended to ``skipped`` (``--on-error skip``); the task sees their ids."""
+def run_stages(task: TaskType, runner: StageRunner) -> dict[str, list[Any]]:
+    """Ask the task for stages until it has none left; returns every stage's outputs."""
     import torch
 
     outputs: dict[str, list[Any]] = {}
-    stage_timings = []
     with torch.inference_mode():
-        while stages := task.next_stages(outputs, frozenset(s["id"] for s in skipped)):
+        while stages := task.next_stages(outputs, frozenset(s["id"] for s in runner.skipped)):
             for stage in stages:
                 if stage.name in outputs:
                     raise RuntimeError(f"task type {task.type_name!r} returned stage {stage.name!r} twice")
-                outputs[stage.name], stage_timing = run_stage(stage, adapter, root, config, batch_size, skipped, label)
-                stage_timings.append(stage_timing)
-    return outputs, stage_timings
+                outputs[stage.name] = runner.run(stage)
+    return outputs
 
 
-def run_stage(stage: Stage, adapter: Any, root: Path, config: RunConfig, batch_size: int,
-              skipped: list[dict[str, str]], label: str) -> tuple[list[Any], Any]:
-    """Run one stage over all its items in batches; returns per-item outputs and the stage timing."""
-    from mmbench import timing
+class StageRunner:
+    """Runs stages for one evaluation: store look-ups and commits, sharding, batches, timing.
 
-    outputs: list[Any] = [None] * len(stage.items)
-    timer = timing.BatchTimer(stage.name, adapter.device, config.warmup_batches)
-    bar = _progress(len(stage.items), f"{label}:{stage.name}", config)
-    try:
-        for indices, inputs in _batches(stage, adapter, root, config, batch_size, skipped):
-            items = [stage.items[i] for i in indices]
-            t0 = time.perf_counter()
-            result = stage.step(adapter, inputs, items)
-            timing.synchronize(adapter.device)
-            seconds = time.perf_counter() - t0
-            rows = _rows(result, len(indices), adapter, stage.name)
-            for i, row in zip(indices, rows):
+    ``skipped`` collects unreadable items (``--on-error skip``) in stage and item order, the same
+    whatever the number of processes; ``timings`` holds one list of per-rank timings per stage."""
+
+    def __init__(self, adapter: Any, root: Path, config: RunConfig, batch_size: int, label: str,
+                 group: distributed.Group, context: dict[str, Any]) -> None:
+        self.adapter, self.root, self.config, self.batch_size, self.label = adapter, root, config, batch_size, label
+        self.group = group
+        self.context = context
+        self.skipped: list[dict[str, str]] = []
+        self.timings: list[list[Any]] = []
+        self.from_store: dict[str, int] = {}
+        self.commits = 0
+        self.store = _open_store(config.store)
+
+    def close(self) -> None:
+        if self.store is not None:
+            self.store.close()
+
+    def run(self, stage: Stage) -> list[Any]:
+        """Per-item outputs of ``stage`` (``None`` for unreadable items), from the store or computed."""
+        from mmbench import timing
+
+        keys = stage.item_keys()
+        context_id, stored = self._stored(stage, keys)
+        have = [i for i, key in enumerate(keys) if key in stored]
+        haves = self.group.all_gather(have)  # also a barrier: every rank has read before any writes
+        first_owner: dict[int, int] = {}
+        for rank in reversed(range(self.group.world_size)):
+            first_owner.update((i, rank) for i in haves[rank])
+        if first_owner and self.group.is_main:
+            print(f"resuming: {len(first_owner)} of {len(keys)} predictions already stored ({self.label}:{stage.name})",
+                  file=sys.stderr, flush=True)
+        todo = [i for i in range(len(keys)) if i not in first_owner]
+        mine: dict[int, Any] = {i: stored[keys[i]] for i in have if first_owner[i] == self.group.rank}
+        skipped: list[tuple[int, dict[str, str]]] = []
+        timer = timing.BatchTimer(stage.name, self.adapter.device, self.config.warmup_batches)
+        bar = _progress(len(todo), f"{self.label}:{stage.name}", self.config)
+        try:
+            for indices, inputs in self._batches(stage, self.group.shard(todo), skipped):
+                rows = self._compute(stage, indices, inputs, timer)
+                if self.store is not None:
+                    _crash_point("commit", self.commits)
+                    if context_id is None:
+                        context_id = self.store.create_context(self._stage_context(stage))
+                    self.store.put(context_id, [(keys[i], row) for i, row in zip(indices, rows)])
+                    self.commits += 1
+                mine.update(zip(indices, rows))
+                bar.update(len(indices))
+        finally:
+            bar.close()
+        own_timing = timer.finish()
+        outputs: list[Any] = [None] * len(keys)
+        all_skipped: list[tuple[int, dict[str, str]]] = []
+        rank_timings = []
+        for part, part_skipped, part_timing in self.group.all_gather((mine, skipped, own_timing)):
+            for i, row in part.items():
                 outputs[i] = row
-            tokens = adapter.count_tokens(rows) if stage.generative else 0
-            timer.record(len(indices), seconds, tokens)
-            bar.update(len(indices))
-    finally:
-        bar.close()
-    return outputs, timer.finish()
+            all_skipped += part_skipped
+            rank_timings.append(part_timing)
+        self.skipped += [entry for _, entry in sorted(all_skipped, key=lambda pair: pair[0])]
+        self.timings.append(rank_timings)
+        self.from_store[stage.name] = len(first_owner)
+        return outputs
+
+    def _stored(self, stage: Stage, keys: list[str]) -> tuple[int | None, dict[str, Any]]:
+        if self.store is None:
+            return None, {}
+        context_id = self.store.context(self._stage_context(stage))
+        return context_id, ({} if self.config.fresh else self.store.get(context_id, keys))
+
+    def _stage_context(self, stage: Stage) -> dict[str, Any]:
+        return {**self.context, "stage": stage.name, "stage_kind": stage.kind}
+
+    def _compute(self, stage: Stage, indices: list[int], inputs: Any, timer: Any) -> list[Any]:
+        from mmbench import timing
+        from mmbench.store import as_output
+
+        items = [stage.items[i] for i in indices]
+        t0 = time.perf_counter()
+        result = stage.step(self.adapter, inputs, items)
+        timing.synchronize(self.adapter.device)
+        seconds = time.perf_counter() - t0
+        rows = [as_output(row) for row in _rows(result, len(indices), self.adapter, stage.name)]
+        tokens = self.adapter.count_tokens(rows) if stage.generative else 0
+        timer.record(len(indices), seconds, tokens)
+        return rows
+
+    def _batches(self, stage: Stage, indices: list[int], skipped: list[tuple[int, dict[str, str]]]) -> Any:
+        return _batches(stage, indices, self.adapter, self.root, self.config, self.batch_size, skipped)
+
+    def timing_section(self, *, total_wall_s: float, peak_memory: tuple[float, str]) -> dict[str, Any]:
+        """The results file's ``timing``: totals over every rank, per-rank figures, store hits.
+        Only computed predictions are timed; ``from_store`` counts the others."""
+        from mmbench import timing
+
+        merged = [_merge_timings(rank_timings) for rank_timings in self.timings]
+        section = timing.combine_stages(merged, device=self.adapter.device, dtype=self.adapter.dtype,
+                                        batch_size=self.batch_size, warmup=self.config.warmup_batches,
+                                        total_wall_s=total_wall_s, peak_memory_mb=peak_memory[0], memory_kind=peak_memory[1])
+        section["from_store"] = sum(self.from_store.values())
+        for name, count in self.from_store.items():
+            section["stages"][name]["from_store"] = count
+        section["processes"] = self.group.world_size
+        if self.group.world_size > 1:
+            section["ranks"] = [_rank_summary(rank, [stage[rank] for stage in self.timings]) for rank in range(self.group.world_size)]
+        return section
 
 
-def _batches(stage: Stage, adapter: Any, root: Path, config: RunConfig, batch_size: int,
-             skipped: list[dict[str, str]]) -> Any:
-    """Yield (item indices, model-ready batch). Images are decoded in worker processes."""
+def _merge_timings(rank_timings: list[Any]) -> Any:
+    """One stage's timing over all ranks: items, batches, tokens and model time add up; the wall
+    time is the slowest rank's (they run side by side); latencies are pooled."""
+    if len(rank_timings) == 1:
+        return rank_timings[0]
+    from mmbench.timing import StageTiming
+
+    return StageTiming(rank_timings[0].name, items=sum(t.items for t in rank_timings), batches=sum(t.batches for t in rank_timings),
+                       wall_s=max(t.wall_s for t in rank_timings), model_s=sum(t.model_s for t in rank_timings),
+                       tokens=sum(t.tokens for t in rank_timings), latencies_ms=[x for t in rank_timings for x in t.latencies_ms])
+
+
+def _rank_summary(rank: int, stages: list[Any]) -> dict[str, Any]:
+    from mmbench.timing import latency_summary
+
+    items = sum(t.items for t in stages)
+    wall = sum(t.wall_s for t in stages)
+    return {"rank": rank, "items": items, "wall_s": wall, "items_per_s": items / wall if wall > 0 else None,
+            "latency_ms": latency_summary([x for t in stages for x in t.latencies_ms])}
+
+
+def _batches(stage: Stage, indices: list[int], adapter: Any, root: Path, config: RunConfig, batch_size: int,
+             skipped: list[tuple[int, dict[str, str]]]) -> Any:
+    """Yield (item indices, model-ready batch) over ``indices`` of the stage's items. Images are
+    decoded in worker processes; an unreadable one fails (``--on-error fail``) or is appended to
+    ``skipped`` as (index, entry)."""
     if stage.kind == "texts":
-        for start in range(0, len(stage.items), batch_size):
-            indices = list(range(start, min(start + batch_size, len(stage.items))))
-            yield indices, [stage.items[i] for i in indices]
+        for start in range(0, len(indices), batch_size):
+            chunk = indices[start : start + batch_size]
+            yield chunk, [stage.items[i] for i in chunk]
+        return
+    if not indices:
         return
     from torch.utils.data import DataLoader
 
-    dataset = ImageItems(stage.items, root, adapter.image_transform())
-    workers = _num_workers(config, len(stage.items), batch_size)
+    dataset = ImageItems([stage.items[i] for i in indices], root, adapter.image_transform())
+    workers = _num_workers(config, len(indices), batch_size)
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=workers, collate_fn=_as_list,
                         worker_init_fn=_single_thread_worker if workers else None,
                         prefetch_factor=4 if workers else None, persistent_workers=False)
     for batch in loader:
-        indices, values = [], []
-        for index, value, error in batch:
+        chosen, values = [], []
+        for position, value, error in batch:
+            index = indices[position]
             if error is None:
-                indices.append(index)
+                chosen.append(index)
                 values.append(value)
             elif config.on_error == "fail":
                 raise DataError(f"{error} (use --on-error skip to skip unreadable images; they are then listed in the results)")
             else:
                 item = stage.items[index]
-                skipped.append({"id": str(getattr(item, "id", index)), "image": str(getattr(item, "image", "")), "error": error})
-        if indices:
-            yield indices, to_device(adapter.collate_images(values), adapter.device)
+                skipped.append((index, {"id": str(getattr(item, "id", index)), "image": str(getattr(item, "image", "")), "error": error}))
+        if chosen:
+            yield chosen, to_device(adapter.collate_images(values), adapter.device)
 
 
 class ImageItems:
@@ -305,12 +435,57 @@ def _progress(total: int, desc: str, config: RunConfig) -> Any:
     return tqdm(total=total, desc=desc, unit="it", disable=not show, leave=False, dynamic_ncols=True)
 
 
-def _config_record(config: RunConfig, batch_size: int) -> dict[str, Any]:
+def _config_record(config: RunConfig, batch_size: int, group: distributed.Group) -> dict[str, Any]:
     record = dataclasses.asdict(config)
     record["batch_size"] = batch_size
     for key in ("output_dir", "data_dir"):
         record[key] = str(record[key]) if record[key] is not None else None
+    record["store"] = Path(config.store).name if config.store is not None else None  # no machine path in results
+    record["processes"] = group.world_size
     return record
+
+
+# ---- the prediction store ----------------------------------------------------------------------------
+
+def _open_store(path: Path | None) -> Any:
+    if path is None:
+        return None
+    from mmbench.store import PredictionStore
+
+    return PredictionStore(path)
+
+
+def _store_context(spec: TaskSpec, data_fingerprint: str, adapter: Any, config: RunConfig) -> dict[str, Any]:
+    """Everything that determines a stage's outputs except the stage and the item: the model
+    (fingerprint, description, preprocessing, options, device kind), the task (name, version, data,
+    prompt, generation) and the mmbench version. Not batch size, process count or output folder."""
+    from mmbench import __version__
+
+    model = {k: v for k, v in adapter.describe().items() if k not in ("spec", "checkpoint", "device")}
+    return {
+        "mmbench": __version__,
+        "model": model,
+        "model_args": dict(config.model_args),
+        "preprocessing": _describe(adapter.image_transform()),
+        "device_type": str(adapter.device).split(":")[0],
+        "task": {"name": spec.name, "type": spec.type, "version": spec.version, "data_fingerprint": data_fingerprint,
+                 "prompt": spec.prompt, "generation": spec.generation},
+    }
+
+
+def _describe(transform: Any) -> dict[str, Any]:
+    """A transform's class and, for a dataclass (every built-in one), its fields: the store key's
+    preprocessing part. Other objects contribute their class only (no reprs with addresses)."""
+    cls = type(transform)
+    settings = dataclasses.asdict(transform) if dataclasses.is_dataclass(transform) and not isinstance(transform, type) else {}
+    return {"class": f"{cls.__module__}.{cls.__qualname__}", "settings": settings}
+
+
+def _crash_point(event: str, count: int = 0) -> None:
+    """SIGKILL this process at a chosen point (``MMBENCH_CRASH_AT``; for the crash-safety tests)."""
+    wanted = os.environ.get(CRASH_ENV)
+    if wanted and wanted in (event, f"{event}:{count}"):
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _write_artifacts(result_path: Path, artifacts: dict[str, Any]) -> None:

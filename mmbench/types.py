@@ -75,3 +75,5 @@ class RunConfig:
     write_results: bool = True
     score: bool = True  # False: predict and time only (``mmbench bench``)
     model_args: dict[str, Any] = field(default_factory=dict)  # --model-arg key=value
+    store: Path | None = None  # the prediction store (SQLite); None: none (the CLI's default is in the cache folder)
+    fresh: bool = False  # ignore stored predictions (new ones are still stored)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from mmbench.commands.common import add_run_options, run_config
+from mmbench.errors import UserError
 
 
 def add_parser(sub: Any) -> None:
@@ -17,24 +19,62 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--model", "-m", required=True, help="model spec: hf:<dir-or-id>, clip:..., blip:..., llava:..., mock, or a bundled name")
     p.add_argument("--json", action="store_true", help="print the results as JSON on stdout instead of a table")
     add_run_options(p)
+    g = p.add_argument_group("prediction store and resume")
+    g.add_argument("--store", type=Path, default=None,
+                   help="prediction store (SQLite) that every output is committed to per batch; a re-run resumes from it "
+                        "(default: $MMBENCH_CACHE/predictions.sqlite)")
+    g.add_argument("--fresh", action="store_true", help="ignore stored predictions and compute everything (new ones are stored)")
+    g.add_argument("--no-store", action="store_true", help="neither read nor write a prediction store")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from mmbench import distributed
+
+    config = run_config(args)
+    if args.no_store and (args.store or args.fresh):
+        raise UserError("--no-store cannot be combined with --store or --fresh")
+    if not args.no_store:
+        from mmbench.store import default_store_path
+
+        config.store = args.store or default_store_path()
+    config.fresh = args.fresh
+    if not distributed.launched_distributed():
+        return _run(args, config)
+    from mmbench.devices import resolve_device
+
+    config.device = resolve_device(config.device)
+    group = distributed.init(config.device)
+    config.device = distributed.rank_device(config.device, group)
+    try:
+        return _run(args, config)
+    except BaseException as e:
+        distributed.announce_failure(e)
+        if isinstance(e, UserError):
+            raise type(e)(f"{distributed.error_prefix()}{e}") from None
+        raise
+    finally:
+        distributed.shutdown()
+
+
+def _run(args: argparse.Namespace, config: Any) -> int:
+    from mmbench import distributed
     from mmbench.console import quiet_library_progress
     from mmbench.models.spec import load_model
     from mmbench.preflight import check_run
     from mmbench.runner import evaluate, load_task_data, print_partial_warnings
     from mmbench.tables import notes_lines, results_table
 
-    config = run_config(args)
     specs = check_run(args.task, [args.model], config)  # every task and option checked before the model loads
     data = [load_task_data(spec, config) for spec in specs]  # before the model loads: bad data fails fast
-    for task_data in data:
-        print_partial_warnings(task_data.coverage)
+    if distributed.current().is_main:
+        for task_data in data:
+            print_partial_warnings(task_data.coverage)
     quiet_library_progress(config.progress)
     model = load_model(args.model, device=config.device, dtype=config.dtype, **config.model_args)
     results = [evaluate(spec, model, config, data=task_data) for spec, task_data in zip(specs, data)]
+    if not distributed.current().is_main:
+        return 0  # rank 0 prints and writes
     if args.json:
         json.dump([r.to_dict() for r in results], sys.stdout, indent=2)
         print()

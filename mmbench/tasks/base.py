@@ -15,6 +15,7 @@ A task object holds no state between these calls other than what its constructor
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal, Mapping, Sequence
 
@@ -47,6 +48,20 @@ class Stage:
     items: Sequence[Any]
     step: StepFn
     generative: bool = False
+
+    def item_keys(self) -> list[str]:
+        """A stable key per item, for the prediction store: ``id:<id>`` of a Sample or ImageRef,
+        ``text:<sha256>`` of a string item (the output of a text depends only on the text)."""
+        return [_item_key(item, self.name) for item in self.items]
+
+
+def _item_key(item: Any, stage: str) -> str:
+    if isinstance(item, str):
+        return "text:" + hashlib.sha256(item.encode("utf-8")).hexdigest()
+    item_id = getattr(item, "id", "")
+    if not item_id:
+        raise RuntimeError(f"stage {stage!r}: an item without an id ({type(item).__name__}); give every ImageRef an id")
+    return f"id:{item_id}"
 
 
 @dataclass(frozen=True)
