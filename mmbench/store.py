@@ -10,7 +10,7 @@ folder are not part of it, so none of them changes a stored answer.
 Layout (``PRAGMA user_version`` = :data:`SCHEMA_VERSION`)::
 
     contexts(id INTEGER PRIMARY KEY, digest TEXT UNIQUE, description TEXT)   -- canonical JSON
-    predictions(context, item, kind, shape, value, PRIMARY KEY(context, item)) WITHOUT ROWID
+    predictions(context, item, kind, shape, value, UNIQUE(context, item))
 
 ``kind`` 0: UTF-8 text (generated captions, answers); 1: float32 little-endian bytes of an array
 whose shape is ``shape`` (comma-separated, empty for a scalar such as an ITM score). A context
@@ -58,6 +58,7 @@ class PredictionStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(str(self.path), timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None)
             self._db.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+            self._db.execute("PRAGMA page_size = 65536")  # a new store only: many kilobyte-sized embedding rows per page
             mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             self._db.execute("PRAGMA synchronous = NORMAL")  # WAL: a crash keeps every commit; power loss may drop the last ones
             self._create()
@@ -73,8 +74,9 @@ class PredictionStore:
         with self._transaction():
             self._db.execute("CREATE TABLE IF NOT EXISTS contexts (id INTEGER PRIMARY KEY, digest TEXT UNIQUE NOT NULL, "
                              "description TEXT NOT NULL)")
+            # a rowid table: embeddings are kilobytes, which WITHOUT ROWID tables store poorly
             self._db.execute("CREATE TABLE IF NOT EXISTS predictions (context INTEGER NOT NULL, item TEXT NOT NULL, "
-                             "kind INTEGER NOT NULL, shape TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (context, item)) WITHOUT ROWID")
+                             "kind INTEGER NOT NULL, shape TEXT NOT NULL, value BLOB NOT NULL, UNIQUE (context, item))")
             self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def _transaction(self) -> Any:
