@@ -15,7 +15,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "leaderboard", help="build a leaderboard (Markdown, CSV, JSON, HTML, PNG plots) from result files",
         description="One row per model, one column group per task (main metric first: CIDEr, VQA accuracy, "
                     "mean R@1, top-1), with items/s, p50 latency and parameter count. Published numbers are listed "
-                    "separately as 'reported'. Unreadable files are named on stderr and skipped.")
+                    "separately as 'reported'; partial runs (--limit, incomplete data) in their own section. Unreadable files "
+                    "are named on stderr and skipped.")
     p.add_argument("paths", nargs="*", metavar="DIR", default=["results"],
                    help="result files or folders searched recursively (default: results)")
     p.add_argument("--format", choices=FORMATS, default="markdown", help="what to print on stdout (default: markdown)")
@@ -24,6 +25,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="write leaderboard.md, .csv, .json, .html and the PNG plots into DIR (nothing on stdout)")
     p.add_argument("--plots", metavar="DIR", help="write quality_vs_throughput.png and latency.png into DIR")
     p.add_argument("--no-reported", action="store_true", help="leave out the published reference numbers")
+    p.add_argument("--include-partial", action="store_true",
+                   help="show partial runs (--limit, incomplete data, skipped images) in the table, marked; by default "
+                        "they are listed apart with their coverage")
     p.add_argument("--title", default="mmbench leaderboard", help="HTML page title")
     p.set_defaults(func=run)
 
@@ -43,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
 
     loaded = load_results(args.paths)
     loaded.print_warnings()
-    lb = build_leaderboard(loaded.results, loaded.warnings, include_reported=not args.no_reported)
+    lb = build_leaderboard(loaded.results, loaded.warnings, include_reported=not args.no_reported,
+                           include_partial=args.include_partial)
     if args.out_dir:
         out = Path(args.out_dir)
         for fmt in FORMATS:

@@ -2,7 +2,8 @@
 
 Runs are matched by task name (and model spec when both sides hold several models); of several
 runs of one task and model the newest counts. Runs of different task versions or data
-fingerprints are refused (:class:`UserError`, exit 2) unless ``allow_mismatch``.
+fingerprints, and a complete run against a partial one (``--limit``, incomplete data, skipped
+images), are refused (:class:`UserError`, exit 2) unless ``allow_mismatch``.
 
 Per metric: delta = candidate - baseline on the results-file values. With per-sample files:
 a paired bootstrap CI for every metric that is a mean of per-sample scores (CIDEr, ROUGE-L,
@@ -56,7 +57,7 @@ from mmbench.report.persample import (
 )
 from mmbench.report.provenance import Sameness, compare_provenance
 from mmbench.report.tolerance import Tolerance, lookup, parse_tolerances
-from mmbench.results import RunResult, read_samples, samples_path
+from mmbench.results import RunCoverage, RunResult, read_samples, run_coverage, samples_path
 
 __all__ = ["ComparisonReport", "MetricComparison", "Settings", "TaskComparison", "compare_runs", "parse_tolerances"]
 
@@ -276,10 +277,18 @@ def _check_protocol(base: RunResult, cand: RunResult, allow: bool) -> list[str]:
         b, c = base.task.get(key), cand.task.get(key)
         if b != c:
             problems.append(f"{task_name(base)}: {label} differs (baseline {b!r}, candidate {c!r})")
+    b_cov, c_cov = run_coverage(base), run_coverage(cand)
+    if b_cov.complete != c_cov.complete:  # a partial run is not the benchmark (mmbench.data.completeness)
+        problems.append(f"{task_name(base)}: complete run against a partial one (baseline {_coverage_text(b_cov)}, "
+                        f"candidate {_coverage_text(c_cov)})")
     if problems and not allow:
         raise UserError("; ".join(problems) + ": the numbers are not comparable; rerun on the same task version "
                         "and data, or pass --allow-mismatch")
     return [p + " (compared anyway: --allow-mismatch)" for p in problems]
+
+
+def _coverage_text(coverage: RunCoverage) -> str:
+    return f"{'complete' if coverage.complete else 'partial'}, {coverage.label} samples"
 
 
 def _records(run: RunResult, warnings: list[str]) -> list[dict[str, Any]] | None:

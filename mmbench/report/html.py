@@ -19,7 +19,8 @@ from typing import Any
 from mmbench.report.columns import count, number, ordered_metric_names, points
 from mmbench.report.leaderboard import Cell, Leaderboard, ModelRow, TaskColumn
 from mmbench.report.svg import Point, scatter_svg
-from mmbench.report.tables import SCALE_NOTE
+from mmbench.report.loading import model_name, task_name
+from mmbench.report.tables import PARTIAL_NOTE, PARTIAL_TITLE, SCALE_NOTE, partial_reason
 
 
 def e(value: Any) -> str:
@@ -66,10 +67,29 @@ def _row(index: int, row: ModelRow, lb: Leaderboard) -> str:
             cells += ['<td data-value="">–</td>'] * 3
             continue
         runs = f' <span class="note">({len(cell.history)} runs)</span>' if len(cell.history) > 1 else ""
-        cells += [f'<td data-value="{_num_attr(cell.main_value)}">{e(points(cell.main_value))}{runs}</td>',
+        cells += [f'<td data-value="{_num_attr(cell.main_value)}">{e(points(cell.main_value))}{runs}{_partial_badge(cell)}</td>',
                   f'<td data-value="{_num_attr(cell.items_per_s)}">{e(number(cell.items_per_s))}</td>',
                   f'<td data-value="{_num_attr(cell.p50_ms)}">{e(number(cell.p50_ms))}</td>']
     return f'<tr data-search="{e(search)}">{"".join(cells)}</tr>'
+
+
+def _partial_badge(cell: Cell) -> str:
+    coverage = cell.coverage
+    return "" if coverage.complete else f' <span class="badge partial">partial {e(coverage.label)}</span>'
+
+
+def _partial(lb: Leaderboard) -> str:
+    """The partial runs kept out of the table, with their coverage."""
+    if not lb.partial:
+        return ""
+    rows = "".join(
+        f'<tr><td class="text">{e(model_name(r))}</td><td class="text">{e(task_name(r))}</td>'
+        f'<td>{e(cell.coverage.label)}{_partial_badge(cell)}</td><td>{e(cell.main_metric or "")} {e(points(cell.main_value))}</td>'
+        f'<td class="text">{e(partial_reason(r))}</td><td class="text">{e(r.run_id)}</td></tr>'
+        for r in lb.partial for cell in [Cell([r])])
+    return (f'<h2>{e(PARTIAL_TITLE)}</h2><p class="note">{e(PARTIAL_NOTE)}</p><table id="partial"><thead><tr>'
+            '<th class="text">Model</th><th class="text">Task</th><th>Samples scored</th><th>Main metric (x100)</th>'
+            f'<th class="text">Why partial</th><th class="text">Run id</th></tr></thead><tbody>{rows}</tbody></table>')
 
 
 def _reported(lb: Leaderboard) -> str:
@@ -153,7 +173,7 @@ def to_html(lb: Leaderboard, title: str = "mmbench leaderboard") -> str:
             '<p><label for="filter">Filter models:</label> <input id="filter" type="search" autocomplete="off" '
             f'placeholder="name, dtype or device"> <span id="shown-count">{len(lb.rows)}</span> of {len(lb.rows)} shown</p>'
             f'<table id="leaderboard">{_header(lb)}<tbody>{rows}</tbody></table>'
-            + _plots(lb) + _reported(lb) + _details(lb)
+            + _partial(lb) + _plots(lb) + _reported(lb) + _details(lb)
             + (f'<h2>Skipped files</h2><ul id="warnings">{warnings}</ul>' if warnings else ""))
     script = _asset("leaderboard.js")
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")

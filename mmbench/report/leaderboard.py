@@ -6,6 +6,11 @@ different versions or data fingerprints (e.g. a ``--limit`` run) land in separat
 column never mixes numbers that are not comparable. A row is one model spec (and dtype, when a
 spec was run in several). Of several runs of one model on one column the newest is shown; all of
 them are kept as its history.
+
+Partial runs (``--limit``, a split short of the task's ``expected_count``, skipped images; see
+:mod:`mmbench.data.completeness`) are not the benchmark: they stay out of the table and are listed
+apart (``Leaderboard.partial``) with their coverage, unless ``include_partial`` mixes them in,
+marked in every output format.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from typing import Any
 from mmbench.report.columns import finite, main_metric_name, with_derived
 from mmbench.report.loading import latest_first, model_name, task_name
 from mmbench.report.reference import REPORTED, ReportedResult
-from mmbench.results import RunResult
+from mmbench.results import RunCoverage, RunResult, run_coverage
 
 TASK_TYPE_ORDER = ("captioning", "retrieval", "vqa", "zeroshot")
 
@@ -62,6 +67,10 @@ class Cell:
         return self.metrics.get(name) if name else None
 
     @property
+    def coverage(self) -> RunCoverage:
+        return run_coverage(self.latest)
+
+    @property
     def items_per_s(self) -> float | None:
         return finite(self.latest.timing.get("items_per_s"))
 
@@ -99,6 +108,7 @@ class Leaderboard:
     rows: list[ModelRow]
     reported: list[ReportedResult]
     warnings: list[str] = field(default_factory=list)
+    partial: list[RunResult] = field(default_factory=list)  # partial runs kept out of the table (newest first)
 
 
 def _dtype(result: RunResult) -> str:
@@ -125,11 +135,17 @@ def _labelled(columns: Iterable[TaskColumn]) -> list[TaskColumn]:
 
 
 def build_leaderboard(results: Iterable[RunResult], warnings: Iterable[str] = (),
-                      include_reported: bool = True) -> Leaderboard:
-    """Group runs by model and task protocol; rows sorted by the first column's main metric."""
+                      include_reported: bool = True, include_partial: bool = False) -> Leaderboard:
+    """Group runs by model and task protocol; rows sorted by the first column's main metric.
+    Partial runs go to ``Leaderboard.partial`` unless ``include_partial``."""
+    results = list(results)
+    partial = [] if include_partial else [r for r in results if not run_coverage(r).complete]
+    left_out = {id(r) for r in partial}
     runs: dict[tuple[str, str], dict[tuple[str, str, str], list[RunResult]]] = defaultdict(lambda: defaultdict(list))
     columns: dict[tuple[str, str, str], TaskColumn] = {}
     for result in results:
+        if id(result) in left_out:
+            continue
         column = _column_of(result)
         columns.setdefault(column.key, column)
         runs[(model_name(result), _dtype(result))][column.key].append(result)
@@ -145,7 +161,8 @@ def build_leaderboard(results: Iterable[RunResult], warnings: Iterable[str] = ()
         rows.append(row)
     ordered = _labelled(columns.values())
     rows.sort(key=lambda row: _sort_key(row, ordered))
-    return Leaderboard(ordered, rows, list(REPORTED) if include_reported else [], list(warnings))
+    partial = sorted(latest_first(partial), key=lambda r: (task_name(r), model_name(r)))  # newest first per pair
+    return Leaderboard(ordered, rows, list(REPORTED) if include_reported else [], list(warnings), partial)
 
 
 def _sort_key(row: ModelRow, columns: list[TaskColumn]) -> tuple[Any, ...]:

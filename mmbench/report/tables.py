@@ -15,10 +15,15 @@ import json
 from typing import Any
 
 from mmbench.report.columns import count, finite, number, ordered_metric_names, points
+from mmbench.data.completeness import COMPLETENESS_NOTE
 from mmbench.report.leaderboard import Cell, Leaderboard, ModelRow, TaskColumn
+from mmbench.report.loading import model_name, task_name
 from mmbench.report.reference import ReportedResult
-from mmbench.results import RunResult
+from mmbench.results import RunCoverage, RunResult, run_coverage
 
+PARTIAL_TITLE = "Partial runs (not the full benchmark; not in the table above)"
+PARTIAL_NOTE = ("Runs that scored fewer samples than the benchmark defines (--limit, an incomplete download, skipped "
+                "images). `mmbench leaderboard --include-partial` shows them in the table, marked.")
 SCALE_NOTE = "Quality metrics x100 (CIDEr x100 as papers print it); items/s and p50 latency per batch from each run's timing."
 
 
@@ -53,9 +58,13 @@ def to_markdown(lb: Leaderboard) -> str:
         for column in lb.columns:
             cell = row.cells.get(column.key)
             runs = f" ({len(cell.history)} runs)" if cell and len(cell.history) > 1 else ""
-            line += [points(cell.main_value) + runs, number(cell.items_per_s), number(cell.p50_ms)] if cell else ["–"] * 3
+            line += [points(cell.main_value) + runs + partial_mark(cell.coverage), number(cell.items_per_s),
+                     number(cell.p50_ms)] if cell else ["–"] * 3
         body.append(line)
-    parts = ["## Leaderboard (measured)", "", _md_table(header, body) if body else "_No result files found._", "", SCALE_NOTE]
+    empty = "_No complete runs; partial runs are listed below._" if lb.partial else "_No result files found._"
+    parts = ["## Leaderboard (measured)", "", _md_table(header, body) if body else empty, "", SCALE_NOTE]
+    if lb.partial:
+        parts += ["", f"## {PARTIAL_TITLE}", "", PARTIAL_NOTE, "", partial_markdown(lb.partial)]
     if lb.reported:
         parts += ["", "## Reported (published numbers, not measured here)", "", reported_markdown(lb.reported)]
     history = history_markdown(lb)
@@ -64,6 +73,25 @@ def to_markdown(lb: Leaderboard) -> str:
     if lb.warnings:
         parts += ["", "Skipped: " + "; ".join(md_text(w) for w in lb.warnings)]
     return "\n".join(parts) + "\n"
+
+
+def partial_mark(coverage: RunCoverage) -> str:
+    """`` (partial 50 / 214354)`` after a partial run's value; nothing for a complete one."""
+    return "" if coverage.complete else f" (partial {coverage.label})"
+
+
+def partial_reason(run: RunResult) -> str:
+    return str(run.metric_notes.get(COMPLETENESS_NOTE) or "partial (judged from the file: --limit, skips or sample count)")
+
+
+def partial_markdown(runs: list[RunResult]) -> str:
+    rows = []
+    for run in runs:
+        cell = Cell([run])
+        rows.append([md_text(model_name(run)), md_text(task_name(run)), cell.coverage.label,
+                     f"{md_text(cell.main_metric or '')} {points(cell.main_value)}", md_text(partial_reason(run)),
+                     md_text(run.run_id)])
+    return _md_table(["Model", "Task", "Samples scored", "Main metric", "Why partial", "Run id"], rows, text_columns=6)
 
 
 def reported_markdown(reported: list[ReportedResult]) -> str:
@@ -86,7 +114,8 @@ def history_markdown(lb: Leaderboard) -> str:
                 if value is None and metric:
                     value = Cell([run]).main_value
                 rows.append([md_text(row.label), md_text(column.label), md_text(run.created_at),
-                             f"{md_text(metric)} {points(value)}", number(Cell([run]).items_per_s), md_text(run.run_id)])
+                             f"{md_text(metric)} {points(value)}{partial_mark(run_coverage(run))}",
+                             number(Cell([run]).items_per_s), md_text(run.run_id)])
     return _md_table(["Model", "Task", "Run (UTC)", "Main metric", "items/s", "Run id"], rows, text_columns=4) if rows else ""
 
 
@@ -102,22 +131,33 @@ def to_csv(lb: Leaderboard) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["source", "model", "dtype", "task", "task_type", "metric", "value", "is_main",
-                     "items_per_s", "p50_ms", "num_parameters", "device", "run_id", "created_at", "runs"])
+                     "items_per_s", "p50_ms", "num_parameters", "device", "run_id", "created_at", "runs",
+                     "complete", "samples_scored", "samples_total"])
     for row in lb.rows:
         for column in lb.columns:
             cell = row.cells.get(column.key)
             if cell is None:
                 continue
             metrics = cell.metrics
+            coverage = cell.coverage
             for name in ordered_metric_names(column.task_type, metrics):
                 writer.writerow([csv_text(x) for x in (
                     "measured", row.label, row.dtype, column.label, column.task_type, name, metrics.get(name),
                     int(name == cell.main_metric), cell.items_per_s, cell.p50_ms, row.num_parameters,
-                    ", ".join(row.devices), cell.latest.run_id, cell.latest.created_at, len(cell.history))])
+                    ", ".join(row.devices), cell.latest.run_id, cell.latest.created_at, len(cell.history),
+                    int(coverage.complete), coverage.scored, coverage.total)])
+    for run in lb.partial:  # kept out of the table: source "partial"
+        cell, coverage = Cell([run]), run_coverage(run)
+        for name in ordered_metric_names(str(run.task.get("type", "")), cell.metrics):
+            writer.writerow([csv_text(x) for x in (
+                "partial", model_name(run), str(run.model.get("dtype") or ""), task_name(run), run.task.get("type", ""),
+                name, cell.metrics.get(name), int(name == cell.main_metric), cell.items_per_s, cell.p50_ms,
+                run.model.get("num_parameters"), run.timing.get("device") or "", run.run_id, run.created_at, 1,
+                0, coverage.scored, coverage.total)])
     for r in lb.reported:
         for name, value in r.metrics.items():
             writer.writerow([csv_text(x) for x in ("reported", r.model, "", r.task, r.task_type, name, value, "",
-                                                   "", "", "", "", "", "", "")])
+                                                   "", "", "", "", "", "", "", "", "", "")])
     return out.getvalue()
 
 
@@ -128,13 +168,26 @@ def _run_summary(run: RunResult) -> dict[str, Any]:
             "file": str(run.path) if run.path else None}
 
 
+def _coverage_json(coverage: RunCoverage) -> dict[str, Any]:
+    return {"complete": coverage.complete, "coverage": {"scored": coverage.scored, "total": coverage.total}}
+
+
 def _cell_json(cell: Cell) -> dict[str, Any]:
     run = cell.latest
-    return {"main_metric": cell.main_metric, "main_value": cell.main_value, "metrics": cell.metrics,
+    return {"main_metric": cell.main_metric, "main_value": cell.main_value, **_coverage_json(cell.coverage),
+            "metrics": cell.metrics,
             "metric_notes": run.metric_notes, "items_per_s": cell.items_per_s, "p50_ms": cell.p50_ms,
             "timing": run.timing, "task": run.task, "model": run.model, "config": run.config, "env": run.env,
             "errors": run.errors, "run_id": run.run_id, "created_at": run.created_at,
             "history": [_run_summary(r) for r in cell.history]}
+
+
+def _partial_json(run: RunResult) -> dict[str, Any]:
+    cell = Cell([run])
+    return {"source": "partial", "model": model_name(run), "task": task_name(run), **_coverage_json(cell.coverage),
+            "reason": partial_reason(run), "main_metric": cell.main_metric, "main_value": cell.main_value,
+            "metrics": cell.metrics, "metric_notes": run.metric_notes, "items_per_s": cell.items_per_s,
+            "task_record": run.task, "model_record": run.model, "config": run.config, **_run_summary(run)}
 
 
 def _row_json(row: ModelRow, columns: list[TaskColumn]) -> dict[str, Any]:
@@ -150,6 +203,7 @@ def to_dict(lb: Leaderboard) -> dict[str, Any]:
         "tasks": [{"label": c.label, "name": c.name, "type": c.task_type, "version": c.version,
                    "data_fingerprint": c.fingerprint} for c in lb.columns],
         "rows": [_row_json(row, lb.columns) for row in lb.rows],
+        "partial": [_partial_json(r) for r in lb.partial],
         "reported": [{"source": "reported", "model": r.model, "task": r.task, "task_type": r.task_type,
                       "benchmark": r.benchmark, "metrics": r.metrics, "reference": r.source} for r in lb.reported],
         "warnings": lb.warnings,
