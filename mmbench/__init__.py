@@ -20,4 +20,11 @@ def evaluate(task: Any, model: Any, config: Any = None, **overrides: Any) -> "Ru
     return _evaluate(task, model, config, **overrides)
 
 
-__all__ = ["__version__", "evaluate"]
+def evaluate_group(group: Any, model: Any, config: Any = None, **overrides: Any) -> "list[RunResult]":
+    """Run every member of a task group, then its summary; see :mod:`mmbench.groups`."""
+    from mmbench.groups import evaluate_group as _evaluate_group
+
+    return _evaluate_group(group, model, config, **overrides)
+
+
+__all__ = ["__version__", "evaluate", "evaluate_group"]

@@ -393,6 +393,8 @@ def _rows(result: Any, expected: int, adapter: Any, stage: str) -> list[Any]:
 # ---- set-up helpers ---------------------------------------------------------------------------------
 
 def _task_type(spec: TaskSpec) -> type[TaskType]:
+    if spec.group:
+        raise UserError(f"{spec.name} is a task group ({', '.join(spec.group)}): run it with mmbench.evaluate_group or `mmbench run`")
     load_task_types()
     cls: type[TaskType] = task_types.get(spec.type)
     return cls

@@ -31,6 +31,15 @@ def run(args: argparse.Namespace) -> int:
     from mmbench.tasks.spec import load_task_spec
 
     spec = load_task_spec(args.task)
+    if spec.group:  # a task group: each member's data, in order; the worst status
+        from mmbench.groups import member_refs
+
+        members = [load_task_spec(ref) for ref in member_refs(spec)]
+        return max(_one(member, args) for member in members)
+    return _one(spec, args)
+
+
+def _one(spec: Any, args: argparse.Namespace) -> int:
     if args.data_command == "path":
         return _print_paths(spec.name, spec.data, args.data_dir)
     return _check(spec.name, spec.data, args.data_dir, args.decode)

@@ -37,6 +37,8 @@ def run(args: argparse.Namespace) -> int:
         rows = []
         for spec in all_task_specs():
             needs = _needs(task_types.get(spec.type)) if spec.type in task_types else "?"
+            if spec.group:
+                needs = f"its {len(spec.group)} member tasks"
             rows.append([spec.name, spec.type, needs, f"v{spec.version}", spec.description])
         headers = ["name", "type", "needs", "version", "description"]
     print(tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True))

@@ -60,12 +60,14 @@ def run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace, config: Any) -> int:
     from mmbench import distributed
     from mmbench.console import quiet_library_progress
+    from mmbench.groups import expand_groups, group_summary
     from mmbench.models.spec import load_model
     from mmbench.preflight import check_run
     from mmbench.runner import evaluate, load_task_data, print_partial_warnings
     from mmbench.tables import notes_lines, results_table
 
-    specs = check_run(args.task, [args.model], config)  # every task and option checked before the model loads
+    tasks, groups = expand_groups(args.task)  # a task group runs its members, then writes its summary
+    specs = check_run(tasks, [args.model], config)  # every task and option checked before the model loads
     data = [load_task_data(spec, config) for spec in specs]  # before the model loads: bad data fails fast
     if distributed.current().is_main:
         for task_data in data:
@@ -75,6 +77,7 @@ def _run(args: argparse.Namespace, config: Any) -> int:
     results = [evaluate(spec, model, config, data=task_data) for spec, task_data in zip(specs, data)]
     if not distributed.current().is_main:
         return 0  # rank 0 prints and writes
+    results += [group_summary(group, results, config) for group in groups]
     if args.json:
         json.dump([r.to_dict() for r in results], sys.stdout, indent=2)
         print()

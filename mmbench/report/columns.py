@@ -19,6 +19,7 @@ MAIN_METRIC: dict[str, str] = {
     "vqa": "accuracy",
     "retrieval": MEAN_R1,
     "zeroshot": "top1",
+    "group": "mean",  # a task group's summary: the mean of its members' main metrics (mmbench.groups)
 }
 
 #: Captioning metrics computed on the whole corpus: per-image scores do not average to them.

@@ -17,6 +17,11 @@ from mmbench.registry import tasks as task_registry, unknown_name_message
 
 REQUIRED_KEYS = ("name", "type", "version", "data")
 KNOWN_KEYS = {"name", "type", "version", "description", "data", "prompt", "generation", "metrics", "batch_size", "output"}
+# A task group names other tasks instead of data: ``group: [task, ...]`` (see mmbench.groups).
+GROUP_TYPE = "group"
+GROUP_REQUIRED_KEYS = ("name", "version", "group")
+GROUP_KEYS = {"name", "type", "version", "description", "group", "aggregate"}
+AGGREGATES = ("mean",)  # mean of the members' main metrics
 
 
 @dataclass(frozen=True)
@@ -34,9 +39,13 @@ class TaskSpec:
     output: dict[str, Any] = field(default_factory=dict)  # extra artefacts (e.g. {"submission": "evalai"})
     batch_size: int | None = None
     source: str = ""  # where the spec came from
+    group: tuple[str, ...] = ()  # a task group's members (type "group", no data)
+    aggregate: str = ""  # a task group's aggregation of its members' main metrics
 
     def arguments(self) -> dict[str, Any]:
         """Everything that defines the benchmark, for results files and cache keys."""
+        if self.group:
+            return {"type": self.type, "group": list(self.group), "aggregate": self.aggregate}
         return {"type": self.type, "data": self.data, "prompt": self.prompt, "generation": self.generation,
                 "metrics": self.metrics, "output": self.output}
 
@@ -44,6 +53,8 @@ class TaskSpec:
 def parse_task_spec(raw: Any, source: str) -> TaskSpec:
     if not isinstance(raw, dict):
         raise UserError(f"{source}: a task file must be a YAML mapping with keys {', '.join(REQUIRED_KEYS)}")
+    if "group" in raw:
+        return _parse_group(raw, source)
     missing = [k for k in REQUIRED_KEYS if k not in raw]
     if missing:
         raise UserError(f"{source}: task file lacks required key(s) {', '.join(missing)}")
@@ -65,6 +76,27 @@ def parse_task_spec(raw: Any, source: str) -> TaskSpec:
         generation=dict(raw.get("generation") or {}), metrics=dict(raw.get("metrics") or {}),
         output=dict(raw.get("output") or {}), batch_size=batch_size, source=source,
     )
+
+
+def _parse_group(raw: dict[str, Any], source: str) -> TaskSpec:
+    missing = [k for k in GROUP_REQUIRED_KEYS if k not in raw]
+    if missing:
+        raise UserError(f"{source}: task group lacks required key(s) {', '.join(missing)}")
+    unknown = sorted(set(raw) - GROUP_KEYS)
+    if unknown:
+        raise UserError(f"{source}: unknown key(s) {', '.join(unknown)} in a task group (known: {', '.join(sorted(GROUP_KEYS))})")
+    members = raw["group"]
+    if not isinstance(members, list) or not members or not all(isinstance(m, str) and m for m in members):
+        raise UserError(f"{source}: 'group' must be a non-empty list of task names or task file paths")
+    if len(set(members)) != len(members):
+        raise UserError(f"{source}: 'group' names a task twice")
+    if raw.get("type", GROUP_TYPE) != GROUP_TYPE:
+        raise UserError(f"{source}: a task file with 'group' has type {GROUP_TYPE} (or none), not {raw['type']!r}")
+    aggregate = str(raw.get("aggregate", "mean"))
+    if aggregate not in AGGREGATES:
+        raise UserError(f"{source}: aggregate must be one of {', '.join(AGGREGATES)} (the mean of the members' main metrics)")
+    return TaskSpec(name=str(raw["name"]), type=GROUP_TYPE, version=str(raw["version"]), data={},
+                    description=str(raw.get("description") or ""), source=source, group=tuple(members), aggregate=aggregate)
 
 
 def read_task_file(path: Path) -> TaskSpec:
