@@ -29,7 +29,7 @@ def karpathy(suite: Path) -> list[dict]:
 
 def test_generation_is_deterministic_and_matches_the_reference_digest(tmp_path: Path, suite: Path) -> None:
     plan = shapes.plan_split_set("test")
-    write_suite(tmp_path / "again", plan, shapes.VERSION, class_folders=True)
+    write_suite(tmp_path / "again", plan, shapes.SEED_VERSION, [*shapes.plan_zeroshot("test"), *shapes.plan_zeroshot("heldout")])
     assert suite_digest(tmp_path / "again") == suite_digest(suite) == shapes.EXPECTED_DIGESTS["test"]
 
 
@@ -99,11 +99,20 @@ def test_vqa_answers_come_from_the_attributes(suite: Path, karpathy: list[dict])
             assert truth == ("yes" if (colour, kind) == (a["colour"], a["kind"]) else "no")
 
 
-def test_zeroshot_folders_and_templates(suite: Path) -> None:
+def test_zeroshot_classes_are_colour_kind_pairs_unbalanced_on_purpose(suite: Path) -> None:
     split = load_split(shapes.SHAPES_TASK_DATA["shapes_zeroshot"], None)
-    assert split.classnames == sorted(KINDS)
+    assert len(split.classnames) == 30 >= 20 and "red circle" in split.classnames and "yellow star" in split.classnames
     assert split.templates and all("{c}" in t for t in split.templates)
-    assert Counter(s.meta["label"] for s in split.samples) == {i: 60 for i in range(5)}
+    assert split.templates[0].format(c="red circle") == "a red circle."  # the captions' phrasing
+    counts = Counter(s.meta["label"] for s in split.samples)
+    heldout = {split.classnames.index(f"{c} {k}") for k, c in HELDOUT_PAIRS}
+    assert set(counts) == set(range(30)) - heldout  # every seen pair has images; all 30 are candidates
+    assert max(counts.values()) >= 10 * min(counts.values())  # unbalanced: mean per-class recall != top-1
+    held = load_split(shapes.SHAPES_TASK_DATA["shapes_zeroshot_heldout"], None)
+    assert held.classnames == split.classnames and set(Counter(s.meta["label"] for s in held.samples)) == heldout
+    for sample in split.samples[:40]:  # each image shows its class, large
+        kind_colour = sample.id.split("/")[0]
+        assert kind_colour == "-".join(split.classnames[sample.meta["label"]].split()[::-1])
 
 
 def test_cached_suite_is_reused_and_a_stale_one_regenerated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

@@ -6,10 +6,16 @@ and verified against a digest of its pixels and annotation files (:data:`EXPECTE
 Splits (64x64 PNG images; see :mod:`mmbench.data.shapes_spec` for the vocabulary):
 - ``test``: 300 images, 60 per shape kind, each with a distinct attribute combination;
 - ``heldout``: 90 images, one per combination whose (kind, colour) pair never occurs in training;
-- ``train``: 6000 images of the 450 training combinations (generated only when asked, ~30 s).
+- ``train``: 6000 images of the 450 training combinations (generated only when asked, ~30 s);
+  training uses the first 5500, model selection the last 500 (``mmbench.training.corpus``);
+- zero-shot (test split set, ``zeroshot/<test|heldout>/<kind>-<colour>/``): images of their own,
+  large shapes of every colour-kind class, unbalanced on purpose (:data:`ZEROSHOT_COUNTS`); all 30
+  class folders exist in both splits (the held-out pairs stay candidates for test images and the
+  seen pairs for held-out images), so top-5 and mean per-class recall carry information.
 
 Task files use :data:`SHAPES_TASK_DATA` as their ``data:`` sections. Bump :data:`VERSION` (and
-the shapes task versions) whenever anything here changes the files.
+the versions of the shapes tasks whose files change) whenever anything here changes the files;
+:data:`SEED_VERSION` keeps the images and annotations of earlier versions where they did not change.
 """
 
 from __future__ import annotations
@@ -21,21 +27,25 @@ import uuid
 from pathlib import Path
 from typing import Any, Literal
 
-from mmbench.data.shapes_spec import KINDS, TEMPLATES, all_combinations, is_heldout
+from mmbench.data.shapes_spec import (COLOURS, COUNTS, HELDOUT_PAIRS, KINDS, POSITIONS, TEMPLATES, ZEROSHOT_CLASSES,
+                                      ZEROSHOT_SIZE, Attributes, all_combinations, is_heldout, zeroshot_classname)
 from mmbench.data.shapes_write import KARPATHY_FILE, PlannedImage
 from mmbench.errors import DataError
 
-VERSION = 1
+VERSION = 2  # 2: zero-shot split of its own, 30 colour-kind classes (tasks shapes_zeroshot* version 2)
+SEED_VERSION = 1  # seeds of the plans and renderings: unchanged since version 1
 CACHE_ENV = "MMBENCH_CACHE"
 TEST_PER_KIND = 60
 TRAIN_SIZE = 6000
-ID_OFFSETS = {"test": 1, "heldout": 10001, "train": 100001}
+ID_OFFSETS = {"test": 1, "heldout": 10001, "zeroshot-test": 20001, "zeroshot-heldout": 30001, "train": 100001}
+#: images per zero-shot class, cycled over the classes in ZEROSHOT_CLASSES order: a long tail on purpose.
+ZEROSHOT_COUNTS = (24, 4, 16, 2, 12, 8, 6)
 MARKER = ".complete"
 SplitSet = Literal["test", "train"]
 
 #: sha256 of each split set's files (pixels for PNGs), as written by this version.
 EXPECTED_DIGESTS: dict[str, str] = {
-    "test": "816a472a27e538b999f111c2674666d2b60bf72f0f6e9cf5b815d693a782dde7",
+    "test": "74f750b7cd206a56b255d9b4d7dcb2186f1dfcdbe45fdc8b16569db39be1aa56",
     "train": "e0fc8e5ea1e75cd942ddf2b51589e90dbb780027b92d5facfe90244df179aa87",
 }
 
@@ -48,6 +58,10 @@ _ANNOTATION_SHA256: dict[str, str] = {
     "vqa/questions_heldout.json": "9fa706a30291b1168cbf983629068975c6cf815234d7e30349db6514aebb4a7f",
     "vqa/annotations_heldout.json": "84bf597232ee13131d6779878ce57c00faa953fb23f90260f7d9af848846618d",
 }
+
+
+def _numbered(split: str, attributes: list, name: str | None = None) -> list[PlannedImage]:
+    return [PlannedImage(name or split, ID_OFFSETS[split] + i, a) for i, a in enumerate(attributes)]
 
 
 def _data(files: list[str], **entries: Any) -> dict[str, Any]:
@@ -66,12 +80,24 @@ def _task_data(split: str, count: int) -> dict[str, dict[str, Any]]:
                                      annotations=f"vqa/annotations_{split}.json", images=split,
                                      image_pattern="COCO_{subtype}_{image_id:012d}.png", expected_count=6 * count),
         f"shapes_zeroshot{suffix}": _data([], format="imagenet_folders", images=f"zeroshot/{split}",
-                                          templates=list(TEMPLATES), expected_count=count),
+                                          classnames=[zeroshot_classname(k, c) for k, c in ZEROSHOT_CLASSES],
+                                          templates=list(TEMPLATES), expected_count=len(plan_zeroshot(split))),
     }
+
+
+def plan_zeroshot(split: str) -> list[PlannedImage]:
+    """The zero-shot images of ``test`` (seen colour-kind pairs) or ``heldout`` (the held-out pairs):
+    large shapes, ZEROSHOT_COUNTS[i % 7] images for the i-th class of the split, random count and position."""
+    classes = [c for c in ZEROSHOT_CLASSES if (c in HELDOUT_PAIRS) == (split == "heldout")]
+    rng = random.Random(f"shapes-v{VERSION}-zeroshot-{split}-plan")
+    attributes = [Attributes(kind, colour, ZEROSHOT_SIZE, rng.choice(COUNTS), rng.choice(POSITIONS))
+                  for i, (kind, colour) in enumerate(classes) for _ in range(ZEROSHOT_COUNTS[i % len(ZEROSHOT_COUNTS)])]
+    return _numbered(f"zeroshot-{split}", attributes, split)
 
 
 #: ``data:`` sections of the shapes tasks (``*_heldout``: combinations never seen in training).
 SHAPES_TASK_DATA: dict[str, dict[str, Any]] = {**_task_data("test", TEST_PER_KIND * len(KINDS)), **_task_data("heldout", 90)}
+assert len(ZEROSHOT_CLASSES) == len(KINDS) * len(COLOURS)
 
 
 def plan_split_set(split_set: SplitSet) -> list[PlannedImage]:
@@ -79,19 +105,15 @@ def plan_split_set(split_set: SplitSet) -> list[PlannedImage]:
     combos = all_combinations()
     seen = [a for a in combos if not is_heldout(a)]
     if split_set == "train":
-        rng = random.Random(f"shapes-v{VERSION}-train-plan")
+        rng = random.Random(f"shapes-v{SEED_VERSION}-train-plan")
         chosen: list = []
         while len(chosen) < TRAIN_SIZE:
             chosen += rng.sample(seen, len(seen))
         return _numbered("train", chosen[:TRAIN_SIZE])
-    rng = random.Random(f"shapes-v{VERSION}-test-plan")
+    rng = random.Random(f"shapes-v{SEED_VERSION}-test-plan")
     test = [a for kind in KINDS for a in rng.sample([c for c in seen if c.kind == kind], TEST_PER_KIND)]
     heldout = [a for a in combos if is_heldout(a)]
     return _numbered("test", rng.sample(test, len(test))) + _numbered("heldout", rng.sample(heldout, len(heldout)))
-
-
-def _numbered(split: str, attributes: list) -> list[PlannedImage]:
-    return [PlannedImage(split, ID_OFFSETS[split] + i, a) for i, a in enumerate(attributes)]
 
 
 def cache_root() -> Path:
@@ -113,7 +135,8 @@ def ensure_suite(split_set: SplitSet = "test") -> Path:
 
     scratch = target.parent / f".{split_set}.{uuid.uuid4().hex}.tmp"
     try:
-        write_suite(scratch, plan_split_set(split_set), VERSION, class_folders=split_set == "test")
+        zeroshot = [*plan_zeroshot("test"), *plan_zeroshot("heldout")] if split_set == "test" else []
+        write_suite(scratch, plan_split_set(split_set), SEED_VERSION, zeroshot)
         digest = suite_digest(scratch)
         expected = EXPECTED_DIGESTS.get(split_set)
         if expected and digest != expected:

@@ -7,7 +7,8 @@ Layout of a suite folder (``split_set`` "test" holds the ``test`` and ``heldout`
     dataset_shapes.json                          Karpathy split file (5 captions per image, + "attributes")
     vqa/questions_<split>.json                   VQAv2 questions (6 per image)
     vqa/annotations_<split>.json                 VQAv2 annotations (10 answers each)
-    zeroshot/<split>/<kind>/<same file name>     class folders (test split set only)
+    zeroshot/<split>/<kind>-<colour>/<file>      zero-shot images of their own, one folder per class,
+                                                 all 30 in each split (test split set only)
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from typing import Any
 import numpy as np
 
 from mmbench.data.shapes_render import plan_layout, render
-from mmbench.data.shapes_spec import Attributes, captions, human_answers, questions, tokens
+from mmbench.data.shapes_spec import (ZEROSHOT_CLASSES, Attributes, captions, human_answers, questions, tokens,
+                                      zeroshot_folder)
 
 KARPATHY_FILE = "dataset_shapes.json"
 
@@ -41,18 +43,22 @@ class PlannedImage:
         return random.Random(f"shapes-v{version}-{self.split}-{self.image_id}-{purpose}")
 
 
-def write_suite(folder: Path, plan: list[PlannedImage], version: int, class_folders: bool) -> None:
-    """Render and write every planned image plus the annotation files."""
+def write_suite(folder: Path, plan: list[PlannedImage], version: int, zeroshot: list[PlannedImage] = ()) -> None:
+    """Render and write every planned image plus the annotation files, and the zero-shot images
+    (``zeroshot/<split>/<kind>-<colour>/``, every class folder in every zero-shot split)."""
     from PIL import Image
 
-    for item in plan:
+    zeroshot_items = set(zeroshot)
+    for item in [*plan, *zeroshot]:
         pixels = render(item.attributes.kind, plan_layout(item.attributes, item.rng("layout", version)))
-        targets = [folder / item.split / item.filename]
-        if class_folders:
-            targets.append(folder / "zeroshot" / item.split / item.attributes.kind / item.filename)
-        for target in targets:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            Image.fromarray(pixels).save(target, format="PNG")
+        a = item.attributes
+        target = (folder / "zeroshot" / item.split / zeroshot_folder(a.kind, a.colour) if item in zeroshot_items
+                  else folder / item.split) / item.filename
+        target.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(pixels).save(target, format="PNG")
+    for split in sorted({item.split for item in zeroshot}):
+        for kind, colour in ZEROSHOT_CLASSES:
+            (folder / "zeroshot" / split / zeroshot_folder(kind, colour)).mkdir(parents=True, exist_ok=True)
     _write_json(folder / KARPATHY_FILE, _karpathy(plan))
     for split in sorted({item.split for item in plan}):
         items = [item for item in plan if item.split == split]
