@@ -6,7 +6,8 @@ committed or shared result neither leaks local paths nor differs between machine
 - ``task.source``: a shipped task as ``mmbench:tasks/<name>.yaml``; another task file relative to
   the working directory when it lies below it, else its file name;
 - ``model.checkpoint``: a bundled model as its name, a hub snapshot as ``<id>@<revision>``, any
-  other local checkpoint as its folder name (``model.fingerprint`` identifies the weights);
+  other local checkpoint as its folder name (``model.fingerprint`` identifies the weights); the
+  same for the location in ``model.spec`` (``hf:/data/ckpt/my-model`` -> ``hf:my-model``);
 - data roots not at all (``config.data_dir``, an absolute ``task.arguments.data.dir``): the data
   fingerprint identifies the data; other absolute data paths as their file names;
 - ``config.output_dir`` relative to the working directory when below it, else left out;
@@ -62,6 +63,12 @@ def checkpoint(location: str) -> str:
     return PurePath(location).name
 
 
+def model_spec(spec: str) -> str:
+    """``hf:/data/ckpt/my-model`` -> ``hf:my-model``; specs without an absolute location unchanged."""
+    prefix, sep, location = spec.partition(":")
+    return f"{prefix}:{checkpoint(location)}" if sep and is_absolute_path(location) else spec
+
+
 def _last_component(value: Any) -> Any:
     if isinstance(value, str):
         return PurePath(value.replace("\\", "/")).name if is_absolute_path(value) else value
@@ -80,6 +87,8 @@ def portable(record: dict[str, Any]) -> dict[str, Any]:
         task["source"] = task_source(task["source"])
     if isinstance(model.get("checkpoint"), str):
         model["checkpoint"] = checkpoint(model["checkpoint"])
+    if isinstance(model.get("spec"), str):
+        model["spec"] = model_spec(model["spec"])
     data = (task.get("arguments") or {}).get("data") if isinstance(task.get("arguments"), dict) else None
     if isinstance(data, dict) and isinstance(data.get("dir"), str) and is_absolute_path(data["dir"]):
         data["dir"] = None

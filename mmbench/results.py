@@ -45,7 +45,9 @@ class RunResult:
             self.created_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         if not self.run_id:
             stamp = self.created_at.replace("-", "").replace(":", "").replace("T", "-").rstrip("Z")
-            self.run_id = f"{self.task.get('name', 'task')}__{slug(str(self.model.get('spec', 'model')))}__{stamp}"
+            from mmbench.portable import model_spec  # file names carry no local path either
+
+            self.run_id = f"{self.task.get('name', 'task')}__{slug(model_spec(str(self.model.get('spec', 'model'))))}__{stamp}"
 
     def to_dict(self) -> dict[str, Any]:
         """The file's content, without absolute paths of this machine (:mod:`mmbench.portable`)."""

@@ -13,8 +13,9 @@ use one torch thread on CPU. The checkpoint and its ``training.json`` (recipe, s
 minutes, the losses of the first 20 steps and every 50th, quick scores on the validation split
 against the random-initialised model) go to ``<out>/<folder>``. Model selection uses the
 validation split (the last 500 images of the train split set, never trained on), never the test
-split. ``--random-init`` saves the same architecture untrained (seed + 1): the chance-level
-reference runs in ``results/random-init/`` come from it. Official scores: ``mmbench run``.
+split. ``--random-init`` saves the same architecture untrained (seed + 1) to
+``<out>/<model>-random-init`` (``scripts/make_reference_results.py`` uses it for the chance-level
+runs in ``results/random-init/``). Official scores: ``mmbench run``.
 """
 
 from __future__ import annotations
@@ -51,7 +52,11 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(THREADS)
     if args.random_init:
-        save_random_init(stage, args.out / stage.folder)
+        from mmbench.models.bundled import BUNDLED_DIR
+        from mmbench.training.random_init import save_random_init
+
+        target = save_random_init(stage, BUNDLED_DIR / stage.folder, args.out / f"{stage.name}-random-init")
+        print(f"saved the random-initialised {stage.name} to {target}")
         return 0
     report = train_stage(stage, args.out, start)
     print(json.dumps({k: v for k, v in report.items() if k != "losses"}, indent=1), flush=True)
@@ -64,6 +69,7 @@ def train_stage(stage: Stage, out: Path, start: Path | None) -> dict:
 
     from mmbench.training import quick_eval
     from mmbench.training.corpus import load_shapes_split
+    from mmbench.training.random_init import random_init_model
     from mmbench.training.recipes import trainer, with_start
 
     train_split, validation = load_shapes_split("train"), load_shapes_split("val")
@@ -81,40 +87,6 @@ def train_stage(stage: Stage, out: Path, start: Path | None) -> dict:
                              "random_init": scores(stage, random_model, processor, validation, quick_eval)}}
     (target / "training.json").write_text(json.dumps(report, indent=1) + "\n")
     return report
-
-
-def random_init_model(stage: Stage, processor):  # noqa: ANN001, ANN201
-    """The stage's architecture, untrained, seeded with the recipe's seed + 1."""
-    import torch
-
-    from mmbench.training import blip, clip, llava
-
-    torch.manual_seed(stage.recipe.seed + 1)
-    tokenizer = processor.tokenizer
-    if stage.kind == "clip":
-        return clip.build_clip(stage.recipe, tokenizer).eval()
-    if stage.kind == "llava":
-        return llava.build_llava(stage.recipe, tokenizer).eval()
-    from transformers import BlipForConditionalGeneration, BlipForQuestionAnswering
-
-    cls = BlipForConditionalGeneration if stage.kind == "blip-caption" else BlipForQuestionAnswering
-    return cls(blip.blip_config(stage.recipe, tokenizer)).eval()
-
-
-def save_random_init(stage: Stage, target: Path) -> None:
-    """The untrained model with the trained one's tokenizer and processor (from mmbench/bundled)."""
-    from transformers import AutoProcessor
-
-    from mmbench.models.bundled import BUNDLED_DIR
-
-    processor = AutoProcessor.from_pretrained(BUNDLED_DIR / stage.folder)
-    model = random_init_model(stage, processor)
-    target.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(target)
-    processor.save_pretrained(target)
-    (target / "training.json").write_text(json.dumps({"model": stage.name, "random_init": True,
-                                                      "seed": stage.recipe.seed + 1, "steps": 0}, indent=1) + "\n")
-    print(f"saved the random-initialised {stage.name} to {target}")
 
 
 def scores(stage: Stage, model, processor, split, quick_eval) -> dict:  # noqa: ANN001

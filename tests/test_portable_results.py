@@ -73,6 +73,6 @@ def test_a_written_result_is_portable_and_keeps_its_identity(tmp_path: Path) -> 
     path = write_result(run, tmp_path)
     assert not _absolute_paths(path)
     data = json.loads(path.read_text())
-    assert data["model"]["spec"] == "hf:/data/checkpoints/my-finetune"  # a spec is what the user typed, not a bare path
+    assert data["model"]["spec"] == "hf:my-finetune"
     assert data["model"]["checkpoint"] == "my-finetune" and data["model"]["fingerprint"] == run.model["fingerprint"]
     assert data["task"]["data_fingerprint"] == run.task["data_fingerprint"] and data["task"]["arguments"]["data"]["dir"] is None
