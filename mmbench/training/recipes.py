@@ -34,11 +34,11 @@ class Stage:
 STAGES: dict[str, Stage] = {stage.name: stage for stage in (
     Stage("shapes-clip-stage1", "clip", ClipRecipe(steps=2984, lr=1e-3, partial_fraction=0.5),
           "stages/shapes-clip-stage1"),
-    Stage("shapes-clip", "clip", ClipRecipe(steps=800, lr=3e-4, partial_fraction=0.75), "shapes-clip",
+    Stage("shapes-clip", "clip", ClipRecipe(steps=500, lr=3e-4, partial_fraction=0.75), "shapes-clip",
           starts_from="shapes-clip-stage1"),
     Stage("shapes-blip-caption", "blip-caption", BlipRecipe(steps=1049), "shapes-blip-caption"),
     Stage("shapes-blip-vqa", "blip-vqa", BlipRecipe(steps=3263), "shapes-blip-vqa"),
-    Stage("shapes-llava", "llava", LlavaRecipe(steps=2000), "shapes-llava", starts_from="shapes-clip-stage1"),
+    Stage("shapes-llava", "llava", LlavaRecipe(steps=1500), "shapes-llava", starts_from="shapes-clip-stage1"),
 )}
 
 
