@@ -27,4 +27,11 @@ def evaluate_group(group: Any, model: Any, config: Any = None, **overrides: Any)
     return _evaluate_group(group, model, config, **overrides)
 
 
-__all__ = ["__version__", "evaluate", "evaluate_group"]
+def load_results(paths: Any) -> "pandas.DataFrame":  # noqa: F821
+    """Result files or folders as a pandas DataFrame, one row per run and metric; see :mod:`mmbench.report.frame`."""
+    from mmbench.report.frame import load_results as _load_results
+
+    return _load_results(paths)
+
+
+__all__ = ["__version__", "evaluate", "evaluate_group", "load_results"]
