@@ -6,6 +6,7 @@ MMBENCH_SKIP_BROWSER=1 to skip them explicitly (e.g. on a machine that cannot in
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 from collections.abc import Iterator
@@ -132,3 +133,81 @@ def test_screenshot(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-de
     assert page.save_screenshot(str(shot))
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def committed_page(driver, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The leaderboard of the committed results/ (many task columns), plus one run with a long hyphenated name."""
+    from mmbench.commands.leaderboard import without_mock_runs
+    from mmbench.report.loading import load_results
+
+    runs = without_mock_runs(load_results([REPO / "results"]).results)
+    runs.append(synthetic_result("vqa", "hf:llava-hf/llava-v1.6-mistral-7b-hf-long-hyphenated-name", 0.81, items_per_s=1320.0))
+    path = tmp_path_factory.mktemp("committed") / "leaderboard.html"
+    path.write_text(to_html(build_leaderboard(runs)), encoding="utf-8")
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": 1400, "height": 1000, "deviceScaleFactor": 1,
+                                                                   "mobile": False})  # the viewport, exactly
+    driver.get(path.as_uri())
+    return driver
+
+
+def test_the_page_fits_a_1400_px_screen(committed_page) -> None:  # type: ignore[no-untyped-def]
+    """No page-wide horizontal scroll: the wide table scrolls inside its own box; model names stay on one line."""
+    from selenium.webdriver.common.by import By
+
+    assert committed_page.execute_script("return [window.innerWidth, window.innerHeight]") == [1400, 1000]
+    viewport = committed_page.execute_script("return document.documentElement.clientWidth")  # without a scroll bar
+    assert committed_page.execute_script("return document.documentElement.scrollWidth") <= viewport
+    for details in committed_page.find_elements(By.CSS_SELECTOR, "details"):  # opened detail panels too
+        committed_page.execute_script("arguments[0].open = true", details)
+    assert committed_page.execute_script("return document.documentElement.scrollWidth") <= viewport
+    box = committed_page.find_element(By.CSS_SELECTOR, ".scroll-box")
+    assert committed_page.execute_script("return arguments[0].scrollWidth > arguments[0].clientWidth", box)  # it scrolls itself
+    name = next(a for a in committed_page.find_elements(By.CSS_SELECTOR, "a.detail-link") if "long-hyphenated" in a.text)
+    line_height = committed_page.execute_script("return parseFloat(getComputedStyle(arguments[0]).lineHeight)", name)
+    assert name.size["height"] < 1.5 * line_height  # one line
+
+
+def _is_round_step(step: float) -> bool:
+    """1, 2 or 5 x 10^k."""
+    exponent = math.floor(math.log10(step))
+    return any(math.isclose(step, m * 10 ** exponent, rel_tol=1e-6) for m in (1, 2, 5))
+
+
+def test_pareto_ticks_are_round_values_inside_the_plot(committed_page) -> None:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.common.by import By
+
+    plots = committed_page.find_elements(By.CSS_SELECTOR, "svg.scatter")
+    assert len(plots) >= 4
+    for svg in plots:
+        ticks = [(t.get_attribute("textContent"), t.get_attribute("text-anchor"), t) for t in svg.find_elements(By.CSS_SELECTOR, "text.tick")]
+        for text, _, tick in ticks:
+            assert "e+" not in text and "e-" not in text and not text.startswith("-"), text  # no exponents, no negatives
+            inside = committed_page.execute_script(
+                "const t = arguments[0].getBBox(), s = arguments[1].viewBox.baseVal;"
+                "return t.x >= s.x - 0.5 && t.x + t.width <= s.x + s.width + 0.5;", tick, svg)
+            assert inside, f"tick {text} is cut off"
+        y_values = [float(text.replace(",", "")) for text, anchor, tick in ticks if tick.get_attribute("x") == ticks[-1][2].get_attribute("x")]
+        x_values = [float(text.replace(",", "")) for text, anchor, tick in ticks if tick.get_attribute("x") != ticks[-1][2].get_attribute("x")]
+        assert len(y_values) >= 3 and len(x_values) >= 2
+        steps = {round(b - a, 9) for a, b in zip(y_values[:-1], y_values[1:])}
+        assert len(steps) == 1 and _is_round_step(abs(steps.pop())), y_values  # evenly spaced round values
+        x_steps = {round(b - a, 9) for a, b in zip(x_values[:-1], x_values[1:])}
+        log_round = all(_is_round_step(v) for v in x_values)  # log axis: 1, 2, 5 x 10^k
+        linear_round = len(x_steps) == 1 and _is_round_step(next(iter(x_steps)))  # a narrow range: a finer round step
+        assert log_round or linear_round, x_values
+        assert max(y_values) <= 100.0 or "CIDEr" in svg.find_element(By.TAG_NAME, "title").get_attribute("textContent")
+
+
+def test_screenshot_at_1400_by_1000(committed_page) -> None:  # type: ignore[no-untyped-def]
+    """Saved as .pytest_cache/leaderboard-1400x1000.png for a person to look at."""
+    shot = REPO / ".pytest_cache" / "leaderboard-1400x1000.png"
+    shot.parent.mkdir(exist_ok=True)
+    assert committed_page.save_screenshot(str(shot))
+    from PIL import Image
+
+    with Image.open(shot) as image:
+        assert image.size == (1400, 1000)

@@ -70,7 +70,18 @@ def test_one_row_per_model_latest_run_with_history(board) -> None:
     for column in board.columns:
         cell = good.cells[column.key]
         assert [r.created_at for r in cell.history] == ["2026-11-27T02:00:00Z", "2026-11-20T02:00:00Z"]
-        assert cell.items_per_s == 50
+        assert cell.items_per_s == 45 and cell.timed_runs == 2  # the median of 50 and 40
+
+
+def test_throughput_is_the_median_over_runs_so_one_noisy_run_does_not_move_it() -> None:
+    runs = [synthetic_result("zeroshot", "mock:noisy", 0.7, items_per_s=speed, created_at=f"2026-11-2{day}T00:00:00Z")
+            for day, speed in ((1, 400.0), (2, 410.0), (3, 100.0))]  # the newest run is four times slower
+    board = build_leaderboard(runs, include_reported=False)
+    [cell] = board.rows[0].cells.values()
+    assert cell.latest.timing["items_per_s"] == 100.0
+    assert cell.items_per_s == 400.0 and cell.timed_runs == 3
+    assert "| 400.0 (median of 3) |" in to_markdown(board)
+    assert '400.0 <span class="note">(median of 3)</span>' in to_html(board)
 
 
 def test_main_metric_per_task_type(board) -> None:
@@ -227,3 +238,38 @@ def test_every_string_from_result_files_is_escaped(tmp_path: Path) -> None:
     assert "<script" not in md and "<img" not in md
     csv_rows = list(csv.reader(io.StringIO(to_csv(lb))))
     assert any(EVIL in cell for row in csv_rows for cell in row)  # CSV keeps the text (quoting, not HTML)
+
+
+def test_plot_ticks_are_round_values_within_the_data_range() -> None:
+    import math
+
+    from mmbench.report.svg import log_ticks, nice_ticks, scatter_svg, Point, tick_text
+
+    assert nice_ticks(0, 100) == [0, 20, 40, 60, 80, 100]
+    assert nice_ticks(55.3, 81.2) == [60, 65, 70, 75, 80]
+    assert log_ticks(math.log10(17), math.log10(1487)) == [20, 50, 100, 200, 500, 1000]
+    assert [tick_text(v) for v in (1320.0, 0.25, 1e6, 77.85)] == ["1,320", "0.25", "1,000,000", "77.85"]
+    # R@1 near 0 and 100 for two models: no negative tick and nothing above 100
+    svg = scatter_svg([Point("a", 1320.0, 0.002), Point("b", 35.0, 0.998)], "t", "R@1")
+    ticks = re.findall(r'class="tick"[^>]*>([^<]+)<', svg)
+    values = [float(t.replace(",", "")) for t in ticks]
+    assert min(values) >= 0 and max(v for v in values if v <= 100) == 100 and "e+" not in svg
+    assert "1,000" in ticks and "1.32e+03" not in svg
+
+
+def test_runs_of_the_mock_test_model_stay_out_of_the_leaderboard(tmp_path: Path) -> None:
+    write_result(synthetic_result("vqa", "mock", 0.5), tmp_path)
+    write_result(synthetic_result("vqa", "shapes-blip-vqa", 0.8), tmp_path)
+    cli = [sys.executable, "-m", "mmbench.cli", "leaderboard", str(tmp_path), "--no-reported"]
+    out = subprocess.run(cli, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and "| shapes-blip-vqa |" in out.stdout and "| mock |" not in out.stdout
+    assert "left out 1 run(s) of the mock test model" in out.stderr
+    kept = subprocess.run([*cli, "--include-mock"], capture_output=True, text=True, timeout=120)
+    assert "| mock |" in kept.stdout
+
+
+def test_the_committed_leaderboard_holds_no_mock_runs() -> None:
+    repo = Path(__file__).resolve().parents[1]
+    assert not any(r.model.get("spec") == "mock" for r in load_results([repo / "results"]).results)
+    page = (repo / "docs" / "leaderboard.html").read_text(encoding="utf-8")
+    assert ">mock<" not in page and "shapes-clip" in page

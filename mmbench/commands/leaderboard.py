@@ -28,6 +28,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--include-partial", action="store_true",
                    help="show partial runs (--limit, incomplete data, skipped images) in the table, marked; by default "
                         "they are listed apart with their coverage")
+    p.add_argument("--include-mock", action="store_true",
+                   help="keep runs of the built-in `mock` test model (left out by default: it is not a model anyone compares)")
     p.add_argument("--title", default="mmbench leaderboard", help="HTML page title")
     p.set_defaults(func=run)
 
@@ -47,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
 
     loaded = load_results(args.paths)
     loaded.print_warnings()
-    lb = build_leaderboard(loaded.results, loaded.warnings, include_reported=not args.no_reported,
+    results = loaded.results if args.include_mock else without_mock_runs(loaded.results)
+    lb = build_leaderboard(results, loaded.warnings, include_reported=not args.no_reported,
                            include_partial=args.include_partial)
     if args.out_dir:
         out = Path(args.out_dir)
@@ -66,6 +69,15 @@ def run(args: argparse.Namespace) -> int:
         written = _plots(lb, Path(args.plots))
         print("wrote " + (", ".join(str(p) for p in written) or "no plots (no runs with timing)"), file=sys.stderr)
     return 0
+
+
+def without_mock_runs(results: list) -> list:  # type: ignore[type-arg]
+    """The runs of every model but the built-in ``mock`` test model; says on stderr how many were left out."""
+    kept = [r for r in results if r.model.get("spec") != "mock"]
+    if len(kept) < len(results):
+        print(f"mmbench: note: left out {len(results) - len(kept)} run(s) of the mock test model (--include-mock keeps them)",
+              file=sys.stderr)
+    return kept
 
 
 def _plots(lb, directory: Path) -> list[Path]:  # type: ignore[no-untyped-def]

@@ -20,7 +20,7 @@ from mmbench.report.columns import count, number, ordered_metric_names, points
 from mmbench.report.leaderboard import Cell, Leaderboard, ModelRow, TaskColumn
 from mmbench.report.svg import Point, scatter_svg
 from mmbench.report.loading import model_name, task_name
-from mmbench.report.tables import PARTIAL_NOTE, PARTIAL_TITLE, SCALE_NOTE, partial_reason
+from mmbench.report.tables import PARTIAL_NOTE, PARTIAL_TITLE, SCALE_NOTE, median_note, partial_reason
 
 
 def e(value: Any) -> str:
@@ -68,7 +68,7 @@ def _row(index: int, row: ModelRow, lb: Leaderboard) -> str:
             continue
         runs = f' <span class="note">({len(cell.history)} runs)</span>' if len(cell.history) > 1 else ""
         cells += [f'<td data-value="{_num_attr(cell.main_value)}">{e(points(cell.main_value))}{runs}{_partial_badge(cell)}</td>',
-                  f'<td data-value="{_num_attr(cell.items_per_s)}">{e(number(cell.items_per_s))}</td>',
+                  f'<td data-value="{_num_attr(cell.items_per_s)}">{e(number(cell.items_per_s))}{_median_note(cell)}</td>',
                   f'<td data-value="{_num_attr(cell.p50_ms)}">{e(number(cell.p50_ms))}</td>']
     return f'<tr data-search="{e(search)}">{"".join(cells)}</tr>'
 
@@ -90,6 +90,11 @@ def _partial(lb: Leaderboard) -> str:
     return (f'<h2>{e(PARTIAL_TITLE)}</h2><p class="note">{e(PARTIAL_NOTE)}</p><table id="partial"><thead><tr>'
             '<th class="text">Model</th><th class="text">Task</th><th>Samples scored</th><th>Main metric (x100)</th>'
             f'<th class="text">Why partial</th><th class="text">Run id</th></tr></thead><tbody>{rows}</tbody></table>')
+
+
+def _median_note(cell: Cell) -> str:
+    note = median_note(cell)
+    return f' <span class="note">{e(note.strip())}</span>' if note else ""
 
 
 def _reported(lb: Leaderboard) -> str:
@@ -172,7 +177,7 @@ def to_html(lb: Leaderboard, title: str = "mmbench leaderboard") -> str:
             "click a model for its metrics, configuration, environment and history.</p>"
             '<p><label for="filter">Filter models:</label> <input id="filter" type="search" autocomplete="off" '
             f'placeholder="name, dtype or device"> <span id="shown-count">{len(lb.rows)}</span> of {len(lb.rows)} shown</p>'
-            f'<table id="leaderboard">{_header(lb)}<tbody>{rows}</tbody></table>'
+            f'<div class="scroll-box"><table id="leaderboard">{_header(lb)}<tbody>{rows}</tbody></table></div>'
             + _partial(lb) + _plots(lb) + _reported(lb) + _details(lb)
             + (f'<h2>Skipped files</h2><ul id="warnings">{warnings}</ul>' if warnings else ""))
     script = _asset("leaderboard.js")

@@ -4,8 +4,9 @@ Built from result files only (:func:`build_leaderboard`); rendered by :mod:`.tab
 CSV, JSON) and :mod:`.html`. A column is one task *protocol*: runs of one task name with
 different versions or data fingerprints (e.g. a ``--limit`` run) land in separate columns, so a
 column never mixes numbers that are not comparable. A row is one model spec (and dtype, when a
-spec was run in several). Of several runs of one model on one column the newest is shown; all of
-them are kept as its history.
+spec was run in several). Of several runs of one model on one column the newest's metrics are
+shown, and the median of their throughput and p50 latency (one noisy run does not move them); all
+runs are kept as its history.
 
 Partial runs (``--limit``, a split short of the task's ``expected_count``, skipped images; see
 :mod:`mmbench.data.completeness`) are not the benchmark: they stay out of the table and are listed
@@ -15,6 +16,7 @@ marked in every output format.
 
 from __future__ import annotations
 
+import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -72,12 +74,24 @@ class Cell:
 
     @property
     def items_per_s(self) -> float | None:
-        return finite(self.latest.timing.get("items_per_s"))
+        """Median items/s over the runs that recorded it."""
+        return _median([finite(r.timing.get("items_per_s")) for r in self.history])
 
     @property
     def p50_ms(self) -> float | None:
-        latency = self.latest.timing.get("latency_ms")
-        return finite(latency.get("p50")) if isinstance(latency, dict) else None
+        """Median over the runs of each run's p50 batch latency."""
+        return _median([finite(lat.get("p50")) if isinstance(lat := r.timing.get("latency_ms"), dict) else None
+                        for r in self.history])
+
+    @property
+    def timed_runs(self) -> int:
+        """How many runs the throughput median is taken over."""
+        return sum(finite(r.timing.get("items_per_s")) is not None for r in self.history)
+
+
+def _median(values: list[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return statistics.median(present) if present else None
 
 
 @dataclass

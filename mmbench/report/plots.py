@@ -30,8 +30,9 @@ def _text(label: str) -> str:
 
 
 def _log_x_ticks(ax, xs: list[float]) -> None:  # type: ignore[no-untyped-def]
-    """Log x axis with five plain-number ticks spanning the data (default labels overlap)."""
-    import numpy as np
+    """Log x axis with round plain-number ticks inside the data's range (the HTML plot's ticks)."""
+    import math
+
     from matplotlib.ticker import (
         FixedLocator,
         FuncFormatter,
@@ -43,9 +44,11 @@ def _log_x_ticks(ax, xs: list[float]) -> None:  # type: ignore[no-untyped-def]
     lo, hi = min(xs), max(xs)
     if hi / lo < 1.01:
         lo, hi = lo / 1.5, hi * 1.5
+    from mmbench.report.svg import log_ticks, tick_text
+
     ax.set_xlim(lo / 1.25, hi * 1.25)
-    ax.xaxis.set_major_locator(FixedLocator([float(f"{t:.2g}") for t in np.geomspace(lo, hi, 5)]))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_major_locator(FixedLocator(log_ticks(math.log10(lo / 1.25), math.log10(hi * 1.25))))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: tick_text(v)))
     ax.xaxis.set_minor_locator(NullLocator())
     ax.xaxis.set_minor_formatter(NullFormatter())
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from mmbench.report.pareto import pareto_front
 
-WIDTH, HEIGHT = 460, 320
+WIDTH, HEIGHT = 420, 300  # three plots side by side on a 1400 px screen
 LEFT, RIGHT, TOP, BOTTOM = 56, 16, 16, 44
 
 
@@ -22,19 +22,45 @@ class Point:
     value: float  # y, 0-1 scale (printed x100)
 
 
-def _ticks(lo: float, hi: float, n: int = 5) -> list[float]:
+def nice_ticks(lo: float, hi: float, target: int = 5) -> list[float]:
+    """Round tick values (multiples of 1, 2 or 5 x 10^k) inside [lo, hi], about ``target`` of them."""
     if hi <= lo:
         return [lo]
-    return [lo + (hi - lo) * i / (n - 1) for i in range(n)]
+    magnitude = 10 ** math.floor(math.log10((hi - lo) / max(1, target)))
+    count = lambda step: math.floor(hi / step + 1e-9) - math.ceil(lo / step - 1e-9) + 1
+    step = next((m * magnitude for m in (1, 2, 5, 10, 20) if count(m * magnitude) <= target + 1), 50 * magnitude)
+    first = math.ceil(lo / step - 1e-9)
+    ticks = [round(k * step, 12) for k in range(first, math.floor(hi / step + 1e-9) + 1)]
+    return ticks or [lo]
 
 
-def _span(values: list[float]) -> tuple[float, float]:
+def log_ticks(lo: float, hi: float, most: int = 7) -> list[float]:
+    """Round values (1, 2, 5 x 10^k; only powers of ten when too many) inside [10^lo, 10^hi]."""
+    candidates = [m * 10.0 ** k for k in range(math.floor(lo) - 1, math.ceil(hi) + 1) for m in (1, 2, 5)]
+    inside = [v for v in candidates if lo - 1e-9 <= math.log10(v) <= hi + 1e-9]
+    if len(inside) > most:
+        inside = [v for v in inside if math.isclose(10 ** round(math.log10(v)), v)]
+    if len(inside) < 2:  # a narrow range: round values at a finer step
+        inside = [t for t in nice_ticks(10 ** lo, 10 ** hi) if t > 0]
+    return inside
+
+
+def tick_text(value: float) -> str:
+    """``1320`` -> ``1,320``; ``0.5`` -> ``0.5``; ``77.85`` -> ``77.85``; never exponent notation."""
+    text = f"{value:,.6f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def _span(values: list[float], floor: float | None = None, ceiling: float | None = None) -> tuple[float, float]:
+    """The axis range: the data's range plus a margin, kept within [floor, ceiling] when the data is."""
     lo, hi = min(values), max(values)
-    if hi - lo < 1e-12:
-        pad = abs(lo) * 0.1 or 1.0
-        return lo - pad, hi + pad
-    pad = (hi - lo) * 0.08
-    return lo - pad, hi + pad
+    pad = (hi - lo) * 0.08 if hi - lo >= 1e-12 else (abs(lo) * 0.1 or 1.0)
+    lo, hi = lo - pad, hi + pad
+    if floor is not None and min(values) >= floor:
+        lo = max(lo, floor)
+    if ceiling is not None and max(values) <= ceiling:
+        hi = min(hi, ceiling)
+    return lo, hi
 
 
 def _label(x: float, y: float, text: str) -> str:
@@ -53,16 +79,20 @@ def scatter_svg(points: list[Point], title: str, y_label: str) -> str:
     if not usable:
         return head + f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle">no runs with throughput</text></svg>'
     x_lo, x_hi = _span([math.log10(p.items_per_s) for p in usable])
-    y_lo, y_hi = _span([p.value * 100 for p in usable])
+    y_lo, y_hi = _span([p.value * 100 for p in usable], floor=0.0, ceiling=100.0)  # no negative scores, no 104 %
     sx = lambda v: LEFT + (math.log10(v) - x_lo) / (x_hi - x_lo) * (WIDTH - LEFT - RIGHT)
     sy = lambda v: TOP + (1 - (v * 100 - y_lo) / (y_hi - y_lo)) * (HEIGHT - TOP - BOTTOM)
     parts = [head, f'<rect x="{LEFT}" y="{TOP}" width="{WIDTH - LEFT - RIGHT}" height="{HEIGHT - TOP - BOTTOM}" class="frame"/>']
-    for t in _ticks(x_lo, x_hi):
-        x = LEFT + (t - x_lo) / (x_hi - x_lo) * (WIDTH - LEFT - RIGHT)
-        parts.append(f'<text class="tick" x="{x:.1f}" y="{HEIGHT - BOTTOM + 14}" text-anchor="middle">{10 ** t:.3g}</text>')
-    for t in _ticks(y_lo, y_hi):
+    for t in log_ticks(x_lo, x_hi):
+        x = sx(t)
+        # labels near the frame's ends are anchored inwards so that none is cut off
+        anchor = "start" if x < LEFT + 12 else "end" if x > WIDTH - RIGHT - 12 else "middle"
+        parts.append(f'<line class="tickmark" x1="{x:.1f}" x2="{x:.1f}" y1="{HEIGHT - BOTTOM}" y2="{HEIGHT - BOTTOM + 4}"/>'
+                     f'<text class="tick" x="{x:.1f}" y="{HEIGHT - BOTTOM + 15}" text-anchor="{anchor}">{tick_text(t)}</text>')
+    for t in nice_ticks(y_lo, y_hi):
         y = TOP + (1 - (t - y_lo) / (y_hi - y_lo)) * (HEIGHT - TOP - BOTTOM)
-        parts.append(f'<text class="tick" x="{LEFT - 4}" y="{y + 4:.1f}" text-anchor="end">{t:.3g}</text>')
+        parts.append(f'<line class="tickmark" x1="{LEFT - 4}" x2="{LEFT}" y1="{y:.1f}" y2="{y:.1f}"/>'
+                     f'<text class="tick" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{tick_text(t)}</text>')
     parts.append(f'<text class="axis" x="{(WIDTH + LEFT) / 2}" y="{HEIGHT - 8}" text-anchor="middle">items/s (log scale)</text>')
     parts.append(f'<text class="axis" transform="translate(14 {(HEIGHT - BOTTOM) / 2 + TOP}) rotate(-90)" '
                  f'text-anchor="middle">{e(y_label)} (x100)</text>')
@@ -73,7 +103,7 @@ def scatter_svg(points: list[Point], title: str, y_label: str) -> str:
     on_front = set(front)
     for i, p in enumerate(usable):
         cls = "point front" if i in on_front else "point"
-        tip = f"{p.label}: {p.value * 100:.2f} at {p.items_per_s:.3g} items/s" + (" (Pareto front)" if i in on_front else "")
+        tip = f"{p.label}: {p.value * 100:.2f} at {p.items_per_s:,.1f} items/s" + (" (Pareto front)" if i in on_front else "")
         parts.append(f'<g class="{cls}"><circle cx="{sx(p.items_per_s):.1f}" cy="{sy(p.value):.1f}" r="5">'
                      f'<title>{e(tip)}</title></circle>'
                      f'{_label(sx(p.items_per_s), sy(p.value), p.label)}</g>')

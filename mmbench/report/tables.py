@@ -24,7 +24,8 @@ from mmbench.results import RunCoverage, RunResult, run_coverage
 PARTIAL_TITLE = "Partial runs (not the full benchmark; not in the table above)"
 PARTIAL_NOTE = ("Runs that scored fewer samples than the benchmark defines (--limit, an incomplete download, skipped "
                 "images). `mmbench leaderboard --include-partial` shows them in the table, marked.")
-SCALE_NOTE = "Quality metrics x100 (CIDEr x100 as papers print it); items/s and p50 latency per batch from each run's timing."
+SCALE_NOTE = ("Quality metrics x100 (CIDEr x100 as papers print it), from the newest run; items/s and p50 latency per batch: "
+              "the median over the model's runs of the task (the run count beside it when more than one).")
 
 
 def md_text(value: Any) -> str:
@@ -47,6 +48,11 @@ def _main_header(column: TaskColumn, lb: Leaderboard) -> str:
     return f"{md_text(column.label)} {md_text(metric)}"
 
 
+def median_note(cell: Cell) -> str:
+    """`` (median of 3)`` beside a throughput taken over several runs."""
+    return f" (median of {cell.timed_runs})" if cell.timed_runs > 1 else ""
+
+
 def to_markdown(lb: Leaderboard) -> str:
     """The leaderboard, then published reference rows, then the history of rerun models."""
     header = ["Model", "Params", "Device"]
@@ -58,7 +64,7 @@ def to_markdown(lb: Leaderboard) -> str:
         for column in lb.columns:
             cell = row.cells.get(column.key)
             runs = f" ({len(cell.history)} runs)" if cell and len(cell.history) > 1 else ""
-            line += [points(cell.main_value) + runs + partial_mark(cell.coverage), number(cell.items_per_s),
+            line += [points(cell.main_value) + runs + partial_mark(cell.coverage), number(cell.items_per_s) + median_note(cell),
                      number(cell.p50_ms)] if cell else ["–"] * 3
         body.append(line)
     empty = "_No complete runs; partial runs are listed below._" if lb.partial else "_No result files found._"
