@@ -256,3 +256,56 @@ def test_store_flags_are_checked_before_anything_loads(tmp_path: Path) -> None:
     run = forked_cli(["--task", "shapes_vqa", "--model", "mock", "--no-store", "--fresh"], tmp_path / "out")
     assert run.returncode == 2 and "--no-store cannot be combined" in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1
+
+
+# ---- sweeps -----------------------------------------------------------------------------------------------
+
+class BrokenGenerator(MockAdapter):
+    """Embeds like the mock; its generate() raises, as a model bug would."""
+
+    adapter_name = "broken-generator"
+
+    def generate(self, images: object, prompts: list[str], cfg: object) -> list[str]:
+        raise RuntimeError("CUDA error: an illegal memory access was encountered")
+
+
+def test_a_sweep_runs_every_pair_continues_past_a_failing_one_and_resumes_from_the_store(tmp_path: Path) -> None:
+    from mmbench.registry import models
+
+    models.add("broken-generator", f"{__name__}:BrokenGenerator.create", "test model whose generate() raises")
+    try:
+        _sweep_twice(tmp_path)
+    finally:
+        models._entries.pop("broken-generator", None)
+
+
+def _sweep_twice(tmp_path: Path) -> None:
+    args = ["--model", "mock", "--model", "broken-generator", "--task", "shapes_zeroshot", "--task", "shapes_vqa",
+            "--limit", "12", "--batch-size", "8", "--num-workers", "0", "--store", str(tmp_path / "store.sqlite")]
+    first = forked_cli(args, tmp_path / "first")
+    assert first.returncode == 1, first.stderr
+    assert "[4/4] broken-generator x shapes_vqa: FAILED: RuntimeError: CUDA error: an illegal memory access" in first.stderr
+    table = [line for line in first.stdout.splitlines() if line.startswith("| ") and "wall s" not in line]
+    summary = {tuple(cell.strip() for cell in line.strip("|").split("|")[:3]) for line in table[-4:]}
+    assert ("mock", "shapes_zeroshot", "ok") in summary and ("broken-generator", "shapes_zeroshot", "ok") in summary
+    assert ("broken-generator", "shapes_vqa", "failed: RuntimeError: CUDA error: an illegal memory access was encountered") in summary
+    written = {(read_result(p).model["spec"], read_result(p).task["name"]) for p in first.result_files()}
+    assert written == {("mock", "shapes_zeroshot"), ("mock", "shapes_vqa"), ("broken-generator", "shapes_zeroshot")}
+
+    again = forked_cli(args, tmp_path / "again")  # the same sweep: finished pairs come from the store
+    assert again.returncode == 1
+    for path in again.result_files():
+        result = read_result(path)
+        assert result.timing["items"] == 0 and result.timing["from_store"] > 0, path.name
+    assert again.stderr.count("resuming: 12 of 12 predictions already stored") == 3  # the per-sample stage of each finished pair
+
+
+def test_a_sweep_reports_pairs_a_model_cannot_run_without_loading_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from mmbench.sweep import run_pairs, summary_table
+    from mmbench.types import RunConfig
+
+    outcomes = run_pairs(["shapes-clip"], ["shapes_vqa", "shapes_caption"], RunConfig(output_dir=tmp_path, limit=2), keep_going=True)
+    assert [(o.task, o.status) for o in outcomes] == [("shapes_vqa", "failed"), ("shapes_caption", "failed")]
+    assert all("cannot run" in o.error and "it has no generate" in o.error for o in outcomes)
+    assert "failed: model shapes-clip cannot run shapes_vqa (vqa): it has no generate" in summary_table(outcomes)
+    assert list(tmp_path.iterdir()) == []

@@ -16,7 +16,9 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser("run", help="evaluate a model on one or more tasks",
                        description="Evaluate a model on tasks; writes results/<run>.json and .samples.jsonl.")
     p.add_argument("--task", "-t", action="append", required=True, help="task name or path to a task .yaml (repeatable)")
-    p.add_argument("--model", "-m", required=True, help="model spec: hf:<dir-or-id>, clip:..., blip:..., llava:..., mock, or a bundled name")
+    p.add_argument("--model", "-m", action="append", required=True,
+                   help="model spec: hf:<dir-or-id>, clip:..., blip:..., llava:..., mock, or a bundled name (repeatable: "
+                        "several models and tasks run as a sweep of every pair, each model loaded once)")
     p.add_argument("--json", action="store_true", help="print the results as JSON on stdout instead of a table")
     add_run_options(p)
     g = p.add_argument_group("prediction store and resume")
@@ -59,33 +61,34 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace, config: Any) -> int:
     from mmbench import distributed
-    from mmbench.console import quiet_library_progress
     from mmbench.groups import expand_groups, group_summary
-    from mmbench.models.spec import load_model
-    from mmbench.preflight import check_run
-    from mmbench.runner import evaluate, load_task_data, print_partial_warnings
+    from mmbench.sweep import progress_line, run_pairs, summary_table
     from mmbench.tables import notes_lines, results_table
 
     tasks, groups = expand_groups(args.task)  # a task group runs its members, then writes its summary
-    specs = check_run(tasks, [args.model], config)  # every task and option checked before the model loads
-    data = [load_task_data(spec, config) for spec in specs]  # before the model loads: bad data fails fast
-    if distributed.current().is_main:
-        for task_data in data:
-            print_partial_warnings(task_data.coverage)
-    quiet_library_progress(config.progress)
-    model = load_model(args.model, device=config.device, dtype=config.dtype, **config.model_args)
-    results = [evaluate(spec, model, config, data=task_data) for spec, task_data in zip(specs, data)]
+    sweep = len(args.model) > 1  # several models: every pair runs, a failing pair does not stop the others
+    outcomes = run_pairs(args.model, tasks, config, keep_going=sweep,
+                         report=(lambda o, done, total: print(progress_line(o, done, total), file=sys.stderr, flush=True)) if sweep else None)
     if not distributed.current().is_main:
         return 0  # rank 0 prints and writes
-    results += [group_summary(group, results, config) for group in groups]
+    results = [o.result for o in outcomes if o.result is not None]
+    failed = [o for o in outcomes if o.status != "ok"]
+    for model in args.model:
+        if not any(o.model == model and o.status != "ok" for o in outcomes):
+            results += [group_summary(group, [o.result for o in outcomes if o.model == model], config) for group in groups]
     if args.json:
         json.dump([r.to_dict() for r in results], sys.stdout, indent=2)
         print()
     else:
-        print(results_table(results))
-    for line in notes_lines(results):
-        print(line, file=sys.stderr)
-    for r in results:
-        if r.path:
-            print(f"wrote {r.path}", file=sys.stderr)
-    return 0
+        if results:
+            print(results_table(results))
+        for line in notes_lines(results):
+            print(line, file=sys.stderr)
+        for r in results:
+            if r.path and not sweep:
+                print(f"wrote {r.path}", file=sys.stderr)
+    if sweep:
+        print(("\n" if not args.json else "") + summary_table(outcomes), file=sys.stdout if not args.json else sys.stderr)
+        if failed:
+            print(f"mmbench: {len(failed)} of {len(outcomes)} pairs failed", file=sys.stderr)
+    return 1 if failed else 0
