@@ -8,9 +8,12 @@ rank computes a contiguous, non-overlapping share of the work not yet in the sto
 receives every output (later stages such as ITM re-ranking depend on all of them); rank 0 scores
 and writes the one results file.
 
-When a rank fails it records the cause in the rendezvous key-value store; a watchdog thread on
-every other rank polls that key (every :data:`WATCH_INTERVAL_S`) and exits the process with
-status 1, naming the failing rank and the cause, so no rank waits for a collective's timeout.
+When a rank fails it records the cause in the rendezvous key-value store before it exits; every
+other rank exits with status 1 naming the failing rank and the cause, either when its pending
+collective breaks (gloo notices the closed connection) or when its watchdog thread, which polls
+that key every :data:`WATCH_INTERVAL_S`, sees it; no rank waits for a collective's timeout. A
+rank killed outright (SIGKILL, OOM) cannot record anything: the launcher (torchrun) then stops
+the others.
 """
 
 from __future__ import annotations
@@ -93,10 +96,23 @@ def init(device: str) -> Group:
         torch.cuda.set_device(local_rank)
     dist.init_process_group(backend, timeout=COLLECTIVE_TIMEOUT)
     _GROUP = Group(rank, world, local_rank)
-    _STORE = dist.TCPStore(os.environ["MASTER_ADDR"], int(os.environ["MASTER_PORT"]), world, is_master=False,
-                           timeout=timedelta(seconds=60), wait_for_workers=False)
+    _STORE = _failure_store(world)
     threading.Thread(target=_watch_for_failures, name="mmbench-failure-watchdog", daemon=True).start()
     return _GROUP
+
+
+def _failure_store(world: int) -> Any:
+    """A client of the launcher's key-value store (torchrun's agent hosts it at MASTER_ADDR:MASTER_PORT),
+    else the process group's own store."""
+    import torch.distributed as dist
+
+    try:
+        return dist.TCPStore(os.environ["MASTER_ADDR"], int(os.environ["MASTER_PORT"]), world, is_master=False,
+                             timeout=timedelta(seconds=30), wait_for_workers=False)
+    except Exception:
+        from torch.distributed import distributed_c10d
+
+        return distributed_c10d._get_default_store()
 
 
 def announce_failure(error: BaseException) -> None:
@@ -104,9 +120,28 @@ def announce_failure(error: BaseException) -> None:
     if _STORE is None:
         return
     try:
-        _STORE.set(FAILURE_KEY, f"rank {_GROUP.rank}: {type(error).__name__}: {error}"[:2000])
+        _STORE.set(FAILURE_KEY, f"{_GROUP.rank}|rank {_GROUP.rank} failed: {type(error).__name__}: {error}"[:2000])
     except Exception:  # the store is gone: the launcher is tearing the job down anyway
         pass
+
+
+def failure_elsewhere() -> str | None:
+    """The failure another rank announced ("rank F failed: <error>"), if any."""
+    if _STORE is None:
+        return None
+    try:
+        if not _STORE.check([FAILURE_KEY]):
+            return None
+        rank, _, cause = _STORE.get(FAILURE_KEY).decode("utf-8", "replace").partition("|")
+    except Exception:  # the rendezvous store went away with the job
+        return None
+    return cause if rank != str(_GROUP.rank) else None
+
+
+def stop_because_of(cause: str) -> None:
+    """Exit this rank at once (status 1) naming the rank that failed; no collective teardown."""
+    print(f"mmbench: error: rank {_GROUP.rank} of {_GROUP.world_size} stopped: {cause}", file=sys.stderr, flush=True)
+    os._exit(1)
 
 
 def error_prefix() -> str:
@@ -127,12 +162,7 @@ def _watch_for_failures() -> None:
     import time
 
     while _STORE is not None:
-        try:
-            failed = _STORE.check([FAILURE_KEY])
-            cause = _STORE.get(FAILURE_KEY).decode("utf-8", "replace") if failed else ""
-        except Exception:  # the rendezvous store went away: the job is over
-            return
-        if failed and not cause.startswith(f"rank {_GROUP.rank}:"):
-            print(f"mmbench: error: rank {_GROUP.rank} of {_GROUP.world_size} stopped: {cause}", file=sys.stderr, flush=True)
-            os._exit(1)
+        cause = failure_elsewhere()
+        if cause is not None:
+            stop_because_of(cause)
         time.sleep(WATCH_INTERVAL_S)

@@ -75,10 +75,11 @@ def forked_cli(args: list[str], output_dir: Path, env: dict[str, str] | None = N
     return Run(child.exitcode, out.read_text(), err.read_text(), output_dir)
 
 
-def torchrun_cli(args: list[str], output_dir: Path, env: dict[str, str] | None = None, timeout: int = 400) -> Run:
-    """``torchrun --standalone --nproc_per_node 2 -m mmbench run ARGS`` (gloo, two processes)."""
+def torchrun_cli(args: list[str], output_dir: Path, env: dict[str, str] | None = None, timeout: int = 400,
+                 launcher: tuple[str, ...] = ()) -> Run:
+    """``torchrun --standalone --nproc_per_node 2 [LAUNCHER] -m mmbench run ARGS`` (gloo, two processes)."""
     output_dir.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", *launcher,
            "-m", "mmbench", "run", *args, "--output-dir", str(output_dir)]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})})
     return Run(done.returncode, done.stdout, done.stderr, output_dir)
@@ -196,12 +197,15 @@ def test_a_failing_rank_stops_every_rank_naming_the_rank_and_the_cause(tmp_path:
     task = tmp_path / "tiny.yaml"
     task.write_text(f"name: tiny\ntype: captioning\nversion: 1\n"
                     f"data: {{format: karpathy, dir: {tmp_path}, annotations: data.json, images: img, split: test}}\n")
+    # torchrun would stop the other rank itself after its next check; a 10 s check interval leaves
+    # it to mmbench: rank 0 must stop on its own, naming rank 1 and the cause
     started = time.monotonic()
     run = torchrun_cli(["--task", str(task), "--model", "mock", "--batch-size", "1", "--num-workers", "0", "--no-store"],
-                       tmp_path / "out", timeout=300)
+                       tmp_path / "out", timeout=300, launcher=("--monitor-interval", "10"))
     elapsed = time.monotonic() - started
     assert run.returncode != 0
-    assert "rank 1 of 2: " in run.stderr and "5.png" in run.stderr
+    assert "mmbench: error: rank 1 of 2: cannot decode image" in run.stderr and "5.png" in run.stderr
+    assert "mmbench: error: rank 0 of 2 stopped: rank 1 failed: DataError: cannot decode image" in run.stderr
     assert run.result_files() == []
     assert elapsed < 200, f"the job took {elapsed:.0f} s to stop"  # startup (imports) + well under a collective timeout (2 h)
 

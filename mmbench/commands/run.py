@@ -49,14 +49,17 @@ def run(args: argparse.Namespace) -> int:
     group = distributed.init(config.device)
     config.device = distributed.rank_device(config.device, group)
     try:
-        return _run(args, config)
+        code = _run(args, config)
     except BaseException as e:
+        cause = distributed.failure_elsewhere()
+        if cause is not None:  # this rank broke because another one failed first: name that one
+            distributed.stop_because_of(cause)
         distributed.announce_failure(e)
         if isinstance(e, UserError):
             raise type(e)(f"{distributed.error_prefix()}{e}") from None
         raise
-    finally:
-        distributed.shutdown()
+    distributed.shutdown()
+    return code
 
 
 def _run(args: argparse.Namespace, config: Any) -> int:
