@@ -1,4 +1,4 @@
-"""Sweeps: every (model, task) pair of one ``mmbench run`` with several ``--model`` / ``--task``.
+"""Sweeps: every (model, task) pair of one ``mmbench run`` with several ``--model``.
 
 Each model is loaded once and runs all its tasks; each pair's results are written as soon as it
 finishes; a failing pair (a model lacking a capability the task needs, missing data, a model that
@@ -7,7 +7,8 @@ sweep after a crash takes every finished pair's predictions from the prediction 
 unfinished work is computed. In a torch.distributed job only problems found before any model
 runs are per-pair (they are the same on every rank); an exception while evaluating stops the job.
 
-With a single pair, nothing is caught: the problem is the command's error (exit status 2).
+With one model (``keep_going=False``) nothing is caught: every task is checked before the model
+loads, and any problem is the command's error (exit status 2).
 """
 
 from __future__ import annotations
