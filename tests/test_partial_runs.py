@@ -127,13 +127,17 @@ def test_run_warns_before_the_model_loads_and_marks_the_summary(tmp_path: Path) 
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")])}
     cmd = [sys.executable, "-m", "mmbench.cli", "run", "--task", "vqav2_val", "--data-dir", str(tmp_path),
            "--output-dir", str(tmp_path / "results"), "--num-workers", "0", "--limit", "2"]
-    # a model that cannot load: the warnings must already be out when its error comes
-    failed = subprocess.run([*cmd, "--model", f"hf:{tmp_path / 'no-such-model'}"], capture_output=True, text=True, env=env, timeout=120)
+    # a checkpoint folder that passes the checks before loading but cannot load (no processor, no weights):
+    # the warnings must already be out when its load error comes
+    broken = tmp_path / "broken-llava"
+    broken.mkdir()
+    (broken / "config.json").write_text('{"model_type": "llava", "architectures": ["LlavaForConditionalGeneration"]}')
+    failed = subprocess.run([*cmd, "--model", f"hf:{broken}"], capture_output=True, text=True, env=env, timeout=120)
     assert failed.returncode == 2
     lines = failed.stderr.strip().splitlines()
     assert lines[:2] == ["warning: vqav2_val: found 3 of 214354 samples: results are marked partial",
                          "warning: --limit: results are marked partial, for testing only"], failed.stderr
-    assert "no-such-model" in lines[-1] and all("no-such-model" not in line for line in lines[:-1])
+    assert "cannot load" in lines[-1] and all("cannot load" not in line for line in lines[:-1])
     ok = subprocess.run([*cmd, "--model", "mock"], capture_output=True, text=True, env=env, timeout=120)
     assert ok.returncode == 0, ok.stderr
     assert "vqav2_val [partial 2 / 214354]" in ok.stdout
