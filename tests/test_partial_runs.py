@@ -81,17 +81,23 @@ def test_miniature_copy_of_a_real_benchmark_is_partial(task: str, tmp_path: Path
     assert (coverage.complete, coverage.label) == (False, f"{found} / {expected}")
 
 
+def shapes_count() -> int:
+    """The size of the generated shapes zero-shot split, as its task file declares it."""
+    return int(load_task_spec("shapes_zeroshot").data["expected_count"])
+
+
 def test_limit_run_is_marked_partial(capsys: pytest.CaptureFixture[str]) -> None:
+    total = shapes_count()
     result = run("shapes_zeroshot", None, limit=10)
-    assert result.task["complete"] is False and result.task["num_scored"] == 10 and result.task["num_found"] == 300
-    assert "--limit 10: 10 of 300 samples evaluated" in result.metric_notes["completeness"]
-    assert run_coverage(result).label == "10 / 300"
+    assert result.task["complete"] is False and result.task["num_scored"] == 10 and result.task["num_found"] == total
+    assert f"--limit 10: 10 of {total} samples evaluated" in result.metric_notes["completeness"]
+    assert run_coverage(result).label == f"10 / {total}"
     assert "warning: --limit: results are marked partial, for testing only" in capsys.readouterr().err
 
 
 def test_complete_shapes_run_is_complete(capsys: pytest.CaptureFixture[str]) -> None:
     result = run("shapes_zeroshot", None)
-    assert result.task["complete"] is True and result.task["num_scored"] == 300 == result.task["expected_count"]
+    assert result.task["complete"] is True and result.task["num_scored"] == shapes_count() == result.task["num_found"]
     assert "completeness" not in result.metric_notes
     assert "warning" not in capsys.readouterr().err
 
