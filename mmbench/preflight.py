@@ -85,7 +85,7 @@ def option_problems(config: RunConfig) -> list[str]:
     problems = []
     for name, value, minimum in (("--batch-size", config.batch_size, 1), ("--limit", config.limit, 1),
                                  ("--num-workers", config.num_workers, 0)):
-        if value is not None and value < minimum:
+        if isinstance(value, int) and value < minimum:  # --batch-size may be "auto"
             problems.append(f"{name} must be at least {minimum}, got {value}")
     if config.dtype not in DTYPES:
         problems.append(f"dtype {config.dtype!r} is not one of {', '.join(DTYPES)}")

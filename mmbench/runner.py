@@ -33,6 +33,8 @@ from mmbench import distributed
 from mmbench.data.completeness import Coverage, expected_count
 from mmbench.data.split import DataSplit
 from mmbench.devices import to_device
+from mmbench.execution import (AUTO, StageExecutor, auto_batch_cap, batch_order, decoding_workers, find_batch_size,
+                               model_threads)
 from mmbench.errors import CapabilityError, DataError, UserError
 from mmbench.registry import task_types
 from mmbench.results import RunResult, write_result
@@ -89,12 +91,14 @@ def evaluate(task: str | Path | TaskSpec, model: Any, config: RunConfig | None =
     finally:
         runner.close()
     skipped_ids = frozenset(s["id"] for s in runner.skipped)
+    scoring_started = time.perf_counter()
     if scoring:
         _crash_point("scoring")
         scored = task_obj.score(outputs, skipped_ids)
     else:
         note = "skipped (timing run)" if not config.score else f"computed on rank 0 (this is rank {group.rank})"
         scored = TaskScore({}, [], {"scoring": note})
+    metric_s = time.perf_counter() - scoring_started if scoring else None
     peak_mb, memory_kind = timing.peak_memory(adapter.device)
     total_wall = time.perf_counter() - started
 
@@ -108,7 +112,7 @@ def evaluate(task: str | Path | TaskSpec, model: Any, config: RunConfig | None =
         model=adapter.describe(),
         metrics=scored.metrics,
         metric_notes={**scored.notes, **coverage.note()},
-        timing=runner.timing_section(total_wall_s=total_wall, peak_memory=(peak_mb, memory_kind)),
+        timing=runner.timing_section(total_wall_s=total_wall, peak_memory=(peak_mb, memory_kind), metric_s=metric_s),
         errors={"skipped": runner.skipped} if runner.skipped else {},
         env=environment(),
         config=_config_record(config, batch_size, group),
@@ -175,7 +179,7 @@ class StageRunner:
     ``skipped`` collects unreadable items (``--on-error skip``) in stage and item order, the same
     whatever the number of processes; ``timings`` holds one list of per-rank timings per stage."""
 
-    def __init__(self, adapter: Any, root: Path, config: RunConfig, batch_size: int, label: str,
+    def __init__(self, adapter: Any, root: Path, config: RunConfig, batch_size: int | str, label: str,
                  group: distributed.Group, context: dict[str, Any]) -> None:
         self.adapter, self.root, self.config, self.batch_size, self.label = adapter, root, config, batch_size, label
         self.group = group
@@ -193,6 +197,7 @@ class StageRunner:
     def run(self, stage: Stage) -> list[Any]:
         """Per-item outputs of ``stage`` (``None`` for unreadable items), from the store or computed."""
         from mmbench import timing
+        from mmbench.store import as_output
 
         keys = stage.item_keys()
         context_id, stored = self._stored(stage, keys)
@@ -204,25 +209,32 @@ class StageRunner:
         if first_owner and self.group.is_main:
             print(f"resuming: {len(first_owner)} of {len(keys)} predictions already stored ({self.label}:{stage.name})",
                   file=sys.stderr, flush=True)
-        todo = [i for i in range(len(keys)) if i not in first_owner]
+        todo = [i for i in batch_order(stage, self.adapter) if i not in first_owner]  # by prompt length when bucketed
         mine: dict[int, Any] = {i: stored[keys[i]] for i in have if first_owner[i] == self.group.rank}
         skipped: list[tuple[int, dict[str, str]]] = []
         timer = timing.BatchTimer(stage.name, self.adapter.device, self.config.warmup_batches)
+        shard = self.group.shard(todo)
+        size = self._stage_batch_size(stage, shard)
+        executor = StageExecutor(stage, self.adapter, size, timer)
         bar = _progress(len(todo), f"{self.label}:{stage.name}", self.config)
         try:
-            for indices, inputs in self._batches(stage, self.group.shard(todo), skipped):
-                rows = self._compute(stage, indices, inputs, timer)
-                if self.store is not None:
-                    _crash_point("commit", self.commits)
-                    if context_id is None:
-                        context_id = self.store.create_context(self._stage_context(stage))
-                    self.store.put(context_id, [(keys[i], row) for i, row in zip(indices, rows)])
-                    self.commits += 1
-                mine.update(zip(indices, rows))
-                bar.update(len(indices))
+            batches = _batches(stage, shard, self.adapter, self.root, self.config, size, skipped)
+            while (loaded := _next_timed(batches, timer)) is not None:
+                loaded_indices, inputs = loaded
+                for indices, computed in executor.run(inputs, loaded_indices):
+                    rows = [as_output(row) for row in computed]
+                    if self.store is not None:
+                        _crash_point("commit", self.commits)
+                        if context_id is None:
+                            context_id = self.store.create_context(self._stage_context(stage))
+                        self.store.put(context_id, [(keys[i], row) for i, row in zip(indices, rows)])
+                        self.commits += 1
+                    mine.update(zip(indices, rows))
+                bar.update(len(loaded_indices))
         finally:
             bar.close()
-        own_timing = timer.finish()
+        own_timing = timer.finish(batch_size=executor.batch_size, auto=self.batch_size == AUTO,
+                                  oom_backoffs=executor.backoffs)
         outputs: list[Any] = [None] * len(keys)
         all_skipped: list[tuple[int, dict[str, str]]] = []
         rank_timings = []
@@ -245,24 +257,26 @@ class StageRunner:
     def _stage_context(self, stage: Stage) -> dict[str, Any]:
         return {**self.context, "stage": stage.name, "stage_kind": stage.kind}
 
-    def _compute(self, stage: Stage, indices: list[int], inputs: Any, timer: Any) -> list[Any]:
-        from mmbench import timing
-        from mmbench.store import as_output
+    def _stage_batch_size(self, stage: Stage, indices: list[int]) -> int:
+        """The run's batch size, or for "auto" the largest that fits, probed before timing on the
+        last items in batch order (the longest prompts when bucketed)."""
+        if self.batch_size != AUTO:
+            return int(self.batch_size)
+        probe = indices[-auto_batch_cap(self.adapter.device, len(indices)):]
+        if not probe:
+            return 1
+        items = [stage.items[i] for i in probe]
+        if stage.kind == "texts":
+            return find_batch_size(stage, self.adapter, items, items)
+        images = ImageItems(items, self.root, self.adapter.image_transform())
+        loaded = [images[i] for i in range(len(items))]
+        kept = [(item, value) for item, (_, value, error) in zip(items, loaded) if error is None]
+        if not kept:
+            raise DataError(f"stage {stage.name!r}: none of the first images could be read to find a batch size ({loaded[0][2]})")
+        inputs = to_device(self.adapter.collate_images([value for _, value in kept]), self.adapter.device)
+        return find_batch_size(stage, self.adapter, inputs, [item for item, _ in kept])
 
-        items = [stage.items[i] for i in indices]
-        t0 = time.perf_counter()
-        result = stage.step(self.adapter, inputs, items)
-        timing.synchronize(self.adapter.device)
-        seconds = time.perf_counter() - t0
-        rows = [as_output(row) for row in _rows(result, len(indices), self.adapter, stage.name)]
-        tokens = self.adapter.count_tokens(rows) if stage.generative else 0
-        timer.record(len(indices), seconds, tokens)
-        return rows
-
-    def _batches(self, stage: Stage, indices: list[int], skipped: list[tuple[int, dict[str, str]]]) -> Any:
-        return _batches(stage, indices, self.adapter, self.root, self.config, self.batch_size, skipped)
-
-    def timing_section(self, *, total_wall_s: float, peak_memory: tuple[float, str]) -> dict[str, Any]:
+    def timing_section(self, *, total_wall_s: float, peak_memory: tuple[float, str], metric_s: float | None = None) -> dict[str, Any]:
         """The results file's ``timing``: totals over every rank, per-rank figures, store hits.
         Only computed predictions are timed; ``from_store`` counts the others."""
         from mmbench import timing
@@ -270,7 +284,8 @@ class StageRunner:
         merged = [_merge_timings(rank_timings) for rank_timings in self.timings]
         section = timing.combine_stages(merged, device=self.adapter.device, dtype=self.adapter.dtype,
                                         batch_size=self.batch_size, warmup=self.config.warmup_batches,
-                                        total_wall_s=total_wall_s, peak_memory_mb=peak_memory[0], memory_kind=peak_memory[1])
+                                        total_wall_s=total_wall_s, peak_memory_mb=peak_memory[0], memory_kind=peak_memory[1],
+                                        metric_s=metric_s)
         section["from_store"] = sum(self.from_store.values())
         for name, count in self.from_store.items():
             section["stages"][name]["from_store"] = count
@@ -287,9 +302,17 @@ def _merge_timings(rank_timings: list[Any]) -> Any:
         return rank_timings[0]
     from mmbench.timing import StageTiming
 
-    return StageTiming(rank_timings[0].name, items=sum(t.items for t in rank_timings), batches=sum(t.batches for t in rank_timings),
+    first = rank_timings[0]
+    return StageTiming(first.name, items=sum(t.items for t in rank_timings), batches=sum(t.batches for t in rank_timings),
                        wall_s=max(t.wall_s for t in rank_timings), model_s=sum(t.model_s for t in rank_timings),
-                       tokens=sum(t.tokens for t in rank_timings), latencies_ms=[x for t in rank_timings for x in t.latencies_ms])
+                       input_wait_s=sum(t.input_wait_s for t in rank_timings),
+                       postprocess_s=sum(t.postprocess_s for t in rank_timings),
+                       tokens=sum(t.tokens for t in rank_timings),
+                       flops_per_item=next((t.flops_per_item for t in rank_timings if t.flops_per_item), None),
+                       batch_size=first.batch_size, batch_size_auto=first.batch_size_auto,
+                       oom_backoffs=[b for t in rank_timings for b in t.oom_backoffs],
+                       latencies_ms=[x for t in rank_timings for x in t.latencies_ms],
+                       ttft_ms=[x for t in rank_timings for x in t.ttft_ms], tpot_ms=[x for t in rank_timings for x in t.tpot_ms])
 
 
 def _rank_summary(rank: int, stages: list[Any]) -> dict[str, Any]:
@@ -316,10 +339,25 @@ def _batches(stage: Stage, indices: list[int], adapter: Any, root: Path, config:
     from torch.utils.data import DataLoader
 
     dataset = ImageItems([stage.items[i] for i in indices], root, adapter.image_transform())
-    workers = _num_workers(config, len(indices), batch_size)
+    workers = _num_workers(config, adapter.device, len(indices), batch_size)
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=workers, collate_fn=_as_list,
                         worker_init_fn=_single_thread_worker if workers else None,
                         prefetch_factor=4 if workers else None, persistent_workers=False)
+    with model_threads(adapter.device, workers):
+        yield from _checked(loader, stage, indices, adapter, config, skipped)
+
+
+def _next_timed(batches: Any, timer: Any) -> Any:
+    """The next loaded batch (None at the end); the time spent waiting for it goes to ``timer``."""
+    waiting = time.perf_counter()
+    loaded = next(batches, None)
+    timer.waited(time.perf_counter() - waiting)
+    return loaded
+
+
+def _checked(loader: Any, stage: Stage, indices: list[int], adapter: Any, config: RunConfig,
+             skipped: list[tuple[int, dict[str, str]]]) -> Any:
+    """The loader's batches without unreadable images (failing or skipping them), collated on the device."""
     for batch in loader:
         chosen, values = [], []
         for position, value, error in batch:
@@ -372,22 +410,10 @@ def _single_thread_worker(_: int) -> None:
     torch.set_num_threads(1)
 
 
-def _num_workers(config: RunConfig, n_items: int, batch_size: int) -> int:
+def _num_workers(config: RunConfig, device: str, n_items: int, batch_size: int) -> int:
     if config.num_workers is not None:
         return max(0, config.num_workers)
-    if n_items <= batch_size:
-        return 0
-    return min(4, max(1, (os.cpu_count() or 2) - 1))
-
-
-def _rows(result: Any, expected: int, adapter: Any, stage: str) -> list[Any]:
-    """A step's result as one entry per item: tensors become float32 numpy rows."""
-    if hasattr(result, "detach"):
-        result = result.detach().float().cpu().numpy()
-    rows = list(result)
-    if len(rows) != expected:
-        raise RuntimeError(f"adapter {adapter.spec or adapter.adapter_name} returned {len(rows)} outputs for {expected} inputs in stage {stage!r}")
-    return rows
+    return 0 if n_items <= batch_size else decoding_workers(device)
 
 
 # ---- set-up helpers ---------------------------------------------------------------------------------

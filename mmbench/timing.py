@@ -56,6 +56,9 @@ class StageTiming:
     postprocess_s: float = 0.0
     tokens: int = 0
     flops_per_item: float | None = None
+    batch_size: int | None = None
+    batch_size_auto: bool = False
+    oom_backoffs: list[dict[str, Any]] = field(default_factory=list)
     latencies_ms: list[float] = field(default_factory=list)  # after warm-up
 
     @property
@@ -68,7 +71,8 @@ class StageTiming:
         from mmbench.flops import utilisation
 
         return {
-            "items": self.items, "batches": self.batches, "wall_s": self.wall_s, "model_s": self.model_s,
+            "items": self.items, "batches": self.batches, "batch_size": self.batch_size,
+            "batch_size_auto": self.batch_size_auto, "wall_s": self.wall_s, "model_s": self.model_s,
             "input_wait_s": self.input_wait_s, "postprocess_s": self.postprocess_s,
             "items_per_s": self.items / self.wall_s if self.wall_s > 0 else None,
             "tokens": self.tokens or None,
@@ -90,6 +94,7 @@ class BatchTimer:
 
     def record(self, n_items: int, seconds: float, tokens: int = 0, *, input_wait_s: float = 0.0,
                postprocess_s: float = 0.0) -> None:
+        """One model call of ``n_items`` that took ``seconds`` (synchronised)."""
         t = self.timing
         if t.batches >= self.warmup:
             t.latencies_ms.append(seconds * 1000.0)
@@ -105,9 +110,16 @@ class BatchTimer:
         if flops > 0 and n_items > 0:
             self.timing.flops_per_item = flops / n_items
 
-    def finish(self) -> StageTiming:
-        self.timing.wall_s = time.perf_counter() - self._start
-        return self.timing
+    def waited(self, seconds: float) -> None:
+        """Time the loop spent blocked on the DataLoader for the next batch."""
+        self.timing.input_wait_s += seconds
+
+    def finish(self, *, batch_size: int | None = None, auto: bool = False,
+               oom_backoffs: list[dict[str, Any]] | None = None) -> StageTiming:
+        t = self.timing
+        t.wall_s = time.perf_counter() - self._start
+        t.batch_size, t.batch_size_auto, t.oom_backoffs = batch_size, auto, list(oom_backoffs or [])
+        return t
 
 
 def latency_summary(latencies_ms: list[float]) -> dict[str, float | None]:
@@ -123,7 +135,7 @@ def latency_summary(latencies_ms: list[float]) -> dict[str, float | None]:
             "mean": mean, "n": n}
 
 
-def combine_stages(stages: list[StageTiming], *, device: str, dtype: str, batch_size: int, warmup: int,
+def combine_stages(stages: list[StageTiming], *, device: str, dtype: str, batch_size: int | str, warmup: int,
                    total_wall_s: float, peak_memory_mb: float | None, memory_kind: str,
                    metric_s: float | None = None) -> dict[str, Any]:
     """The ``timing`` section of a result: totals plus one entry per stage.
@@ -164,6 +176,7 @@ def combine_stages(stages: list[StageTiming], *, device: str, dtype: str, batch_
         "peak_tflops": peak,
         "latency_ms": latency_summary(latencies),
         "batch_size": batch_size,
+        "oom_backoffs": [b for s in stages for b in s.oom_backoffs],
         "warmup_batches": warmup,
         "batches_timed": len(latencies),
         "device": device,

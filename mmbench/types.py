@@ -61,7 +61,7 @@ class Sample:
 class RunConfig:
     """How to run an evaluation (not what to evaluate)."""
 
-    batch_size: int | None = None  # None: the task file's batch_size, else 16
+    batch_size: int | str | None = None  # None: the task file's batch_size, else 16; "auto": largest that fits
     device: str = "auto"  # cuda if available, else mps, else cpu (mmbench.devices)
     dtype: str = "float32"
     limit: int | None = None

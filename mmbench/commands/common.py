@@ -14,7 +14,8 @@ def add_run_options(parser: argparse.ArgumentParser, *, output: bool = True) -> 
     g = parser.add_argument_group("running")
     g.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps (default: auto = cuda if available, else mps, else cpu)")
     g.add_argument("--dtype", default="float32", choices=["float32", "fp32", "float16", "fp16", "bfloat16", "bf16"])
-    g.add_argument("--batch-size", type=int, default=None, help="items per model call (default: the task's, else 16)")
+    g.add_argument("--batch-size", type=_batch_size, default=None,
+                   help="items per model call, or auto: the largest that fits, per stage (default: the task's, else 16)")
     g.add_argument("--limit", type=int, default=None, help="evaluate only the first N samples")
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--num-workers", type=int, default=None, help="image decoding processes (default: from the CPU count)")
@@ -27,6 +28,15 @@ def add_run_options(parser: argparse.ArgumentParser, *, output: bool = True) -> 
     if output:
         g.add_argument("--output-dir", type=Path, default=Path("results"), help="where results are written (default: results/)")
         g.add_argument("--no-write", action="store_true", help="do not write result files")
+
+
+def _batch_size(text: str) -> int | str:
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer or auto, got {text!r}") from None
 
 
 def parse_model_args(pairs: list[str]) -> dict[str, str]:
@@ -45,7 +55,7 @@ def run_config(args: argparse.Namespace, **overrides: Any) -> RunConfig:
     device = model_args.pop("device", args.device)
     dtype = model_args.pop("dtype", args.dtype)
     config = RunConfig(
-        batch_size=args.batch_size, device=device, dtype=dtype, limit=args.limit, seed=args.seed,
+        batch_size=getattr(args, "batch_size", None), device=device, dtype=dtype, limit=args.limit, seed=args.seed,
         num_workers=args.num_workers, data_dir=args.data_dir, on_error=args.on_error, progress=args.progress,
         model_args=model_args,
         output_dir=None if getattr(args, "no_write", False) else getattr(args, "output_dir", None),

@@ -109,6 +109,11 @@ class ModelAdapter:
         """Tokens in generated texts, for tokens/s (default: whitespace words)."""
         return sum(len(t.split()) for t in texts)
 
+    def prompt_length(self, prompt: str) -> int:
+        """Length of a task prompt in the model's tokens, to batch prompts of equal length together
+        (default: :meth:`count_tokens` of the prompt)."""
+        return self.count_tokens([prompt])
+
     def describe(self) -> dict[str, Any]:
         return {
             "spec": self.spec,

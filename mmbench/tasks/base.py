@@ -41,6 +41,9 @@ class Stage:
     opens and transforms the image in DataLoader workers, collates, and calls
     ``step(model, batch, items)``. ``kind="texts"``: items are strings, passed as the batch.
     ``generative`` marks stages whose outputs are generated strings (tokens/s is counted).
+    ``bucket_key(model, item)``, for generative stages, says which items batch well together
+    (e.g. the prompt's token length): the runner batches them in key order to cut padding and
+    returns outputs in item order.
     """
 
     name: str
@@ -48,6 +51,7 @@ class Stage:
     items: Sequence[Any]
     step: StepFn
     generative: bool = False
+    bucket_key: Callable[["ModelAdapter", Any], Any] | None = None
 
     def item_keys(self) -> list[str]:
         """A stable key per item, for the prediction store: ``id:<id>`` of a Sample or ImageRef,

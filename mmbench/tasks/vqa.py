@@ -36,7 +36,10 @@ class VqaTask(TaskType):
         def step(model: Any, batch: Any, items: Sequence[Sample]) -> list[str]:
             return model.generate(batch, [self.prompt_for(s, model.prompt_style) for s in items], cfg)
 
-        return [Stage("answers", "images", self.samples, step, generative=True)]
+        def prompt_length(model: Any, sample: Sample) -> int:
+            return model.prompt_length(self.prompt_for(sample, model.prompt_style))
+
+        return [Stage("answers", "images", self.samples, step, generative=True, bucket_key=prompt_length)]
 
     def score(self, outputs: Outputs, skipped: frozenset[str]) -> TaskScore:
         answers = outputs["answers"]
