@@ -10,12 +10,13 @@ from mmbench.errors import UserError
 from mmbench.types import RunConfig
 
 
-def add_run_options(parser: argparse.ArgumentParser, *, output: bool = True) -> None:
+def add_run_options(parser: argparse.ArgumentParser, *, output: bool = True, batch_size: bool = True) -> None:
     g = parser.add_argument_group("running")
     g.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps (default: auto = cuda if available, else mps, else cpu)")
     g.add_argument("--dtype", default="float32", choices=["float32", "fp32", "float16", "fp16", "bfloat16", "bf16"])
-    g.add_argument("--batch-size", type=_batch_size, default=None,
-                   help="items per model call, or auto: the largest that fits, per stage (default: the task's, else 16)")
+    if batch_size:
+        g.add_argument("--batch-size", type=_batch_size, default=None,
+                       help="items per model call, or auto: the largest that fits, per stage (default: the task's, else 16)")
     g.add_argument("--limit", type=int, default=None, help="evaluate only the first N samples")
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--num-workers", type=int, default=None, help="image decoding processes (default: from the CPU count)")
