@@ -114,9 +114,12 @@ def _print_table(args: argparse.Namespace, rows: list[dict[str, Any]], data: Any
     def gflop(value: float | None) -> str:
         return fmt_number(None if value is None else value / 1e9, 3)
 
+    def significant(value: float | None) -> str:
+        return "-" if value is None else f"{value:.3g}"
+
     table = [[r["batch_size"], r["stage"], fmt_number(r["items_per_s"]), fmt_number(r["tokens_per_s"]), r["timed_batches"],
               fmt_number(r["p50_ms"]), fmt_number(r["p90_ms"]), fmt_number(r["p99_ms"]), gflop(r["flops_per_item"]),
-              fmt_number(r["tflops_per_s"], 3), percent(r["mfu"]), percent(r["input_wait_fraction"]),
+              significant(r["tflops_per_s"]), percent(r["mfu"]), percent(r["input_wait_fraction"]),
               fmt_number(r["peak_memory_mb"], 0)] for r in rows]
     print(f"{args.task} / {args.model} on {timing['device_name']} ({timing['device']}, {timing['dtype']}); "
           f"{len(data.split.samples)} samples, {args.warmup} warm-up batches per stage")
