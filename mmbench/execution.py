@@ -119,24 +119,22 @@ class StageExecutor:
     def _call(self, inputs: Any, items: list[Any]) -> list[Any]:
         from mmbench import timing
 
-        device = self.adapter.device
-        if self._count_flops:
-            from mmbench.flops import counting_flops
+        from mmbench.flops import counting_flops
 
-            self._count_flops = False
-            start = time.perf_counter()
-            with counting_flops() as flops:
-                result = self.stage.step(self.adapter, inputs, items)
-                timing.synchronize(device)
-            self.timer.record_flops(flops.total or 0, len(items))
-        else:
+        device = self.adapter.device
+        flops = counting_flops() if self._count_flops else contextlib.nullcontext(None)
+        clock = timing.token_clock(device) if self.stage.generative else contextlib.nullcontext(None)
+        with flops as flop_count, clock as token_times:
             start = time.perf_counter()
             result = self.stage.step(self.adapter, inputs, items)
             timing.synchronize(device)
-        seconds = time.perf_counter() - start
+            seconds = time.perf_counter() - start
+        if flop_count is not None:
+            self._count_flops = False
+            self.timer.record_flops(flop_count.total or 0, len(items))
         rows = output_rows(result, len(items), self.adapter, self.stage.name)
         tokens = self.adapter.count_tokens(rows) if self.stage.generative else 0
-        self.timer.record(len(items), seconds, tokens, postprocess_s=time.perf_counter() - start - seconds)
+        self.timer.record(len(items), seconds, tokens, postprocess_s=time.perf_counter() - start - seconds, clock=token_times)
         return rows
 
 

@@ -8,11 +8,12 @@ data loading included, so it is what a user waits for.
 
 from __future__ import annotations
 
+import contextlib
 import resource
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 from mmbench.devices import device_label
 
@@ -33,6 +34,55 @@ def synchronize(device: str) -> None:
         import torch
 
         torch.cuda.synchronize()
+
+
+# ---- time to first token and time per output token, marked by the decoders ------------------------
+
+class TokenClock:
+    """Wall times, synchronised on the device, at which one model call produced each decoding step."""
+
+    def __init__(self, device: str) -> None:
+        self.device = device
+        self.start = time.perf_counter()
+        self.marks: list[float] = []
+
+    def mark(self) -> None:
+        synchronize(self.device)
+        self.marks.append(time.perf_counter())
+
+    @property
+    def ttft_s(self) -> float | None:
+        """From the call's start (image encoding and prefill included) to the first new token."""
+        return self.marks[0] - self.start if self.marks else None
+
+    @property
+    def tpot_s(self) -> float | None:
+        """Mean time per output token after the first."""
+        return (self.marks[-1] - self.marks[0]) / (len(self.marks) - 1) if len(self.marks) > 1 else None
+
+
+_clock: TokenClock | None = None
+
+
+@contextlib.contextmanager
+def token_clock(device: str) -> Iterator[TokenClock]:
+    """The clock :func:`mark_token` marks during one generative model call."""
+    global _clock
+    previous, _clock = _clock, TokenClock(device)
+    try:
+        yield _clock
+    finally:
+        _clock = previous
+
+
+def mark_token() -> None:
+    """Called by decoders after each decoding step (all rows of the batch got their next token)."""
+    if _clock is not None:
+        _clock.mark()
+
+
+def clock_running() -> bool:
+    return _clock is not None
 
 
 MIN_TIMED_BATCHES = 3  # fewer timed batches give no latency percentiles (a p99 of one batch says nothing)
@@ -60,6 +110,8 @@ class StageTiming:
     batch_size_auto: bool = False
     oom_backoffs: list[dict[str, Any]] = field(default_factory=list)
     latencies_ms: list[float] = field(default_factory=list)  # after warm-up
+    ttft_ms: list[float] = field(default_factory=list)  # generative stages, after warm-up
+    tpot_ms: list[float] = field(default_factory=list)
 
     @property
     def tflops_per_s(self) -> float | None:
@@ -80,6 +132,8 @@ class StageTiming:
             "tflops_per_s": self.tflops_per_s,
             "mfu": utilisation(self.tflops_per_s, peak_tflops),
             "latency_ms": latency_summary(self.latencies_ms),
+            "ttft_ms": _mean(self.ttft_ms),
+            "tpot_ms": _mean(self.tpot_ms),
         }
 
 
@@ -93,11 +147,16 @@ class BatchTimer:
         self._start = time.perf_counter()
 
     def record(self, n_items: int, seconds: float, tokens: int = 0, *, input_wait_s: float = 0.0,
-               postprocess_s: float = 0.0) -> None:
-        """One model call of ``n_items`` that took ``seconds`` (synchronised)."""
+               postprocess_s: float = 0.0, clock: TokenClock | None = None) -> None:
+        """One model call of ``n_items`` that took ``seconds`` (synchronised); ``clock``: its
+        decoding steps, for generative calls."""
         t = self.timing
         if t.batches >= self.warmup:
             t.latencies_ms.append(seconds * 1000.0)
+            if clock is not None and clock.ttft_s is not None:
+                t.ttft_ms.append(clock.ttft_s * 1000.0)
+                if clock.tpot_s is not None:
+                    t.tpot_ms.append(clock.tpot_s * 1000.0)
         t.batches += 1
         t.items += n_items
         t.model_s += seconds
@@ -120,6 +179,10 @@ class BatchTimer:
         t.wall_s = time.perf_counter() - self._start
         t.batch_size, t.batch_size_auto, t.oom_backoffs = batch_size, auto, list(oom_backoffs or [])
         return t
+
+
+def _mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None
 
 
 def latency_summary(latencies_ms: list[float]) -> dict[str, float | None]:
@@ -175,6 +238,8 @@ def combine_stages(stages: list[StageTiming], *, device: str, dtype: str, batch_
         "mfu": utilisation(tflops, peak),
         "peak_tflops": peak,
         "latency_ms": latency_summary(latencies),
+        "ttft_ms": _mean([x for s in stages for x in s.ttft_ms]),
+        "tpot_ms": _mean([x for s in stages for x in s.tpot_ms]),
         "batch_size": batch_size,
         "oom_backoffs": [b for s in stages for b in s.oom_backoffs],
         "warmup_batches": warmup,

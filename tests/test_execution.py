@@ -95,10 +95,29 @@ def test_generation_is_batched_by_prompt_length_and_outputs_keep_their_order() -
     assert _predictions(bucketed) == _predictions(one_by_one)  # same order of samples, same answers
 
 
-@pytest.mark.parametrize("model", ["shapes-blip-vqa", "shapes-llava"])
+def _builtin_llava() -> str:
+    from mmbench.models.bundled import bundled_path
+
+    return f"llava:{bundled_path('shapes-llava')}"
+
+
+@pytest.mark.parametrize("model", ["shapes-blip-vqa", "shapes-llava", "builtin-llava"])
 def test_bucketed_greedy_generation_equals_batch_size_one(model: str) -> None:
-    """Real (tiny, trained) generators, CPU fp32: bucketed batches of 8 give the batch-1 outputs."""
-    bucketed = mmbench.evaluate("shapes_vqa", model, output_dir=None, batch_size=8, limit=24)
-    single = mmbench.evaluate("shapes_vqa", model, output_dir=None, batch_size=1, limit=24)
+    """Real (tiny, trained) generators, transformers and built-in, CPU fp32: bucketed batches of 8
+    give the batch-1 outputs; TTFT is measured on every timed call."""
+    spec = _builtin_llava() if model == "builtin-llava" else model
+    bucketed = mmbench.evaluate("shapes_vqa", spec, output_dir=None, batch_size=8, limit=24)
+    single = mmbench.evaluate("shapes_vqa", spec, output_dir=None, batch_size=1, limit=24)
     assert _predictions(bucketed) == _predictions(single)
-    assert bucketed.timing["stages"]["answers"]["flops_per_item"] > 0
+    answers = bucketed.timing["stages"]["answers"]
+    assert answers["flops_per_item"] > 0
+    assert 0 < answers["ttft_ms"] <= answers["latency_ms"]["mean"]
+
+
+@pytest.mark.parametrize("builtin", [False, True])
+def test_time_per_output_token_is_measured_per_decoding_step(builtin: bool) -> None:
+    spec = _builtin_llava() if builtin else "shapes-llava"
+    timing = mmbench.evaluate("shapes_caption", spec, output_dir=None, batch_size=2, limit=6, score=False).timing
+    captions = timing["stages"]["captions"]
+    assert captions["tpot_ms"] is not None and 0 < captions["tpot_ms"] < captions["ttft_ms"] + captions["latency_ms"]["mean"]
+    assert timing["ttft_ms"] == captions["ttft_ms"] and timing["tpot_ms"] == captions["tpot_ms"]

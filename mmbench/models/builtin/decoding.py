@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import torch
 
+from mmbench.timing import mark_token
+
 #: new token ids (R, T) -> float32 logits of the next token (R, V); advances the cache by T
 StepFn = Callable[[torch.Tensor], torch.Tensor]
 #: keep cached sequence rows[i] as row i
@@ -113,6 +115,7 @@ def greedy_search(step: StepFn, prompt: torch.Tensor, s: DecodeSettings, valid: 
     logits = step(prompt)
     for i in range(s.max_new_tokens):
         token = process_scores(logits, sequences, i, s, valid).argmax(dim=-1)  # (B,)
+        mark_token()  # time to first token / per output token (mmbench.timing)
         token = torch.where(finished, torch.full_like(token, s.pad_token_id), token)
         sequences = torch.cat([sequences, token[:, None]], dim=1)
         valid = torch.cat([valid, valid.new_ones(valid.shape[0], 1)], dim=1)
@@ -149,6 +152,7 @@ def beam_search(step: StepFn, reorder: ReorderFn, prompt: torch.Tensor, s: Decod
         totals = (log_probs.view(b, k, vocab) + running_scores[:, :, None]).view(b, k * vocab)
         cand_scores, cand_index = torch.topk(totals, 2 * k)  # (B, 2K)
         cand_beam, cand_token = cand_index // vocab, cand_index % vocab
+        mark_token()
         cand = running.gather(1, cand_beam[:, :, None].expand(-1, -1, max_len)).clone()  # (B, 2K, L)
         cand[:, :, cur] = cand_token
         ends = _ends(cand_token, s) | (cur + 1 >= max_len)  # (B, 2K)

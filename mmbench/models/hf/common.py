@@ -144,8 +144,12 @@ class HFAdapter(ModelAdapter):
         return moved
 
     def generation_kwargs(self, cfg: GenerationConfig) -> dict[str, Any]:
-        """Greedy (or beam) decoding settings for ``model.generate``; ``max_new_tokens`` option wins."""
-        return {
+        """Greedy (or beam) decoding settings for ``model.generate``; ``max_new_tokens`` option wins.
+        During a timed run, greedy decoding also reports each step to mmbench's token clock
+        (transformers refuses streamers with beam search: no TTFT/TPOT there)."""
+        from mmbench.timing import clock_running
+
+        kwargs: dict[str, Any] = {
             "max_new_tokens": self.options.max_new_tokens or cfg.max_new_tokens,
             "min_new_tokens": cfg.min_new_tokens,
             "num_beams": cfg.num_beams,
@@ -153,6 +157,9 @@ class HFAdapter(ModelAdapter):
             "length_penalty": cfg.length_penalty,
             "do_sample": False,
         }
+        if cfg.num_beams == 1 and clock_running():
+            kwargs["streamer"] = _token_marker()
+        return kwargs
 
     def decode(self, token_ids: torch.Tensor) -> list[str]:
         return [text.strip() for text in self.tokenizer.batch_decode(token_ids, skip_special_tokens=True)]
@@ -175,3 +182,25 @@ def pooled(output: Any) -> torch.Tensor:
 def _first_line(error: BaseException) -> str:
     text = str(error).strip()
     return f"{type(error).__name__}: {text.splitlines()[0] if text else ''}"
+
+
+def _token_marker() -> Any:
+    """A transformers streamer that marks mmbench's token clock at each generated step (its first
+    ``put`` is the prompt, not a generated token)."""
+    from transformers.generation.streamers import BaseStreamer
+
+    from mmbench.timing import mark_token
+
+    class TokenMarker(BaseStreamer):
+        def __init__(self) -> None:
+            self.prompt_seen = False
+
+        def put(self, value: Any) -> None:
+            if self.prompt_seen:
+                mark_token()
+            self.prompt_seen = True
+
+        def end(self) -> None:
+            pass
+
+    return TokenMarker()
