@@ -255,6 +255,9 @@ class StageRunner:
         return context_id, ({} if self.config.fresh else self.store.get(context_id, keys))
 
     def _stage_context(self, stage: Stage) -> dict[str, Any]:
+        if stage.shared_as:  # outputs that depend on the model and the item only: shared by every task
+            model_only = {k: v for k, v in self.context.items() if k != "task"}
+            return {**model_only, "stage": f"shared:{stage.shared_as}", "stage_kind": stage.kind}
         return {**self.context, "stage": stage.name, "stage_kind": stage.kind}
 
     def _stage_batch_size(self, stage: Stage, indices: list[int]) -> int:

@@ -52,6 +52,10 @@ class Stage:
     step: StepFn
     generative: bool = False
     bucket_key: Callable[["ModelAdapter", Any], Any] | None = None
+    #: a name under which the prediction store shares this stage's outputs across tasks, for
+    #: stages whose output depends only on the model and the item (text embeddings: the zero-shot
+    #: classifier's class x template prompts are computed once per model and template set)
+    shared_as: str | None = None
 
     def item_keys(self) -> list[str]:
         """A stable key per item, for the prediction store: ``id:<id>`` of a Sample or ImageRef,

@@ -33,7 +33,7 @@ class RetrievalTask(TaskType):
     def next_stages(self, outputs: Outputs, skipped: frozenset[str]) -> list[Stage]:
         texts, _ = self._texts()
         if "images" not in outputs:
-            return [Stage("images", "images", self.samples, _encode_images), Stage("texts", "texts", texts, _encode_texts)]
+            return [Stage("images", "images", self.samples, _encode_images), Stage("texts", "texts", texts, _encode_texts, shared_as="text_embeddings")]
         if "itm" in outputs:
             return []
         pairs = self._rerank_pairs(self._gallery(outputs, skipped)) if self._reranks() else []

@@ -36,7 +36,7 @@ class ZeroShotTask(TaskType):
             return []
         classnames, templates = self._prompts()
         prompts = [t.replace("{c}", c) for c in classnames for t in templates]  # class-major
-        return [Stage("class_prompts", "texts", prompts, _encode_texts), Stage("images", "images", self.samples, _encode_images)]
+        return [Stage("class_prompts", "texts", prompts, _encode_texts, shared_as="text_embeddings"), Stage("images", "images", self.samples, _encode_images)]
 
     def score(self, outputs: Outputs, skipped: frozenset[str]) -> TaskScore:
         import numpy as np
