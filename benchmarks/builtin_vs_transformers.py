@@ -25,7 +25,7 @@ import torch
 if TYPE_CHECKING:
     from transformers import CLIPConfig
 
-    from mmbench.models.builtin.clip import ClipConfig
+    from mmbench.models.builtin.clip.model import ClipConfig
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ def bench_clip(args: argparse.Namespace) -> list[Row]:
     """ViT-B/32 sized CLIP (random weights): image tower, text tower, full logits."""
     from transformers import CLIPModel
 
-    from mmbench.models.builtin.clip import PRESETS, ClipConfig, ClipModel
+    from mmbench.models.builtin.clip.model import PRESETS, ClipConfig, ClipModel
 
     preset = args.clip_preset
     hf_config = _hf_clip_config(PRESETS[preset])

@@ -211,14 +211,12 @@ def _capabilities_from_config(checkpoint: Path) -> frozenset[Capability] | None:
 def check_task(name: str, models: Sequence[ModelCheck], config: RunConfig, *, check_data: bool = True) -> tuple[Any, list[str]]:
     """(TaskSpec or None, problems) for one ``--task`` value."""
     from mmbench.registry import task_types
-    from mmbench.tasks.base import load_task_types
     from mmbench.tasks.spec import load_task_spec
 
     try:
         spec = load_task_spec(name)
     except UserError as e:
         return None, [str(e)]
-    load_task_types()
     try:
         task_cls = task_types.get(spec.type)
     except UserError as e:

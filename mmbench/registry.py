@@ -1,8 +1,10 @@
-"""One small registry class for tasks, task types, models and metrics.
+"""One small registry class for tasks, task types, models, data formats and bundled datasets.
 
-Entries come from decorators in mmbench's own modules and from the entry-point groups
-``mmbench.tasks`` and ``mmbench.models`` of installed plugin packages. Factories are imported
-lazily so that ``mmbench list`` never imports torch.
+Every registry is built the same way: a table of its built-ins as lazy ``"module:attr"`` entries
+(the table itself may be a ``"module:attr"`` reference, read on first use), then the entry-point
+group of installed plugin packages, which uses the same ``"module:attr"`` form. Nothing is imported
+until an entry is used, so ``mmbench list`` never imports torch. ``add`` / ``register`` remain for
+registering an object from a script or notebook.
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ import difflib
 import importlib
 from dataclasses import dataclass
 from importlib.metadata import entry_points
-from typing import Any, Callable, Generic, Iterator, TypeVar
+from typing import Any, Callable, Generic, Iterator, Mapping, TypeVar, Union
 
 from mmbench.errors import UserError
 
 T = TypeVar("T")
+#: a built-in: "module:attr", or ("module:attr", description), or ("module:attr", description, {column: value})
+Builtin = Union[str, tuple[str, str], tuple[str, str, Mapping[str, str]]]
 
 
 @dataclass(frozen=True)
@@ -27,20 +31,31 @@ class Entry(Generic[T]):
 
     def load(self) -> T:
         if isinstance(self.target, str):
-            module, _, attr = self.target.partition(":")
-            obj: Any = importlib.import_module(module)
-            for part in attr.split(".") if attr else []:
-                obj = getattr(obj, part)
-            return obj  # type: ignore[no-any-return]
+            return resolve(self.target)  # type: ignore[no-any-return]
         return self.target
+
+    def describe(self) -> str:
+        """The description, else the first line of the target's docstring."""
+        return self.description or _first_doc_line(self.load())
+
+
+def resolve(target: str) -> Any:
+    """The object a ``"module:attr"`` (or ``"module:Class.attr"``, or ``"module"``) reference names."""
+    module, _, attr = target.partition(":")
+    obj: Any = importlib.import_module(module)
+    for part in attr.split(".") if attr else []:
+        obj = getattr(obj, part)
+    return obj
 
 
 class Registry(Generic[T]):
     """Name -> object (or lazy "module:attr" reference), with did-you-mean on unknown names."""
 
-    def __init__(self, kind: str, entry_point_group: str | None = None) -> None:
+    def __init__(self, kind: str, entry_point_group: str | None = None,
+                 builtins: Mapping[str, Builtin] | str | None = None) -> None:
         self.kind = kind
         self.entry_point_group = entry_point_group
+        self._builtins = builtins
         self._entries: dict[str, Entry[T]] = {}
         self._plugins_loaded = False
 
@@ -60,9 +75,19 @@ class Registry(Generic[T]):
         return decorate
 
     def _load_plugins(self) -> None:
-        if self._plugins_loaded or self.entry_point_group is None:
+        """Read the built-in table, then the plugins' entry points (once; names already taken win)."""
+        if self._plugins_loaded:
             return
         self._plugins_loaded = True
+        table = self._builtins
+        if isinstance(table, str):  # the table itself is a lazy reference (a mapping or a function returning one)
+            table = resolve(table)
+            table = table() if callable(table) else table
+        for name, row in (table or {}).items():
+            target, description, info = (row, "", {}) if isinstance(row, str) else (tuple(row) + ("", {}))[:3]
+            self._entries.setdefault(name, Entry(name, target, description, tuple(dict(info).items())))
+        if self.entry_point_group is None:
+            return
         for ep in entry_points(group=self.entry_point_group):
             if ep.name not in self._entries:
                 self._entries[ep.name] = Entry(ep.name, ep.value, f"plugin ({ep.value})")
@@ -100,7 +125,15 @@ def _first_doc_line(obj: object) -> str:
     return doc.strip().splitlines()[0] if doc.strip() else ""
 
 
-task_types: Registry[Any] = Registry("task type", "mmbench.task_types")
-models: Registry[Any] = Registry("model", "mmbench.models")
-metrics: Registry[Any] = Registry("metric")
-tasks: Registry[Any] = Registry("task", "mmbench.tasks")
+#: Task types (classes). A new type: its module in mmbench/tasks/ plus one line here.
+task_types: Registry[Any] = Registry("task type", "mmbench.task_types", builtins={
+    "captioning": "mmbench.tasks.captioning:CaptioningTask",
+    "retrieval": "mmbench.tasks.retrieval:RetrievalTask",
+    "vqa": "mmbench.tasks.vqa:VqaTask",
+    "zeroshot": "mmbench.tasks.zeroshot:ZeroShotTask",
+})
+#: Model kinds and bundled models (adapter classes, or factories for plugins): the table is
+#: :data:`mmbench.models.spec.BUILTIN_MODELS`.
+models: Registry[Any] = Registry("model", "mmbench.models", builtins="mmbench.models.spec:BUILTIN_MODELS")
+#: Tasks: the task files shipped in tasks/ (:func:`mmbench.tasks.spec.builtin_task_files`).
+tasks: Registry[Any] = Registry("task", "mmbench.tasks", builtins="mmbench.tasks.spec:builtin_task_files")

@@ -38,7 +38,7 @@ from mmbench.execution import (AUTO, StageExecutor, auto_batch_cap, batch_order,
 from mmbench.errors import CapabilityError, DataError, UserError
 from mmbench.registry import task_types
 from mmbench.results import RunResult, write_result
-from mmbench.tasks.base import Stage, TaskScore, TaskType, load_task_types
+from mmbench.tasks.base import Stage, TaskScore, TaskType
 from mmbench.tasks.spec import TaskSpec, load_task_spec
 from mmbench.types import RunConfig
 
@@ -424,7 +424,6 @@ def _num_workers(config: RunConfig, device: str, n_items: int, batch_size: int) 
 def _task_type(spec: TaskSpec) -> type[TaskType]:
     if spec.group:
         raise UserError(f"{spec.name} is a task group ({', '.join(spec.group)}): run it with mmbench.evaluate_group or `mmbench run`")
-    load_task_types()
     cls: type[TaskType] = task_types.get(spec.type)
     return cls
 

@@ -16,12 +16,12 @@ import torch
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from mmbench.errors import UserError
-from mmbench.models.builtin.clip import (
+from mmbench.models.builtin.clip.adapter import create
+from mmbench.models.builtin.clip.model import (
     PRESETS,
     ClipConfig,
     ClipModel,
     config_from_openai_state_dict,
-    create,
     openai_to_hf_state_dict,
 )
 

@@ -184,11 +184,9 @@ def test_task_contract_data_flows_through_arguments_only() -> None:
 
     from mmbench.data import load_split
     from mmbench.registry import task_types
-    from mmbench.tasks.base import load_task_types
     from mmbench.tasks.spec import load_task_spec
     from mmbench.types import Capability
 
-    load_task_types()
     spec = dataclasses.replace(load_task_spec("shapes_retrieval"), metrics={"ks": [1], "rerank_k": 2})
     split = load_split(spec.data, None)
     split = dataclasses.replace(split, samples=split.samples[:4])

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from mmbench.errors import UserError
-from mmbench.tasks.base import load_task_types
 from mmbench.tasks.spec import all_task_specs, load_task_spec
 
 REAL = {"coco_caption_karpathy": "captioning", "flickr30k_retrieval": "retrieval", "vqav2_val": "vqa",
@@ -26,7 +25,6 @@ def test_every_builtin_task_names_a_registered_type_and_format() -> None:
     from mmbench.data.formats import data_formats
     from mmbench.registry import task_types
 
-    load_task_types()
     names = {spec.name for spec in all_task_specs()}
     for spec in all_task_specs():
         if spec.group:  # a task group names shipped tasks instead of data

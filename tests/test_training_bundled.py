@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,12 @@ import torch
 
 from mmbench.data import load_split, open_image
 from mmbench.data.shapes import SHAPES_TASK_DATA
-from mmbench.models.bundled import BUNDLED_DIR, NAMES, shapes_blip_caption, shapes_blip_vqa, shapes_clip, shapes_llava
+from mmbench.models.bundled import BUNDLED_DIR, NAMES
+from mmbench.models.spec import load_model
+
+# the bundled models by name, as `--model shapes-clip` loads them
+shapes_clip, shapes_llava = partial(load_model, "shapes-clip", device="cpu"), partial(load_model, "shapes-llava", device="cpu")
+shapes_blip_caption, shapes_blip_vqa = partial(load_model, "shapes-blip-caption", device="cpu"), partial(load_model, "shapes-blip-vqa", device="cpu")
 from mmbench.types import GenerationConfig
 
 MAX_TOTAL_BYTES = 20 * 1024 * 1024
@@ -70,7 +76,7 @@ def test_bundled_factory_rejects_a_location() -> None:
     from mmbench.errors import UserError
 
     with pytest.raises(UserError, match="takes no location"):
-        shapes_clip("somewhere")
+        load_model("shapes-clip:somewhere", device="cpu")
 
 
 def test_bundled_checkpoints_live_inside_the_package() -> None:

@@ -23,17 +23,13 @@ def run(args: argparse.Namespace) -> int:
         headers = ["name", "type", "offers", "description"]
     elif args.what == "task-types":
         from mmbench.registry import task_types
-        from mmbench.tasks.base import load_task_types
 
-        load_task_types()
-        rows = [[e.name, _needs(e.load()), ", ".join(e.load().metric_names), e.description] for e in task_types.entries()]
+        rows = [[e.name, _needs(e.load()), ", ".join(e.load().metric_names), e.describe()] for e in task_types.entries()]
         headers = ["type", "needs", "metrics", "description"]
     else:
         from mmbench.registry import task_types
-        from mmbench.tasks.base import load_task_types
         from mmbench.tasks.spec import all_task_specs
 
-        load_task_types()
         rows = []
         for spec in all_task_specs():
             needs = _needs(task_types.get(spec.type)) if spec.type in task_types else "?"

@@ -8,8 +8,8 @@ A format is any object (usually a module) with two functions:
   ``source.missing(path, what)``; malformed content raises a one-line :class:`DataError` naming
   the file and entry.
 
-Register one with ``data_formats.add(name, "module:attr")`` (or the module path alone), or from a
-plugin package through the ``mmbench.data_formats`` entry-point group.
+A built-in format is one line in the ``data_formats`` table below (``name: ("module", description)``);
+a plugin package registers one through the ``mmbench.data_formats`` entry-point group.
 
 Data-mapping keys shared by all formats (format-specific keys are documented in each reader):
 ``format`` (required), ``dir`` (see :mod:`mmbench.data.source`), ``split``, ``expected_count``
@@ -28,18 +28,19 @@ from mmbench.data.split import DataSplit
 from mmbench.errors import DataError
 from mmbench.registry import Registry
 
-data_formats: Registry[Any] = Registry("data format", "mmbench.data_formats")
-data_formats.add("karpathy", "mmbench.data.karpathy", "Karpathy split json (dataset_coco.json, dataset_flickr30k.json)")
-data_formats.add("coco_captions", "mmbench.data.coco_captions", "COCO captions_*.json + image folder")
-data_formats.add("flickr_csv", "mmbench.data.flickr_csv", "Flickr30K captions CSV (image,caption rows or filename,raw,split)")
-data_formats.add("vqav2", "mmbench.data.vqav2", "VQAv2 questions + annotations json, COCO-named images")
-data_formats.add("textvqa", "mmbench.data.textvqa", "TextVQA_0.5.1_*.json (+ Rosetta OCR tokens), train_images/<image_id>.jpg")
-data_formats.add("vizwiz", "mmbench.data.vizwiz", "VizWiz-VQA val.json / train.json (list of questions), image folder")
-data_formats.add("gqa", "mmbench.data.gqa", "GQA *_balanced_questions.json (id -> question), images/<imageId>.jpg")
-data_formats.add("imagenet_folders", "mmbench.data.imagenet_folders", "ImageNet-style class folders (wnid or class name per folder)")
-data_formats.add("imagenet_flat", "mmbench.data.imagenet_flat", "ImageNet val images in one folder + devkit ground truth or LOC_val_solution.csv")
-data_formats.add("cifar", "mmbench.data.cifar", "CIFAR-10/100 python batches (test_batch / test + meta), read without unpickling objects")
-data_formats.add("hf", "mmbench.data.hf_source", "Hugging Face datasets (hub id or local folder)")
+data_formats: Registry[Any] = Registry("data format", "mmbench.data_formats", builtins={
+    "karpathy": ("mmbench.data.karpathy", "Karpathy split json (dataset_coco.json, dataset_flickr30k.json)"),
+    "coco_captions": ("mmbench.data.coco_captions", "COCO captions_*.json + image folder"),
+    "flickr_csv": ("mmbench.data.flickr_csv", "Flickr30K captions CSV (image,caption rows or filename,raw,split)"),
+    "vqav2": ("mmbench.data.vqav2", "VQAv2 questions + annotations json, COCO-named images"),
+    "textvqa": ("mmbench.data.textvqa", "TextVQA_0.5.1_*.json (+ Rosetta OCR tokens), train_images/<image_id>.jpg"),
+    "vizwiz": ("mmbench.data.vizwiz", "VizWiz-VQA val.json / train.json (list of questions), image folder"),
+    "gqa": ("mmbench.data.gqa", "GQA *_balanced_questions.json (id -> question), images/<imageId>.jpg"),
+    "imagenet_folders": ("mmbench.data.imagenet_folders", "ImageNet-style class folders (wnid or class name per folder)"),
+    "imagenet_flat": ("mmbench.data.imagenet_flat", "ImageNet val images in one folder + devkit ground truth or LOC_val_solution.csv"),
+    "cifar": ("mmbench.data.cifar", "CIFAR-10/100 python batches (test_batch / test + meta), read without unpickling objects"),
+    "hf": ("mmbench.data.hf_source", "Hugging Face datasets (hub id or local folder)"),
+})
 
 
 def get_format(data: Mapping[str, Any]) -> Any:

@@ -22,9 +22,10 @@ DEFAULT_DATA_ROOT = Path("~/.cache/mmbench/data")
 BUNDLED_PREFIX = "bundled:"
 
 #: ``bundled:NAME`` -> a zero-argument function that makes sure the dataset exists and returns its folder.
-bundled_datasets: Registry[Callable[[], Path]] = Registry("bundled dataset")
-bundled_datasets.add("shapes", "mmbench.data.shapes:test_suite_dir", "synthetic shapes suite: test + held-out splits")
-bundled_datasets.add("shapes-train", "mmbench.data.shapes:train_suite_dir", "synthetic shapes suite: training split")
+bundled_datasets: Registry[Callable[[], Path]] = Registry("bundled dataset", builtins={
+    "shapes": ("mmbench.data.shapes:test_suite_dir", "synthetic shapes suite: test + held-out splits"),
+    "shapes-train": ("mmbench.data.shapes:train_suite_dir", "synthetic shapes suite: training split"),
+})
 
 
 def resolve_data_root(data_dir: Path | str | None) -> tuple[Path, str]:

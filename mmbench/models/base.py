@@ -43,10 +43,25 @@ class ModelAdapter:
     device: str = "cpu"
     dtype: str = "float32"
 
-    # ---- capabilities -------------------------------------------------------------------------
+    # ---- construction and capabilities ----------------------------------------------------------
+    @classmethod
+    def create(cls, location: str | None, *, device: str = "cpu", dtype: str = "float32", **model_args: Any) -> ModelAdapter:
+        """Build the adapter for ``KIND:location`` (the factory a model registry entry names)."""
+        raise NotImplementedError(f"{cls.__name__} has no create()")
+
+    @classmethod
+    def class_capabilities(cls) -> frozenset[Capability]:
+        """The capabilities the class implements (the methods it overrides)."""
+        return frozenset(c for c in Capability if _overrides(cls, c.value))
+
+    @classmethod
+    def offers(cls, location: str | None = None) -> str:
+        """What ``mmbench list models`` shows: derived from the class (kinds with variants override it)."""
+        return ", ".join(sorted(c.value for c in cls.class_capabilities()))
+
     @property
     def capabilities(self) -> frozenset[Capability]:
-        return frozenset(c for c in Capability if _overrides(type(self), c.value))
+        return type(self).class_capabilities()
 
     # ---- preprocessing (runs in DataLoader workers: must be picklable) ------------------------
     def image_transform(self) -> ImageTransform:

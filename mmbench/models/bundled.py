@@ -1,23 +1,28 @@
 """The bundled reference models: tiny checkpoints trained on the shapes suite, shipped in the wheel.
 
-Each name loads ``mmbench/bundled/<name>/`` (a transformers checkpoint: config.json,
-model.safetensors, tokenizer and processor files) through the ``hf:`` adapter, so
-``--model shapes-clip`` equals ``--model hf:<that folder>``. Trained by
-``scripts/train_reference_models.py``; see ``mmbench/bundled/README.md`` for the recipes and scores.
+Each name is the ``hf:`` adapter on ``mmbench/bundled/<name>/`` (a transformers checkpoint:
+config.json, model.safetensors, tokenizer and processor files), so ``--model shapes-clip`` equals
+``--model hf:<that folder>``. Trained by ``scripts/train_reference_models.py``; see
+``mmbench/bundled/README.md`` for the recipes and scores. :data:`BUNDLED` is the one table; the
+model registry lists its rows (:data:`mmbench.models.spec.BUILTIN_MODELS`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from mmbench.errors import UserError
 
-if TYPE_CHECKING:
-    from mmbench.models.base import ModelAdapter
-
 BUNDLED_DIR = Path(__file__).resolve().parent.parent / "bundled"
-NAMES = ("shapes-clip", "shapes-blip-caption", "shapes-blip-vqa", "shapes-llava")
+
+#: name -> description of every bundled model
+BUNDLED: dict[str, str] = {
+    "shapes-clip": "tiny CLIP trained on the shapes suite (bundled)",
+    "shapes-blip-caption": "tiny BLIP captioner trained on the shapes suite (bundled)",
+    "shapes-blip-vqa": "tiny BLIP VQA model trained on the shapes suite (bundled)",
+    "shapes-llava": "tiny LLaVA-style model (CLIP tower + projector + Llama) trained on shapes captions and questions (bundled)",
+}
+NAMES = tuple(BUNDLED)
 
 
 def bundled_path(name: str) -> Path:
@@ -27,33 +32,3 @@ def bundled_path(name: str) -> Path:
         raise UserError(f"bundled model {name!r} not found at {path}; reinstall mmbench or rebuild it with "
                         f"`python scripts/train_reference_models.py`")
     return path
-
-
-def _load(name: str, location: str | None, device: str, dtype: str, model_args: dict[str, Any]) -> ModelAdapter:
-    from mmbench.models.spec import load_model
-
-    if location:
-        raise UserError(f"{name} takes no location (got {location!r}); use plain --model {name}")
-    return load_model(f"hf:{bundled_path(name)}", device=device, dtype=dtype, **model_args)
-
-
-def shapes_clip(location: str | None = None, *, device: str = "cpu", dtype: str = "float32", **model_args: Any) -> ModelAdapter:
-    """Tiny CLIP trained on the shapes suite (retrieval, zero-shot)."""
-    return _load("shapes-clip", location, device, dtype, model_args)
-
-
-def shapes_blip_caption(location: str | None = None, *, device: str = "cpu", dtype: str = "float32",
-                        **model_args: Any) -> ModelAdapter:
-    """Tiny BLIP captioner trained on the shapes suite."""
-    return _load("shapes-blip-caption", location, device, dtype, model_args)
-
-
-def shapes_blip_vqa(location: str | None = None, *, device: str = "cpu", dtype: str = "float32",
-                    **model_args: Any) -> ModelAdapter:
-    """Tiny BLIP VQA model trained on the shapes suite."""
-    return _load("shapes-blip-vqa", location, device, dtype, model_args)
-
-
-def shapes_llava(location: str | None = None, *, device: str = "cpu", dtype: str = "float32", **model_args: Any) -> ModelAdapter:
-    """Tiny LLaVA-style model (CLIP tower + projector + Llama) trained on shapes captions and questions."""
-    return _load("shapes-llava", location, device, dtype, model_args)

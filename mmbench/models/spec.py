@@ -1,38 +1,37 @@
 """Model specs: ``ADAPTER:LOCATION`` (``hf:openai/clip-vit-base-patch32``), or a bare registered name.
 
-Every adapter kind registers a factory ``factory(location, *, device, dtype, **model_args)``
-returning a :class:`~mmbench.models.base.ModelAdapter`. Factories are registered lazily as
-``"module:attr"`` strings so that listing models never imports torch.
+:data:`BUILTIN_MODELS` is the model registry's table of built-ins: each model kind names its
+adapter class lazily as ``"module:Class"``; the class's ``create(location, *, device, dtype,
+**model_args)`` builds it and its ``offers()`` says what it can do (derived from the methods it
+implements). Plugins add factories through the ``mmbench.models`` entry-point group. Listing
+models imports the adapter classes' modules, which import neither torch nor transformers.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mmbench.errors import UserError
+from mmbench.models.base import ModelAdapter
+from mmbench.models.bundled import BUNDLED, bundled_path
 from mmbench.registry import models
 
-if TYPE_CHECKING:
-    from mmbench.models.base import ModelAdapter
+_HF = "mmbench.models.hf.common:HFAdapter"
 
-# Built-in adapter kinds and bundled models. Plugins add theirs through the
-# ``mmbench.models`` entry-point group or ``models.register``.
-_BUILTIN: dict[str, tuple[str, str, dict[str, str]]] = {
-    "mock": ("mmbench.models.mock:MockAdapter.create", "deterministic fake model for tests and demos",
-             {"type": "fake", "offers": "encode_images, encode_texts, generate, match"}),
+#: name -> ("module:Class" of the adapter, description, extra columns). A new model family: its
+#: package under mmbench/models/ plus one line here.
+BUILTIN_MODELS: dict[str, tuple[str, str, dict[str, str]]] = {
+    "mock": ("mmbench.models.mock:MockAdapter", "deterministic fake model for tests and demos", {"type": "fake"}),
+    "hf": (_HF, "Hugging Face transformers checkpoint (hub id or local dir); family from config.json", {"type": "transformers"}),
+    "clip": ("mmbench.models.builtin.clip.adapter:ClipAdapter", "built-in plain-PyTorch CLIP loading HF CLIP checkpoints",
+             {"type": "built-in"}),
+    "blip": ("mmbench.models.builtin.blip.adapter:BlipAdapter",
+             "built-in plain-PyTorch BLIP (caption, VQA, ITM heads) loading HF Blip checkpoints", {"type": "built-in"}),
+    "llava": ("mmbench.models.builtin.llava.adapter:LlavaAdapter",
+              "built-in plain-PyTorch LLaVA (CLIP tower + projector + Llama decoder)", {"type": "built-in"}),
+    # the bundled models: the hf: adapter on a checkpoint folder shipped in the wheel
+    **{name: (_HF, description, {"type": "bundled", "bundled": name}) for name, description in BUNDLED.items()},
 }
-
-
-def register_builtin(name: str, target: str, description: str, **info: str) -> None:
-    _BUILTIN[name] = (target, description, info)
-
-
-def _ensure_builtins() -> None:
-    import mmbench.models.catalog  # noqa: F401  (registers hf:, clip:, blip:, llava:, bundled models)
-
-    for name, (target, description, info) in _BUILTIN.items():
-        if name not in models:
-            models.add(name, target, description, **info)
 
 
 def parse_model_spec(spec: str) -> tuple[str, str | None]:
@@ -50,9 +49,15 @@ def load_model(spec: str, *, device: str = "auto", dtype: str = "float32", **mod
     """Build the adapter a spec names, on ``device`` ("auto": cuda, else mps, else cpu) in ``dtype``."""
     from mmbench.devices import announce_device, resolve_device
 
-    _ensure_builtins()
-    adapter_name, location = parse_model_spec(spec)
-    factory = models.get(adapter_name)
+    name, location = parse_model_spec(spec)
+    entry = models.entry(name)
+    bundled = dict(entry.info).get("bundled")
+    if bundled:
+        if location:
+            raise UserError(f"{name} takes no location (got {location!r}); use plain --model {name}")
+        location = str(bundled_path(bundled))
+    target = entry.load()
+    factory = target.create if _is_adapter_class(target) else target
     requested, device = device, resolve_device(device)
     announce_device(requested, device)
     adapter: ModelAdapter = factory(location, device=device, dtype=dtype, **model_args)
@@ -62,9 +67,18 @@ def load_model(spec: str, *, device: str = "auto", dtype: str = "float32", **mod
 
 def list_model_entries() -> list[tuple[str, str, str, str]]:
     """(name, type, capabilities offered, description) rows for ``mmbench list models``."""
-    _ensure_builtins()
     rows = []
     for entry in models.entries():
         info = dict(entry.info)
-        rows.append((entry.name, info.get("type", "plugin"), info.get("offers", "?"), entry.description))
+        target = entry.load()
+        if _is_adapter_class(target):
+            location = str(bundled_path(info["bundled"])) if "bundled" in info else None
+            offers = target.offers(location)
+        else:
+            offers = info.get("offers", "?")
+        rows.append((entry.name, info.get("type", "plugin"), offers, entry.describe()))
     return rows
+
+
+def _is_adapter_class(target: Any) -> bool:
+    return isinstance(target, type) and issubclass(target, ModelAdapter)

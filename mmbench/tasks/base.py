@@ -151,16 +151,10 @@ class TaskType:
 
 
 def register_task_type(cls: type[TaskType]) -> type[TaskType]:
+    """Register a task type from a script or notebook (plugins use the ``mmbench.task_types``
+    entry-point group; the built-ins are the table in :mod:`mmbench.registry`)."""
     task_types.add(cls.type_name, cls, (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else "")
     return cls
-
-
-def load_task_types() -> None:
-    """Import the built-in task types so that they register themselves."""
-    import mmbench.tasks.captioning  # noqa: F401
-    import mmbench.tasks.retrieval  # noqa: F401
-    import mmbench.tasks.vqa  # noqa: F401
-    import mmbench.tasks.zeroshot  # noqa: F401
 
 
 def skipped_note(n_skipped: int, total: int) -> dict[str, str]:

@@ -13,11 +13,10 @@ from __future__ import annotations
 import re
 from typing import Any, Sequence
 
-from mmbench.tasks.base import Outputs, Stage, TaskScore, TaskType, register_task_type, skipped_note
+from mmbench.tasks.base import Outputs, Stage, TaskScore, TaskType, skipped_note
 from mmbench.types import Capability, Sample
 
 
-@register_task_type
 class CaptioningTask(TaskType):
     """Generate a caption per image; BLEU-1..4, METEOR, ROUGE-L, CIDEr (SPICE where it can run)."""
 

@@ -7,13 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from mmbench.tasks.base import ImageRef, Outputs, Stage, TaskScore, TaskType, register_task_type, skipped_note
+from mmbench.tasks.base import ImageRef, Outputs, Stage, TaskScore, TaskType, skipped_note
 from mmbench.types import Capability
 
 DEFAULT_KS = (1, 5, 10)
 
 
-@register_task_type
 class RetrievalTask(TaskType):
     """Embed images and captions; recall@1/5/10 image->text and text->image."""
 

@@ -122,10 +122,9 @@ def builtin_task_dir() -> Path:
         return Path(__file__).resolve().parents[2] / "tasks"
 
 
-def _register_builtin_tasks() -> None:
-    for path in sorted(builtin_task_dir().glob("*.yaml")):
-        if path.stem not in task_registry:
-            task_registry.add(path.stem, str(path), "")
+def builtin_task_files() -> dict[str, str]:
+    """The task registry's built-in table: every task file shipped in tasks/, by name."""
+    return {path.stem: str(path) for path in sorted(builtin_task_dir().glob("*.yaml"))}
 
 
 def load_task_spec(name_or_path: str | Path) -> TaskSpec:
@@ -133,7 +132,6 @@ def load_task_spec(name_or_path: str | Path) -> TaskSpec:
     text = str(name_or_path)
     if text.endswith((".yaml", ".yml")) or Path(text).is_file():
         return read_task_file(Path(text))
-    _register_builtin_tasks()
     if text not in task_registry:
         raise UserError(unknown_name_message("task", text, task_registry.names()) + "; or pass a path to a task .yaml file")
     entry = task_registry.entry(text)
@@ -150,5 +148,4 @@ def load_task_spec(name_or_path: str | Path) -> TaskSpec:
 
 
 def all_task_specs() -> list[TaskSpec]:
-    _register_builtin_tasks()
     return [load_task_spec(name) for name in task_registry.names()]

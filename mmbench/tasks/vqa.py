@@ -15,11 +15,10 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from mmbench.errors import UserError
-from mmbench.tasks.base import Outputs, Stage, TaskScore, TaskType, register_task_type, skipped_note
+from mmbench.tasks.base import Outputs, Stage, TaskScore, TaskType, skipped_note
 from mmbench.types import Capability, Sample
 
 
-@register_task_type
 class VqaTask(TaskType):
     """Answer a question per image; VQA accuracy overall and per answer type."""
 

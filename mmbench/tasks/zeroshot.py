@@ -7,12 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 from mmbench.errors import UserError
-from mmbench.tasks.base import Outputs, Stage, TaskScore, TaskType, register_task_type, skipped_note
+from mmbench.tasks.base import Outputs, Stage, TaskScore, TaskType, skipped_note
 from mmbench.tasks.retrieval import _encode_images, _encode_texts, _stack
 from mmbench.types import Capability
 
 
-@register_task_type
 class ZeroShotTask(TaskType):
     """Classify images by similarity to class-name prompts; top-1, top-5, mean per-class recall."""
 

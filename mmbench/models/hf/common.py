@@ -1,4 +1,5 @@
-"""Shared parts of the ``hf:`` adapter families: options, loading, preprocessing, decoding.
+"""Shared parts of the ``hf:`` adapter families: options, loading, preprocessing, decoding, and
+``FAMILIES``, the table that picks a family's adapter class for a checkpoint.
 
 Every family adapter subclasses :class:`HFAdapter`, which holds the checkpoint directory, the
 checkpoint's own processor (so preprocessing matches the model card's reference code) and the
@@ -15,8 +16,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from mmbench.errors import UserError
 from mmbench.fingerprint import checkpoint_digest  # noqa: F401  (re-exported for the adapters)
 from mmbench.models.base import ModelAdapter
-from mmbench.models.checkpoint import torch_dtype
+from mmbench.models.checkpoint import read_config, resolve_checkpoint, torch_dtype
 from mmbench.models.options import AdapterOptions
+from mmbench.registry import resolve
 from mmbench.types import GenerationConfig
 
 if TYPE_CHECKING:
@@ -92,6 +94,29 @@ class HFAdapter(ModelAdapter):
     family: ClassVar[str] = "?"
     #: transformers class name loaded with from_pretrained (an Auto* class or a concrete one)
     model_class: ClassVar[str] = "AutoModel"
+
+    @classmethod
+    def create(cls, location: str | None, *, device: str = "cpu", dtype: str = "float32", **model_args: Any) -> HFAdapter:
+        """Build the adapter for ``hf:<location>``; ``model_args`` are ``--model-arg`` strings (see :class:`HFOptions`)."""
+        if not location:
+            raise UserError("hf: needs a checkpoint: hf:<local dir or hub id>, e.g. hf:openai/clip-vit-base-patch32")
+        options = HFOptions.parse(model_args, device=device, dtype=dtype)
+        checkpoint = resolve_checkpoint(location, options.revision)
+        family = by_name(options.family) if options.family else choose_family(read_config(checkpoint), str(checkpoint))
+        adapter: type[HFAdapter] = resolve(family.adapter)
+        return adapter(checkpoint, options)
+
+    @classmethod
+    def offers(cls, location: str | None = None) -> str:
+        """A family's capabilities; for the ``hf`` kind itself, each family's (or the one ``location``'s config picks)."""
+        if cls is not HFAdapter:
+            return super().offers(location)
+        if location:
+            return str(resolve(choose_family(read_config(Path(location)), location).adapter).offers())
+        by_offer: dict[str, list[str]] = {}
+        for family in FAMILIES:
+            by_offer.setdefault(resolve(family.adapter).offers(), []).append(family.name)
+        return "by family: " + " | ".join(f"{offer} ({', '.join(names)})" for offer, names in by_offer.items())
 
     def __init__(self, checkpoint: Path, options: HFOptions) -> None:
         self.checkpoint = checkpoint
@@ -204,3 +229,66 @@ def _token_marker() -> Any:
             pass
 
     return TokenMarker()
+
+
+# ---- the families ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Family:
+    """One supported checkpoint family: which adapter class serves which configs."""
+
+    name: str
+    adapter: str  # "module:Class"
+    architectures: tuple[str, ...] = ()
+    model_types: tuple[str, ...] = ()
+    example: str = ""
+
+
+GENERIC = Family("image-text-to-text", "mmbench.models.hf.chat:HFImageTextToTextAdapter",
+                 example="any AutoModelForImageTextToText checkpoint with a chat template")
+
+FAMILIES: tuple[Family, ...] = (
+    Family("clip", "mmbench.models.hf.clip:HFClipAdapter", ("CLIPModel",), ("clip",), "openai/clip-vit-base-patch32"),
+    Family("siglip", "mmbench.models.hf.clip:HFSiglipAdapter", ("SiglipModel",), ("siglip",), "google/siglip-base-patch16-224"),
+    Family("blip-caption", "mmbench.models.hf.blip:HFBlipCaptionAdapter", ("BlipForConditionalGeneration",), (),
+           "Salesforce/blip-image-captioning-base"),
+    Family("blip-vqa", "mmbench.models.hf.blip:HFBlipVqaAdapter", ("BlipForQuestionAnswering",), (), "Salesforce/blip-vqa-base"),
+    Family("blip-itm", "mmbench.models.hf.blip:HFBlipItmAdapter", ("BlipForImageTextRetrieval",), (), "Salesforce/blip-itm-base-coco"),
+    Family("blip-2", "mmbench.models.hf.chat:HFBlip2Adapter", ("Blip2ForConditionalGeneration",), (), "Salesforce/blip2-opt-2.7b"),
+    Family("llava", "mmbench.models.hf.chat:HFLlavaAdapter", ("LlavaForConditionalGeneration",), ("llava",),
+           "llava-hf/llava-1.5-7b-hf"),
+    Family("llava-next", "mmbench.models.hf.chat:HFLlavaNextAdapter", ("LlavaNextForConditionalGeneration",), ("llava_next",),
+           "llava-hf/llava-v1.6-mistral-7b-hf"),
+    GENERIC,
+)
+
+
+def by_name(name: str) -> Family:
+    for family in FAMILIES:
+        if family.name == name:
+            return family
+    raise UserError(f"hf: unknown family {name!r}; known: {', '.join(f.name for f in FAMILIES)}")
+
+
+def choose_family(config: dict[str, Any], where: str) -> Family:
+    """The family serving a config.json: by architecture, then model type, then the generic fallback."""
+    by_architecture = {arch: f for f in FAMILIES for arch in f.architectures}
+    by_model_type = {model_type: f for f in FAMILIES for model_type in f.model_types}
+    for architecture in config.get("architectures") or []:
+        if architecture in by_architecture:
+            return by_architecture[architecture]
+    model_type = str(config.get("model_type", ""))
+    if model_type in by_model_type:
+        return by_model_type[model_type]
+    if model_type in _image_text_to_text_types() or "AutoModelForImageTextToText" in (config.get("auto_map") or {}):
+        return GENERIC
+    supported = ", ".join(f.name for f in FAMILIES)
+    raise UserError(f"{where}: model_type {model_type!r} (architectures {config.get('architectures')}) is not a supported "
+                    f"hf: family ({supported}); pass --model-arg family=NAME to force one")
+
+
+def _image_text_to_text_types() -> set[str]:
+    from transformers.models.auto.modeling_auto import (
+        MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES,
+    )
+
+    return set(MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES)

@@ -13,28 +13,31 @@ bicubic resize, CLIP mean/std), else a square resize to the ViT's image size.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
-
-import torch
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from mmbench.errors import UserError
 from mmbench.models.base import ModelAdapter
-from mmbench.models.builtin.blip.heads import (
-    BlipForConditionalGeneration,
-    BlipForImageTextRetrieval,
-    BlipForQuestionAnswering,
-    BlipHead,
-    load_blip,
-)
+from mmbench.models.builtin.blip.config import head_from_hf_dict
 from mmbench.models.checkpoint import (
     load_image_transform,
     load_tokenizer,
+    read_config,
     resolve_checkpoint,
     torch_dtype,
 )
 from mmbench.models.options import AdapterOptions
-from mmbench.models.preprocess import ImagePreprocessor, blip_transform
 from mmbench.types import GenerationConfig
+
+if TYPE_CHECKING:
+    import torch
+
+    from mmbench.models.builtin.blip.heads import (
+        BlipForConditionalGeneration,
+        BlipForImageTextRetrieval,
+        BlipForQuestionAnswering,
+        BlipHead,
+    )
+    from mmbench.models.preprocess import ImagePreprocessor
 
 
 @dataclass(frozen=True)
@@ -66,11 +69,37 @@ class BlipAdapter(ModelAdapter):
         self.max_text_tokens = min(int(getattr(tokenizer, "model_max_length", text.max_position_embeddings)),
                                    text.max_position_embeddings)
 
+    @classmethod
+    def create(cls, location: str | None, *, device: str = "cpu", dtype: str = "float32", **model_args: Any) -> BlipAdapter:
+        """Build ``blip:<location>``: a checkpoint directory or a hub id (from the local cache when offline)."""
+        from mmbench.models.builtin.blip.heads import load_blip
+        from mmbench.models.preprocess import blip_transform
+
+        if not location:
+            raise UserError("blip: needs a checkpoint, e.g. blip:Salesforce/blip-image-captioning-base or blip:/path/to/checkpoint")
+        options = BlipOptions.parse(model_args)
+        path = resolve_checkpoint(location, revision=options.revision)
+        adapter = ADAPTERS[head_from_hf_dict(read_config(path), str(path))]
+        model = load_blip(path, device=device, dtype=dtype)
+        tokenizer = load_tokenizer(path, revision=options.revision,
+                                   hint="BLIP checkpoints ship one (vocab.txt, tokenizer_config.json)")
+        transform = load_image_transform(path, blip_transform(model.cfg.vision.image_size))
+        return adapter(model, tokenizer, transform, device=device, dtype=dtype, prompt=options.prompt,
+                       max_new_tokens=options.max_new_tokens)
+
+    @classmethod
+    def offers(cls, location: str | None = None) -> str:
+        if cls is not BlipAdapter:
+            return super().offers(location)
+        return "by head: " + " | ".join(f"{head}: {adapter.offers()}" for head, adapter in ADAPTERS.items())
+
     def image_transform(self) -> ImagePreprocessor:
         return self.transform
 
     def pixels(self, images: torch.Tensor) -> torch.Tensor:
         """Stacked (N, 3, S, S) batch on the model's device and dtype."""
+        import torch
+
         if not isinstance(images, torch.Tensor):
             raise UserError("blip: expected a stacked image tensor batch (use the adapter's image_transform)")
         return images.to(device=self.device, dtype=torch_dtype(self.dtype))
@@ -90,8 +119,7 @@ class BlipAdapter(ModelAdapter):
         return task_prompt if self.prompt is None else self.prompt.replace("{prompt}", task_prompt)
 
     def settings(self, cfg: GenerationConfig) -> Any:
-        assert isinstance(self.model, (BlipForConditionalGeneration, BlipForQuestionAnswering))
-        return self.model.settings(self.max_new_tokens or cfg.max_new_tokens, min_new_tokens=cfg.min_new_tokens,
+        return self.model.settings(  # type: ignore[union-attr]self.max_new_tokens or cfg.max_new_tokens, min_new_tokens=cfg.min_new_tokens,
                                    num_beams=cfg.num_beams, repetition_penalty=cfg.repetition_penalty,
                                    length_penalty=cfg.length_penalty)
 
@@ -112,6 +140,8 @@ class BlipCaptionAdapter(BlipAdapter):
         return captions
 
     def _caption(self, pixels: torch.Tensor, prompt: str, cfg: GenerationConfig) -> list[str]:
+        import torch
+
         n, bos = pixels.shape[0], self.model.cfg.text.bos_token_id
         if prompt.strip():  # transformers: [CLS] prompt [SEP] -> [DEC] prompt (its first token replaced, [SEP] dropped)
             ids, _ = self.tokenize([prompt] * n)
@@ -141,36 +171,22 @@ class BlipItmAdapter(BlipAdapter):
 
     model: BlipForImageTextRetrieval
 
-    @torch.no_grad()
     def encode_images(self, images: Any) -> torch.Tensor:
         return self.model.image_embeds(self.pixels(images)).float()
 
-    @torch.no_grad()
     def encode_texts(self, texts: list[str]) -> torch.Tensor:
         return self.model.text_embeds(*self.tokenize(texts)).float()
 
-    @torch.no_grad()
     def match(self, images: Any, texts: list[str]) -> torch.Tensor:
         """ITM logit of the "match" class for image i with text i: (N,) float32."""
         return self.model.itm_logits(self.pixels(images), *self.tokenize(texts))[:, 1].float()
 
 
-_ADAPTERS: dict[type[BlipHead], type[BlipAdapter]] = {
-    BlipForConditionalGeneration: BlipCaptionAdapter,
-    BlipForQuestionAnswering: BlipVqaAdapter,
-    BlipForImageTextRetrieval: BlipItmAdapter,
+#: head name (from config.json "architectures") -> the adapter serving it
+ADAPTERS: dict[str, type[BlipAdapter]] = {
+    "caption": BlipCaptionAdapter,
+    "vqa": BlipVqaAdapter,
+    "itm": BlipItmAdapter,
 }
 
-
-def create(location: str | None, *, device: str = "cpu", dtype: str = "float32", **model_args: Any) -> BlipAdapter:
-    """Build ``blip:<location>``: a checkpoint directory or a hub id (from the local cache when offline)."""
-    if not location:
-        raise UserError("blip: needs a checkpoint, e.g. blip:Salesforce/blip-image-captioning-base or blip:/path/to/checkpoint")
-    options = BlipOptions.parse(model_args)
-    path = resolve_checkpoint(location, revision=options.revision)
-    model = load_blip(path, device=device, dtype=dtype)
-    tokenizer = load_tokenizer(path, revision=options.revision,
-                               hint="BLIP checkpoints ship one (vocab.txt, tokenizer_config.json)")
-    transform = load_image_transform(path, blip_transform(model.cfg.vision.image_size))
-    return _ADAPTERS[type(model)](model, tokenizer, transform, device=device, dtype=dtype, prompt=options.prompt,
-                                  max_new_tokens=options.max_new_tokens)
+create = BlipAdapter.create

@@ -69,6 +69,18 @@ class LlavaAdapter(ModelAdapter):
         self.image_token = getattr(tokenizer, "image_token", None) or "<image>"
         self.pad_token_id = _pad_token_id(tokenizer, model)
 
+    @classmethod
+    def create(cls, location: str | None, *, device: str = "cpu", dtype: str = "float32", **model_args: Any) -> LlavaAdapter:
+        """The ``llava:`` factory: ``location`` is a checkpoint directory or a hub id."""
+        from mmbench.models.builtin.llava.model import load_llava
+
+        if not location:
+            raise UserError("llava: needs a checkpoint, e.g. llava:llava-hf/llava-1.5-7b-hf or llava:/path/to/checkpoint")
+        options = LlavaOptions.parse(model_args)
+        checkpoint = resolve_checkpoint(location, options.revision)
+        model = load_llava(checkpoint, device=device, dtype=torch_dtype(dtype))
+        return cls(checkpoint, model, load_tokenizer(checkpoint), options, device=device, dtype=dtype)
+
     # ---- preprocessing --------------------------------------------------------------------------
     def image_transform(self) -> ImagePreprocessor:
         from mmbench.models.preprocess import llava_transform
@@ -134,16 +146,7 @@ class LlavaAdapter(ModelAdapter):
         return {**super().describe(), "checkpoint": str(self.checkpoint), "image_tokens": self.model.cfg.image_seq_length}
 
 
-def create(location: str | None, *, device: str = "cpu", dtype: str = "float32", **model_args: Any) -> LlavaAdapter:
-    """The ``llava:`` factory: ``location`` is a checkpoint directory or a hub id."""
-    from mmbench.models.builtin.llava.model import load_llava
-
-    if not location:
-        raise UserError("llava: needs a checkpoint, e.g. llava:llava-hf/llava-1.5-7b-hf or llava:/path/to/checkpoint")
-    options = LlavaOptions.parse(model_args)
-    checkpoint = resolve_checkpoint(location, options.revision)
-    model = load_llava(checkpoint, device=device, dtype=torch_dtype(dtype))
-    return LlavaAdapter(checkpoint, model, load_tokenizer(checkpoint), options, device=device, dtype=dtype)
+create = LlavaAdapter.create
 
 
 # ---- checkpoint side files ----------------------------------------------------------------------------

@@ -4,9 +4,8 @@ Numerically equal to transformers' ``CLIPModel`` (5.x) in fp32: the shared ViT i
 (:mod:`mmbench.models.builtin.vit`, clip layout; pooled = ``post_layernorm`` of the class token), a causal text transformer pooled at the first end-of-text token, two bias-free
 projections and a learned temperature. Submodule names equal the checkpoint's keys
 (``vision_model.encoder.layers.0.self_attn.q_proj.weight``), so weights load without renaming;
-OpenAI / open_clip state dicts are renamed by :mod:`mmbench.models.builtin.clip_openai`.
-
-Spec: ``clip:<dir-or-hub-id>`` (``create`` below).
+OpenAI / open_clip state dicts are renamed by :mod:`mmbench.models.builtin.clip.openai`; the
+``clip:`` adapter is :mod:`mmbench.models.builtin.clip.adapter`.
 """
 
 from __future__ import annotations
@@ -21,21 +20,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from mmbench.errors import UserError
-from mmbench.models.base import ModelAdapter
-from mmbench.models.builtin import clip_openai
+from mmbench.models.builtin.clip import openai as clip_openai
 from mmbench.models.builtin.configs import VisionConfig, check_heads, check_vision, dataclass_from_dict
 from mmbench.models.builtin.vit import Encoder, VisionTransformer
-from mmbench.models.checkpoint import (
-    load_image_transform,
-    load_state_dict,
-    load_strict,
-    load_tokenizer,
-    read_config,
-    resolve_checkpoint,
-    torch_dtype,
-)
-from mmbench.models.options import AdapterOptions
-from mmbench.models.preprocess import ImagePreprocessor, clip_transform
+from mmbench.models.checkpoint import load_state_dict, load_strict, read_config
 
 # ---- configuration -----------------------------------------------------------------------------
 # Field names and defaults follow transformers' CLIPVisionConfig / CLIPTextConfig / CLIPConfig,
@@ -200,67 +188,8 @@ class ClipModel(nn.Module):
 
 
 def config_from_openai_state_dict(state: Mapping[str, torch.Tensor], hidden_act: str = "quick_gelu") -> ClipConfig:
-    """The sizes of an OpenAI / open_clip ViT state dict (see :mod:`mmbench.models.builtin.clip_openai`)."""
+    """The sizes of an OpenAI / open_clip ViT state dict (see :mod:`mmbench.models.builtin.clip.openai`)."""
     return ClipConfig.from_hf_dict(clip_openai.hf_config_from_openai_state_dict(state, hidden_act), "OpenAI state dict")
 
 
 openai_to_hf_state_dict = clip_openai.openai_to_hf_state_dict
-
-
-# ---- the adapter ---------------------------------------------------------------------------------
-
-
-class ClipAdapter(ModelAdapter):
-    """``clip:<dir-or-id>``: the built-in CLIP as an mmbench dual encoder (encode_images, encode_texts)."""
-
-    adapter_name = "clip"
-
-    def __init__(self, model: ClipModel, tokenizer: Any, transform: ImagePreprocessor, *, device: str = "cpu", dtype: str = "float32") -> None:
-        self.model = model.to(device)
-        self.tokenizer = tokenizer
-        self.transform = transform
-        self.device = device
-        self.dtype = dtype
-        self.context_length = model.config.text.max_position_embeddings
-
-    def image_transform(self) -> ImagePreprocessor:
-        return self.transform
-
-    @torch.inference_mode()
-    def encode_images(self, images: torch.Tensor) -> torch.Tensor:
-        """(N, 3, H, W) from ``image_transform`` -> (N, P) float32, L2-normalised."""
-        pixels = images.to(self.device, dtype=self.model.logit_scale.dtype)
-        return F.normalize(self.model.encode_image(pixels).float(), dim=-1)
-
-    @torch.inference_mode()
-    def encode_texts(self, texts: list[str]) -> torch.Tensor:
-        """M texts -> (M, P) float32, L2-normalised; tokenised with the checkpoint's tokenizer, truncated to the context."""
-        tokens = self.tokenizer(list(texts), padding=True, truncation=True, max_length=self.context_length, return_tensors="pt")
-        return F.normalize(self.model.encode_text(tokens["input_ids"].to(self.device)).float(), dim=-1)
-
-    def count_tokens(self, texts: list[str]) -> int:
-        return sum(len(ids) for ids in self.tokenizer(list(texts))["input_ids"])
-
-
-@dataclass(frozen=True)
-class ClipOptions(AdapterOptions):
-    """``revision`` (hub); ``tokenizer``: a directory or hub id, for open_clip checkpoints that ship
-    none; ``hidden_act``: open_clip checkpoints' activation (quick_gelu or gelu)."""
-
-    adapter = "clip"
-    revision: str | None = None
-    tokenizer: str | None = None
-    hidden_act: str | None = None
-
-
-def create(location: str | None, *, device: str = "cpu", dtype: str = "float32", **model_args: Any) -> ClipAdapter:
-    """Build ``clip:<location>``: a local directory or a hub id (from the local cache when offline)."""
-    if not location:
-        raise UserError("clip: needs a checkpoint, e.g. clip:openai/clip-vit-base-patch32 or clip:/path/to/checkpoint")
-    options = ClipOptions.parse(model_args)
-    path = resolve_checkpoint(location, revision=options.revision)
-    model = ClipModel.from_pretrained(path, dtype=torch_dtype(dtype), hidden_act=options.hidden_act)
-    tokenizer = load_tokenizer(options.tokenizer or path, revision=options.revision,
-                               hint="pass one with --model-arg tokenizer=DIR_OR_HUB_ID")
-    transform = load_image_transform(path, clip_transform(model.config.vision.image_size))
-    return ClipAdapter(model, tokenizer, transform, device=device, dtype=dtype)

@@ -1,5 +1,5 @@
 """OpenAI CLIP and open_clip ViT checkpoints: their state-dict keys renamed to the Hugging Face
-layout that :mod:`mmbench.models.builtin.clip` uses, and their sizes read from tensor shapes.
+layout that :mod:`mmbench.models.builtin.clip.model` uses, and their sizes read from tensor shapes.
 
 Used by ``ClipModel.from_pretrained`` for a directory without ``config.json`` holding
 ``open_clip_model.safetensors`` / ``open_clip_pytorch_model.bin`` (read with ``weights_only``).
