@@ -93,7 +93,7 @@ def time_run(task: str, spec: str, dtype: str, batch_size: int, limit: int, new_
         task_spec = dataclasses.replace(task_spec, generation={"max_new_tokens": new_tokens, "min_new_tokens": new_tokens})
     model = load_model(spec, device=device, dtype=dtype)
     config = RunConfig(device=device, dtype=dtype, batch_size=batch_size, limit=limit, score=False, output_dir=None,
-                       write_results=False, warmup_batches=2, progress=False)
+                       warmup_batches=2, progress=False)
     t = mmbench.evaluate(task_spec, model, config).timing
     del model
     if device.startswith("cuda"):

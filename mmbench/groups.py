@@ -98,7 +98,7 @@ def group_summary(group: TaskSpec, results: Sequence[RunResult], config: RunConf
         env=dict(first.env),
         config=dict(first.config),
     )
-    if config is not None and config.write_results and config.output_dir is not None:
+    if config is not None and config.output_dir is not None:
         write_result(summary, config.output_dir)
     return summary
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 import tempfile
 from pathlib import Path
@@ -59,7 +58,3 @@ def atomic_write_json(path: str | Path, obj: Any) -> None:
 
 def atomic_write_jsonl(path: str | Path, rows: Iterable[Any]) -> None:
     atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False, allow_nan=False) + "\n" for r in rows))
-
-
-def finite_or_none(x: float) -> float | None:
-    return x if math.isfinite(x) else None

@@ -55,7 +55,7 @@ def evaluate(task: str | Path | TaskSpec, model: Any, config: RunConfig | None =
     :func:`load_task_data` returned it, when the caller read it before loading the model (and
     printed its partial-run warnings); otherwise it is read here and the warnings printed.
     Returns the result; writes it (results JSON plus ``.samples.jsonl``, atomically) when
-    ``config.write_results`` and ``output_dir`` are set. In a torch.distributed job every rank
+    ``config.output_dir`` is set (None: nothing is written). In a torch.distributed job every rank
     computes its share; only rank 0 scores and writes (the other ranks return a result without
     metrics).
     """
@@ -118,7 +118,7 @@ def evaluate(task: str | Path | TaskSpec, model: Any, config: RunConfig | None =
         config=_config_record(config, batch_size, group),
         samples=scored.samples,
     )
-    if group.is_main and config.write_results and config.output_dir is not None:
+    if group.is_main and config.output_dir is not None:
         path = write_result(result, config.output_dir)
         _write_artifacts(path, scored.artifacts)
     return result

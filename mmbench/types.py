@@ -72,7 +72,6 @@ class RunConfig:
     on_error: OnError = "fail"
     warmup_batches: int = 1
     progress: bool | None = None  # None: a bar on a terminal, quiet otherwise
-    write_results: bool = True
     score: bool = True  # False: predict and time only (``mmbench bench``)
     model_args: dict[str, Any] = field(default_factory=dict)  # --model-arg key=value
     store: Path | None = None  # the prediction store (SQLite); None: none (the CLI's default is in the cache folder)

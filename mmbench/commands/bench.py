@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     sizes = parse_sizes(args.batch_sizes)
     if args.warmup < 0:
         raise UserError(f"--warmup must be 0 or more, got {args.warmup}")
-    config = run_config(args, output_dir=None, write_results=False, warmup_batches=args.warmup, score=False)
+    config = run_config(args, output_dir=None, warmup_batches=args.warmup, score=False)
     check_run([args.task], [args.model], config)  # before the model loads
     quiet_library_progress(config.progress)
     spec = load_task_spec(args.task)

@@ -1,4 +1,4 @@
-"""``mmbench demo``: the four shapes tasks with the bundled reference models (mock until they exist)."""
+"""``mmbench demo``: the four shapes tasks with the bundled reference models."""
 
 from __future__ import annotations
 

@@ -14,13 +14,13 @@ every refdata list: ``docs/refdata.md``.
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from mmbench.data.source import DataSource
 from mmbench.errors import DataError
+from mmbench.jsonio import read_json
 
 REFDATA = Path(__file__).resolve().parent.parent / "refdata"
 TEMPLATE_SETS = {"openai_imagenet": "imagenet/openai_imagenet_templates.json",
@@ -33,7 +33,7 @@ IMAGENET = "imagenet"
 
 @lru_cache(maxsize=None)
 def _refdata(name: str) -> list[str]:
-    values = json.loads((REFDATA / name).read_text(encoding="utf-8"))
+    values = read_json(REFDATA / name, "reference data file")
     return [str(v) for v in values]
 
 

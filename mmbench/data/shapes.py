@@ -174,12 +174,3 @@ def test_suite_dir() -> Path:
 
 def train_suite_dir() -> Path:
     return ensure_suite("train")
-
-
-def verify_suite(split_set: SplitSet) -> tuple[bool, str]:
-    """Recompute the digest of the files on disk: (matches, digest)."""
-    from mmbench.data.shapes_write import suite_digest
-
-    digest = suite_digest(ensure_suite(split_set))
-    expected = EXPECTED_DIGESTS.get(split_set)
-    return (not expected or digest == expected), digest

@@ -27,7 +27,6 @@ the same); duplicate question ids are an error.
 
 from __future__ import annotations
 
-import json
 import re
 import warnings
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from pathlib import Path
 from typing import Any, Literal, Mapping, Sequence
 
 from mmbench.errors import UserError
+from mmbench.jsonio import read_json
 
 Normalization = Literal["standard", "official", "evalai", "vizwiz"]
 NORMALIZATIONS: tuple[str, ...] = ("standard", "official", "evalai", "vizwiz")
@@ -80,7 +80,7 @@ class _Tables:
 
 @lru_cache(maxsize=1)
 def _tables() -> _Tables:
-    raw = json.loads(TABLES_PATH.read_text(encoding="utf-8"))
+    raw = read_json(TABLES_PATH, "VQA normalisation tables")
     return _Tables(
         contractions=dict(raw["contractions"]),
         number_words=dict(raw["manualMap"]),

@@ -138,6 +138,18 @@ def load_strict(module: ModuleT, state: Mapping[str, torch.Tensor], *, source: P
     return module
 
 
+def build_module(factory: Callable[[], ModuleT], source: Path | str) -> ModuleT:
+    """``factory()`` on the meta device (no random initialisation; :func:`load_strict` adopts the
+    weights). A ValueError there (a config the modules cannot be built from) becomes a UserError naming ``source``."""
+    import torch
+
+    try:
+        with torch.device("meta"):
+            return factory()
+    except ValueError as e:
+        raise UserError(f"{source}: the config cannot build the model ({e})") from None
+
+
 def load_tokenizer(location: Path | str, *, revision: str | None = None, hint: str = "") -> Any:
     """The checkpoint's own tokenizer (transformers' ``AutoTokenizer``: tokenisers are not model code)."""
     from transformers import AutoTokenizer

@@ -72,13 +72,6 @@ class ImagePreprocessor:
         chw = torch.from_numpy(np.ascontiguousarray(pixels.transpose(2, 0, 1)))  # (3, H, W) uint8
         return normalise(chw, self.mean, self.std)
 
-    @property
-    def output_size(self) -> tuple[int, int] | None:
-        """(height, width) of every output, or None when it depends on the input's aspect ratio."""
-        if self.crop is not None:
-            return self.crop
-        return (self.size, self.size) if self.resize_mode == "square" else None
-
     def _resize(self, pixels: np.ndarray) -> np.ndarray:
         from PIL import Image
 

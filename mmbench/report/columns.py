@@ -13,14 +13,9 @@ from typing import Any
 
 MEAN_R1 = "mean_R@1"
 
-#: Main metric per task type, shown first in each task's column group.
-MAIN_METRIC: dict[str, str] = {
-    "captioning": "CIDEr",
-    "vqa": "accuracy",
-    "retrieval": MEAN_R1,
-    "zeroshot": "top1",
-    "group": "mean",  # a task group's summary: the mean of its members' main metrics (mmbench.groups)
-}
+#: A task group's summary metric: the mean of its members' main metrics (mmbench.groups). The
+#: task types declare theirs as ``TaskType.main_metric``.
+GROUP_MAIN_METRIC = "mean"
 
 #: Captioning metrics computed on the whole corpus: per-image scores do not average to them.
 CORPUS_LEVEL_METRICS = frozenset({"Bleu_1", "Bleu_2", "Bleu_3", "Bleu_4", "METEOR", "SPICE"})
@@ -43,10 +38,15 @@ def with_derived(metrics: Mapping[str, Any]) -> dict[str, float]:
 
 
 def main_metric_name(task_type: str, metrics: Mapping[str, Any]) -> str | None:
-    """The task type's main metric, or the first metric (sorted) for an unknown type."""
-    if task_type in MAIN_METRIC:
-        return MAIN_METRIC[task_type]
-    return min(metrics) if metrics else None
+    """The task type's main metric (``TaskType.main_metric``, declared once on each type; a group's
+    is its mean), or the first metric (sorted) for an unknown type. Task-type modules import
+    neither torch nor numpy."""
+    from mmbench.registry import task_types
+
+    if task_type == "group":
+        return GROUP_MAIN_METRIC
+    main = str(task_types.get(task_type).main_metric) if task_type and task_type in task_types else ""
+    return main or (min(metrics) if metrics else None)
 
 
 def ordered_metric_names(task_type: str, metrics: Mapping[str, Any]) -> list[str]:

@@ -90,12 +90,12 @@ class TaskScore:
 
 
 class TaskType:
-    """Base of the four task types; subclasses register with ``@register_task_type``."""
+    """Base of the task types; the built-ins are listed in :data:`mmbench.registry.task_types`."""
 
     type_name: ClassVar[str] = ""
     required: ClassVar[frozenset[Capability]] = frozenset()
     metric_names: ClassVar[tuple[str, ...]] = ()
-    main_metric: ClassVar[str] = ""
+    main_metric: ClassVar[str] = ""  # shown first in tables and leaderboards (mmbench.report.columns)
 
     def __init__(self, spec: TaskSpec, split: DataSplit, capabilities: frozenset[Capability] = frozenset()) -> None:
         self.spec = spec

@@ -1,6 +1,6 @@
 """Training the tiny BLIP captioner and BLIP VQA model (``shapes-blip-caption``, ``shapes-blip-vqa``).
 
-Both are transformers classes built from one :class:`BlipRecipe`: a ViT on 64x64 images with 8x8
+Both are transformers classes built from one :class:`BlipRecipe`: a ViT on 64x64 images with 16x16
 patches and BERT-style text modules over the suite's word vocabulary. The loss is teacher-forced
 next-token cross-entropy on ``[DEC] tokens [SEP]`` (the sequence ``generate`` produces: it starts
 from ``bos_token_id`` = ``[DEC]`` and stops at ``[SEP]``), plus an auxiliary attribute loss on the

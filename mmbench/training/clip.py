@@ -1,6 +1,6 @@
 """Training the tiny CLIP (``shapes-clip``): a transformers ``CLIPModel`` built from a config.
 
-Vision: ViT on 64x64 images with 8x8 patches (64 patch tokens + CLS); text: a causal transformer
+Vision: ViT on 64x64 images with 16x16 patches (16 patch tokens + CLS); text: a causal transformer
 over the suite's word-level vocabulary. Loss: :func:`~mmbench.training.contrastive.info_nce` on
 full captions and partial captions in the zero-shot templates' phrasing, plus an auxiliary
 attribute-classification loss on the pooled image features (heads discarded after training),

@@ -6,7 +6,6 @@ exactly what the benchmark readers see. Pixels are kept as uint8 (N, 64, 64, 3).
 
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ import numpy as np
 from mmbench.data.shapes import ensure_suite
 from mmbench.data.shapes_spec import (COLOURS, COUNT_WORDS, KINDS, PLURALS, POSITION_PHRASES, POSITIONS, SIZES,
                                       TEMPLATES)
+from mmbench.jsonio import read_json
 
 ATTRIBUTE_VALUES: dict[str, tuple] = {"kind": KINDS, "colour": tuple(COLOURS), "size": tuple(SIZES),
                                       "count": (1, 2, 3), "position": POSITIONS}
@@ -49,7 +49,7 @@ def load_shapes_split(split: str) -> ShapesSplit:
     from PIL import Image
 
     folder = ensure_suite("train" if split in ("train", "val") else "test")
-    entries = [e for e in json.loads((folder / "dataset_shapes.json").read_text())["images"]
+    entries = [e for e in read_json(folder / "dataset_shapes.json")["images"]
                if e["split"] == ("train" if split == "val" else split)]
     if split in ("train", "val"):
         entries = entries[:-VALIDATION_SIZE] if split == "train" else entries[-VALIDATION_SIZE:]
@@ -62,9 +62,9 @@ def load_shapes_split(split: str) -> ShapesSplit:
 
 
 def _questions(folder: Path, split: str, index_of: dict[int, int]) -> list[tuple[int, str, list[str]]]:
-    questions = json.loads((folder / "vqa" / f"questions_{split}.json").read_text())["questions"]
+    questions = read_json(folder / "vqa" / f"questions_{split}.json")["questions"]
     answers = {a["question_id"]: [x["answer"] for x in a["answers"]]
-               for a in json.loads((folder / "vqa" / f"annotations_{split}.json").read_text())["annotations"]}
+               for a in read_json(folder / "vqa" / f"annotations_{split}.json")["annotations"]}
     return [(index_of[q["image_id"]], q["question"], answers[q["question_id"]]) for q in questions
             if q["image_id"] in index_of]
 

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 
 BLEU_METRICS = ("Bleu_1", "Bleu_2", "Bleu_3", "Bleu_4")
 ALL_METRICS = (*BLEU_METRICS, "METEOR", "ROUGE_L", "CIDEr", "SPICE")
-JAVA_METRICS = ("METEOR", "SPICE")
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ from typing import Sequence
 
 import numpy as np
 
+from mmbench.jsonio import read_json
+
 from .java import find_java, java_major_version, pycocoevalcap_file
 
 SPICE_JAR = ("spice", "spice-1.0.jar")
@@ -77,5 +79,5 @@ def spice_scores(
         input_file.write_text(json.dumps(records), encoding="utf-8")
         command = [java, "-jar", "-Xmx8G", str(jar), str(input_file), "-out", str(output_file), "-subset", "-silent"]
         subprocess.run(command, cwd=str(jar.parent), check=True, capture_output=True, timeout=_TIMEOUT_S)
-        results = json.loads(output_file.read_text(encoding="utf-8"))
+        results = read_json(output_file, "SPICE output")
     return parse_spice_output(results, image_ids)

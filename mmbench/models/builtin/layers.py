@@ -12,8 +12,6 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from mmbench.errors import UserError
-
 
 def quick_gelu(x: torch.Tensor) -> torch.Tensor:
     """OpenAI CLIP's GELU approximation: ``x * sigmoid(1.702 x)``."""
@@ -42,11 +40,11 @@ ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
 
 
 def activation(name: str) -> Callable[[torch.Tensor], torch.Tensor]:
-    """The activation function a config's ``hidden_act`` names; a UserError for unknown names."""
+    """The activation function a config's ``hidden_act`` names; a ValueError for unknown names."""
     try:
         return ACTIVATIONS[name]
     except KeyError:
-        raise UserError(f"unsupported activation hidden_act={name!r}; supported: {', '.join(sorted(ACTIVATIONS))}") from None
+        raise ValueError(f"unsupported activation hidden_act={name!r}; supported: {', '.join(sorted(ACTIVATIONS))}") from None
 
 
 class FeedForward(torch.nn.Module):

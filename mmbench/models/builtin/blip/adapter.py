@@ -119,8 +119,8 @@ class BlipAdapter(ModelAdapter):
         return task_prompt if self.prompt is None else self.prompt.replace("{prompt}", task_prompt)
 
     def settings(self, cfg: GenerationConfig) -> Any:
-        return self.model.settings(  # type: ignore[union-attr]self.max_new_tokens or cfg.max_new_tokens, min_new_tokens=cfg.min_new_tokens,
-                                   num_beams=cfg.num_beams, repetition_penalty=cfg.repetition_penalty,
+        return self.model.settings(self.max_new_tokens or cfg.max_new_tokens,  # type: ignore[union-attr]
+                                   min_new_tokens=cfg.min_new_tokens, num_beams=cfg.num_beams, repetition_penalty=cfg.repetition_penalty,
                                    length_penalty=cfg.length_penalty)
 
 

@@ -24,7 +24,7 @@ from mmbench.models.builtin.blip.config import BlipConfig, head_from_hf_dict
 from mmbench.models.builtin.blip.text import BlipTextLMHeadModel, BlipTextModel
 from mmbench.models.builtin.decoding import DecodeSettings, beam_search, greedy_search
 from mmbench.models.builtin.vit import VisionTransformer
-from mmbench.models.checkpoint import load_state_dict, load_strict, read_config, torch_dtype
+from mmbench.models.checkpoint import build_module, load_state_dict, load_strict, read_config, torch_dtype
 
 
 class BlipHead(nn.Module):
@@ -176,8 +176,8 @@ def load_blip(checkpoint: Path, *, device: str = "cpu", dtype: str = "float32") 
     """The head named by ``config.json`` "architectures", with the checkpoint's weights (strict key and shape check)."""
     raw = read_config(checkpoint)
     cfg = BlipConfig.from_hf_dict(raw, str(checkpoint / "config.json"))
-    with torch.device("meta"):
-        model = HEADS[head_from_hf_dict(raw, str(checkpoint))](cfg)
+    head = HEADS[head_from_hf_dict(raw, str(checkpoint))]
+    model = build_module(lambda: head(cfg), checkpoint)
     load_strict(model, load_state_dict(checkpoint), source=checkpoint, ignore=(".position_ids",), tied=model.tied_keys())
     model = model.to(device=device, dtype=torch_dtype(dtype))
     model.tie_weights()

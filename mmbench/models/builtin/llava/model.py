@@ -19,7 +19,7 @@ from mmbench.models.builtin.layers import activation
 from mmbench.models.builtin.llava.config import LlavaConfig, config_from_hf
 from mmbench.models.builtin.llava.llama import LanguageModel, attention_mask
 from mmbench.models.builtin.vit import VisionTransformer
-from mmbench.models.checkpoint import load_state_dict, load_strict, read_config
+from mmbench.models.checkpoint import build_module, load_state_dict, load_strict, read_config
 
 
 class MultiModalProjector(nn.Module):
@@ -165,8 +165,7 @@ def canonical_key(key: str) -> str:
 def load_llava(checkpoint: Path, device: str = "cpu", dtype: torch.dtype = torch.float32) -> Llava:
     """A :class:`Llava` with a checkpoint's weights; every missing or unexpected key, or wrong shape, is an error."""
     cfg = config_from_hf(read_config(checkpoint), str(checkpoint / "config.json"))
-    with torch.device("meta"):
-        model = Llava(cfg)
+    model = build_module(lambda: Llava(cfg), checkpoint)
     tied = {"lm_head.weight": "model.language_model.embed_tokens.weight"} if cfg.tie_word_embeddings else {}
     state = {k: v.to(dtype) for k, v in load_state_dict(checkpoint).items()}
     load_strict(model, state, source=checkpoint, rename=canonical_key, ignore=_IGNORED_SUFFIXES, tied=tied)
