@@ -22,7 +22,7 @@ from mmbench.metrics.captioning import CaptionScores, score_captions
 from mmbench.metrics.captioning.java import find_java
 
 GOLDEN = json.loads((Path(__file__).parent / "golden" / "caption_pycocoevalcap.json").read_text())
-SCORED = ("Bleu_1", "Bleu_2", "Bleu_3", "Bleu_4", "METEOR", "ROUGE_L", "CIDEr")  # DESIGN.md order
+SCORED = ("Bleu_1", "Bleu_2", "Bleu_3", "Bleu_4", "METEOR", "ROUGE_L", "CIDEr")  # the README's metric order
 TOLERANCE = {"METEOR": 1e-6}
 DEFAULT_TOLERANCE = 1e-9
 

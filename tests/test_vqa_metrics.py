@@ -1,5 +1,5 @@
 """VQA accuracy against the official evaluation code (golden cases computed by running it, at its
-head and as lmms-eval) and against a plain oracle written here from PROTOCOLS.md's rules."""
+head and as lmms-eval) and against a plain oracle written here from docs/protocols.md's rules."""
 
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ def oracle_clean(text: str) -> str:
 
 
 def oracle_normalize(text: str) -> str:
-    """PROTOCOLS.md's rules, spelled out character by character."""
+    """docs/protocols.md's rules, spelled out character by character."""
     text = oracle_clean(text)
     has_digit_comma_digit = any(
         text[i] == "," and text[i - 1].isdecimal() and text[i + 1].isdecimal() for i in range(1, len(text) - 1)

@@ -1,5 +1,5 @@
 """``mmbench score captioning|vqa|retrieval|classification``: score existing prediction files,
-no model involved (shared/DESIGN.md "mmbench score").
+no model involved (README "Scoring existing predictions").
 
 Output: ``--json`` prints one JSON object, metric name -> unrounded value (0-1 scale, CIDEr
 native), on stdout and nothing else there; otherwise a table with values x100. Warnings go to

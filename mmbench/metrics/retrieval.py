@@ -1,6 +1,6 @@
 """Image-text retrieval recall@K, as in the CLIP paper and CLIP_benchmark / LAVIS.
 
-Convention (DESIGN.md, PROTOCOLS.md "Flickr30K and COCO retrieval"):
+Convention (docs/protocols.md "Flickr30K and COCO retrieval"):
 
 - similarity = dot product of the given embeddings (pass L2-normalised embeddings for cosine
   similarity), computed as float32 matrix products;

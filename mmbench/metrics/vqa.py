@@ -6,7 +6,7 @@ index) of ``min(1, matches / 3)``; by the number m of human answers equal to the
 is 0, 0.3, 0.6, 0.9 and 1 for m >= 4. Overall, per answer type and per question type accuracies
 are means over questions. Values are fractions in [0, 1] (the official code prints percent).
 
-Normalisations (PROTOCOLS.md "VQAv2"; tables in ``refdata/vqa_normalization_tables.json``):
+Normalisations (docs/protocols.md "VQAv2"; tables in ``mmbench/refdata/vqa_normalization_tables.json``):
 
 - ``standard`` (default): answers and prediction are always normalised (:func:`normalize_answer`),
   as lmms-eval does. "Yes" scores against ten "yes".

@@ -1,4 +1,4 @@
-"""Published numbers (from the project's PROTOCOLS.md table) as data, for "reported" rows.
+"""Published numbers (docs/protocols.md "Published numbers", with sources) as data, for "reported" rows.
 
 These were not measured by mmbench. The leaderboard shows them in their own table, marked
 "reported", and never mixes them with measured rows, the scatter plot or the Pareto front.

@@ -1,4 +1,4 @@
-"""The result type of caption scoring and the metric names (shared/DESIGN.md)."""
+"""The result type of caption scoring and the metric names (README "Scoring existing predictions"; protocol facts in docs/protocols.md)."""
 
 from __future__ import annotations
 

@@ -6,8 +6,8 @@ tokenisers are not model code) and chat template; images through mmbench's prepr
 to the checkpoint's own image processor: CLIP processing (shortest side, bicubic, centre crop,
 normalise), after padding to a square with the mean colour when its config says ``do_pad: true``
 (``LlavaImageProcessor``). The llava-hf releases ship a ``CLIPImageProcessor``, which does not pad;
-``--model-arg pad_to_square=true`` applies the original LLaVA-1.5 recipe (pad, as PROTOCOLS.md
-describes) and ``false`` turns padding off. A checkpoint without any image-processor config is
+``--model-arg pad_to_square=true`` applies the original LLaVA-1.5 recipe (pad, as docs/protocols.md
+"Preprocessing" describes) and ``false`` turns padding off. A checkpoint without any image-processor config is
 padded (LLaVA-1.5) and processed at the tower's resolution.
 
 Prompt: one user turn holding the image then the task's prompt, rendered by the chat template;
