@@ -129,11 +129,12 @@ def load_strict(module: ModuleT, state: Mapping[str, torch.Tensor], *, source: P
     renamed = {(rename(k) if rename else k): v for k, v in state.items() if not k.endswith(ignore)}
     own = module.state_dict()
     check_keys(set(own) - set(tied), set(renamed) - set(tied), source)
-    renamed.update({alias: renamed[origin] for alias, origin in tied.items()})
+    renamed = {k: v for k, v in renamed.items() if k not in tied}  # an alias stored too is the same tensor
     wrong = [f"{k} {tuple(v.shape)} != {tuple(own[k].shape)}" for k, v in renamed.items() if tuple(v.shape) != tuple(own[k].shape)]
     if wrong:
         raise UserError(f"{source}: checkpoint tensors do not fit the config: {len(wrong)} weight(s) have shapes that do not "
                         f"match config.json: {'; '.join(wrong[:10])}{' ...' if len(wrong) > 10 else ''}")
+    renamed.update({alias: renamed[origin] for alias, origin in tied.items()})
     module.load_state_dict(renamed, strict=True, assign=True)
     return module
 
