@@ -28,18 +28,6 @@ DTYPES = ("float32", "fp32", "float16", "fp16", "bfloat16", "bf16")
 GPU_INSTALL_HINT = 'install a PyTorch build with GPU support: see "GPU install" in the README'
 # Adapter kinds whose location is a checkpoint (a local folder or a hub id).
 CHECKPOINT_KINDS = ("hf", "clip", "blip", "llava")
-# config.json architectures -> what the hf:/blip: adapters serving them can do.
-_ENCODE = frozenset({Capability.ENCODE_IMAGES, Capability.ENCODE_TEXTS})
-ARCHITECTURE_CAPABILITIES: dict[str, frozenset[Capability]] = {
-    "CLIPModel": _ENCODE,
-    "SiglipModel": _ENCODE,
-    "BlipForImageTextRetrieval": _ENCODE | {Capability.MATCH},
-    "BlipForConditionalGeneration": frozenset({Capability.GENERATE}),
-    "BlipForQuestionAnswering": frozenset({Capability.GENERATE}),
-    "Blip2ForConditionalGeneration": frozenset({Capability.GENERATE}),
-    "LlavaForConditionalGeneration": frozenset({Capability.GENERATE}),
-    "LlavaNextForConditionalGeneration": frozenset({Capability.GENERATE}),
-}
 
 
 class PreflightError(UserError):
@@ -141,36 +129,35 @@ def available_devices() -> list[str]:
 # ---- models ------------------------------------------------------------------------------------------
 
 def check_model(spec: str, model_args: dict[str, Any]) -> tuple[ModelCheck, list[str]]:
-    """The model's capabilities where its spec tells them, and the problems found with the spec."""
-    from mmbench.models.spec import list_model_entries, parse_model_spec
+    """The model's capabilities where its spec tells them, and the problems found with the spec.
+
+    Capabilities come from the adapter class (``capabilities_for``: a family's, by the checkpoint's
+    config.json); a plugin factory's are known only once it has loaded."""
+    from mmbench.models.bundled import bundled_path
+    from mmbench.models.spec import is_adapter_class, parse_model_spec
     from mmbench.registry import models
 
     try:
         kind, location = parse_model_spec(spec)
-        list_model_entries()  # registers the built-in kinds without importing them
-        info = dict(models.entry(kind).info)
+        entry = models.entry(kind)
+        target = entry.load()
+        info = dict(entry.info)
+        checkpoint = bundled_path(info["bundled"]) if "bundled" in info else None
     except UserError as e:
         return ModelCheck(spec, None), [f"--model {spec}: {e}" if spec.strip() else str(e)]
-    capabilities = _offered(info.get("offers", ""))
+    if not is_adapter_class(target):
+        return ModelCheck(spec, None), []
     if kind not in CHECKPOINT_KINDS:
-        return ModelCheck(spec, capabilities), []
+        return ModelCheck(spec, target.capabilities_for(checkpoint)), []
     if not location:
         return ModelCheck(spec, None), [f"--model {spec}: {kind}: needs a checkpoint, {kind}:<local folder or hub id>"]
     try:
         checkpoint = _local_checkpoint(location, model_args.get("revision"))
     except UserError as e:
         return ModelCheck(spec, None), [f"--model {spec}: {e}"]
-    if checkpoint is not None and capabilities is None and "family" not in model_args:
-        capabilities = _capabilities_from_config(checkpoint)
-    return ModelCheck(spec, capabilities), []
-
-
-def _offered(text: str) -> frozenset[Capability] | None:
-    """A registry entry's ``offers`` column as capabilities, when it is a plain list of them."""
-    values = {Capability._value2member_map_.get(part.strip()) for part in text.split(",")}
-    if not text or None in values:
-        return None
-    return frozenset(v for v in values if v is not None)
+    if checkpoint is None or "family" in model_args:
+        return ModelCheck(spec, None), []
+    return ModelCheck(spec, target.capabilities_for(checkpoint)), []
 
 
 def _local_checkpoint(location: str, revision: str | None) -> Path | None:
@@ -192,18 +179,6 @@ def _cached_hub_checkpoint(repo_id: str, revision: str | None) -> Path | None:
     found = try_to_load_from_cache(repo_id, "config.json", revision=revision)
     return Path(found).parent if isinstance(found, str) else None
 
-
-def _capabilities_from_config(checkpoint: Path) -> frozenset[Capability] | None:
-    import json
-
-    try:
-        config = json.loads((checkpoint / "config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None  # the loader reports an unreadable config with its own message
-    for architecture in config.get("architectures") or []:
-        if architecture in ARCHITECTURE_CAPABILITIES:
-            return ARCHITECTURE_CAPABILITIES[architecture]
-    return None
 
 
 # ---- tasks -------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from mmbench.types import Capability, GenerationConfig
@@ -53,6 +54,12 @@ class ModelAdapter:
     def class_capabilities(cls) -> frozenset[Capability]:
         """The capabilities the class implements (the methods it overrides)."""
         return frozenset(c for c in Capability if _overrides(cls, c.value))
+
+    @classmethod
+    def capabilities_for(cls, checkpoint: Path | None) -> frozenset[Capability] | None:
+        """What the adapter built from ``checkpoint`` will offer, as far as the class and the
+        checkpoint's config.json tell without loading anything (None: known only once loaded)."""
+        return cls.class_capabilities()
 
     @classmethod
     def offers(cls, location: str | None = None) -> str:

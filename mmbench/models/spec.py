@@ -57,7 +57,7 @@ def load_model(spec: str, *, device: str = "auto", dtype: str = "float32", **mod
             raise UserError(f"{name} takes no location (got {location!r}); use plain --model {name}")
         location = str(bundled_path(bundled))
     target = entry.load()
-    factory = target.create if _is_adapter_class(target) else target
+    factory = target.create if is_adapter_class(target) else target
     requested, device = device, resolve_device(device)
     announce_device(requested, device)
     adapter: ModelAdapter = factory(location, device=device, dtype=dtype, **model_args)
@@ -71,7 +71,7 @@ def list_model_entries() -> list[tuple[str, str, str, str]]:
     for entry in models.entries():
         info = dict(entry.info)
         target = entry.load()
-        if _is_adapter_class(target):
+        if is_adapter_class(target):
             location = str(bundled_path(info["bundled"])) if "bundled" in info else None
             offers = target.offers(location)
         else:
@@ -80,5 +80,6 @@ def list_model_entries() -> list[tuple[str, str, str, str]]:
     return rows
 
 
-def _is_adapter_class(target: Any) -> bool:
+def is_adapter_class(target: Any) -> bool:
+    """A ModelAdapter subclass (a built-in kind), rather than a plugin's factory function."""
     return isinstance(target, type) and issubclass(target, ModelAdapter)

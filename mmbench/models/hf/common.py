@@ -19,7 +19,7 @@ from mmbench.models.base import ModelAdapter
 from mmbench.models.checkpoint import read_config, resolve_checkpoint, torch_dtype
 from mmbench.models.options import AdapterOptions
 from mmbench.registry import resolve
-from mmbench.types import GenerationConfig
+from mmbench.types import Capability, GenerationConfig
 
 if TYPE_CHECKING:
     import torch
@@ -105,6 +105,19 @@ class HFAdapter(ModelAdapter):
         family = by_name(options.family) if options.family else choose_family(read_config(checkpoint), str(checkpoint))
         adapter: type[HFAdapter] = resolve(family.adapter)
         return adapter(checkpoint, options)
+
+    @classmethod
+    def capabilities_for(cls, checkpoint: Path | None) -> frozenset[Capability] | None:
+        """A family's class capabilities; for the ``hf`` kind, those of the family ``checkpoint``'s config
+        picks by architecture or model type (None when it is not known without transformers)."""
+        if cls is not HFAdapter:
+            return super().capabilities_for(checkpoint)
+        try:
+            config = read_config(checkpoint) if checkpoint else None
+        except UserError:
+            return None
+        family = _known_family(config) if config else None
+        return resolve(family.adapter).class_capabilities() if family else None
 
     @classmethod
     def offers(cls, location: str | None = None) -> str:
@@ -271,19 +284,25 @@ def by_name(name: str) -> Family:
 
 def choose_family(config: dict[str, Any], where: str) -> Family:
     """The family serving a config.json: by architecture, then model type, then the generic fallback."""
-    by_architecture = {arch: f for f in FAMILIES for arch in f.architectures}
-    by_model_type = {model_type: f for f in FAMILIES for model_type in f.model_types}
-    for architecture in config.get("architectures") or []:
-        if architecture in by_architecture:
-            return by_architecture[architecture]
+    known = _known_family(config)
+    if known is not None:
+        return known
     model_type = str(config.get("model_type", ""))
-    if model_type in by_model_type:
-        return by_model_type[model_type]
     if model_type in _image_text_to_text_types() or "AutoModelForImageTextToText" in (config.get("auto_map") or {}):
         return GENERIC
     supported = ", ".join(f.name for f in FAMILIES)
     raise UserError(f"{where}: model_type {model_type!r} (architectures {config.get('architectures')}) is not a supported "
                     f"hf: family ({supported}); pass --model-arg family=NAME to force one")
+
+
+def _known_family(config: dict[str, Any]) -> Family | None:
+    """The family a config.json names by architecture or model type (no transformers import), else None."""
+    by_architecture = {arch: f for f in FAMILIES for arch in f.architectures}
+    by_model_type = {model_type: f for f in FAMILIES for model_type in f.model_types}
+    for architecture in config.get("architectures") or []:
+        if architecture in by_architecture:
+            return by_architecture[architecture]
+    return by_model_type.get(str(config.get("model_type", "")))
 
 
 def _image_text_to_text_types() -> set[str]:

@@ -13,6 +13,7 @@ bicubic resize, CLIP mean/std), else a square resize to the ViT's image size.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from mmbench.errors import UserError
@@ -26,7 +27,7 @@ from mmbench.models.checkpoint import (
     torch_dtype,
 )
 from mmbench.models.options import AdapterOptions
-from mmbench.types import GenerationConfig
+from mmbench.types import Capability, GenerationConfig
 
 if TYPE_CHECKING:
     import torch
@@ -86,6 +87,15 @@ class BlipAdapter(ModelAdapter):
         transform = load_image_transform(path, blip_transform(model.cfg.vision.image_size))
         return adapter(model, tokenizer, transform, device=device, dtype=dtype, prompt=options.prompt,
                        max_new_tokens=options.max_new_tokens)
+
+    @classmethod
+    def capabilities_for(cls, checkpoint: Path | None) -> frozenset[Capability] | None:
+        if cls is not BlipAdapter:
+            return super().capabilities_for(checkpoint)
+        try:
+            return ADAPTERS[head_from_hf_dict(read_config(checkpoint), str(checkpoint))].class_capabilities() if checkpoint else None
+        except UserError:
+            return None  # the loader reports it with its own message
 
     @classmethod
     def offers(cls, location: str | None = None) -> str:
