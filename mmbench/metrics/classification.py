@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from mmbench.errors import UserError
-from mmbench.metrics.retrieval import as_numpy
+from mmbench.metrics.arrays import as_numpy
 
 _CHUNK_ROWS = 8192
 

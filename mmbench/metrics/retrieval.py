@@ -32,21 +32,17 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Literal, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
 from mmbench.errors import UserError
+from mmbench.metrics.arrays import as_numpy, float_matrix
+from mmbench.metrics.rerank import RERANK_FILL, Direction, RerankFn, rerank_candidates, reranked_ranks
 
-Direction = Literal["i2t", "t2i"]
-RerankFn = Callable[[Direction, int, np.ndarray], Any]
-"""``rerank(direction, query_index, candidate_indices) -> scores`` (one float per candidate).
+__all__ = ["RERANK_FILL", "Direction", "RerankFn", "RetrievalScores", "as_numpy", "exact_ranks", "recall_at_k",
+           "recall_from_ranks", "rerank_candidates"]
 
-``direction`` "i2t": query is image ``query_index``, candidates are text indices;
-"t2i": query is text ``query_index``, candidates are image indices. Candidates are ordered
-by decreasing similarity. The final score is ``scores + similarity`` (BLIP ITM re-ranking)."""
-
-RERANK_FILL = -100.0  # score of candidates outside the re-ranked top k (LAVIS)
 _GROUP = 16  # columns per pruning group
 
 
@@ -105,19 +101,9 @@ def recall_from_ranks(image_rank: np.ndarray, text_rank: np.ndarray, ks: Sequenc
 # --------------------------------------------------------------------------- input checks
 
 
-def as_numpy(x: Any) -> np.ndarray:
-    """numpy view of an array-like or a torch tensor (detached, on CPU), without importing torch."""
-    if hasattr(x, "detach") and hasattr(x, "cpu"):
-        x = x.detach().cpu()
-        if str(getattr(x, "dtype", "")) == "torch.bfloat16":
-            x = x.float()
-        x = x.numpy()
-    return np.asarray(x)
-
-
 def _validated(image_embeds: Any, text_embeds: Any, text_image: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    images = _float_matrix(as_numpy(image_embeds), "image_embeds")
-    texts = _float_matrix(as_numpy(text_embeds), "text_embeds")
+    images = float_matrix(as_numpy(image_embeds), "image_embeds")
+    texts = float_matrix(as_numpy(text_embeds), "text_embeds")
     if images.shape[1] != texts.shape[1]:
         raise UserError(f"image_embeds has dimension {images.shape[1]} but text_embeds has {texts.shape[1]}")
     owner = as_numpy(text_image)
@@ -137,21 +123,6 @@ def _validated(image_embeds: Any, text_embeds: Any, text_image: Any) -> tuple[np
     if orphans.size:
         raise UserError(f"{orphans.size} image(s) have no caption in text_image, first: {orphans[:5].tolist()}")
     return images, texts, owner
-
-
-def _float_matrix(x: np.ndarray, name: str) -> np.ndarray:
-    if x.ndim != 2 or x.shape[0] == 0 or x.shape[1] == 0:
-        raise UserError(f"{name} must be a non-empty 2-D array (rows, dim), got shape {x.shape}")
-    if x.dtype.kind not in "fiu":
-        raise UserError(f"{name} must be numeric, got dtype {x.dtype}")
-    x = np.ascontiguousarray(x, dtype=np.float32)
-    finite = np.isfinite(x).all(axis=1)
-    if not finite.all():
-        row = int(np.flatnonzero(~finite)[0])
-        raise UserError(f"{name} row {row} contains NaN or inf")
-    if float(np.abs(x).max()) > 1e15:
-        raise UserError(f"{name} has values above 1e15 in magnitude; pass L2-normalised embeddings")
-    return x
 
 
 def _validated_ks(ks: Sequence[int]) -> tuple[int, ...]:
@@ -373,66 +344,3 @@ def _round_down_f32(x: np.ndarray) -> np.ndarray:
 def _round_up_f32(x: np.ndarray) -> np.ndarray:
     y = x.astype(np.float32)
     return np.where(y.astype(np.float64) < x, np.nextafter(y, np.float32(np.inf)), y)
-
-
-# --------------------------------------------------------------------------- re-ranking
-
-
-def reranked_ranks(
-    images: np.ndarray, texts: np.ndarray, owner: np.ndarray, rerank: RerankFn, k: int, chunk: int = 2048
-) -> tuple[np.ndarray, np.ndarray]:
-    """Ranks after re-scoring each query's top-k candidates with ``rerank`` (+ similarity)."""
-    captions_of = _captions_per_image(owner, images.shape[0])
-    image_rank = np.empty(images.shape[0], dtype=np.int64)
-    for query, sims, top in _top_candidates(images, texts, k, chunk):
-        scores = _rescored(sims, top, rerank, "i2t", query)
-        image_rank[query] = min(_rank_of(scores, int(t)) for t in captions_of[query])
-    text_rank = np.empty(texts.shape[0], dtype=np.int64)
-    for query, sims, top in _top_candidates(texts, images, k, chunk):
-        scores = _rescored(sims, top, rerank, "t2i", query)
-        text_rank[query] = _rank_of(scores, int(owner[query]))
-    return image_rank, text_rank
-
-
-def rerank_candidates(image_embeds: Any, text_embeds: Any, k: int, chunk: int = 2048) -> list[tuple[int, int]]:
-    """Every (image index, text index) pair that re-ranking with ``rerank_k=k`` will score.
-
-    That is each image query's top ``k`` texts and each text query's top ``k`` images by
-    similarity (ties to the lower index), the same candidates :func:`recall_at_k` passes to its
-    ``rerank`` callable, sorted and without repeats. A runner scores these pairs with the
-    model's ITM head before ranking."""
-    images = _float_matrix(as_numpy(image_embeds), "image_embeds")
-    texts = _float_matrix(as_numpy(text_embeds), "text_embeds")
-    if k < 1:
-        raise UserError(f"rerank_k must be >= 1, got {k}")
-    pairs = {(query, int(t)) for query, _, top in _top_candidates(images, texts, k, chunk) for t in top}
-    pairs.update((int(i), query) for query, _, top in _top_candidates(texts, images, k, chunk) for i in top)
-    return sorted(pairs)
-
-
-def _top_candidates(queries: np.ndarray, gallery: np.ndarray, k: int, chunk: int) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
-    """Per query: (index, similarity row (G,), its top-k gallery indices, best first, ties to lower index)."""
-    for start in range(0, queries.shape[0], chunk):
-        sims = queries[start : start + chunk] @ gallery.T  # (B, G)
-        for row in range(sims.shape[0]):
-            yield start + row, sims[row], np.argsort(-sims[row], kind="stable")[:k]
-
-
-def _captions_per_image(owner: np.ndarray, n_images: int) -> list[np.ndarray]:
-    order = np.argsort(owner, kind="stable")
-    return np.split(order, np.cumsum(np.bincount(owner, minlength=n_images))[:-1])
-
-
-def _rescored(sims: np.ndarray, top: np.ndarray, rerank: RerankFn, direction: Direction, query: int) -> np.ndarray:
-    extra = np.asarray(as_numpy(rerank(direction, query, top.copy())), dtype=np.float64).reshape(-1)
-    if extra.shape[0] != top.shape[0] or not np.all(np.isfinite(extra)):
-        raise UserError(f"rerank returned {extra.shape[0]} scores (finite required) for {top.shape[0]} candidates ({direction} query {query})")
-    scores = np.full(sims.shape[0], RERANK_FILL)
-    scores[top] = extra + sims[top].astype(np.float64)
-    return scores
-
-
-def _rank_of(scores: np.ndarray, target: int) -> int:
-    s = scores[target]
-    return int(np.count_nonzero(scores > s) + np.count_nonzero(scores[:target] == s))
-
