@@ -106,7 +106,9 @@ def format_table(scored: Scored) -> str:
 
 def score_captioning(args: argparse.Namespace) -> Scored:
     predictions = read_caption_predictions(args.predictions)
-    references = read_caption_references(args.references)
+    from mmbench.data.coco_captions import read_captions
+
+    references = read_captions(args.references)
     extra = [i for i in predictions if i not in references]
     if extra:
         raise DataError(f"{args.predictions}: {len(extra)} predicted image id(s) are not in {args.references}, first: {_first(extra)}")
@@ -136,31 +138,15 @@ def read_caption_predictions(path: Path) -> dict[str, str]:
     return out
 
 
-def read_caption_references(path: Path) -> dict[str, list[str]]:
-    """COCO captions file -> image id (as str) -> reference captions, in file order."""
-    data = read_json(path, "references file")
-    if not isinstance(data, dict) or not isinstance(data.get("annotations"), list):
-        raise DataError(f'{path}: expected a COCO captions file: an object with an "annotations" list')
-    if not data["annotations"]:
-        raise DataError(f"{path}: the annotations list is empty")
-    out: dict[str, list[str]] = {}
-    for n, row in enumerate(data["annotations"]):
-        out.setdefault(_id_field(row, "image_id", path, n, "annotations"), []).append(_field(row, "caption", str, path, n, "annotations"))
-    return out
-
-
 # --------------------------------------------------------------------------- vqa
 
 
 def score_vqa(args: argparse.Namespace) -> Scored:
-    from mmbench.metrics.vqa import questions_from_annotations, vqa_accuracy
+    from mmbench.data.vqav2 import read_annotations
+    from mmbench.metrics.vqa import vqa_accuracy
 
     predictions = read_vqa_predictions(args.predictions)
-    annotations = read_json(args.annotations, "annotations file")
-    try:
-        questions = questions_from_annotations(annotations, str(args.annotations))
-    except UserError as e:
-        raise DataError(str(e)) from None
+    questions = read_annotations(args.annotations)
     if args.questions is not None:
         check_question_file(args.questions, {q.question_id for q in questions}, args.annotations)
     with warnings.catch_warnings():

@@ -13,6 +13,7 @@ captions are kept out (they cannot be scored); captions of unknown images are an
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from mmbench.data.fields import check_unique, require, require_list
 from mmbench.data.images import check_relative
@@ -32,6 +33,25 @@ def expected_files(source: DataSource) -> list[tuple[str, Path]]:
             ("image folder", source.path("images", DEFAULT_IMAGES))]
 
 
+def read_captions(path: Path, content: Any = None) -> dict[str, list[str]]:
+    """image id (as str) -> its captions in file order, from a COCO captions file's ``annotations``
+    (``content``: the parsed file, when the caller has it). ``mmbench run`` and ``mmbench score
+    captioning`` (references) both read them here."""
+    content = read_json(path, "COCO captions file") if content is None else content
+    if not isinstance(content, dict) or not isinstance(content.get("annotations"), list):
+        raise DataError(f'{path}: expected a COCO captions file: an object with an "annotations" list')
+    if not content["annotations"]:
+        raise DataError(f"{path}: the annotations list is empty")
+    captions: dict[str, list[str]] = {}
+    for i, ann in enumerate(content["annotations"]):
+        image_id = str(require(ann, "image_id", path, f"annotations[{i}]", (int, str)))
+        caption = ann.get("caption")
+        if not isinstance(caption, str):
+            raise DataError(f'{path}: annotations[{i}]: "caption" must be a str, got {type(caption).__name__}')
+        captions.setdefault(image_id, []).append(caption)
+    return captions
+
+
 def read(source: DataSource) -> DataSplit:
     path = source.existing("annotations", "COCO captions file", DEFAULT_FILE)
     root = source.existing("images", "image folder", DEFAULT_IMAGES, folder=True)
@@ -46,12 +66,10 @@ def read(source: DataSource) -> DataSplit:
         files[image_id] = check_relative(name, f"{path}: images[{i}]")
         extra[image_id] = {key: str(require(image, key, path, f"images[{i}]", str)) for key in IMAGE_KEYS if key in image}
     check_unique([str(im["id"]) for im in images], path, "image id")
-    captions: dict[str, list[str]] = {}
+    captions = read_captions(path, content)
     for i, ann in enumerate(annotations):
-        image_id = str(require(ann, "image_id", path, f"annotations[{i}]", (int, str)))
-        if image_id not in files:
-            raise DataError(f"{path}: annotations[{i}] refers to image_id {image_id}, which is not in 'images'")
-        captions.setdefault(image_id, []).append(require(ann, "caption", path, f"annotations[{i}]", str))
+        if str(ann["image_id"]) not in files:
+            raise DataError(f"{path}: annotations[{i}] refers to image_id {ann['image_id']}, which is not in 'images'")
     samples = [Sample(id=image_id, image=files[image_id], texts=tuple(captions[image_id]),
                       meta={"filename": Path(files[image_id]).name, **extra[image_id]})
                for image_id in files if image_id in captions]

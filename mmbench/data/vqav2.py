@@ -21,8 +21,9 @@ from mmbench.data.fields import check_unique, require, require_list
 from mmbench.data.images import check_relative
 from mmbench.data.source import DataSource
 from mmbench.data.split import DataSplit
-from mmbench.errors import DataError
+from mmbench.errors import DataError, UserError
 from mmbench.jsonio import read_json
+from mmbench.metrics.vqa import VqaQuestion, question_key
 from mmbench.types import Sample
 
 DEFAULT_QUESTIONS = "v2_OpenEnded_mscoco_val2014_questions.json"
@@ -53,10 +54,10 @@ def read(source: DataSource) -> DataSplit:
     folder = source.existing("images", "image folder", subtype, folder=True)
     subtype = Path(subtype).name
     files = [questions_path]
-    answers: dict[str, dict[str, Any]] = {}
+    answers: dict[str, VqaQuestion] = {}
     if _has_annotations(source):
         annotations_path = source.existing("annotations", "VQAv2 annotations file", DEFAULT_ANNOTATIONS)
-        answers = _answers_by_question(annotations_path)
+        answers = {q.question_id: q for q in read_annotations(annotations_path)}
         files.append(annotations_path)
     pattern = str(source.get("image_pattern", DEFAULT_PATTERN))
     root, prefix = _root_and_prefix(source.require_dir(), folder)
@@ -75,20 +76,43 @@ def _root_and_prefix(dataset_dir: Path, folder: Path) -> tuple[Path, str]:
         return folder, "."
 
 
-def _answers_by_question(path: Path) -> dict[str, dict[str, Any]]:
-    by_question: dict[str, dict[str, Any]] = {}
-    for i, ann in enumerate(require_list(read_json(path, "VQAv2 annotations file"), "annotations", path)):
-        where = f"annotations[{i}]"
-        qid = str(require(ann, "question_id", path, where, (int, str)))
-        answers = require(ann, "answers", path, where, list)
-        texts = tuple(str(require(a, "answer", path, f"{where}.answers[{j}]")) for j, a in enumerate(answers))
-        if not texts:
-            raise DataError(f"{path}: {where} (question {qid}) has no answers")
-        by_question[qid] = {"texts": texts, "question_type": ann.get("question_type"), "answer_type": ann.get("answer_type")}
-    return by_question
+def read_annotations(path: Path) -> list[VqaQuestion]:
+    """The official annotation file ``{"annotations": [{"question_id", "answers": [{"answer"}...],
+    "answer_type", "question_type"}]}``, one :class:`VqaQuestion` per entry (answers in file order;
+    a missing type is ""). ``mmbench run`` and ``mmbench score vqa`` both read it here."""
+    content = read_json(path, "VQAv2 annotations file")
+    if not isinstance(content, dict) or not isinstance(content.get("annotations"), list):
+        raise DataError(f'{path}: expected an object with an "annotations" list (the official VQAv2 annotation file)')
+    return [_annotation(entry, f"{path}: annotations[{n}]") for n, entry in enumerate(content["annotations"])]
 
 
-def _sample(question: Any, index: int, path: Path, answers: dict[str, dict[str, Any]], prefix: str,
+def _annotation(entry: Any, where: str) -> VqaQuestion:
+    if not isinstance(entry, dict):
+        raise DataError(f"{where} is not an object")
+    for key in ("question_id", "answers"):
+        if key not in entry:
+            raise DataError(f'{where} lacks "{key}"')
+    answers = entry["answers"]
+    if not isinstance(answers, list) or not answers:
+        raise DataError(f'{where}: "answers" must be a non-empty list (question {entry["question_id"]!r})')
+    texts = []
+    for answer in answers:
+        text = answer.get("answer") if isinstance(answer, dict) else None
+        if not isinstance(text, str):
+            raise DataError(f'{where}: every answer must be an object with a string "answer"')
+        texts.append(text)
+    types = {key: entry.get(key) or "" for key in ("answer_type", "question_type")}
+    for key, value in types.items():
+        if not isinstance(value, str):
+            raise DataError(f'{where}: "{key}" must be a string')
+    try:
+        question_id = question_key(entry["question_id"], where)
+    except UserError as e:
+        raise DataError(str(e)) from None
+    return VqaQuestion(question_id, tuple(texts), types["answer_type"], types["question_type"])
+
+
+def _sample(question: Any, index: int, path: Path, answers: dict[str, VqaQuestion], prefix: str,
             pattern: str, subtype: str) -> Sample:
     where = f"questions[{index}]"
     qid = str(require(question, "question_id", path, where, (int, str)))
@@ -101,7 +125,7 @@ def _sample(question: Any, index: int, path: Path, answers: dict[str, dict[str, 
     rel = check_relative(f"{prefix}/{name}", f"{path}: {where}")
     if answers and qid not in answers:
         raise DataError(f"{path}: question {qid} has no entry in the annotations file")
-    found = answers.get(qid, {})
-    meta = {"question": text, "question_type": found.get("question_type"), "answer_type": found.get("answer_type"),
-            "image_id": image_id}
-    return Sample(id=qid, image=rel, texts=tuple(found.get("texts", ())), meta=meta)
+    found = answers.get(qid)
+    meta = {"question": text, "question_type": found.question_type or None if found else None,
+            "answer_type": found.answer_type or None if found else None, "image_id": image_id}
+    return Sample(id=qid, image=rel, texts=found.answers if found else (), meta=meta)

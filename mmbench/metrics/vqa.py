@@ -226,36 +226,6 @@ def _check_ids(predictions: Mapping[str, str], questions: Sequence[VqaQuestion],
     return []
 
 
-def questions_from_annotations(annotations: Any, source: str = "annotations") -> list[VqaQuestion]:
-    """:class:`VqaQuestion` list from a parsed official annotation file ``{"annotations": [...]}``.
-
-    Raises :class:`UserError` naming ``source`` and the entry for any schema problem."""
-    if not isinstance(annotations, dict) or not isinstance(annotations.get("annotations"), list):
-        raise UserError(f"{source}: expected an object with an \"annotations\" list (the official VQAv2 annotation file)")
-    return [_question(entry, f"{source}: annotations[{n}]") for n, entry in enumerate(annotations["annotations"])]
-
-
-def _question(entry: Any, where: str) -> VqaQuestion:
-    if not isinstance(entry, dict):
-        raise UserError(f"{where} is not an object")
-    for key in ("question_id", "answers", "answer_type", "question_type"):
-        if key not in entry:
-            raise UserError(f"{where} lacks \"{key}\"")
-    answers = entry["answers"]
-    if not isinstance(answers, list) or not answers:
-        raise UserError(f"{where}: \"answers\" must be a non-empty list")
-    texts = []
-    for a in answers:
-        text = a.get("answer") if isinstance(a, dict) else None
-        if not isinstance(text, str):
-            raise UserError(f"{where}: every answer must be an object with a string \"answer\"")
-        texts.append(text)
-    for key in ("answer_type", "question_type"):
-        if not isinstance(entry[key], str):
-            raise UserError(f"{where}: \"{key}\" must be a string")
-    return VqaQuestion(question_key(entry["question_id"], where), tuple(texts), entry["answer_type"], entry["question_type"])
-
-
 def question_key(value: Any, where: str) -> str:
     """Question ids as strings (files hold ints; ``"42"`` and ``42`` name the same question)."""
     if isinstance(value, bool) or not isinstance(value, (int, str)) or value == "":
