@@ -60,7 +60,7 @@ def clip_row(checkpoint: Path, dtype: str, batch: int, images: int, device: str)
 
     adapter = load_model(f"hf:{checkpoint}", device=device, dtype=dtype)
     spec = load_task_spec("shapes_zeroshot")
-    config = RunConfig(device=device, dtype=dtype, batch_size=batch, score=False, output_dir=None, write_results=False,
+    config = RunConfig(device=device, dtype=dtype, batch_size=batch, score=False, output_dir=None,
                        warmup_batches=2, progress=False)
     data = load_task_data(spec, config)
     data = dataclasses.replace(data, split=repeated(data.split, images))
