@@ -184,6 +184,25 @@ def test_two_processes_equal_one_for_every_shapes_task_with_an_uneven_count(tmp_
         assert all(r["items"] > 0 and r["latency_ms"]["n"] >= 0 for r in timing["ranks"])
 
 
+def test_accelerate_launch_equals_one_process(tmp_path: Path) -> None:
+    """``accelerate launch --multi_gpu --num_processes 2 -m mmbench run`` (gloo on CPU), uneven shares."""
+    pytest.importorskip("accelerate", reason="accelerate is a test dependency: pip install -e '.[test]'")
+    args = ["--task", "shapes_zeroshot", "--model", "mock", "--limit", "37", "--batch-size", "8", "--no-store",
+            "--output-dir", str(tmp_path / "two")]
+    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
+           "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "mmbench", "run", *args]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=400)
+    assert done.returncode == 0, done.stderr
+    files = Run(done.returncode, done.stdout, done.stderr, tmp_path / "two").result_files()
+    assert len(files) == 1  # rank 0 wrote the one results file
+    timing = read_result(files[0]).timing
+    single = mmbench.evaluate("shapes_zeroshot", MockAdapter.create(), output_dir=tmp_path / "one", limit=37, batch_size=8,
+                              num_workers=0)
+    shares = sorted(r["items"] for r in timing["ranks"])
+    assert timing["processes"] == 2 and sum(shares) == single.timing["items"] and shares[1] - shares[0] <= 2  # one per stage
+    assert_same_run(files[0], single.path)
+
+
 def test_a_failing_rank_stops_every_rank_naming_the_rank_and_the_cause(tmp_path: Path) -> None:
     from PIL import Image
 
@@ -302,6 +321,20 @@ def _sweep_twice(tmp_path: Path) -> None:
         result = read_result(path)
         assert result.timing["items"] == 0 and result.timing["from_store"] > 0, path.name
     assert again.stderr.count("resuming: 12 of 12 predictions already stored") == 3  # the per-sample stage of each finished pair
+
+
+def test_a_sweep_goes_on_past_a_task_whose_data_is_missing(tmp_path: Path) -> None:
+    from mmbench.sweep import run_pairs
+    from mmbench.types import RunConfig
+
+    task = tmp_path / "absent.yaml"
+    task.write_text(f"name: absent\ntype: captioning\nversion: 1\n"
+                    f"data: {{format: karpathy, dir: {tmp_path / 'nowhere'}, annotations: data.json, images: img, split: test}}\n")
+    outcomes = run_pairs(["mock"], [str(task), "shapes_vqa"], RunConfig(output_dir=tmp_path / "out", limit=4, store=None),
+                         keep_going=True)
+    assert [(o.task, o.status) for o in outcomes] == [(str(task), "failed"), ("shapes_vqa", "ok")]
+    assert "nowhere" in outcomes[0].error
+    assert outcomes[1].result.metrics and outcomes[1].result.path.exists()
 
 
 def test_a_sweep_reports_pairs_a_model_cannot_run_without_loading_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
