@@ -147,3 +147,14 @@ def test_compare_and_assert_no_regression_refuse_complete_against_partial() -> N
     # two complete runs (or two partial ones of one data set) compare as before
     assert compare_runs(base, complete("mock:good", 0.8), Settings(n_resamples=200)).exit_code == 0
     assert compare_runs(partial("mock:a", 0.8), partial("mock:a", 0.8), Settings(n_resamples=200)).exit_code == 0
+
+
+def test_load_results_frame_has_completeness_columns(tmp_path: Path) -> None:
+    import mmbench
+
+    for run in runs():
+        write_result(run, tmp_path)
+    df = mmbench.load_results(tmp_path)
+    accuracy = df[df.metric == "accuracy"].sort_values(["model", "complete"])
+    assert list(zip(accuracy.model, accuracy.complete, accuracy.samples_scored, accuracy.samples_total)) == [
+        ("mock:good", False, 50, 214354), ("mock:good", True, 200, 200), ("mock:smoke", False, 50, 214354)]

@@ -6,7 +6,8 @@
     >>> df[df.metric == "top1"].groupby("model").items_per_s.median()              # speed per model
 
 Columns: identity (``run_id``, ``created_at``, ``task``, ``task_type``, ``task_version``,
-``data_fingerprint``, ``num_samples``, ``model``, ``adapter``, ``model_fingerprint``,
+``data_fingerprint``, ``num_samples``, ``complete`` (False for partial runs: ``--limit``, a short
+split, skipped images; filter on it before comparing), ``samples_scored``, ``samples_total``, ``model``, ``adapter``, ``model_fingerprint``,
 ``num_parameters``, ``dtype``, ``device``, ``batch_size``), the metric (``metric``, ``value`` on the
 results-file scale: 0-1, CIDEr native; ``mean_R@1`` derived as in the leaderboard), timing
 (``items_per_s``, ``tokens_per_s``, ``wall_s``, ``p50_ms``, ``p90_ms``, ``p99_ms``,
@@ -23,12 +24,13 @@ from typing import TYPE_CHECKING, Any
 from mmbench.report.columns import finite, with_derived
 from mmbench.report.loading import load_results as load_runs
 from mmbench.report.loading import model_name, task_name
-from mmbench.results import RunResult
+from mmbench.results import RunResult, run_coverage
 
 if TYPE_CHECKING:
     import pandas
 
-COLUMNS = ("run_id", "created_at", "task", "task_type", "task_version", "data_fingerprint", "num_samples", "model",
+COLUMNS = ("run_id", "created_at", "task", "task_type", "task_version", "data_fingerprint", "num_samples", "complete",
+           "samples_scored", "samples_total", "model",
            "adapter", "model_fingerprint", "num_parameters", "dtype", "device", "batch_size", "metric", "value",
            "items_per_s", "tokens_per_s", "wall_s", "p50_ms", "p90_ms", "p99_ms", "peak_memory_mb", "file")
 
@@ -36,10 +38,12 @@ COLUMNS = ("run_id", "created_at", "task", "task_type", "task_version", "data_fi
 def rows(run: RunResult) -> list[dict[str, Any]]:
     """One dict per metric of ``run`` (the DataFrame's rows)."""
     latency = run.timing.get("latency_ms") if isinstance(run.timing.get("latency_ms"), dict) else {}
+    coverage = run_coverage(run)
     shared = {
         "run_id": run.run_id, "created_at": run.created_at, "task": task_name(run), "task_type": run.task.get("type"),
         "task_version": run.task.get("version"), "data_fingerprint": run.task.get("data_fingerprint"),
-        "num_samples": run.task.get("num_samples"), "model": model_name(run), "adapter": run.model.get("adapter"),
+        "num_samples": run.task.get("num_samples"), "complete": coverage.complete, "samples_scored": coverage.scored,
+        "samples_total": coverage.total, "model": model_name(run), "adapter": run.model.get("adapter"),
         "model_fingerprint": run.model.get("fingerprint"), "num_parameters": run.model.get("num_parameters"),
         "dtype": run.model.get("dtype"), "device": run.model.get("device"), "batch_size": run.timing.get("batch_size"),
         "items_per_s": finite(run.timing.get("items_per_s")), "tokens_per_s": finite(run.timing.get("tokens_per_s")),
