@@ -18,8 +18,8 @@ from typing import Any
 from mmbench.commands.common import add_run_options, run_config
 from mmbench.errors import UserError
 
-COLUMNS = ["batch", "stage", "items/s", "tokens/s", "timed batches", "p50 ms", "p90 ms", "p99 ms", "GFLOP/item",
-           "TFLOP/s", "MFU %", "input wait %", "peak MiB"]
+COLUMNS = ["batch", "stage", "items/s", "tokens/s", "timed batches", "p50 ms", "p90 ms", "p99 ms", "TTFT ms", "TPOT ms",
+           "GFLOP/item", "TFLOP/s", "MFU %", "input wait %", "peak MiB"]
 
 
 def add_parser(sub: Any) -> None:
@@ -96,6 +96,7 @@ def _row(size: int, stage: str, t: dict[str, Any], run_timing: dict[str, Any]) -
     return {"batch_size": size, "stage": stage, "items": t["items"], "items_per_s": t["items_per_s"],
             "tokens_per_s": (t["tokens"] / wall) if t.get("tokens") and wall > 0 else None,
             "timed_batches": latency["n"], "p50_ms": latency["p50"], "p90_ms": latency["p90"], "p99_ms": latency["p99"],
+            "ttft_ms": t.get("ttft_ms"), "tpot_ms": t.get("tpot_ms"),
             "flops_per_item": t.get("flops_per_item"), "tflops_per_s": t.get("tflops_per_s"), "mfu": t.get("mfu"),
             "input_wait_fraction": (t.get("input_wait_s", 0.0) / wall) if wall > 0 else None,
             "peak_memory_mb": run_timing["peak_memory_mb"], "device": run_timing["device"],
@@ -118,7 +119,8 @@ def _print_table(args: argparse.Namespace, rows: list[dict[str, Any]], data: Any
         return "-" if value is None else f"{value:.3g}"
 
     table = [[r["batch_size"], r["stage"], fmt_number(r["items_per_s"]), fmt_number(r["tokens_per_s"]), r["timed_batches"],
-              fmt_number(r["p50_ms"]), fmt_number(r["p90_ms"]), fmt_number(r["p99_ms"]), gflop(r["flops_per_item"]),
+              fmt_number(r["p50_ms"]), fmt_number(r["p90_ms"]), fmt_number(r["p99_ms"]), fmt_number(r["ttft_ms"]),
+              fmt_number(r["tpot_ms"], 2), gflop(r["flops_per_item"]),
               significant(r["tflops_per_s"]), percent(r["mfu"]), percent(r["input_wait_fraction"]),
               fmt_number(r["peak_memory_mb"], 0)] for r in rows]
     print(f"{args.task} / {args.model} on {timing['device_name']} ({timing['device']}, {timing['dtype']}); "
