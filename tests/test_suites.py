@@ -330,3 +330,23 @@ def test_cifar_loader_refuses_pickled_objects(tmp_path: Path) -> None:
     path.write_bytes(pickle.dumps({b"data": Payload()}, protocol=2))
     with pytest.raises(DataError, match="refusing to load .*print"):
         load_arrays_pickle(path)
+
+
+# ---- published numbers --------------------------------------------------------------------------
+
+NOT_SOURCED = {"flickr30k_caption_karpathy", "vizwiz_vqa_val", "clip_benchmark_core"}  # see docs/reported.md
+
+
+def test_every_new_task_has_reported_rows_or_is_listed_as_not_sourced() -> None:
+    from mmbench.report.reference import REPORTED
+
+    reported_tasks = {r.task for r in REPORTED}
+    new_tasks = set(OFFICIAL) | {"imagenet_shifts", "clip_benchmark_core"}
+    assert new_tasks - NOT_SOURCED <= reported_tasks
+    documented = (Path(__file__).resolve().parents[1] / "docs" / "reported.md").read_text()
+    assert all(f"`{name}`" in documented for name in new_tasks)
+    # values as the sources print them (docs/reported.md), on the results scale
+    rows = {(r.model, r.task): r.metrics for r in REPORTED}
+    assert rows[("CLIP ViT-B/32 (OpenAI)", "imagenet_r_zeroshot")] == {"top1": 0.6932, "top5": 0.8887}
+    assert rows[("LLaVA-1.5-7B", "gqa_testdev_balanced")] == {"accuracy": 0.620}
+    assert rows[("BLIP (LAVIS)", "nocaps_val")]["CIDEr"] == 1.091

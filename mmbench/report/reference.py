@@ -1,4 +1,4 @@
-"""Published numbers (docs/protocols.md "Published numbers", with sources) as data, for "reported" rows.
+"""Published numbers (docs/protocols.md "Published numbers" and docs/reported.md, with sources) as data, for "reported" rows.
 
 These were not measured by mmbench. The leaderboard shows them in their own table, marked
 "reported", and never mixes them with measured rows, the scatter plot or the Pareto front.
@@ -22,6 +22,16 @@ class ReportedResult:
     source: str = ""
 
 
+CLIP_BENCHMARK_CSV = "CLIP_benchmark benchmark/benchmark.csv"
+LAVIS_DOCS = "LAVIS benchmark docs"
+LLAVA_ZOO = "LLaVA model zoo (docs/MODEL_ZOO.md)"
+ZEROSHOT_SUITES = (("imagenet_v2_zeroshot", "ImageNet-V2 matched-frequency, zero-shot"),
+                   ("imagenet_sketch_zeroshot", "ImageNet-Sketch, zero-shot"),
+                   ("imagenet_r_zeroshot", "ImageNet-R (200 classes), zero-shot"),
+                   ("imagenet_a_zeroshot", "ImageNet-A (200 classes), zero-shot"),
+                   ("cifar10_zeroshot", "CIFAR-10 test, zero-shot"),
+                   ("cifar100_zeroshot", "CIFAR-100 test, zero-shot"))
+
 REPORTED: tuple[ReportedResult, ...] = (
     ReportedResult("CLIP ViT-B/32 (OpenAI)", "imagenet_zeroshot", "zeroshot", "ImageNet val, zero-shot",
                    {"top1": 0.6333, "top5": 0.8878}, "CLIP_benchmark results table"),
@@ -40,4 +50,39 @@ REPORTED: tuple[ReportedResult, ...] = (
                    {"accuracy": 0.785}, "LLaVA model zoo"),
     ReportedResult("LLaVA-1.5-13B", "vqav2_testdev", "vqa", "VQAv2 test-dev (EvalAI server)",
                    {"accuracy": 0.800}, "LLaVA model zoo"),
+    # ---- the suites beyond the first four (sources and splits: docs/reported.md) ----
+    *(ReportedResult(model, task, "zeroshot", benchmark, {"top1": top1, "top5": top5}, CLIP_BENCHMARK_CSV)
+      for model, rows in (
+          ("CLIP ViT-B/32 (OpenAI)", ((0.5596, 0.8341), (0.4230, 0.7031), (0.6932, 0.8887), (0.3137, 0.6411),
+                                      (0.8982, 0.9963), (0.6453, 0.8880))),
+          ("CLIP ViT-L/14 (OpenAI)", ((0.6968, 0.9081), (0.5962, 0.8440), (0.8787, 0.9709), (0.7068, 0.9063),
+                                      (0.9569, 0.9963), (0.7613, 0.9289))))
+      for (task, benchmark), (top1, top5) in zip(ZEROSHOT_SUITES, rows)),
+    ReportedResult("CLIP ViT-B/32 (OpenAI)", "coco5k_retrieval", "retrieval", "COCO Karpathy 5k test, zero-shot",
+                   {"i2t_R@5": 0.7482, "t2i_R@5": 0.5585}, CLIP_BENCHMARK_CSV),
+    ReportedResult("CLIP ViT-L/14 (OpenAI)", "coco5k_retrieval", "retrieval", "COCO Karpathy 5k test, zero-shot",
+                   {"i2t_R@5": 0.7918, "t2i_R@5": 0.6108}, CLIP_BENCHMARK_CSV),
+    ReportedResult("CLIP ViT-B/32 (OpenAI)", "imagenet_shifts", "group", "ImageNet, V2, Sketch, R, A: mean top-1",
+                   {"mean": 0.5246}, "mean of the CLIP_benchmark rows (benchmark/benchmark.csv) of the five members"),
+    ReportedResult("CLIP ViT-L/14 (OpenAI)", "imagenet_shifts", "group", "ImageNet, V2, Sketch, R, A: mean top-1",
+                   {"mean": 0.7267}, "mean of the CLIP_benchmark rows (benchmark/benchmark.csv) of the five members"),
+    ReportedResult("BLIP (LAVIS)", "coco5k_retrieval", "retrieval", "COCO Karpathy 5k test, fine-tuned, ITM re-ranking",
+                   {"i2t_R@1": 0.820, "i2t_R@5": 0.958, "i2t_R@10": 0.981,
+                    "t2i_R@1": 0.645, "t2i_R@5": 0.860, "t2i_R@10": 0.917}, LAVIS_DOCS),
+    ReportedResult("BLIP (LAVIS)", "nocaps_val", "captioning", "NoCaps val, overall (COCO-finetuned captioner)",
+                   {"Bleu_4": 0.319, "CIDEr": 1.091, "SPICE": 0.147}, LAVIS_DOCS),
+    ReportedResult("BLIP (LAVIS)", "okvqa_val", "vqa", "OK-VQA val2014 (the paper's test split), fine-tuned",
+                   {"accuracy": 0.554}, LAVIS_DOCS),
+    ReportedResult("LLaVA-1.5-7B", "textvqa_val", "vqa", "TextVQA val, with OCR tokens in the prompt",
+                   {"accuracy": 0.582}, LLAVA_ZOO),
+    ReportedResult("LLaVA-1.5-13B", "textvqa_val", "vqa", "TextVQA val, with OCR tokens in the prompt",
+                   {"accuracy": 0.613}, LLAVA_ZOO),
+    ReportedResult("LLaVA-1.5-7B", "gqa_testdev_balanced", "vqa", "GQA test-dev balanced",
+                   {"accuracy": 0.620}, LLAVA_ZOO),
+    ReportedResult("LLaVA-1.5-13B", "gqa_testdev_balanced", "vqa", "GQA test-dev balanced",
+                   {"accuracy": 0.633}, LLAVA_ZOO),
+    ReportedResult("LLaVA-1.5-7B", "vizwiz_vqa_testdev", "vqa", "VizWiz-VQA test-dev (EvalAI server; not the val split)",
+                   {"accuracy": 0.500}, LLAVA_ZOO),
+    ReportedResult("LLaVA-1.5-13B", "vizwiz_vqa_testdev", "vqa", "VizWiz-VQA test-dev (EvalAI server; not the val split)",
+                   {"accuracy": 0.536}, LLAVA_ZOO),
 )
