@@ -350,3 +350,15 @@ def test_every_new_task_has_reported_rows_or_is_listed_as_not_sourced() -> None:
     assert rows[("CLIP ViT-B/32 (OpenAI)", "imagenet_r_zeroshot")] == {"top1": 0.6932, "top5": 0.8887}
     assert rows[("LLaVA-1.5-7B", "gqa_testdev_balanced")] == {"accuracy": 0.620}
     assert rows[("BLIP (LAVIS)", "nocaps_val")]["CIDEr"] == 1.091
+
+
+def test_data_path_names_each_file_and_its_download(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from mmbench.cli import main
+
+    assert main(["data", "path", "gqa_testdev_balanced", "--data-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"MISSING GQA questions file: {tmp_path / 'gqa' / 'testdev_balanced_questions.json'}" in out
+    assert "questions1.2.zip" in out
+    files.gqa(tmp_path, [("1", "n1", "red", "Is it red?", "yes", "verify", "attr", True)])
+    assert main(["data", "path", "gqa_testdev_balanced", "--data-dir", str(tmp_path)]) == 0
+    assert "MISSING" not in capsys.readouterr().out
