@@ -46,8 +46,9 @@ class GenerationConfig:
 class Sample:
     """One evaluation item as a reader produces it.
 
-    ``image`` is a path inside the data root, or an in-memory object a reader knows how to open
-    (e.g. an HF datasets row). ``texts`` holds references (captions, answers); ``meta`` holds
+    ``image`` is a path relative to the split's image root (str), or an image reference that opens
+    itself (:class:`mmbench.data.images.ImageSource`: ``open(root)``, e.g. a Hugging Face datasets
+    cell), or a PIL image held in memory. ``texts`` holds references (captions, answers); ``meta`` holds
     anything task specific (question, question_type, label, ...).
     """
 

@@ -23,7 +23,7 @@ Keys:
 Samples: id from the ``id`` column (default: question_id, cocoid, img_id, filename, id; else the
 row number), texts = captions or answers, meta = question / question_type / answer_type / image_id
 / label / filename where present. Image columns are read lazily, one row at a time, from the
-memory-mapped Arrow table (see :class:`HFImage`), so a 200k-question VQAv2 copy with an image per
+memory-mapped Arrow table (see :class:`HFImage`, an image reference that opens itself), so a 200k-question VQAv2 copy with an image per
 row costs no memory up front.
 
 Offline (``HF_DATASETS_OFFLINE=1`` or no network) a hub id that is not cached fails at once with
@@ -33,6 +33,7 @@ what to download and where to put it.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,13 +45,14 @@ from mmbench.data.classes import (
     templates,
 )
 from mmbench.data.fields import check_unique
-from mmbench.data.images import check_relative
+from mmbench.data.images import EncodedImage, check_relative
 from mmbench.data.source import DataSource
 from mmbench.data.split import DataSplit
 from mmbench.errors import DataError
 from mmbench.types import Sample
 
 if TYPE_CHECKING:
+    from PIL import Image
     import datasets  # type: ignore[import-untyped]
 
 DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -273,39 +275,26 @@ class HFImageColumn:
         return cell
 
 
-class HFImage(dict):  # type: ignore[type-arg]
-    """A lazy image cell that reads like the ``{"bytes", "path"}`` dict Hugging Face datasets store.
+@dataclass(frozen=True, eq=False)
+class HFImage:
+    """A lazy image cell of a Hugging Face dataset: its bytes are read from the memory-mapped table
+    only when opened (in the DataLoader worker). Pickles as (column, row)."""
 
-    A ``dict`` so that :func:`mmbench.data.open_image` opens it as it opens any HF image dict; the
-    bytes are read from the memory-mapped table only when ``open_image`` asks for them (in the
-    DataLoader worker). Pickles as (column, row): the column's table is memory-mapped Arrow.
-    """
+    column: HFImageColumn
+    row: int
 
-    def __init__(self, column: HFImageColumn, row: int) -> None:
-        super().__init__()
-        self.column = column
-        self.row = row
-
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
-        return self.column.cell(self.row).get(key, default)
-
-    def __getitem__(self, key: str) -> Any:
-        return self.column.cell(self.row)[key]
+    def open(self, root: Path) -> Image.Image:
+        cell = self.column.cell(self.row)
+        name = str(cell.get("path") or f"Hugging Face dataset column {self.column.column!r}, row {self.row}")
+        return EncodedImage(cell["bytes"], name).open(root)
 
     def __repr__(self) -> str:
         return f"HFImage(column={self.column.column!r}, row={self.row})"
 
-    def __bool__(self) -> bool:  # an empty dict is falsy; an image reference is not
-        return True
-
     def __eq__(self, other: object) -> bool:
         return isinstance(other, HFImage) and other.column is self.column and other.row == self.row
 
-    def __ne__(self, other: object) -> bool:  # dict defines its own __ne__
-        return not self == other
-
-    # dict is unhashable; a cell reference is hashable
-    def __hash__(self) -> int:  # type: ignore[override]
+    def __hash__(self) -> int:
         return hash((id(self.column), self.row))
 
 

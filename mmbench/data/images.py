@@ -8,8 +8,9 @@ inside the root are allowed (users often link a shared COCO folder into the data
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from mmbench.errors import DataError
 
@@ -38,27 +39,67 @@ def image_path(image: str | Path, root: Path) -> Path:
     return Path(root) / check_relative(str(image), f"image {str(image)!r}")
 
 
-def open_image(image: Any, root: Path) -> Image.Image:
-    """Decode ``image`` to an RGB PIL image, applying the EXIF orientation.
+@runtime_checkable
+class ImageSource(Protocol):
+    """An in-memory or lazily read image a reader puts in ``Sample.image`` (a file is a relative path str)."""
 
-    ``image``: a path relative to ``root``, a PIL image, raw bytes, or a mapping with ``bytes``
-    (and optionally ``path``) as Hugging Face datasets store images. A missing, unreadable or
-    corrupt file raises :class:`DataError` naming it. A plain module-level function, so it pickles
-    into DataLoader worker processes.
-    """
-    from PIL import Image, ImageOps
+    def open(self, root: Path) -> Image.Image: ...
 
+
+@dataclass(frozen=True)
+class EncodedImage:
+    """An encoded image file's bytes (PNG, JPEG ...), e.g. a Hugging Face datasets cell; ``name`` for messages."""
+
+    data: bytes
+    name: str = "in-memory image"
+
+    def open(self, root: Path) -> Image.Image:
+        return _decode(io.BytesIO(self.data), self.name)
+
+
+@dataclass(frozen=True)
+class DecodedImage:
+    """A PIL image held in memory (arrays-only datasets such as CIFAR build one per sample)."""
+
+    image: Image.Image
+
+    def open(self, root: Path) -> Image.Image:
+        from PIL import ImageOps
+
+        return _to_rgb(ImageOps.exif_transpose(self.image))
+
+
+def as_image_source(image: Any) -> str | ImageSource:
+    """What a Python caller may pass as an image, as ``Sample.image`` holds it: a relative path str,
+    an :class:`ImageSource`; PIL images, encoded bytes and ``{"bytes", "path"}`` dicts are wrapped."""
+    from PIL import Image
+
+    if isinstance(image, (str, ImageSource)):
+        return image
+    if isinstance(image, Path):
+        return str(image)
     if isinstance(image, Image.Image):
-        return _to_rgb(ImageOps.exif_transpose(image))
+        return DecodedImage(image)
     if isinstance(image, (bytes, bytearray)):
-        return _decode(io.BytesIO(image), "in-memory image")
+        return EncodedImage(bytes(image))
     if isinstance(image, dict) and image.get("bytes") is not None:
-        return _decode(io.BytesIO(image["bytes"]), str(image.get("path") or "in-memory image"))
+        return EncodedImage(image["bytes"], str(image.get("path") or "in-memory image"))
     if isinstance(image, dict) and image.get("path"):
-        image = image["path"]
-    if not isinstance(image, (str, Path)):
-        raise DataError(f"cannot open image of type {type(image).__name__}; expected a relative path, bytes or PIL image")
-    path = image_path(image, root)
+        return str(image["path"])
+    raise DataError(f"cannot open image of type {type(image).__name__}; expected a relative path, bytes or PIL image")
+
+
+def open_image(image: Any, root: Path) -> Image.Image:
+    """Decode ``Sample.image`` to an RGB PIL image, applying the EXIF orientation.
+
+    A relative path str names a file under ``root``; anything else opens itself (:class:`ImageSource`,
+    see :func:`as_image_source`). A missing, unreadable or corrupt file raises :class:`DataError`
+    naming it. A plain module-level function, so it pickles into DataLoader worker processes.
+    """
+    source = as_image_source(image)
+    if not isinstance(source, str):
+        return source.open(root)
+    path = image_path(source, root)
     if not path.is_file():
         raise DataError(f"image not found: {path} (image folder {root}); check the data folder or pass --on-error skip")
     return _decode(path, str(path))
