@@ -362,3 +362,14 @@ def test_data_path_names_each_file_and_its_download(tmp_path: Path, capsys: pyte
     files.gqa(tmp_path, [("1", "n1", "red", "Is it red?", "yes", "verify", "attr", True)])
     assert main(["data", "path", "gqa_testdev_balanced", "--data-dir", str(tmp_path)]) == 0
     assert "MISSING" not in capsys.readouterr().out
+
+
+def test_list_tasks_shows_every_new_task_and_group_with_its_description(capsys: pytest.CaptureFixture[str]) -> None:
+    from mmbench.cli import main
+
+    assert main(["list", "tasks"]) == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if line.strip()}
+    for name in [*OFFICIAL, "imagenet_shifts", "clip_benchmark_core"]:
+        spec = load_task_spec(name)
+        assert name in lines and spec.description[:40] in lines[name], name
+    assert " group " in lines["imagenet_shifts"]
