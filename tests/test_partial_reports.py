@@ -102,6 +102,7 @@ def test_html_section_and_badge() -> None:
     assert "mock:smoke" not in table and "badge partial" not in table
     section = page.split('<table id="partial">')[1].split("</table>")[0]
     assert section.count('<span class="badge partial">partial 50 / 214354</span>') == 2 and "mock:smoke" in section
+    assert "<code>mmbench leaderboard --include-partial</code> shows them" in page and "`" not in page.split("<body")[1].split("<script")[0]
     mixed = to_html(build_leaderboard(runs(), include_reported=False, include_partial=True))
     table = mixed.split('<table id="leaderboard">')[1].split("</table>")[0]
     assert table.count('<span class="badge partial">partial 50 / 214354</span>') == 2

@@ -20,7 +20,7 @@ from mmbench.report.columns import count, number, ordered_metric_names, points
 from mmbench.report.leaderboard import Cell, Leaderboard, ModelRow, TaskColumn
 from mmbench.report.svg import Point, scatter_svg
 from mmbench.report.loading import model_name, task_name
-from mmbench.report.tables import PARTIAL_NOTE, PARTIAL_TITLE, SCALE_NOTE, median_note, partial_reason
+from mmbench.report.tables import INCLUDE_PARTIAL, PARTIAL_NOTE, PARTIAL_TITLE, SCALE_NOTE, median_note, partial_reason
 
 
 def e(value: Any) -> str:
@@ -87,7 +87,7 @@ def _partial(lb: Leaderboard) -> str:
         f'<td>{e(cell.coverage.label)}{_partial_badge(cell)}</td><td>{e(cell.main_metric or "")} {e(points(cell.main_value))}</td>'
         f'<td class="text">{e(partial_reason(r))}</td><td class="text">{e(r.run_id)}</td></tr>'
         for r in lb.partial for cell in [Cell([r])])
-    return (f'<h2>{e(PARTIAL_TITLE)}</h2><p class="note">{e(PARTIAL_NOTE)}</p><table id="partial"><thead><tr>'
+    return (f'<h2>{e(PARTIAL_TITLE)}</h2><p class="note">{e(PARTIAL_NOTE).format(command=f"<code>{e(INCLUDE_PARTIAL)}</code>")}</p><table id="partial"><thead><tr>'
             '<th class="text">Model</th><th class="text">Task</th><th>Samples scored</th><th>Main metric (x100)</th>'
             f'<th class="text">Why partial</th><th class="text">Run id</th></tr></thead><tbody>{rows}</tbody></table>')
 

@@ -23,7 +23,8 @@ from mmbench.results import RunCoverage, RunResult, run_coverage
 
 PARTIAL_TITLE = "Partial runs (not the full benchmark; not in the table above)"
 PARTIAL_NOTE = ("Runs that scored fewer samples than the benchmark defines (--limit, an incomplete download, skipped "
-                "images). `mmbench leaderboard --include-partial` shows them in the table, marked.")
+                "images). {command} shows them in the table, marked.")  # {command}: the option, as code in each format
+INCLUDE_PARTIAL = "mmbench leaderboard --include-partial"
 SCALE_NOTE = ("Quality metrics x100 (CIDEr x100 as papers print it), from the newest run; items/s and p50 latency per batch: "
               "the median over the model's runs of the task (the run count beside it when more than one).")
 
@@ -70,7 +71,8 @@ def to_markdown(lb: Leaderboard) -> str:
     empty = "_No complete runs; partial runs are listed below._" if lb.partial else "_No result files found._"
     parts = ["## Leaderboard (measured)", "", _md_table(header, body) if body else empty, "", SCALE_NOTE]
     if lb.partial:
-        parts += ["", f"## {PARTIAL_TITLE}", "", PARTIAL_NOTE, "", partial_markdown(lb.partial)]
+        parts += ["", f"## {PARTIAL_TITLE}", "", PARTIAL_NOTE.format(command=f"`{INCLUDE_PARTIAL}`"), "",
+                  partial_markdown(lb.partial)]
     if lb.reported:
         parts += ["", "## Reported (published numbers, not measured here)", "", reported_markdown(lb.reported)]
     history = history_markdown(lb)
