@@ -373,3 +373,21 @@ def test_list_tasks_shows_every_new_task_and_group_with_its_description(capsys: 
         spec = load_task_spec(name)
         assert name in lines and spec.description[:40] in lines[name], name
     assert " group " in lines["imagenet_shifts"]
+
+
+def test_cifar_hugging_face_copy_with_clip_names(tmp_path: Path) -> None:
+    import datasets
+    from PIL import Image
+
+    from mmbench.data import load_split
+    from mmbench.data.classes import named_classnames
+
+    # uoft-cs/cifar100's layout: an image column and ClassLabel fine labels with the meta file's names
+    meta_names = [n.replace(" ", "_") for n in named_classnames("cifar100")]
+    features = datasets.Features({"img": datasets.Image(), "fine_label": datasets.ClassLabel(names=meta_names)})
+    ds = datasets.Dataset.from_dict({"img": [Image.new("RGB", (32, 32), (9, 9, 9))], "fine_label": [1]}, features=features)
+    ds.save_to_disk(str(tmp_path / "cifar100_hf"))
+    split = load_split({"format": "hf", "path": str(tmp_path / "cifar100_hf"), "columns": {"image": "img", "label": "fine_label"},
+                        "classnames": "cifar100", "templates": "openai_cifar"})
+    assert split.classnames[1] == "aquarium fish" and len(split.templates) == 18
+    assert split.samples[0].meta["label"] == 1

@@ -17,7 +17,7 @@ Keys:
   splits in a column (nlphuji/flickr30k).
 - ``images``: folder under ``dir`` holding ``image_path`` files (default ``dir``).
 - ``classnames`` / ``templates``: as :mod:`mmbench.data.classes`; ``classnames`` defaults to the
-  label column's ClassLabel names. With ``classnames: imagenet`` and wnid-named labels (an
+  label column's ClassLabel names (``cifar10`` / ``cifar100``: CLIP's names for the CIFAR copies). With ``classnames: imagenet`` and wnid-named labels (an
   imagefolder of ``n01440764/...`` folders) labels are re-indexed to sorted-wnid order.
 
 Samples: id from the ``id`` column (default: question_id, cocoid, img_id, filename, id; else the
@@ -38,9 +38,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mmbench.data.classes import (
+    CLASSNAME_SETS,
     IMAGENET,
     imagenet_classnames,
     imagenet_wnids,
+    named_classnames,
     string_list,
     templates,
 )
@@ -327,6 +329,11 @@ def _classes(source: DataSource, dataset: datasets.Dataset, column: str | None) 
             position = {w: i for i, w in enumerate(wnids)}
             return {i: position[w] for i, w in enumerate(feature_names)}, imagenet_classnames()
         return None, imagenet_classnames()
+    if isinstance(value, str) and value in CLASSNAME_SETS:  # cifar10 / cifar100: CLIP's names, by label index
+        names = named_classnames(value)
+        if feature_names and len(feature_names) != len(names):
+            raise DataError(f"{source.get('path')}: {len(feature_names)} classes in column {column!r}, {len(names)} in {value}")
+        return None, names
     if value is not None:
         return None, string_list(source, "classnames", value)[0]
     if not feature_names:
