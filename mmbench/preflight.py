@@ -44,12 +44,12 @@ class ModelCheck:
     capabilities: frozenset[Capability] | None  # None: only known once the model is loaded
 
 
-def check_run(tasks: Sequence[str], models: Sequence[str], config: RunConfig) -> list[Any]:
+def check_run(tasks: Sequence[str], models: Sequence[str], config: RunConfig, problems: Sequence[str] = ()) -> list[Any]:
     """Validate a command's tasks, models and options; returns the loaded TaskSpecs in order.
 
-    Raises :class:`PreflightError` listing every problem found.
+    Raises :class:`PreflightError` listing every problem found, after ``problems`` the caller found.
     """
-    problems = option_problems(config)
+    problems = list(problems) + option_problems(config)
     problems += device_problems(config.device)
     checked_models = []
     for spec in models:
@@ -182,6 +182,25 @@ def _cached_hub_checkpoint(repo_id: str, revision: str | None) -> Path | None:
 
 
 # ---- tasks -------------------------------------------------------------------------------------------
+
+def expand_task_groups(names: Sequence[str]) -> tuple[list[str], list[Any], list[str]]:
+    """(member task names, group specs, problems): every ``--task`` expanded on its own, so that one
+    bad name does not hide the others."""
+    from mmbench.groups import expand_groups
+
+    tasks: list[str] = []
+    groups: list[Any] = []
+    problems: list[str] = []
+    for name in names:
+        try:
+            members, found = expand_groups([name])
+        except UserError as e:
+            problems.append(str(e))
+            continue
+        tasks += [t for t in members if t not in tasks]
+        groups += found
+    return tasks, groups, problems
+
 
 def check_task(name: str, models: Sequence[ModelCheck], config: RunConfig, *, check_data: bool = True) -> tuple[Any, list[str]]:
     """(TaskSpec or None, problems) for one ``--task`` value."""

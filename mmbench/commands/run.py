@@ -64,11 +64,14 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace, config: Any) -> int:
     from mmbench import distributed
-    from mmbench.groups import expand_groups, group_summary
+    from mmbench.groups import group_summary
+    from mmbench.preflight import check_run, expand_task_groups
     from mmbench.sweep import progress_line, run_pairs, summary_table
     from mmbench.tables import notes_lines, results_table
 
-    tasks, groups = expand_groups(args.task)  # a task group runs its members, then writes its summary
+    tasks, groups, problems = expand_task_groups(args.task)  # a task group runs its members, then writes its summary
+    if problems:  # unknown names: reported with every other problem of the command, before any model loads
+        check_run(tasks, args.model, config, problems)
     sweep = len(args.model) > 1  # several models: every pair runs, a failing pair does not stop the others
     outcomes = run_pairs(args.model, tasks, config, keep_going=sweep,
                          report=(lambda o, done, total: print(progress_line(o, done, total), file=sys.stderr, flush=True)) if sweep else None)
@@ -82,11 +85,11 @@ def _run(args: argparse.Namespace, config: Any) -> int:
     if args.json:
         json.dump([r.to_dict() for r in results], sys.stdout, indent=2)
         print()
-    else:
-        if results:
-            print(results_table(results))
-        for line in notes_lines(results):
-            print(line, file=sys.stderr)
+    elif results:
+        print(results_table(results))
+    for line in notes_lines(results):  # on stderr, with --json too
+        print(line, file=sys.stderr)
+    if not args.json:
         for r in results:
             if r.path and not sweep:
                 print(f"wrote {r.path}", file=sys.stderr)
