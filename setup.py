@@ -7,7 +7,7 @@ setup(
     packages=find_packages(include=["mmbench", "mmbench.*"]) + ["mmbench.task_files"],
     package_dir={"mmbench.task_files": "tasks"},
     package_data={
-        "mmbench": ["py.typed", "refdata/*.json", "refdata/*.txt", "refdata/imagenet/*.json", "refdata/cifar/*.json", "bundled/*/*", "report/*.html", "report/*.js", "report/*.css"],
+        "mmbench": ["py.typed", "refdata/*.json", "refdata/*.txt", "refdata/imagenet/*.json", "refdata/cifar/*.json", "bundled/*/*", "bundled/stages/*/*", "report/*.html", "report/*.js", "report/*.css"],
         "mmbench.task_files": ["*.yaml"],
     },
 )
