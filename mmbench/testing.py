@@ -42,18 +42,21 @@ def assert_no_regression(baseline: str | Path | RunResult | Sequence[RunResult],
                          candidate: str | Path | RunResult | Sequence[RunResult],
                          tolerances: Mapping[str, float] | None = None, *, fail_on_significant: bool = False,
                          alpha: float = 0.05, allow_mismatch: bool = False, n_resamples: int = 2000,
-                         seed: int = 0, require_all_tasks: bool | None = None) -> ComparisonReport:
+                         seed: int = 0, require_all_tasks: bool | None = None, exact: bool = False,
+                         two_sided: bool = False, same_model: bool = False) -> ComparisonReport:
     """Compare as ``mmbench compare`` does; raise :class:`RegressionError` (an AssertionError whose
     message is the Markdown report) when it would exit 1. Bad input raises
     :class:`mmbench.errors.UserError` as the command would exit 2. Returns the report otherwise.
 
     ``require_all_tasks`` (a baseline task missing from the candidate fails) defaults to True when
     ``candidate`` is a path and False when it is run objects (a test usually runs one task).
+    ``exact``, ``two_sided`` and ``same_model`` are the command's ``--exact``, ``--two-sided`` and
+    ``--same-model``; tolerances may be floats or ``mmbench.report.tolerance.Tolerance`` (in samples).
     """
     if require_all_tasks is None:
         require_all_tasks = isinstance(candidate, (str, Path))
     settings = Settings(dict(tolerances or {}), alpha, n_resamples, seed, 0.95, fail_on_significant, allow_mismatch,
-                        require_all_tasks)
+                        require_all_tasks, exact=exact, two_sided=two_sided, same_model=same_model)
     report = compare_runs(baseline, candidate, settings)
     if report.exit_code:
         raise RegressionError("\n".join(["regression against baseline:", *report.failures(), "", to_markdown(report)]), report)

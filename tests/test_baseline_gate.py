@@ -46,4 +46,4 @@ def test_a_degraded_model_fails_the_gate(tmp_path: Path) -> None:
 def test_pytest_helper_guards_the_baseline(demo_run: Path) -> None:
     from mmbench.testing import assert_no_regression
 
-    assert_no_regression(BASELINE, demo_run, tolerances={"*": 0.005})
+    assert_no_regression(BASELINE, demo_run, exact=True, same_model=True)

@@ -1,0 +1,75 @@
+"""Every number in the README's demo tables comes from a committed result file: the leaderboard
+table is what `mmbench leaderboard results/baseline results/random-init --no-reported` prints, the
+zero-shot table what the result files hold (and chance what the task's class count gives)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+import mmbench
+from mmbench.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+README = (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def _block(name: str) -> str:
+    match = re.search(rf"<!-- {name}[^>]*-->\n(.*?)\n<!-- /{name} -->", README, re.S)
+    assert match, f"README lacks the <!-- {name} --> block"
+    return match.group(1)
+
+
+def _cells(table: str) -> dict[str, dict[str, str]]:
+    """{row label: {column header: cell}}; repeated headers (items/s) get the preceding task's name."""
+    lines = [line for line in table.splitlines() if line.startswith("|")]
+    header = [h.strip() for h in lines[0].strip("|").split("|")]
+    named, group = [], ""
+    for h in header:
+        group = h.split()[0] if " " in h and h.split()[0].startswith("shapes_") else group
+        named.append(h if h.startswith("shapes_") or not group else f"{group} {h}")
+    return {cells[0]: dict(zip(named, cells)) for line in lines[2:]
+            if (cells := [c.strip() for c in line.strip("|").split("|")])}
+
+
+def test_demo_table_numbers_match_the_leaderboard(capsys: pytest.CaptureFixture[str]) -> None:
+    main(["leaderboard", str(REPO / "results" / "baseline"), str(REPO / "results" / "random-init"), "--no-reported"])
+    out = capsys.readouterr().out
+    printed = _cells(next(part for part in out.split("\n\n") if part.startswith("| Model")))
+    readme = _cells(_block("demo-table"))
+    assert len(readme) >= 6  # three trained models and their random-initialised twins
+    for model, cells in readme.items():
+        assert model in printed, f"README row {model!r} is not in the leaderboard"
+        for header, cell in cells.items():
+            assert printed[model].get(header) == cell, f"{model} / {header}: README {cell}, results {printed[model].get(header)}"
+
+
+def test_zeroshot_table_matches_the_result_files_and_chance() -> None:
+    df = mmbench.load_results([REPO / "results" / "baseline", REPO / "results" / "random-init"])
+    zeroshot = df[df.task == "shapes_zeroshot"]
+    rows = _cells(_block("zeroshot-table"))
+    classes = len(mmbench_task_classnames())
+    metrics = ("top1", "top5", "mean_per_class_recall")
+    chance = {"top1": 1 / classes, "top5": 5 / classes, "mean_per_class_recall": 1 / classes}
+    seen = 0
+    for label, cells in rows.items():
+        values = list(cells.values())[1:]
+        if label.startswith("chance"):
+            expected = [chance[m] for m in metrics]
+        else:
+            runs = zeroshot[zeroshot.model == label]
+            assert not runs.empty, f"no shapes_zeroshot result for {label!r}"
+            expected = [runs[runs.metric == m].value.iloc[-1] for m in metrics]
+            seen += 1
+        assert values == [f"{v * 100:.2f}" for v in expected], label
+    assert seen == 2 and any(label.startswith("chance") for label in rows)
+    trained = zeroshot[zeroshot.model == "shapes-clip"].set_index("metric").value
+    assert trained["top1"] >= 0.75 and trained["top5"] >= 0.95 and trained["mean_per_class_recall"] != trained["top1"]
+
+
+def mmbench_task_classnames() -> list[str]:
+    from mmbench.tasks.spec import load_task_spec
+
+    return list(load_task_spec("shapes_zeroshot").data["classnames"])
