@@ -6,7 +6,8 @@ batch size 32, in a fresh Python process each: imports, model loading, data read
 decoding, the checkpoint's processor, forward passes and recall@K all count.
 
 * mmbench: ``mmbench run --task shapes_retrieval --model hf:<checkpoint> --batch-size 32``
-  (writing its result files, as a user's run does);
+  (writing its result files and its prediction store, as a user's run does; `--fresh`, so a
+  second pair never reads the first one's predictions);
 * the minimal loop (``--minimal-loop``, below): PIL open, ``CLIPProcessor``, ``get_image_features`` /
   ``get_text_features``, cosine similarities and recall@K with torch, nothing else.
 
@@ -32,7 +33,7 @@ KS = (1, 5, 10)
 BATCH_SIZE = 32
 
 
-def minimal_loop(checkpoint: str, annotations: str) -> None:
+def minimal_loop(checkpoint: str, annotations: str, images: int) -> None:
     """What a user would write by hand: prints the recall values as JSON on stdout."""
     import torch
     from PIL import Image
@@ -41,7 +42,7 @@ def minimal_loop(checkpoint: str, annotations: str) -> None:
     model = CLIPModel.from_pretrained(checkpoint).eval()
     processor = CLIPProcessor.from_pretrained(checkpoint)
     root = Path(annotations).parent
-    entries = [e for e in json.loads(Path(annotations).read_text())["images"] if e["split"] == "test"]
+    entries = [e for e in json.loads(Path(annotations).read_text())["images"] if e["split"] == "test"][:images]
     texts = [s["raw"] for e in entries for s in e["sentences"]]
     text_image = torch.tensor([i for i, e in enumerate(entries) for _ in e["sentences"]])
     image_parts, text_parts = [], []
@@ -102,10 +103,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=3)
     parser.add_argument("--work", type=Path, default=Path("/tmp/mmbench-overhead"))
+    parser.add_argument("--images", type=int, default=300,
+                        help="first N images of the split (default: all 300; fewer weigh fixed costs more)")
     parser.add_argument("--minimal-loop", nargs=2, metavar=("CHECKPOINT", "ANNOTATIONS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.minimal_loop:
-        minimal_loop(*args.minimal_loop)
+        minimal_loop(*args.minimal_loop, args.images)
         return
     args.work.mkdir(parents=True, exist_ok=True)
     checkpoint, annotations = prepare(args.work)
@@ -113,9 +116,11 @@ def main() -> None:
     output_dir = args.work / "results"
     harness = [sys.executable, "-c", "import sys; from mmbench.cli import main; sys.exit(main())", "run",
                "--task", "shapes_retrieval", "--model", f"hf:{checkpoint}", "--batch-size", str(BATCH_SIZE),
-               "--output-dir", str(output_dir), "--json"]
-    minimal = [sys.executable, str(Path(__file__).resolve()), "--minimal-loop", str(checkpoint), str(annotations)]
-    print(f"shapes_retrieval, ViT-B/32-sized CLIP (random weights), batch {BATCH_SIZE}, {os.cpu_count()} CPUs; "
+               "--output-dir", str(output_dir), "--json", "--fresh"] + (["--limit", str(args.images)] if args.images < 300 else [])
+    minimal = [sys.executable, str(Path(__file__).resolve()), "--minimal-loop", str(checkpoint), str(annotations),
+               "--images", str(args.images)]
+    print(f"shapes_retrieval ({args.images} images x 5 captions), ViT-B/32-sized CLIP (random weights), batch {BATCH_SIZE}, "
+          f"{os.cpu_count()} CPUs; "
           f"load average {os.getloadavg()[0]:.1f}")
     ratios = []
     for index in range(args.pairs):
