@@ -1,6 +1,6 @@
 """The three figures of long-run support, each measured side by side in one invocation:
 
-    python benchmarks/scale.py store-overhead [--pairs 3]   # the demo's runs with and without the prediction store
+    python benchmarks/scale.py store-overhead [--pairs 3] [--predict-only]   # the demo's runs with and without the store
     python benchmarks/scale.py resume                       # shapes_caption: uninterrupted vs resumed after a kill at 50 %
     python benchmarks/scale.py processes [--pairs 3]        # shapes_retrieval: 1 process vs torchrun with 2 (gloo)
 
@@ -47,9 +47,10 @@ def alternate(pairs: int, first: Callable[[], float], second: Callable[[], float
     return a, b
 
 
-def store_overhead(pairs: int) -> dict[str, object]:
-    """The demo's four (task, model) runs in one process each way, scoring included; the store
-    variant writes every prediction to a new, empty store (nothing is reused)."""
+def store_overhead(pairs: int, score: bool = True) -> dict[str, object]:
+    """The demo's four (task, model) runs in one process each way (scoring included unless
+    ``--predict-only``); the store variant writes every prediction to a new, empty store (nothing
+    is reused)."""
     import mmbench
     from mmbench.models.spec import load_model
     from mmbench.types import RunConfig
@@ -61,7 +62,7 @@ def store_overhead(pairs: int) -> dict[str, object]:
         path = tmp / f"store-{time.perf_counter_ns()}.sqlite" if store else None
         started = time.perf_counter()
         for task, spec in DEMO_PLAN:
-            mmbench.evaluate(task, models[spec], RunConfig(output_dir=None, store=path, progress=False))
+            mmbench.evaluate(task, models[spec], RunConfig(output_dir=None, store=path, progress=False, score=score))
         return time.perf_counter() - started
 
     demo(False)  # warm-up: data generation, METEOR start-up, page cache
@@ -109,14 +110,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("figure", choices=["store-overhead", "resume", "processes"])
     parser.add_argument("--pairs", type=int, default=3)
+    parser.add_argument("--predict-only", action="store_true", help="store-overhead: time prediction only, no scoring")
     args = parser.parse_args()
-    figures = {"store-overhead": lambda: store_overhead(args.pairs), "resume": resume, "processes": lambda: processes(args.pairs)}
-    result = {"figure": args.figure, "command": f"python benchmarks/scale.py {args.figure}", "cpus": os.cpu_count(),
+    figures = {"store-overhead": lambda: store_overhead(args.pairs, score=not args.predict_only), "resume": resume, "processes": lambda: processes(args.pairs)}
+    result = {"figure": args.figure, "command": " ".join(["python", "benchmarks/scale.py", *sys.argv[1:]]), "cpus": os.cpu_count(),
               "machine": platform.machine(), **figures[args.figure]()}
     for key, value in result.items():
         print(f"{key:34s} {value:.3f}" if isinstance(value, float) else f"{key:34s} {value}")
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"scale_{args.figure.replace('-', '_')}.json").write_text(json.dumps(result, indent=2) + "\n")
+    suffix = "_predict_only" if args.figure == "store-overhead" and args.predict_only else ""
+    (RESULTS / f"scale_{args.figure.replace('-', '_')}{suffix}.json").write_text(json.dumps(result, indent=2) + "\n")
 
 
 if __name__ == "__main__":
