@@ -26,9 +26,12 @@ def check_relative(rel: str, where: str) -> str:
     text = str(rel)
     if not text:
         raise DataError(f"{where}: empty image path")
-    if PurePosixPath(text).is_absolute() or PureWindowsPath(text).is_absolute() or PureWindowsPath(text).drive:
-        raise DataError(f"{where}: image path {text!r} is absolute; annotation paths must be relative to the image folder")
-    parts = PureWindowsPath(text).parts  # splits on both / and \
+    if "\\" in text or ":" in text or text.startswith("/"):  # pathlib only where it matters (0.4 ms a path)
+        if PurePosixPath(text).is_absolute() or PureWindowsPath(text).is_absolute() or PureWindowsPath(text).drive:
+            raise DataError(f"{where}: image path {text!r} is absolute; annotation paths must be relative to the image folder")
+        parts: tuple[str, ...] = PureWindowsPath(text).parts  # splits on both / and \
+    else:
+        parts = tuple(text.split("/"))
     if ".." in parts:
         raise DataError(f"{where}: image path {text!r} leaves the image folder ('..'); fix the annotation file")
     return "/".join(p for p in parts if p not in ("", "."))
