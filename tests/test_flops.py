@@ -18,6 +18,30 @@ def test_linear_stack_flops_equal_the_hand_count() -> None:
     assert count.total == 2 * 5 * (8 * 16 + 16 * 4 + 4 * 3)  # 2040
 
 
+class _QueryTokens(torch.nn.Module):
+    """A learned parameter expanded over the batch and fed to a submodule, as BLIP-2's Q-Former does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.query = torch.nn.Parameter(torch.zeros(1, 3, 8))
+        self.norm = torch.nn.LayerNorm(8)
+        self.proj = torch.nn.Linear(8, 4)
+
+    def forward(self, batch: int) -> torch.Tensor:
+        queries = self.query if batch == 1 else self.query.expand(batch, -1, -1)
+        return self.proj(self.norm(queries))
+
+
+def test_flops_count_under_inference_mode_with_a_parameter_fed_to_a_submodule() -> None:
+    # The per-module tracker of FlopCounterMode hooks module inputs and fails on such a parameter
+    # under inference_mode; the total is still 2 * batch * tokens * in * out for the Linear alone.
+    model = _QueryTokens()
+    for batch in (1, 5):
+        with torch.inference_mode(), counting_flops() as count:
+            model(batch)
+        assert count.total == 2 * batch * 3 * 8 * 4  # 192, 960
+
+
 def test_achieved_tflops_and_utilisation() -> None:
     assert achieved_tflops(2e12, 10, 4.0) == pytest.approx(5.0)  # 10 items x 2 TFLOP in 4 s
     assert achieved_tflops(None, 10, 4.0) is None
