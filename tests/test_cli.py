@@ -69,7 +69,9 @@ def test_bench_reports_each_batch_size() -> None:
     out = mmbench("bench", "--task", "shapes_zeroshot", "--model", "mock", "--batch-sizes", "1,4", "--limit", "12", "--json")
     assert out.returncode == 0, out.stderr
     rows = json.loads(out.stdout)
-    assert [r["batch_size"] for r in rows] == [1, 4]
+    # one row per stage (class prompts, then images) at each batch size, in the order asked
+    assert [(r["batch_size"], r["stage"]) for r in rows] == [
+        (1, "class_prompts"), (1, "images"), (4, "class_prompts"), (4, "images")]
     assert all(r["items_per_s"] > 0 and r["p50_ms"] is not None for r in rows)
 
 
