@@ -25,6 +25,26 @@ class ReportedResult:
 CLIP_BENCHMARK_CSV = "CLIP_benchmark benchmark/benchmark.csv"
 LAVIS_DOCS = "LAVIS benchmark docs"
 LLAVA_ZOO = "LLaVA model zoo (docs/MODEL_ZOO.md)"
+QWEN_VL_README = ("Qwen-VL README.md, table 'Zero-shot Captioning & General VQA' (splits: eval_mm/EVALUATION.md, "
+                  "eval_mm/evaluate_caption.py, eval_mm/evaluate_vqa.py)")
+OPEN_CLIP_RETRIEVAL = "open_clip docs/openclip_retrieval_results.csv"
+OPEN_CLIP_CORE = ("mean of the open_clip rows of the nine members: docs/openclip_classification_results.csv (top-1) "
+                  "and docs/openclip_retrieval_results.csv (mean of image and text retrieval R@1)")
+
+#: ``clip_benchmark_core``'s members' main metrics from open_clip's result tables (docs/reported.md):
+#: top-1 of ImageNet, V2, Sketch, R, A, CIFAR-10, CIFAR-100, then (text retr. R@1, image retr. R@1)
+#: of Flickr30K and of COCO 5k, whose mean is the retrieval tasks' main metric, mean_R@1.
+OPEN_CLIP_CORE_MEMBERS = {
+    "CLIP ViT-B/32 (OpenAI)": ((0.6332, 0.5592, 0.4229, 0.6933, 0.3155, 0.8983, 0.6423), ((0.7890, 0.5878), (0.5012, 0.3044))),
+    "CLIP ViT-L/14 (OpenAI)": ((0.7554, 0.6983, 0.5959, 0.8784, 0.7075, 0.9559, 0.7582), ((0.8520, 0.6496), (0.5634, 0.3651))),
+}
+
+
+def _core_mean(top1s: tuple[float, ...], recalls: tuple[tuple[float, float], ...]) -> float:
+    """The group's mean over its members: each classification top-1 and each retrieval mean R@1."""
+    mains = [*top1s, *((i2t + t2i) / 2 for i2t, t2i in recalls)]
+    return round(sum(mains) / len(mains), 4)
+
 ZEROSHOT_SUITES = (("imagenet_v2_zeroshot", "ImageNet-V2 matched-frequency, zero-shot"),
                    ("imagenet_sketch_zeroshot", "ImageNet-Sketch, zero-shot"),
                    ("imagenet_r_zeroshot", "ImageNet-R (200 classes), zero-shot"),
@@ -66,6 +86,16 @@ REPORTED: tuple[ReportedResult, ...] = (
                    {"mean": 0.5246}, "mean of the CLIP_benchmark rows (benchmark/benchmark.csv) of the five members"),
     ReportedResult("CLIP ViT-L/14 (OpenAI)", "imagenet_shifts", "group", "ImageNet, V2, Sketch, R, A: mean top-1",
                    {"mean": 0.7267}, "mean of the CLIP_benchmark rows (benchmark/benchmark.csv) of the five members"),
+    ReportedResult("CLIP ViT-B/32 (OpenAI)", "coco5k_retrieval", "retrieval", "COCO Karpathy 5k test, zero-shot",
+                   {"i2t_R@1": 0.5012, "i2t_R@5": 0.7500, "i2t_R@10": 0.8352,
+                    "t2i_R@1": 0.3044, "t2i_R@5": 0.5594, "t2i_R@10": 0.6687}, OPEN_CLIP_RETRIEVAL),
+    ReportedResult("CLIP ViT-L/14 (OpenAI)", "coco5k_retrieval", "retrieval", "COCO Karpathy 5k test, zero-shot",
+                   {"i2t_R@1": 0.5634, "i2t_R@5": 0.7938, "i2t_R@10": 0.8660,
+                    "t2i_R@1": 0.3651, "t2i_R@5": 0.6106, "t2i_R@10": 0.7113}, OPEN_CLIP_RETRIEVAL),
+    *(ReportedResult(model, "clip_benchmark_core", "group",
+                     "ImageNet, V2, Sketch, R, A, CIFAR-10/100 top-1, Flickr30K and COCO 5k mean R@1: mean",
+                     {"mean": _core_mean(top1s, recalls)}, OPEN_CLIP_CORE)
+      for model, (top1s, recalls) in OPEN_CLIP_CORE_MEMBERS.items()),
     ReportedResult("BLIP (LAVIS)", "coco5k_retrieval", "retrieval", "COCO Karpathy 5k test, fine-tuned, ITM re-ranking",
                    {"i2t_R@1": 0.820, "i2t_R@5": 0.958, "i2t_R@10": 0.981,
                     "t2i_R@1": 0.645, "t2i_R@5": 0.860, "t2i_R@10": 0.917}, LAVIS_DOCS),
@@ -85,4 +115,14 @@ REPORTED: tuple[ReportedResult, ...] = (
                    {"accuracy": 0.500}, LLAVA_ZOO),
     ReportedResult("LLaVA-1.5-13B", "vizwiz_vqa_testdev", "vqa", "VizWiz-VQA test-dev (EvalAI server; not the val split)",
                    {"accuracy": 0.536}, LLAVA_ZOO),
+    ReportedResult("Qwen-VL (Qwen-7B)", "flickr30k_caption_karpathy", "captioning",
+                   "Flickr30K Karpathy test, zero-shot (CIDEr: the column's metric is not named, see docs/reported.md)",
+                   {"CIDEr": 0.858}, QWEN_VL_README),
+    ReportedResult("Qwen-VL-Chat", "flickr30k_caption_karpathy", "captioning",
+                   "Flickr30K Karpathy test, zero-shot (CIDEr: the column's metric is not named, see docs/reported.md)",
+                   {"CIDEr": 0.810}, QWEN_VL_README),
+    ReportedResult("Qwen-VL (Qwen-7B)", "vizwiz_vqa_val", "vqa", "VizWiz-VQA val, zero-shot, VQA accuracy",
+                   {"accuracy": 0.352}, QWEN_VL_README),
+    ReportedResult("Qwen-VL-Chat", "vizwiz_vqa_val", "vqa", "VizWiz-VQA val, zero-shot, VQA accuracy",
+                   {"accuracy": 0.389}, QWEN_VL_README),
 )
