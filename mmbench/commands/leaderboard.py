@@ -5,8 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas
+
+    from mmbench.results import RunResult
 
 FORMATS = ("markdown", "csv", "json", "html")
+MOCK_MODEL = "mock"  # the built-in test model's spec (the frame's ``model`` column)
 EXTENSIONS = {"markdown": "md", "csv": "csv", "json": "json", "html": "html"}
 
 
@@ -43,15 +50,14 @@ def render(lb, fmt: str, title: str) -> str:  # type: ignore[no-untyped-def]
 
 
 def run(args: argparse.Namespace) -> int:
+    import mmbench
     from mmbench.jsonio import atomic_write_text
     from mmbench.report.leaderboard import build_leaderboard
-    from mmbench.report.loading import load_results
 
-    loaded = load_results(args.paths)
-    loaded.print_warnings()
-    results = loaded.results if args.include_mock else without_mock_runs(loaded.results)
-    lb = build_leaderboard(results, loaded.warnings, include_reported=not args.no_reported,
-                           include_partial=args.include_partial)
+    frame = mmbench.load_results(args.paths)  # names unreadable files on stderr
+    if not args.include_mock:
+        frame = without_mock_runs(frame)
+    lb = build_leaderboard(frame, include_reported=not args.no_reported, include_partial=args.include_partial)
     if args.out_dir:
         out = Path(args.out_dir)
         for fmt in FORMATS:
@@ -71,11 +77,21 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def without_mock_runs(results: list) -> list:  # type: ignore[type-arg]
-    """The runs of every model but the built-in ``mock`` test model; says on stderr how many were left out."""
-    kept = [r for r in results if r.model.get("spec") != "mock"]
-    if len(kept) < len(results):
-        print(f"mmbench: note: left out {len(results) - len(kept)} run(s) of the mock test model (--include-mock keeps them)",
+def without_mock_runs(runs: pandas.DataFrame | list[RunResult]) -> pandas.DataFrame | list[RunResult]:
+    """The runs of every model but the built-in ``mock`` test model (a results DataFrame, or a list of
+    runs in memory, in the same form); says on stderr how many were left out."""
+    import pandas as pd
+
+    from mmbench.report.loading import model_name
+
+    if isinstance(runs, pd.DataFrame):
+        mock = runs["model"] == MOCK_MODEL
+        left_out, kept = int(runs.loc[mock, "run_key"].nunique()), runs[~mock]
+    else:
+        kept = [r for r in runs if model_name(r) != MOCK_MODEL]
+        left_out = len(runs) - len(kept)
+    if left_out:
+        print(f"mmbench: note: left out {left_out} run(s) of the mock test model (--include-mock keeps them)",
               file=sys.stderr)
     return kept
 

@@ -19,7 +19,7 @@ from typing import Any
 from mmbench.report.columns import count, number, ordered_metric_names, points
 from mmbench.report.leaderboard import Cell, Leaderboard, ModelRow, TaskColumn
 from mmbench.report.svg import Point, scatter_svg
-from mmbench.report.loading import model_name, task_name
+from mmbench.results import RunCoverage
 from mmbench.report.tables import INCLUDE_PARTIAL, PARTIAL_NOTE, PARTIAL_TITLE, SCALE_NOTE, median_note, partial_reason
 
 
@@ -67,14 +67,13 @@ def _row(index: int, row: ModelRow, lb: Leaderboard) -> str:
             cells += ['<td data-value="">–</td>'] * 3
             continue
         runs = f' <span class="note">({len(cell.history)} runs)</span>' if len(cell.history) > 1 else ""
-        cells += [f'<td data-value="{_num_attr(cell.main_value)}">{e(points(cell.main_value))}{runs}{_partial_badge(cell)}</td>',
+        cells += [f'<td data-value="{_num_attr(cell.main_value)}">{e(points(cell.main_value))}{runs}{_partial_badge(cell.coverage)}</td>',
                   f'<td data-value="{_num_attr(cell.items_per_s)}">{e(number(cell.items_per_s))}{_median_note(cell)}</td>',
                   f'<td data-value="{_num_attr(cell.p50_ms)}">{e(number(cell.p50_ms))}</td>']
     return f'<tr data-search="{e(search)}">{"".join(cells)}</tr>'
 
 
-def _partial_badge(cell: Cell) -> str:
-    coverage = cell.coverage
+def _partial_badge(coverage: RunCoverage) -> str:
     return "" if coverage.complete else f' <span class="badge partial">partial {e(coverage.label)}</span>'
 
 
@@ -83,10 +82,10 @@ def _partial(lb: Leaderboard) -> str:
     if not lb.partial:
         return ""
     rows = "".join(
-        f'<tr><td class="text">{e(model_name(r))}</td><td class="text">{e(task_name(r))}</td>'
-        f'<td>{e(cell.coverage.label)}{_partial_badge(cell)}</td><td>{e(cell.main_metric or "")} {e(points(cell.main_value))}</td>'
+        f'<tr><td class="text">{e(r.spec)}</td><td class="text">{e(r.task_name)}</td>'
+        f'<td>{e(r.coverage.label)}{_partial_badge(r.coverage)}</td><td>{e(r.main_metric or "")} {e(points(r.main_value))}</td>'
         f'<td class="text">{e(partial_reason(r))}</td><td class="text">{e(r.run_id)}</td></tr>'
-        for r in lb.partial for cell in [Cell([r])])
+        for r in lb.partial)
     return (f'<h2>{e(PARTIAL_TITLE)}</h2><p class="note">{e(PARTIAL_NOTE).format(command=f"<code>{e(INCLUDE_PARTIAL)}</code>")}</p><table id="partial"><thead><tr>'
             '<th class="text">Model</th><th class="text">Task</th><th>Samples scored</th><th>Main metric (x100)</th>'
             f'<th class="text">Why partial</th><th class="text">Run id</th></tr></thead><tbody>{rows}</tbody></table>')
@@ -145,8 +144,8 @@ def _cell_detail(column: TaskColumn, cell: Cell) -> str:
     metric_rows += "".join(f'<tr><td class="text">{e(name)}</td><td>–</td><td class="text">{e(note)}</td></tr>'
                            for name, note in notes.items() if name not in metrics)
     history = "".join(
-        f'<tr><td class="text">{e(r.created_at)}</td><td>{e(points(Cell([r]).main_value))}</td>'
-        f'<td>{e(number(Cell([r]).items_per_s))}</td><td class="text">{e(r.run_id)}</td>'
+        f'<tr><td class="text">{e(r.created_at)}</td><td>{e(points(r.main_value))}</td>'
+        f'<td>{e(number(r.items_per_s))}</td><td class="text">{e(r.run_id)}</td>'
         f'<td class="text">{e(r.path.name if r.path else "")}</td></tr>' for r in cell.history)
     skipped = (run.errors or {}).get("skipped") or []
     return (f'<h3>{e(column.label)} <span class="note">({e(column.task_type)}, version {e(column.version)}, '

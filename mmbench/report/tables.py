@@ -14,12 +14,11 @@ import io
 import json
 from typing import Any
 
-from mmbench.report.columns import count, finite, number, ordered_metric_names, points
+from mmbench.report.columns import count, number, ordered_metric_names, points
 from mmbench.data.completeness import COMPLETENESS_NOTE
-from mmbench.report.leaderboard import Cell, Leaderboard, ModelRow, TaskColumn
-from mmbench.report.loading import model_name, task_name
+from mmbench.report.leaderboard import Cell, Leaderboard, ModelRow, RunView, TaskColumn
 from mmbench.report.reference import ReportedResult
-from mmbench.results import RunCoverage, RunResult, run_coverage
+from mmbench.results import RunCoverage
 
 PARTIAL_TITLE = "Partial runs (not the full benchmark; not in the table above)"
 PARTIAL_NOTE = ("Runs that scored fewer samples than the benchmark defines (--limit, an incomplete download, skipped "
@@ -88,17 +87,14 @@ def partial_mark(coverage: RunCoverage) -> str:
     return "" if coverage.complete else f" (partial {coverage.label})"
 
 
-def partial_reason(run: RunResult) -> str:
+def partial_reason(run: RunView) -> str:
     return str(run.metric_notes.get(COMPLETENESS_NOTE) or "partial (judged from the file: --limit, skips or sample count)")
 
 
-def partial_markdown(runs: list[RunResult]) -> str:
-    rows = []
-    for run in runs:
-        cell = Cell([run])
-        rows.append([md_text(model_name(run)), md_text(task_name(run)), cell.coverage.label,
-                     f"{md_text(cell.main_metric or '')} {points(cell.main_value)}", md_text(partial_reason(run)),
-                     md_text(run.run_id)])
+def partial_markdown(runs: list[RunView]) -> str:
+    rows = [[md_text(run.spec), md_text(run.task_name), run.coverage.label,
+             f"{md_text(run.main_metric or '')} {points(run.main_value)}", md_text(partial_reason(run)), md_text(run.run_id)]
+            for run in runs]
     return _md_table(["Model", "Task", "Samples scored", "Main metric", "Why partial", "Run id"], rows, text_columns=6)
 
 
@@ -118,12 +114,12 @@ def history_markdown(lb: Leaderboard) -> str:
                 continue
             metric = cell.main_metric or ""
             for run in cell.history:
-                value = finite(run.metrics.get(metric)) if metric else None
+                value = run.metrics.get(metric) if metric else None
                 if value is None and metric:
-                    value = Cell([run]).main_value
+                    value = run.main_value
                 rows.append([md_text(row.label), md_text(column.label), md_text(run.created_at),
-                             f"{md_text(metric)} {points(value)}{partial_mark(run_coverage(run))}",
-                             number(Cell([run]).items_per_s), md_text(run.run_id)])
+                             f"{md_text(metric)} {points(value)}{partial_mark(run.coverage)}",
+                             number(run.items_per_s), md_text(run.run_id)])
     return _md_table(["Model", "Task", "Run (UTC)", "Main metric", "items/s", "Run id"], rows, text_columns=4) if rows else ""
 
 
@@ -155,13 +151,11 @@ def to_csv(lb: Leaderboard) -> str:
                     ", ".join(row.devices), cell.latest.run_id, cell.latest.created_at, len(cell.history),
                     int(coverage.complete), coverage.scored, coverage.total)])
     for run in lb.partial:  # kept out of the table: source "partial"
-        cell, coverage = Cell([run]), run_coverage(run)
-        for name in ordered_metric_names(str(run.task.get("type", "")), cell.metrics):
+        for name in ordered_metric_names(run.task_type, run.metrics):
             writer.writerow([csv_text(x) for x in (
-                "partial", model_name(run), str(run.model.get("dtype") or ""), task_name(run), run.task.get("type", ""),
-                name, cell.metrics.get(name), int(name == cell.main_metric), cell.items_per_s, cell.p50_ms,
-                run.model.get("num_parameters"), run.timing.get("device") or "", run.run_id, run.created_at, 1,
-                0, coverage.scored, coverage.total)])
+                "partial", run.spec, run.dtype, run.task_name, run.task_type, name, run.metrics.get(name),
+                int(name == run.main_metric), run.items_per_s, run.p50_ms, run.num_parameters, run.device, run.run_id,
+                run.created_at, 1, 0, run.coverage.scored, run.coverage.total)])
     for r in lb.reported:
         for name, value in r.metrics.items():
             writer.writerow([csv_text(x) for x in ("reported", r.model, "", r.task, r.task_type, name, value, "",
@@ -169,10 +163,9 @@ def to_csv(lb: Leaderboard) -> str:
     return out.getvalue()
 
 
-def _run_summary(run: RunResult) -> dict[str, Any]:
-    cell = Cell([run])
+def _run_summary(run: RunView) -> dict[str, Any]:
     return {"run_id": run.run_id, "created_at": run.created_at, "schema_version": run.schema_version,
-            "main_value": cell.main_value, "items_per_s": cell.items_per_s, "p50_ms": cell.p50_ms,
+            "main_value": run.main_value, "items_per_s": run.items_per_s, "p50_ms": run.p50_ms,
             "file": str(run.path) if run.path else None}
 
 
@@ -190,11 +183,10 @@ def _cell_json(cell: Cell) -> dict[str, Any]:
             "history": [_run_summary(r) for r in cell.history]}
 
 
-def _partial_json(run: RunResult) -> dict[str, Any]:
-    cell = Cell([run])
-    return {"source": "partial", "model": model_name(run), "task": task_name(run), **_coverage_json(cell.coverage),
-            "reason": partial_reason(run), "main_metric": cell.main_metric, "main_value": cell.main_value,
-            "metrics": cell.metrics, "metric_notes": run.metric_notes, "items_per_s": cell.items_per_s,
+def _partial_json(run: RunView) -> dict[str, Any]:
+    return {"source": "partial", "model": run.spec, "task": run.task_name, **_coverage_json(run.coverage),
+            "reason": partial_reason(run), "main_metric": run.main_metric, "main_value": run.main_value,
+            "metrics": run.metrics, "metric_notes": run.metric_notes, "items_per_s": run.items_per_s,
             "task_record": run.task, "model_record": run.model, "config": run.config, **_run_summary(run)}
 
 
