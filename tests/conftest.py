@@ -1,10 +1,14 @@
-"""Test-suite wide settings: offline hubs, a private cache for the generated shapes suite."""
+"""Test-suite wide settings: offline hubs, a private cache for the generated shapes suite, and
+``mmbench_cli``: the installed ``mmbench`` console entry point run as a user runs it."""
 
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import sys
 from pathlib import Path
+from typing import Callable, Mapping
 
 import pytest
 
@@ -34,3 +38,42 @@ def golden_dir() -> Path:
 @pytest.fixture(scope="session")
 def python() -> str:
     return sys.executable
+
+
+#: ``mmbench_cli(*args, cwd=None, env=None, cache=None, timeout=600) -> CompletedProcess``
+MmbenchCli = Callable[..., "subprocess.CompletedProcess[str]"]
+
+
+def installed_entry_point() -> str:
+    """The ``mmbench`` console script of this Python's installation (``pip install -e .``)."""
+    beside = Path(sys.executable).parent / "mmbench"
+    found = str(beside) if beside.is_file() else shutil.which("mmbench")
+    if found is None:
+        pytest.fail("the mmbench console script is not installed: run `python3 -m pip install -e .` in the repository")
+    return found
+
+
+def cli_environment(cache: Path | None = None, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment of a CLI subprocess: this repository first on PYTHONPATH (so the installed
+    entry point runs this checkout's code), hubs offline, and ``cache`` as MMBENCH_CACHE (default:
+    the session's cache, shared with the in-process tests)."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), *[p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and p != str(REPO)]])
+    if cache is not None:
+        env["MMBENCH_CACHE"] = str(cache)
+    return {**env, **(extra or {})}
+
+
+@pytest.fixture(scope="session")
+def mmbench_cli() -> MmbenchCli:
+    """Run the installed ``mmbench`` entry point: ``mmbench_cli("run", "--task", ..., cwd=..., env={...},
+    cache=tmp_path / "cache", timeout=...)`` returns the CompletedProcess (text stdout/stderr, never
+    raising on a non-zero exit). ``env`` adds variables; ``cache`` gives the test its own MMBENCH_CACHE."""
+    program = installed_entry_point()
+
+    def run(*args: str | os.PathLike[str], cwd: Path | None = None, env: Mapping[str, str] | None = None,
+            cache: Path | None = None, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([program, *map(str, args)], capture_output=True, text=True, cwd=cwd,
+                              env=cli_environment(cache, env), timeout=timeout)
+
+    return run

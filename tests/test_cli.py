@@ -9,9 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from conftest import MmbenchCli  # tests/ is on sys.path (rootdir conftest)
 
-def mmbench(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "mmbench.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=600)
+
+@pytest.fixture
+def mmbench(mmbench_cli: MmbenchCli) -> MmbenchCli:
+    return mmbench_cli
 
 
 def assert_one_line_error(out: subprocess.CompletedProcess[str], *fragments: str) -> None:
@@ -23,7 +26,7 @@ def assert_one_line_error(out: subprocess.CompletedProcess[str], *fragments: str
         assert fragment in lines[0]
 
 
-def test_run_writes_results_and_prints_a_table(tmp_path: Path) -> None:
+def test_run_writes_results_and_prints_a_table(mmbench: MmbenchCli, tmp_path: Path) -> None:
     out = mmbench("run", "--task", "shapes_vqa", "--task", "shapes_zeroshot", "--model", "mock", "--limit", "40",
                   "--batch-size", "8", "--output-dir", str(tmp_path))
     assert out.returncode == 0, out.stderr
@@ -35,7 +38,7 @@ def test_run_writes_results_and_prints_a_table(tmp_path: Path) -> None:
     assert result["task"]["num_samples"] == 40 and result["config"]["batch_size"] == 8
 
 
-def test_run_json_output_is_machine_readable(tmp_path: Path) -> None:
+def test_run_json_output_is_machine_readable(mmbench: MmbenchCli, tmp_path: Path) -> None:
     out = mmbench("run", "--task", "shapes_retrieval", "--model", "mock", "--limit", "20", "--json", "--no-write")
     assert out.returncode == 0, out.stderr
     [result] = json.loads(out.stdout)
@@ -49,7 +52,7 @@ def test_run_json_output_is_machine_readable(tmp_path: Path) -> None:
     (["run", "--task", "shapes_vqa", "--model", "mock", "--model-arg", "novalue"], ["expected KEY=VALUE"]),
     (["run", "--task", "shapes_vqa", "--model", "hf:/nonexistent/dir/x"], ["not a checkpoint directory"]),
 ])
-def test_bad_invocations_fail_with_one_line(args: list[str], fragments: list[str]) -> None:
+def test_bad_invocations_fail_with_one_line(mmbench: MmbenchCli, args: list[str], fragments: list[str]) -> None:
     assert_one_line_error(mmbench(*args), *fragments)
 
 
@@ -65,7 +68,7 @@ def test_list_tasks_and_models_do_not_import_torch() -> None:
         assert name in out.stdout
 
 
-def test_bench_reports_each_batch_size() -> None:
+def test_bench_reports_each_batch_size(mmbench: MmbenchCli) -> None:
     out = mmbench("bench", "--task", "shapes_zeroshot", "--model", "mock", "--batch-sizes", "1,4", "--limit", "12", "--json")
     assert out.returncode == 0, out.stderr
     rows = json.loads(out.stdout)
@@ -75,7 +78,7 @@ def test_bench_reports_each_batch_size() -> None:
     assert all(r["items_per_s"] > 0 and r["p50_ms"] is not None for r in rows)
 
 
-def test_demo_with_the_mock_model_runs_all_four_tasks(tmp_path: Path) -> None:
+def test_demo_with_the_mock_model_runs_all_four_tasks(mmbench: MmbenchCli, tmp_path: Path) -> None:
     out = mmbench("demo", "--model", "mock", "--output-dir", str(tmp_path))
     assert out.returncode == 0, out.stderr
     for task in ("shapes_caption", "shapes_retrieval", "shapes_vqa", "shapes_zeroshot"):
