@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from mmbench.report.compare import ComparisonReport, MetricComparison, TaskComparison
+from mmbench.report.comparison import ComparisonReport, MetricComparison, TaskComparison
 from mmbench.report.loading import model_name
 from mmbench.report.tables import md_text
 from mmbench.report.tolerance import as_tolerance
