@@ -39,6 +39,7 @@ def run_pairs(models: Sequence[str], tasks: Sequence[str], config: RunConfig, *,
               report: Callable[[PairOutcome, int, int], None] | None = None) -> list[PairOutcome]:
     """Evaluate every (model, task) pair in model-major order; ``report`` is called after each pair."""
     from mmbench import distributed
+    from mmbench.data.hub import notes as hub_notes
     from mmbench.preflight import PreflightError, check_model, check_run, check_task, device_problems, option_problems
     from mmbench.runner import load_task_data, print_partial_warnings
 
@@ -74,6 +75,9 @@ def run_pairs(models: Sequence[str], tasks: Sequence[str], config: RunConfig, *,
             continue
         if main:
             print_partial_warnings(data[name].coverage)
+            if specs[name].data_source != "official":
+                for line in hub_notes(specs[name].name, specs[name].hub):
+                    print(f"note: {line}", file=sys.stderr)
 
     outcomes: list[PairOutcome] = []
     total = len(models) * len(tasks)

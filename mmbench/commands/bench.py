@@ -15,7 +15,7 @@ import json
 import sys
 from typing import Any
 
-from mmbench.commands.common import add_run_options, run_config
+from mmbench.commands.common import add_data_source_option, add_run_options, run_config
 from mmbench.errors import UserError
 
 COLUMNS = ["batch", "stage", "items/s", "tokens/s", "timed batches", "p50 ms", "p90 ms", "p99 ms", "TTFT ms", "TPOT ms",
@@ -31,6 +31,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--batch-sizes", default="1,8,32", help="comma-separated (default: 1,8,32)")
     p.add_argument("--warmup", type=int, default=2, help="warm-up batches per stage, excluded from latency (default: 2)")
     p.add_argument("--json", action="store_true")
+    add_data_source_option(p)
     add_run_options(p, output=False, batch_size=False)
     p.set_defaults(func=run)
 
@@ -60,6 +61,7 @@ def repeated(split: Any, count: int) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     from mmbench.console import quiet_library_progress
+    from mmbench.data.hub import with_source
     from mmbench.models.spec import load_model
     from mmbench.preflight import check_run
     from mmbench.runner import evaluate, load_task_data
@@ -70,9 +72,10 @@ def run(args: argparse.Namespace) -> int:
     if args.warmup < 0:
         raise UserError(f"--warmup must be 0 or more, got {args.warmup}")
     config = run_config(args, output_dir=None, warmup_batches=args.warmup, score=False)
-    check_run([args.task], [args.model], config)  # before the model loads
+    task = with_source(args.task, args.data_source)
+    check_run([task], [args.model], config)  # before the model loads
     quiet_library_progress(config.progress)
-    spec = load_task_spec(args.task)
+    spec = load_task_spec(task)
     data = load_task_data(spec, config)
     model = load_model(args.model, device=config.device, dtype=config.dtype, **config.model_args)
     rows: list[dict[str, Any]] = []

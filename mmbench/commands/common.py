@@ -31,6 +31,13 @@ def add_run_options(parser: argparse.ArgumentParser, *, output: bool = True, bat
         g.add_argument("--no-write", action="store_true", help="do not write result files")
 
 
+def add_data_source_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", choices=["official", "hf"], default="official", dest="data_source",
+                        help="where each task's data comes from: official (the dataset's own files under --data-dir; the "
+                             "reference) or hf (the task file's pinned Hugging Face copy, loaded through datasets into its "
+                             "cache; same as the task name <task>@hf)")
+
+
 def _batch_size(text: str) -> int | str:
     if text == "auto":
         return text

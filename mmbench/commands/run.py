@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from mmbench.commands.common import add_run_options, run_config
+from mmbench.commands.common import add_data_source_option, add_run_options, run_config
 from mmbench.errors import UserError
 
 
@@ -20,6 +20,7 @@ def add_parser(sub: Any) -> None:
                    help="model spec: hf:<dir-or-id>, clip:..., blip:..., llava:..., mock, or a bundled name (repeatable: "
                         "several models and tasks run as a sweep of every pair, each model loaded once)")
     p.add_argument("--json", action="store_true", help="print the results as JSON on stdout instead of a table")
+    add_data_source_option(p)
     add_run_options(p)
     g = p.add_argument_group("prediction store and resume")
     g.add_argument("--store", type=Path, default=None,
@@ -64,12 +65,14 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace, config: Any) -> int:
     from mmbench import distributed
+    from mmbench.data.hub import with_source
     from mmbench.groups import group_summary
     from mmbench.preflight import check_run, expand_task_groups
     from mmbench.sweep import progress_line, run_pairs, summary_table
     from mmbench.tables import notes_lines, results_table
 
     tasks, groups, problems = expand_task_groups(args.task)  # a task group runs its members, then writes its summary
+    tasks = [with_source(task, args.data_source) for task in tasks]  # --data hf: each member's hub source
     if problems:  # unknown names: reported with every other problem of the command, before any model loads
         check_run(tasks, args.model, config, problems)
     sweep = len(args.model) > 1  # several models: every pair runs, a failing pair does not stop the others

@@ -19,6 +19,12 @@ Keys:
 - ``classnames`` / ``templates``: as :mod:`mmbench.data.classes`; ``classnames`` defaults to the
   label column's ClassLabel names (``cifar10`` / ``cifar100``: CLIP's names for the CIFAR copies). With ``classnames: imagenet`` and wnid-named labels (an
   imagefolder of ``n01440764/...`` folders) labels are re-indexed to sorted-wnid order.
+  ``class_subset`` (``imagenet_r`` / ``imagenet_a``): labels already index the subset's sorted
+  wnids (as CLIP_benchmark's copies do); the class names are the subset's ImageNet names.
+- ``id_regex``: a regular expression searched in each id cell (as text); its first group is the
+  sample id. It maps a copy's ids onto the official ones, e.g. ``_0*(\\d+)\\.jpg$`` turns
+  ``COCO_val2014_000000391895.jpg`` into COCO's ``391895`` and ``^s0*(\\d+)$`` a webdataset key
+  ``s0000042`` into the row number ``42``.
 
 Samples: id from the ``id`` column (default: question_id, cocoid, img_id, filename, id; else the
 row number), texts = captions or answers, meta = question / question_type / answer_type / image_id
@@ -32,6 +38,7 @@ what to download and where to put it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +47,7 @@ from typing import TYPE_CHECKING, Any
 from mmbench.data.classes import (
     CLASSNAME_SETS,
     IMAGENET,
+    class_subset,
     imagenet_classnames,
     imagenet_wnids,
     named_classnames,
@@ -58,9 +66,9 @@ if TYPE_CHECKING:
     import datasets  # type: ignore[import-untyped]
 
 DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
-    "image": ("image", "img"),
+    "image": ("image", "img", "jpg", "webp", "png"),  # jpg/webp/png: webdataset copies (CLIP_benchmark, DataComp)
     "image_path": (),
-    "id": ("question_id", "cocoid", "img_id", "filename", "id"),
+    "id": ("question_id", "cocoid", "img_id", "filename", "id", "__key__"),
     "captions": ("caption", "captions", "sentences"),
     "answers": ("answers",),
     "question": ("question",),
@@ -87,6 +95,8 @@ def read(source: DataSource) -> DataSplit:
               if role not in ("image", "image_path")}
     image_of, root = _image_reader(source, dataset, columns)
     label_map, classnames = _classes(source, dataset, columns.get("label"))
+    if "id" in values:
+        values["id"] = _mapped_ids(source, values["id"], rows)
     samples = [_sample(row, values, image_of, label_map) for row in rows]
     if not samples:
         raise DataError(f"{source.get('path')}: no rows left in split {source.split()!r} after data.filter {source.get('filter')}")
@@ -226,6 +236,27 @@ def _sample(row: int, values: dict[str, list[Any]], image_of: Any, label_map: di
     return Sample(id=str(sample_id), image=image_of(row), texts=texts, meta=meta)
 
 
+def _mapped_ids(source: DataSource, ids: list[Any], rows: list[int]) -> list[Any]:
+    """The id column through ``id_regex`` (unchanged without one) for the kept ``rows``; a kept
+    cell it does not match is an error."""
+    pattern = source.get("id_regex")
+    if pattern is None:
+        return ids
+    try:
+        regex = re.compile(str(pattern))
+    except re.error as e:
+        raise DataError(f"data.id_regex {pattern!r} is not a regular expression ({e})") from None
+    if regex.groups < 1:
+        raise DataError(f"data.id_regex {pattern!r} needs a group, e.g. (\\d+): its first group is the sample id")
+    mapped = list(ids)
+    for row in rows:
+        found = regex.search(str(ids[row]))
+        if found is None or found.group(1) is None:
+            raise DataError(f"{source.get('path')}: row {row}: id {ids[row]!r} does not match data.id_regex {pattern!r}")
+        mapped[row] = found.group(1)
+    return mapped
+
+
 def _strings(value: Any, keys: tuple[str, ...], where: str) -> tuple[str, ...]:
     """A caption/answer cell as strings: a string, a list of strings, or a list of dicts holding one of ``keys``."""
     if isinstance(value, str):
@@ -322,6 +353,11 @@ def _classes(source: DataSource, dataset: datasets.Dataset, column: str | None) 
     if column is None:
         return None, None
     feature_names = list(getattr(dataset.features[column], "names", None) or [])
+    subset = class_subset(source)
+    if subset is not None:  # labels index the subset's sorted wnids
+        position = {w: i for i, w in enumerate(imagenet_wnids())}
+        names = imagenet_classnames()
+        return None, [names[position[w]] for w in subset]
     value = source.get("classnames")
     if value == IMAGENET:
         wnids = imagenet_wnids()

@@ -3,20 +3,27 @@ metric options and a version. Built-in files live in the top-level ``tasks/`` fo
 the wheel as ``mmbench.task_files``); ``--task`` also takes a path to a user's own YAML file, and
 plugins add tasks through the ``mmbench.tasks`` entry-point group (value: a path-returning
 callable or a module whose folder holds ``*.yaml``).
+
+A task file's optional ``hub`` section names a Hugging Face copy of its data
+(:mod:`mmbench.data.hub`); the task name ``<task>@hf`` (``mmbench run --data hf``) reads it
+instead of the official files.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mmbench.data.completeness import expected_count
+from mmbench.data.hub import HUB, SEPARATOR, SOURCES, hub_data, parse_hub, split_name
 from mmbench.errors import UserError
 from mmbench.registry import tasks as task_registry, unknown_name_message
 
 REQUIRED_KEYS = ("name", "type", "version", "data")
-KNOWN_KEYS = {"name", "type", "version", "description", "data", "prompt", "generation", "metrics", "batch_size", "output"}
+KNOWN_KEYS = {"name", "type", "version", "description", "data", "hub", "prompt", "generation", "metrics", "batch_size",
+              "output"}
 # A task group names other tasks instead of data: ``group: [task, ...]`` (see mmbench.groups).
 GROUP_TYPE = "group"
 GROUP_REQUIRED_KEYS = ("name", "version", "group")
@@ -41,6 +48,8 @@ class TaskSpec:
     source: str = ""  # where the spec came from
     group: tuple[str, ...] = ()  # a task group's members (type "group", no data)
     aggregate: str = ""  # a task group's aggregation of its members' main metrics
+    hub: dict[str, Any] | None = None  # the task file's hub source (mmbench.data.hub), None without one
+    data_source: str = "official"  # which of the two ``data`` holds: "official" or "hf" (the hub section)
 
     def arguments(self) -> dict[str, Any]:
         """Everything that defines the benchmark, for results files and cache keys."""
@@ -67,6 +76,9 @@ def parse_task_spec(raw: Any, source: str) -> TaskSpec:
         if raw.get(key) is not None and not isinstance(raw[key], dict):
             raise UserError(f"{source}: {key!r} must be a mapping")
     expected_count(raw["data"], source)
+    hub = parse_hub(raw["hub"], source) if raw.get("hub") is not None else None
+    if hub is not None:
+        expected_count(hub, f"{source} (hub)")
     batch_size = raw.get("batch_size")
     if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
         raise UserError(f"{source}: batch_size must be a positive integer")
@@ -74,7 +86,7 @@ def parse_task_spec(raw: Any, source: str) -> TaskSpec:
         name=str(raw["name"]), type=str(raw["type"]), version=str(raw["version"]), data=dict(raw["data"]),
         description=str(raw.get("description") or ""), prompt=raw.get("prompt"),
         generation=dict(raw.get("generation") or {}), metrics=dict(raw.get("metrics") or {}),
-        output=dict(raw.get("output") or {}), batch_size=batch_size, source=source,
+        output=dict(raw.get("output") or {}), batch_size=batch_size, source=source, hub=hub,
     )
 
 
@@ -127,9 +139,27 @@ def builtin_task_files() -> dict[str, str]:
     return {path.stem: str(path) for path in sorted(builtin_task_dir().glob("*.yaml"))}
 
 
+def select_data_source(spec: TaskSpec, data_source: str) -> TaskSpec:
+    """``spec`` reading ``data_source``: "official" (its ``data``) or "hf" (its ``hub`` section)."""
+    if data_source not in SOURCES:
+        raise UserError(f"{spec.name}: unknown data source {data_source!r} (known: {', '.join(SOURCES)}; "
+                        f"e.g. {spec.name}{SEPARATOR}{HUB})")
+    if data_source == "official" or spec.data_source == data_source:
+        return spec
+    if spec.group:
+        raise UserError(f"{spec.name} is a task group: --data {data_source} applies to its members, not to the group")
+    if spec.hub is None:
+        raise UserError(f"{spec.name}: no hub source (the task file has no 'hub' section); run it without "
+                        f"--data {HUB} / {SEPARATOR}{HUB} on the official files (`mmbench data path {spec.name}`)")
+    return dataclasses.replace(spec, data=hub_data(spec.hub), data_source=data_source)
+
+
 def load_task_spec(name_or_path: str | Path) -> TaskSpec:
-    """A registered task name, or a path to a YAML task file."""
+    """A registered task name, or a path to a YAML task file; ``<either>@hf`` reads its hub source."""
     text = str(name_or_path)
+    base, data_source = split_name(text)
+    if data_source is not None and not Path(text).is_file():
+        return select_data_source(load_task_spec(base), data_source)
     if text.endswith((".yaml", ".yml")) or Path(text).is_file():
         return read_task_file(Path(text))
     if text not in task_registry:

@@ -1,0 +1,106 @@
+"""Hub sources: a task's data from a Hugging Face dataset instead of the official files.
+
+A task file may carry a ``hub`` section beside ``data``: a well-known copy of the same split on
+the Hugging Face hub, read by the ``hf`` format (:mod:`mmbench.data.hf_source`, one reader for
+every hub copy). ``mmbench run --data hf`` (or the task name ``<task>@hf``) reads it instead of
+the official files, which stay the default and the reference.
+
+```yaml
+hub:
+  path: lmms-lab/VQAv2                 # the dataset id (required)
+  revision: <40-hex commit>            # the pinned commit (required; a branch name is reported as unpinned)
+  revision_source: "where the sha was found"
+  split: validation                    # required
+  columns: {id: question_id, answers: answers}   # role -> column, as format hf
+  id_regex: ...                        # optional, as format hf
+  expected_count: 214354               # the copy's size
+  same_samples: true                   # does the copy hold exactly the official split's samples and ids?
+  note: "how the copy differs from the official files"   # required when same_samples is false
+```
+
+Every ``format: hf`` key is accepted (``name``, ``data_files``, ``filter``, ``classnames`` ...).
+The copy is loaded through ``datasets`` into its cache (``~/.cache/huggingface/datasets``). A
+local copy is used instead when ``<data root>/hub/<dataset id>`` exists (a ``save_to_disk``
+folder or a download of the dataset repository at that revision): machines without network
+copy it there.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Mapping
+
+from mmbench.errors import UserError
+
+HUB = "hf"  # the data-source name: --data hf, <task>@hf
+SOURCES = ("official", HUB)
+SEPARATOR = "@"
+LOCAL_DIR = "hub"  # local copies: <data root>/hub/<dataset id>
+REQUIRED = ("path", "revision", "split")
+DOC_KEYS = ("revision_source", "same_samples", "note")  # documentation, not reader keys
+_SHA = re.compile(r"[0-9a-f]{40}")
+
+
+def parse_hub(raw: Any, where: str) -> dict[str, Any]:
+    """The task file's ``hub`` section, checked: required keys, types, ``format`` hf."""
+    if not isinstance(raw, Mapping):
+        raise UserError(f"{where}: 'hub' must be a mapping (path, revision, split, columns ...)")
+    missing = [key for key in REQUIRED if not raw.get(key)]
+    if missing:
+        raise UserError(f"{where}: the hub section lacks {', '.join(missing)} (a hub source names the dataset id, "
+                        f"its pinned revision and its split)")
+    if raw.get("format", HUB) != HUB:
+        raise UserError(f"{where}: a hub section is read by format {HUB}, not {raw['format']!r}")
+    if not isinstance(raw.get("same_samples", True), bool):
+        raise UserError(f"{where}: hub.same_samples must be true or false")
+    if raw.get("same_samples") is False and not raw.get("note"):
+        raise UserError(f"{where}: hub.same_samples is false: add hub.note saying how the copy differs")
+    return {**dict(raw), "format": HUB}
+
+
+def split_name(text: str) -> tuple[str, str | None]:
+    """``"vqav2_val@hf"`` -> (``"vqav2_val"``, ``"hf"``); a name without a source -> (name, None)."""
+    base, sep, source = text.rpartition(SEPARATOR)
+    if not sep or not base or "/" in source or source.endswith((".yaml", ".yml")):
+        return text, None
+    return base, source
+
+
+def with_source(task: str, source: str) -> str:
+    """The task name that selects ``source`` (``official`` leaves it as it is)."""
+    return task if source == "official" or split_name(task)[1] is not None else f"{task}{SEPARATOR}{source}"
+
+
+def hub_data(hub: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``data`` mapping a run reads for a hub source: format hf, local copies under ``hub/``."""
+    data = {key: value for key, value in hub.items() if key not in DOC_KEYS}
+    data.setdefault("dir", LOCAL_DIR)
+    return data
+
+
+def is_pinned(revision: Any) -> bool:
+    return isinstance(revision, str) and _SHA.fullmatch(revision) is not None
+
+
+def notes(task: str, hub: Mapping[str, Any]) -> list[str]:
+    """What a user reading hub results must know: an unpinned revision, a sample set that differs."""
+    lines = []
+    if not is_pinned(hub.get("revision")):
+        lines.append(f"{task}: hub source {hub['path']} at revision {hub.get('revision')!r} is not pinned to a commit: "
+                     f"its content may change")
+    if hub.get("same_samples") is False:
+        lines.append(f"{task}: hub source {hub['path']} differs from the official files: {hub['note']}")
+    return lines
+
+
+def describe(hub: Mapping[str, Any]) -> str:
+    """One line: dataset id, revision, split."""
+    revision = str(hub.get("revision"))
+    shown = revision[:12] if is_pinned(revision) else f"{revision} (unpinned)"
+    name = f", config {hub['name']}" if hub.get("name") else ""
+    return f"{hub['path']} at {shown}{name}, split {hub['split']}"
+
+
+def local_copy(hub: Mapping[str, Any], data_root: Path) -> Path:
+    return data_root / LOCAL_DIR / str(hub["path"])
