@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class UserError(Exception):
     """Bad input, missing data, unknown names: something the user can fix.
@@ -16,3 +18,8 @@ class DataError(UserError):
 
 class CapabilityError(UserError):
     """The model lacks a capability the task needs."""
+
+
+def first_ids(ids: Sequence[str], shown: int = 5) -> str:
+    """The first ``shown`` of ``ids`` for a one-line message, with how many more there are."""
+    return ", ".join(ids[:shown]) + (f" ... ({len(ids) - shown} more)" if len(ids) > shown else "")

@@ -14,6 +14,7 @@ meta = {"question", "question_type", "answer_type", "image_id"} (types None for 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from mmbench.data.fields import check_unique, require, require_list
 from mmbench.data.images import check_relative
 from mmbench.data.source import DataSource
 from mmbench.data.split import DataSplit
-from mmbench.errors import DataError, UserError
+from mmbench.errors import DataError, UserError, first_ids
 from mmbench.jsonio import read_json
 from mmbench.metrics.vqa import VqaQuestion, question_key
 from mmbench.types import Sample
@@ -47,7 +48,7 @@ def expected_files(source: DataSource) -> list[tuple[str, Path]]:
 def read(source: DataSource) -> DataSplit:
     questions_path = source.existing("questions", "VQAv2 questions file", DEFAULT_QUESTIONS)
     content = read_json(questions_path, "VQAv2 questions file")
-    questions = require_list(content, "questions", questions_path)
+    require_list(content, "questions", questions_path)  # before the subtype: the wrong file is the first thing to say
     subtype = str(source.get("images") or content.get("data_subtype") or "")
     if not subtype:
         raise DataError(f"{questions_path}: no 'data_subtype'; set data.images to the image folder (e.g. val2014)")
@@ -61,7 +62,8 @@ def read(source: DataSource) -> DataSplit:
         files.append(annotations_path)
     pattern = str(source.get("image_pattern", DEFAULT_PATTERN))
     root, prefix = _root_and_prefix(source.require_dir(), folder)
-    samples = [_sample(q, i, questions_path, answers, prefix, pattern, subtype) for i, q in enumerate(questions)]
+    entries = read_questions(questions_path, content)
+    samples = [_sample(q, i, questions_path, answers, prefix, pattern, subtype) for i, q in enumerate(entries)]
     if not samples:
         raise DataError(f"{questions_path}: no questions")
     check_unique([s.id for s in samples], questions_path, "question_id")
@@ -74,6 +76,42 @@ def _root_and_prefix(dataset_dir: Path, folder: Path) -> tuple[Path, str]:
         return dataset_dir, folder.relative_to(dataset_dir).as_posix()
     except ValueError:
         return folder, "."
+
+
+@dataclass(frozen=True)
+class QuestionEntry:
+    """One entry of a VQAv2 question file."""
+
+    question_id: str
+    image_id: int
+    question: str
+
+
+def read_questions(path: Path, content: Any = None) -> list[QuestionEntry]:
+    """The official question file ``{"questions": [{"question_id", "image_id", "question"}], ...}``
+    (``content``: the parsed file, when the caller has it). ``mmbench run`` and ``mmbench score vqa
+    --questions`` both read it here."""
+    content = read_json(path, "VQAv2 questions file") if content is None else content
+    questions = require_list(content, "questions", path)
+    entries = []
+    for index, question in enumerate(questions):
+        where = f"questions[{index}]"
+        qid = str(require(question, "question_id", path, where, (int, str)))
+        image_id = require(question, "image_id", path, where, int)
+        text = require(question, "question", path, where, str)
+        entries.append(QuestionEntry(qid, image_id, text))
+    return entries
+
+
+def check_question_ids(path: Path, annotated: set[str], annotations_path: Path) -> None:
+    """The question file at ``path`` must hold exactly the question ids of the annotation file."""
+    ids = {q.question_id for q in read_questions(path)}
+    if ids != annotated:
+        only_q, only_a = sorted(ids - annotated), sorted(annotated - ids)
+        raise DataError(
+            f"{path}: question ids differ from {annotations_path}: {len(only_q)} only in the questions "
+            f"(first: {first_ids(only_q)}), {len(only_a)} only in the annotations (first: {first_ids(only_a)})"
+        )
 
 
 def read_annotations(path: Path) -> list[VqaQuestion]:
@@ -112,12 +150,10 @@ def _annotation(entry: Any, where: str) -> VqaQuestion:
     return VqaQuestion(question_id, tuple(texts), types["answer_type"], types["question_type"])
 
 
-def _sample(question: Any, index: int, path: Path, answers: dict[str, VqaQuestion], prefix: str,
+def _sample(question: QuestionEntry, index: int, path: Path, answers: dict[str, VqaQuestion], prefix: str,
             pattern: str, subtype: str) -> Sample:
     where = f"questions[{index}]"
-    qid = str(require(question, "question_id", path, where, (int, str)))
-    image_id = require(question, "image_id", path, where, int)
-    text = require(question, "question", path, where, str)
+    qid, image_id = question.question_id, question.image_id
     try:
         name = pattern.format(subtype=subtype, image_id=image_id)
     except (KeyError, IndexError, ValueError) as e:
@@ -126,6 +162,6 @@ def _sample(question: Any, index: int, path: Path, answers: dict[str, VqaQuestio
     if answers and qid not in answers:
         raise DataError(f"{path}: question {qid} has no entry in the annotations file")
     found = answers.get(qid)
-    meta = {"question": text, "question_type": found.question_type or None if found else None,
+    meta = {"question": question.question, "question_type": found.question_type or None if found else None,
             "answer_type": found.answer_type or None if found else None, "image_id": image_id}
     return Sample(id=qid, image=rel, texts=found.answers if found else (), meta=meta)

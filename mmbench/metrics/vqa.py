@@ -34,13 +34,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, Mapping, Sequence
 
-from mmbench.errors import UserError
+from mmbench.errors import UserError, first_ids
 from mmbench.jsonio import read_json
 
 Normalization = Literal["standard", "official", "evalai", "vizwiz"]
 NORMALIZATIONS: tuple[str, ...] = ("standard", "official", "evalai", "vizwiz")
 ANSWER_TYPE_METRICS = {"yes/no": "accuracy_yes_no", "number": "accuracy_number", "other": "accuracy_other"}
-_SHOWN_IDS = 5
 TABLES_PATH = Path(__file__).resolve().parents[1] / "refdata" / "vqa_normalization_tables.json"
 _PERIOD_STRIP_COUNT = 32  # the official code passes re.UNICODE (== 32) as `count` to sub()
 
@@ -188,11 +187,6 @@ def _mean(values: list[float]) -> float:
     return float(sum(values)) / len(values)
 
 
-def _first_ids(ids: Sequence[str]) -> str:
-    shown = ", ".join(ids[:_SHOWN_IDS])
-    return shown + (f" ... ({len(ids) - _SHOWN_IDS} more)" if len(ids) > _SHOWN_IDS else "")
-
-
 def _check_ids(predictions: Mapping[str, str], questions: Sequence[VqaQuestion], allow_missing: bool) -> list[str]:
     """Validate ids and types; return warnings for what ``allow_missing`` tolerated."""
     if not questions:
@@ -208,21 +202,21 @@ def _check_ids(predictions: Mapping[str, str], questions: Sequence[VqaQuestion],
         if not q.answers:
             raise UserError(f"question {q.question_id} has no human answers")
     if duplicates:
-        raise UserError(f"duplicate question ids in the annotations: {_first_ids(duplicates)}")
+        raise UserError(f"duplicate question ids in the annotations: {first_ids(duplicates)}")
     extra = [i for i in predictions if i not in seen]
     if extra:
-        raise UserError(f"{len(extra)} prediction(s) for question ids not in the annotations: {_first_ids(extra)}")
+        raise UserError(f"{len(extra)} prediction(s) for question ids not in the annotations: {first_ids(extra)}")
     bad = [i for i, a in predictions.items() if not isinstance(a, str)]
     if bad:
-        raise UserError(f"answers must be strings; not for question ids {_first_ids(bad)}")
+        raise UserError(f"answers must be strings; not for question ids {first_ids(bad)}")
     missing = [q.question_id for q in questions if q.question_id not in predictions]
     if missing and not allow_missing:
         raise UserError(
-            f"predictions are missing {len(missing)} of {len(questions)} questions, first: {_first_ids(missing)} "
+            f"predictions are missing {len(missing)} of {len(questions)} questions, first: {first_ids(missing)} "
             "(allow_missing / --allow-missing scores them as wrong)"
         )
     if missing:
-        return [f"{len(missing)} of {len(questions)} questions have no prediction and score 0, first: {_first_ids(missing)}"]
+        return [f"{len(missing)} of {len(questions)} questions have no prediction and score 0, first: {first_ids(missing)}"]
     return []
 
 
