@@ -5,7 +5,10 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from mmbench.data.images import ImageSource
 
 
 class Capability(str, enum.Enum):
@@ -46,14 +49,14 @@ class GenerationConfig:
 class Sample:
     """One evaluation item as a reader produces it.
 
-    ``image`` is a path relative to the split's image root (str), or an image reference that opens
-    itself (:class:`mmbench.data.images.ImageSource`: ``open(root)``, e.g. a Hugging Face datasets
-    cell), or a PIL image held in memory. ``texts`` holds references (captions, answers); ``meta`` holds
-    anything task specific (question, question_type, label, ...).
+    ``image`` is an image reference that opens itself (:class:`mmbench.data.images.ImageSource`:
+    ``image.open(root)``): a file relative to the split's image root (``ImageFile``), bytes, a PIL
+    image in memory or a Hugging Face datasets cell. ``texts`` holds references (captions, answers);
+    ``meta`` holds anything task specific (question, question_type, label, ...).
     """
 
     id: str
-    image: Any
+    image: ImageSource
     texts: tuple[str, ...] = ()
     meta: dict[str, Any] = field(default_factory=dict)
 

@@ -45,7 +45,7 @@ def test_karpathy_coco_reads_test_split_with_all_captions(tmp_path: Path) -> Non
     (tmp_path / "coco" / "val2014").mkdir()
     split = load_split({"format": "karpathy", "dir": "coco", "split": "test"}, tmp_path)
     assert [s.id for s in split.samples] == ["42", "74"]
-    assert split.samples[0].image == "val2014/COCO_val2014_000000000042.jpg"
+    assert str(split.samples[0].image) == "val2014/COCO_val2014_000000000042.jpg"
     assert split.samples[0].texts == tuple(raws)
     assert split.samples[0].meta == {"filename": "COCO_val2014_000000000042.jpg"}
     assert split.root == tmp_path / "coco"
@@ -62,7 +62,7 @@ def test_karpathy_flickr_uses_filename_stem_and_plus_joined_splits(tmp_path: Pat
     data = {"format": "karpathy", "dir": str(tmp_path), "annotations": "dataset_flickr30k.json",
             "images": "flickr30k-images", "split": "train+restval"}
     split = load_split(data, None)
-    assert [(s.id, s.image) for s in split.samples] == [("1000092795", "1000092795.jpg"), ("10002456", "10002456.jpg")]
+    assert [(s.id, str(s.image)) for s in split.samples] == [("1000092795", "1000092795.jpg"), ("10002456", "10002456.jpg")]
     assert split.root == tmp_path / "flickr30k-images"
 
 
@@ -116,7 +116,7 @@ def test_coco_captions_groups_captions_per_image(tmp_path: Path) -> None:
                         {"image_id": 7, "id": 3, "caption": "b two"}]})
     (tmp_path / "val2014").mkdir()
     split = load_split({"format": "coco_captions", "dir": str(tmp_path)}, None)
-    assert [(s.id, s.image, s.texts) for s in split.samples] == [
+    assert [(s.id, str(s.image), s.texts) for s in split.samples] == [
         ("42", "COCO_val2014_000000000042.jpg", ("a one",)), ("7", "b.jpg", ("b one", "b two"))]
     assert split.root == tmp_path / "val2014"
 
@@ -139,7 +139,7 @@ def test_flickr_csv_long_form_with_image_list(tmp_path: Path) -> None:
     (tmp_path / "flickr30k-images").mkdir()
     data = {"format": "flickr_csv", "dir": str(tmp_path), "image_list": "test.txt"}
     split = load_split(data, None)
-    assert [(s.id, s.image, s.texts) for s in split.samples] == [
+    assert [(s.id, str(s.image), s.texts) for s in split.samples] == [
         ("1000092795", "1000092795.jpg", ("Two young guys, outside.", "Men in a yard."))]
     assert split.files == [tmp_path / "captions.csv", tmp_path / "test.txt"]
 
@@ -193,7 +193,7 @@ def test_vqav2_joins_questions_and_annotations(tmp_path: Path) -> None:
     vqa_files(tmp_path)
     split = load_split({"format": "vqav2", "dir": str(tmp_path)}, None)
     first = split.samples[0]
-    assert first.id == "420" and first.image == "val2014/COCO_val2014_000000000042.jpg"
+    assert first.id == "420" and str(first.image) == "val2014/COCO_val2014_000000000042.jpg"
     assert first.texts == ("black",) * 7 + ("gray",) * 3
     assert first.meta == {"question": "What color is the cat?", "question_type": "what color is the",
                           "answer_type": "other", "image_id": 42}
@@ -246,7 +246,7 @@ def test_imagenet_folders_generic_classes_and_inline_templates(tmp_path: Path) -
     split = load_split({"format": "imagenet_folders", "dir": str(tmp_path), "images": "zs",
                         "templates": ["a {c}."], "classnames": ["round thing", "box"]}, None)
     assert split.classnames == ["round thing", "box"]
-    assert [(s.image, s.meta["label"]) for s in split.samples] == [("circle/2.png", 0), ("square/1.png", 1)]
+    assert [(str(s.image), s.meta["label"]) for s in split.samples] == [("circle/2.png", 0), ("square/1.png", 1)]
     with pytest.raises(DataError, match="no \\{c\\} slot"):
         load_split({"format": "imagenet_folders", "dir": str(tmp_path), "images": "zs", "templates": ["a thing"]}, None)
     with pytest.raises(DataError, match="3 class names for 2 class folders"):
@@ -280,7 +280,7 @@ def test_imagenet_flat_loc_val_solution_csv(tmp_path: Path) -> None:
         "ImageId,PredictionString\nILSVRC2012_val_00008726,n01443537 1 2 3 4 n01443537 5 6 7 8\n", encoding="utf-8")
     (tmp_path / "val").mkdir()
     split = load_split({"format": "imagenet_flat", "dir": str(tmp_path), "labels": "LOC_val_solution.csv"}, None)
-    assert [(s.image, s.meta["label"]) for s in split.samples] == [("ILSVRC2012_val_00008726.JPEG", 1)]
+    assert [(str(s.image), s.meta["label"]) for s in split.samples] == [("ILSVRC2012_val_00008726.JPEG", 1)]
 
 
 @pytest.mark.parametrize("labels, message", [("0\n", "outside 1..1000"), ("cat\n", "not a devkit class ID")])

@@ -104,7 +104,7 @@ def test_coco_karpathy_parquet_with_image_paths(coco_dir: Path) -> None:
     data = {"format": "hf", "dir": str(coco_dir), "path": "coco_karpathy_hf", "split": "test",
             "columns": {"image_path": ["filepath", "filename"], "captions": "sentences", "id": "cocoid"}}
     split = load_split(data)
-    assert [(s.id, s.image, s.texts) for s in split.samples] == [
+    assert [(s.id, str(s.image), s.texts) for s in split.samples] == [
         ("42", "val2014/COCO_val2014_000000000042.jpg", ("A man on a horse.", "A rider.")),
         ("73", "val2014/COCO_val2014_000000000073.jpg", ("A cat.", "A sleeping cat.")),
     ]

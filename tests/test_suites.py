@@ -312,7 +312,7 @@ def test_cifar100_fine_labels_and_clip_names(tmp_path: Path) -> None:
     split = load_split(load_task_spec("cifar100_zeroshot").data, tmp_path)
     assert split.classnames[1] == "aquarium fish" and len(split.classnames) == 100
     assert [s.meta["label"] for s in split.samples] == [49, 1]
-    assert split.samples[0].image.size == (32, 32) and split.samples[0].image.getpixel((16, 16)) == files.RGB["blue"]
+    assert split.samples[0].image.image.size == (32, 32) and split.samples[0].image.image.getpixel((16, 16)) == files.RGB["blue"]
     assert len(split.templates) == 18 and split.templates[0] == "a photo of a {c}."
 
 

@@ -9,7 +9,7 @@ from typing import Any, Mapping
 from mmbench.data.completeness import Coverage, expected_count
 from mmbench.data.fingerprint import file_sha256
 from mmbench.data.formats import expected_files, load_split
-from mmbench.data.images import image_path, open_image
+from mmbench.data.images import ImageFile, image_path, open_image
 from mmbench.errors import DataError
 
 MAX_LISTED = 3
@@ -54,16 +54,16 @@ def _checksum_problems(data: Mapping[str, Any], folder: Path | None) -> list[str
 
 def _image_problems(split: Any, decode: bool) -> list[str]:
     bad: list[str] = []
-    seen: set[str] = set()
+    seen: set[ImageFile] = set()
     for sample in split.samples:
-        if not isinstance(sample.image, str) or sample.image in seen:
+        if not isinstance(sample.image, ImageFile) or sample.image in seen:  # images in memory cannot go missing
             continue
         seen.add(sample.image)
         try:
             if decode:
                 open_image(sample.image, split.root)
-            elif not image_path(sample.image, split.root).is_file():
-                raise DataError(f"image not found: {image_path(sample.image, split.root)}")
+            elif not image_path(sample.image.path, split.root).is_file():
+                raise DataError(f"image not found: {image_path(sample.image.path, split.root)}")
         except DataError as e:
             bad.append(str(e))
     listed = bad[:MAX_LISTED] + ([f"... and {len(bad) - MAX_LISTED} more image problems"] if len(bad) > MAX_LISTED else [])

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mmbench.data.fields import require
-from mmbench.data.images import check_relative
+from mmbench.data.images import ImageFile, check_relative
 from mmbench.data.source import DataSource
 from mmbench.data.split import DataSplit
 from mmbench.errors import DataError
@@ -58,4 +58,4 @@ def _sample(qid: str, entry: Any, path: Path) -> Sample | None:
             "semantic": str(require(types, "semantic", path, f"{where}.types", str)),
             "answer_kind": "open" if structural == "query" else "binary"}
     image = check_relative(f"{image_id}.jpg", f"{path}: {where}")
-    return Sample(id=qid, image=image, texts=(require(entry, "answer", path, where, str),), meta=meta)
+    return Sample(id=qid, image=ImageFile(image), texts=(require(entry, "answer", path, where, str),), meta=meta)

@@ -55,7 +55,7 @@ from mmbench.data.classes import (
     templates,
 )
 from mmbench.data.fields import check_unique
-from mmbench.data.images import EncodedImage, check_relative
+from mmbench.data.images import EncodedImage, ImageFile, check_relative
 from mmbench.data.source import DataSource
 from mmbench.data.split import DataSplit
 from mmbench.errors import DataError
@@ -344,7 +344,7 @@ def _image_reader(source: DataSource, dataset: datasets.Dataset, columns: dict[s
     cells = [_column_values(dataset, name) for name in names]
     root = source.existing("images", "image folder", ".", folder=True)
     where = f"{source.get('path')}: image path column(s) {names}"
-    return (lambda row: check_relative("/".join(str(c[row]) for c in cells if c[row]), f"{where}, row {row}")), root
+    return (lambda row: ImageFile(check_relative("/".join(str(c[row]) for c in cells if c[row]), f"{where}, row {row}"))), root
 
 
 # ---- classes --------------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mmbench.data.classes import IMAGENET, class_subset, imagenet_classnames, imagenet_wnids, string_list, templates
+from mmbench.data.images import ImageFile
 from mmbench.data.source import DataSource
 from mmbench.data.split import DataSplit
 from mmbench.errors import DataError
@@ -43,7 +44,7 @@ def read(source: DataSource) -> DataSplit:
         for image in sorted((root / folder).iterdir()):
             if image.suffix.lower() in IMAGE_SUFFIXES and not image.name.startswith("."):
                 rel = f"{folder}/{image.name}"
-                samples.append(Sample(id=rel, image=rel, meta={"label": index_of[folder]}))
+                samples.append(Sample(id=rel, image=ImageFile(rel), meta={"label": index_of[folder]}))
     if not samples:
         raise DataError(f"{root}: class folders hold no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
     prompt_templates, template_file = templates(source)

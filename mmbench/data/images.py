@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mmbench.errors import DataError
 
@@ -42,11 +42,32 @@ def image_path(image: str | Path, root: Path) -> Path:
     return Path(root) / check_relative(str(image), f"image {str(image)!r}")
 
 
-@runtime_checkable
 class ImageSource(Protocol):
-    """An in-memory or lazily read image a reader puts in ``Sample.image`` (a file is a relative path str)."""
+    """What ``Sample.image`` holds: a reference to one image that opens itself as an RGB PIL image.
+
+    :class:`ImageFile` (a file under the split's image root), :class:`EncodedImage` (bytes),
+    :class:`DecodedImage` (a PIL image in memory) and ``mmbench.data.hf_source.HFImage`` (a lazy
+    Hugging Face datasets cell). Each is small and pickles into DataLoader worker processes (our own
+    objects, never data read from a file)."""
 
     def open(self, root: Path) -> Image.Image: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ImageFile:
+    """An image file by its path relative to the split's image root, as the annotation file names
+    it (``/`` separators, checked by :func:`check_relative`); ``str()`` gives that path."""
+
+    path: str
+
+    def open(self, root: Path) -> Image.Image:
+        path = image_path(self.path, root)
+        if not path.is_file():
+            raise DataError(f"image not found: {path} (image folder {root}); check the data folder or pass --on-error skip")
+        return _decode(path, str(path))
+
+    def __str__(self) -> str:
+        return self.path
 
 
 @dataclass(frozen=True)
@@ -72,40 +93,13 @@ class DecodedImage:
         return _to_rgb(ImageOps.exif_transpose(self.image))
 
 
-def as_image_source(image: Any) -> str | ImageSource:
-    """What a Python caller may pass as an image, as ``Sample.image`` holds it: a relative path str,
-    an :class:`ImageSource`; PIL images, encoded bytes and ``{"bytes", "path"}`` dicts are wrapped."""
-    from PIL import Image
+def open_image(image: ImageSource, root: Path) -> Image.Image:
+    """Decode ``Sample.image`` to an RGB PIL image, applying the EXIF orientation: ``image.open(root)``.
 
-    if isinstance(image, (str, ImageSource)):
-        return image
-    if isinstance(image, Path):
-        return str(image)
-    if isinstance(image, Image.Image):
-        return DecodedImage(image)
-    if isinstance(image, (bytes, bytearray)):
-        return EncodedImage(bytes(image))
-    if isinstance(image, dict) and image.get("bytes") is not None:
-        return EncodedImage(image["bytes"], str(image.get("path") or "in-memory image"))
-    if isinstance(image, dict) and image.get("path"):
-        return str(image["path"])
-    raise DataError(f"cannot open image of type {type(image).__name__}; expected a relative path, bytes or PIL image")
-
-
-def open_image(image: Any, root: Path) -> Image.Image:
-    """Decode ``Sample.image`` to an RGB PIL image, applying the EXIF orientation.
-
-    A relative path str names a file under ``root``; anything else opens itself (:class:`ImageSource`,
-    see :func:`as_image_source`). A missing, unreadable or corrupt file raises :class:`DataError`
-    naming it. A plain module-level function, so it pickles into DataLoader worker processes.
+    A missing, unreadable or corrupt image raises :class:`DataError` naming it. A plain
+    module-level function, so it pickles into DataLoader worker processes.
     """
-    source = as_image_source(image)
-    if not isinstance(source, str):
-        return source.open(root)
-    path = image_path(source, root)
-    if not path.is_file():
-        raise DataError(f"image not found: {path} (image folder {root}); check the data folder or pass --on-error skip")
-    return _decode(path, str(path))
+    return image.open(root)
 
 
 def _decode(source: Any, name: str) -> Image.Image:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mmbench.data.fields import check_unique, require, require_list, split_names
-from mmbench.data.images import check_relative
+from mmbench.data.images import ImageFile, check_relative
 from mmbench.data.source import DataSource
 from mmbench.data.split import DataSplit
 from mmbench.errors import DataError
@@ -53,4 +53,4 @@ def _sample(entry: dict, path: Path, index: int) -> Sample:
     if not texts:
         raise DataError(f"{path}: {where} ({filename}) has no sentences")
     image_id = entry["cocoid"] if entry.get("cocoid") is not None else Path(filename).stem
-    return Sample(id=str(image_id), image=rel, texts=texts, meta={"filename": filename})
+    return Sample(id=str(image_id), image=ImageFile(rel), texts=texts, meta={"filename": filename})

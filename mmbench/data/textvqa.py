@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mmbench.data.fields import check_unique, require, require_list
-from mmbench.data.images import check_relative
+from mmbench.data.images import ImageFile, check_relative
 from mmbench.data.source import DataSource
 from mmbench.data.split import DataSplit
 from mmbench.errors import DataError
@@ -78,4 +78,4 @@ def _sample(entry: Any, index: int, path: Path, ocr: dict[str, list[str]]) -> Sa
     tokens = [str(t) for t in tokens] if isinstance(tokens, list) else ocr.get(image_id, [])
     rel = check_relative(f"{image_id}.jpg", f"{path}: {where}")
     meta = {"question": question, "image_id": image_id, "ocr_tokens": ", ".join(tokens), "ocr_reference": ocr_reference(tokens)}
-    return Sample(id=qid, image=rel, texts=tuple(answers), meta=meta)
+    return Sample(id=qid, image=ImageFile(rel), texts=tuple(answers), meta=meta)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from mmbench.data.fields import check_unique, require
-from mmbench.data.images import check_relative
+from mmbench.data.images import ImageFile, check_relative
 from mmbench.data.source import DataSource
 from mmbench.data.split import DataSplit
 from mmbench.errors import DataError
@@ -56,4 +56,4 @@ def _sample(entry: Any, index: int, path: Path) -> Sample:
     if flag not in ANSWERABLE:
         raise DataError(f"{path}: {where} ({name}) has answerable={flag!r}; expected 0 or 1")
     meta = {"question": question, "answer_type": require(entry, "answer_type", path, where, str), "answerable": ANSWERABLE[flag]}
-    return Sample(id=name, image=name, texts=texts, meta=meta)
+    return Sample(id=name, image=ImageFile(name), texts=texts, meta=meta)

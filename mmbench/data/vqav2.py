@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from mmbench.data.fields import check_unique, require, require_list
-from mmbench.data.images import check_relative
+from mmbench.data.images import ImageFile, check_relative
 from mmbench.data.source import DataSource
 from mmbench.data.split import DataSplit
 from mmbench.errors import DataError, UserError, first_ids
@@ -164,4 +164,4 @@ def _sample(question: QuestionEntry, index: int, path: Path, answers: dict[str, 
     found = answers.get(qid)
     meta = {"question": question.question, "question_type": found.question_type or None if found else None,
             "answer_type": found.answer_type or None if found else None, "image_id": image_id}
-    return Sample(id=qid, image=rel, texts=found.answers if found else (), meta=meta)
+    return Sample(id=qid, image=ImageFile(rel), texts=found.answers if found else (), meta=meta)

@@ -24,6 +24,7 @@ from mmbench.types import Capability, GenerationConfig, Sample
 
 if TYPE_CHECKING:
     from mmbench.data import DataSplit
+    from mmbench.data.images import ImageSource
     from mmbench.models.base import ModelAdapter
     from mmbench.tasks.spec import TaskSpec
 
@@ -76,7 +77,7 @@ def _item_key(item: Any, stage: str) -> str:
 class ImageRef:
     """An image stage item that is not a Sample (e.g. one image-text pair for ITM scoring)."""
 
-    image: Any
+    image: ImageSource
     payload: Any = None
     id: str = ""
 
