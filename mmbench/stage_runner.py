@@ -91,7 +91,7 @@ class StageRunner:
         todo = [i for i in batch_order(stage, self.adapter) if i not in first_owner]  # by prompt length when bucketed
         mine: dict[int, Any] = {i: stored[keys[i]] for i in have if first_owner[i] == self.group.rank}
         skipped: list[tuple[int, dict[str, str]]] = []
-        timer = timing.BatchTimer(stage.name, self.adapter.device, self.config.warmup_batches)
+        timer = timing.BatchTimer(stage.name, self.config.warmup_batches)
         shard = self.group.shard(todo)
         size = self._stage_batch_size(stage, shard)
         executor = StageExecutor(stage, self.adapter, size, timer)

@@ -140,9 +140,8 @@ class StageTiming:
 class BatchTimer:
     """Collects the per-batch times of one stage (``record``) and its wall time (``finish``)."""
 
-    def __init__(self, name: str, device: str, warmup: int) -> None:
+    def __init__(self, name: str, warmup: int) -> None:
         self.timing = StageTiming(name)
-        self.device = device
         self.warmup = warmup
         self._start = time.perf_counter()
 

@@ -75,7 +75,7 @@ def test_fewer_than_three_timed_batches_give_no_percentiles() -> None:
 
 
 def test_stage_timing_splits_wall_time_and_reports_tflops() -> None:
-    timer = timing.BatchTimer("images", "cpu", warmup=1)
+    timer = timing.BatchTimer("images", warmup=1)
     timer.record_flops(4_000_000_000_000, 4)  # 1 TFLOP per item
     for _ in range(4):
         timer.record(4, 2.0, input_wait_s=0.5, postprocess_s=0.1)
