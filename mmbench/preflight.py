@@ -6,8 +6,10 @@ each, exit status 2):
 
 - option values (batch size, limit, workers, dtype) and ``--data-dir`` (it must exist);
 - the device: is it one this torch build has (torch is imported only for a non-CPU device);
-- each model spec: a known adapter kind; a checkpoint location that exists (a local folder, or a
-  hub id in the local cache when offline); its capabilities where the kind tells them;
+- each model spec: a known adapter kind; its ``--model-arg`` values against the options the kind
+  declares (unknown keys with a "did you mean", values of the wrong type: the same wording for every
+  kind); a checkpoint location that exists (a local folder, or a hub id in the local cache when
+  offline); its capabilities where the kind tells them;
 - each task: its name or file, its type, the capabilities it needs against each model, and its
   data files (what ``mmbench data path`` lists), bundled datasets being generated here if needed.
 
@@ -22,9 +24,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from mmbench.errors import UserError
+from mmbench.models.checkpoint import DTYPE_NAMES
 from mmbench.types import Capability, RunConfig
-
-DTYPES = ("float32", "fp32", "float16", "fp16", "bfloat16", "bf16")
 GPU_INSTALL_HINT = 'install a PyTorch build with GPU support: see "GPU install" in the README'
 # Adapter kinds whose location is a checkpoint (a local folder or a hub id).
 CHECKPOINT_KINDS = ("hf", "clip", "blip", "llava")
@@ -75,8 +76,8 @@ def option_problems(config: RunConfig) -> list[str]:
                                  ("--num-workers", config.num_workers, 0)):
         if isinstance(value, int) and value < minimum:  # --batch-size may be "auto"
             problems.append(f"{name} must be at least {minimum}, got {value}")
-    if config.dtype not in DTYPES:
-        problems.append(f"dtype {config.dtype!r} is not one of {', '.join(DTYPES)}")
+    if config.dtype not in DTYPE_NAMES:
+        problems.append(f"dtype {config.dtype!r} is not one of {', '.join(DTYPE_NAMES)}")
     if config.data_dir is not None and not Path(config.data_dir).expanduser().is_dir():
         problems.append(f"--data-dir {config.data_dir}: no such folder; pass the folder that holds the datasets "
                         f"(e.g. coco/, vqav2/), or leave it out for the default data root")
@@ -147,17 +148,19 @@ def check_model(spec: str, model_args: dict[str, Any]) -> tuple[ModelCheck, list
         return ModelCheck(spec, None), [f"--model {spec}: {e}" if spec.strip() else str(e)]
     if not is_adapter_class(target):
         return ModelCheck(spec, None), []
+    options = target.options_class
+    problems = [f"--model {spec}: {p}" for p in options.problems(model_args)] if options is not None else []
     if kind not in CHECKPOINT_KINDS:
-        return ModelCheck(spec, target.capabilities_for(checkpoint)), []
+        return ModelCheck(spec, target.capabilities_for(checkpoint)), problems
     if not location:
-        return ModelCheck(spec, None), [f"--model {spec}: {kind}: needs a checkpoint, {kind}:<local folder or hub id>"]
+        return ModelCheck(spec, None), problems + [f"--model {spec}: {kind}: needs a checkpoint, {kind}:<local folder or hub id>"]
     try:
         checkpoint = _local_checkpoint(location, model_args.get("revision"))
     except UserError as e:
-        return ModelCheck(spec, None), [f"--model {spec}: {e}"]
+        return ModelCheck(spec, None), problems + [f"--model {spec}: {e}"]
     if checkpoint is None or "family" in model_args:
-        return ModelCheck(spec, None), []
-    return ModelCheck(spec, target.capabilities_for(checkpoint)), []
+        return ModelCheck(spec, None), problems
+    return ModelCheck(spec, target.capabilities_for(checkpoint)), problems
 
 
 def _local_checkpoint(location: str, revision: str | None) -> Path | None:

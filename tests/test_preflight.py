@@ -7,6 +7,7 @@ each case proves its error comes before any model loading, for every task of the
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -207,3 +208,52 @@ def test_model_arg_errors_read_the_same_for_every_adapter_kind(kind: str, tmp_pa
         with pytest.raises(UserError) as err:
             load_model(f"{kind}:{tmp_path}", max_new_tokens="lots")
         assert str(err.value) == f"{kind}: model argument max_new_tokens='lots' is not an integer"
+
+
+_MODEL_ARG_PROBE = """
+import contextlib, io, json, sys
+from mmbench.cli import main
+outcomes = []
+for spec, task, arg in json.loads(sys.argv[1]):
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = main(["run", "--task", task, "--model", spec, "--model-arg", arg])
+    outcomes.append([code, err.getvalue()])
+print(json.dumps({"outcomes": outcomes, "torch": "torch" in sys.modules, "transformers": "transformers" in sys.modules}))
+"""
+
+
+def test_a_bad_model_arg_fails_before_torch_loads_in_one_line_worded_alike_for_every_kind(tmp_path: Path) -> None:
+    """The bundled models and every adapter kind (hf:, clip:, blip:, llava: on a config-only folder, so
+    nothing could load anyway): a misspelt key or a mistyped value is one line, exit 2, and the process
+    never imported torch or transformers: the options were checked from their declarations."""
+    folder = clip_config_dir(tmp_path)
+    typo_cases = [("mock", "shapes_vqa"), ("shapes-clip", "shapes_zeroshot"), ("shapes-blip-vqa", "shapes_vqa"),
+                  (f"hf:{folder}", "shapes_zeroshot"), (f"clip:{folder}", "shapes_zeroshot"),
+                  (f"blip:{folder}", "shapes_vqa"), (f"llava:{folder}", "shapes_vqa")]
+    type_cases = [("shapes-blip-vqa", "shapes_vqa"), (f"hf:{folder}", "shapes_zeroshot"),
+                  (f"blip:{folder}", "shapes_vqa"), (f"llava:{folder}", "shapes_vqa")]
+    cases = [[spec, task, "revison=main"] for spec, task in typo_cases]
+    cases += [[spec, task, "max_new_tokens=lots"] for spec, task in type_cases]
+    out = subprocess.run([sys.executable, "-c", _MODEL_ARG_PROBE, json.dumps(cases)], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    probe = json.loads(out.stdout)
+    assert probe["torch"] is False and probe["transformers"] is False
+    for (spec, _, arg), (code, stderr) in zip(cases, probe["outcomes"]):
+        assert code == 2 and stderr.count("\n") == 1 and "Traceback" not in stderr, (spec, arg, stderr)
+        line = stderr.strip()
+        if arg.startswith("revison") and spec == "mock":  # the mock takes no options at all
+            assert line == "mmbench: error: --model mock: unknown model argument 'revison' (known: none)"
+        elif arg.startswith("revison"):
+            assert re.fullmatch(rf"mmbench: error: --model {re.escape(spec)}: unknown model argument 'revison'; "
+                                r"did you mean 'revision'\? \(known: [a-z_, ]*revision[a-z_, ]*\)", line), line
+        else:
+            assert line == f"mmbench: error: --model {spec}: model argument max_new_tokens='lots' is not an integer"
+
+
+@pytest.mark.usefixtures("no_model_loading")
+def test_an_unknown_hf_family_is_refused_before_the_model_loads(capsys: pytest.CaptureFixture[str]) -> None:
+    """Cross-field checks of the options run in the preflight too: ``family`` must name an hf: family."""
+    [line] = errors(capsys, "run", "--task", "shapes_vqa", "--model", "shapes-blip-vqa", "--model-arg", "family=blip3")
+    assert line.startswith("--model shapes-blip-vqa: model argument family='blip3': unknown family 'blip3'; did you mean ")
+    assert "'blip-vqa'" in line.split("did you mean", 1)[1] and "(known: " in line

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from mmbench.types import Capability, GenerationConfig
 
 if TYPE_CHECKING:
+    from mmbench.models.options import AdapterOptions
     import torch
     from PIL import Image
 
@@ -39,6 +40,9 @@ class ModelAdapter:
     #: which of a task's prompt templates suits the model: "instruction" (chat models: LLaVA,
     #: BLIP-2 ...) or "plain" (BLIP captioning / VQA heads, which take the bare question).
     prompt_style: ClassVar[str] = "instruction"
+    #: the ``--model-arg`` options ``create`` accepts; the run's preflight checks them before any
+    #: model loads (None: ``create`` checks its own, once called)
+    options_class: ClassVar[type[AdapterOptions] | None] = None
     #: the spec the adapter was built from ("hf:openai/clip-vit-base-patch32")
     spec: str = ""
     device: str = "cpu"

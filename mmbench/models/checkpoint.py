@@ -187,11 +187,19 @@ def load_image_transform(checkpoint: Path, default: ImagePreprocessor, *, pad: b
         raise UserError(f"{checkpoint}: unsupported image processor setting ({e}); fix preprocessor_config.json") from None
 
 
+#: the dtype names every adapter accepts (``--dtype``), each an alias of a torch dtype
+DTYPE_NAMES = ("float32", "fp32", "float16", "fp16", "bfloat16", "bf16")
+
+
+def check_dtype_name(name: str) -> None:
+    """A UserError for a dtype name that is not one of :data:`DTYPE_NAMES` (no torch import)."""
+    if name not in DTYPE_NAMES:
+        raise UserError(f"unknown dtype {name!r}; use one of fp32, fp16, bf16")
+
+
 def torch_dtype(name: str) -> torch.dtype:
     import torch
 
-    table = {"fp32": torch.float32, "float32": torch.float32, "fp16": torch.float16, "float16": torch.float16,
-             "bf16": torch.bfloat16, "bfloat16": torch.bfloat16}
-    if name not in table:
-        raise UserError(f"unknown dtype {name!r}; use one of fp32, fp16, bf16")
-    return table[name]
+    check_dtype_name(name)
+    return {"float32": torch.float32, "fp32": torch.float32, "float16": torch.float16, "fp16": torch.float16,
+            "bfloat16": torch.bfloat16, "bf16": torch.bfloat16}[name]

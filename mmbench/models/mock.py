@@ -51,6 +51,7 @@ class MockAdapter(ModelAdapter):
     """Deterministic fake with all four capabilities (colour-only vision, colour-word-only reading)."""
 
     adapter_name = "mock"
+    options_class = MockOptions
 
     @classmethod
     def create(cls, location: str | None = None, *, device: str = "cpu", dtype: str = "float32", **model_args: Any) -> MockAdapter:

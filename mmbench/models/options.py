@@ -5,7 +5,9 @@ An adapter kind declares its options as a frozen dataclass subclassing :class:`A
 ``float``, ``bool``, ``str``, each optionally ``| None``), refuses unknown keys with a "did you
 mean", and reports a bad value as a one-line :class:`UserError` naming the adapter and the key.
 A field with ``metadata={"min": N}`` must be at least N. Values that already have the right type
-(Python callers) pass through.
+(Python callers) pass through. :meth:`AdapterOptions.problems` finds the same problems without
+building anything, so the run's preflight reports them before a model loads; this module and the
+options dataclasses import neither torch nor transformers.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from mmbench.registry import unknown_name_message
 
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 OptionsT = TypeVar("OptionsT", bound="AdapterOptions")
+#: set by the run (--device, --dtype), never by --model-arg: an options field of that name is filled in by the caller
+RUN_SETTINGS = ("device", "dtype")
 
 
 @dataclass(frozen=True)
@@ -33,41 +37,67 @@ class AdapterOptions:
     @classmethod
     def parse(cls: type[OptionsT], model_args: Mapping[str, Any], **fixed: Any) -> OptionsT:
         """Typed options from ``--model-arg`` strings; ``fixed`` are values set by the caller (device, dtype)."""
-        hints = typing.get_type_hints(cls)
-        known = [f.name for f in fields(cls) if f.name not in fixed]
-        values: dict[str, Any] = dict(fixed)
-        for name, raw in model_args.items():
-            if name not in known:
-                raise UserError(f"{cls.adapter}: {unknown_name_message('model argument', name, sorted(known))}")
-            spec = next(f for f in fields(cls) if f.name == name)
-            values[name] = _convert(cls.adapter, name, raw, hints[name], spec.metadata.get("min"))
+        values, problems = cls._typed(model_args, fixed)
+        if problems:
+            raise UserError(f"{cls.adapter}: {problems[0]}")
         options = cls(**values)
         options.validate()
         return options
+
+    @classmethod
+    def problems(cls, model_args: Mapping[str, Any]) -> list[str]:
+        """Every problem :meth:`parse` would find in ``model_args``, one line each, without the adapter
+        prefix; the run settings (``device``, ``dtype``) keep their defaults, as the run sets them."""
+        fixed = {f.name: f.default for f in fields(cls) if f.name in RUN_SETTINGS}
+        values, problems = cls._typed(model_args, fixed)
+        if not problems:
+            try:
+                cls(**values).validate()
+            except UserError as e:
+                problems.append(str(e))
+        return problems
+
+    @classmethod
+    def _typed(cls, model_args: Mapping[str, Any], fixed: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        """(field values, problems): ``fixed`` plus each ``--model-arg`` converted to its field's type."""
+        hints = typing.get_type_hints(cls)
+        by_name = {f.name: f for f in fields(cls) if f.name not in fixed}
+        values: dict[str, Any] = dict(fixed)
+        problems = []
+        for name, raw in model_args.items():
+            if name not in by_name:
+                problems.append(unknown_name_message("model argument", name, sorted(by_name)))
+                continue
+            try:
+                values[name] = _convert(name, raw, hints[name], by_name[name].metadata.get("min"))
+            except ValueError as e:
+                problems.append(str(e))
+        return values, problems
 
     def validate(self) -> None:
         """Checks across fields (subclasses); raise UserError."""
 
 
-def _convert(adapter: str, name: str, raw: Any, hint: Any, minimum: float | None) -> Any:
+def _convert(name: str, raw: Any, hint: Any, minimum: float | None) -> Any:
+    """``raw`` as the field's type; ValueError with the message for a value that is not one."""
     target = _base_type(hint)
     if raw is None or target is None or (isinstance(raw, target) and not (target is int and isinstance(raw, bool))):
         value = raw
     elif target is bool:
         text = str(raw).strip().lower()
         if text not in _TRUE | _FALSE:
-            raise UserError(f"{adapter}: model argument {name}={raw!r} is not a boolean; use true or false")
+            raise ValueError(f"model argument {name}={raw!r} is not a boolean; use true or false")
         value = text in _TRUE
     elif target in (int, float):
         try:
             value = target(str(raw).strip())
         except ValueError:
             kind = "an integer" if target is int else "a number"
-            raise UserError(f"{adapter}: model argument {name}={raw!r} is not {kind}") from None
+            raise ValueError(f"model argument {name}={raw!r} is not {kind}") from None
     else:
         value = str(raw)
     if minimum is not None and value is not None and value < minimum:
-        raise UserError(f"{adapter}: model argument {name}={raw!r} must be at least {minimum}")
+        raise ValueError(f"model argument {name}={raw!r} must be at least {minimum}")
     return value
 
 

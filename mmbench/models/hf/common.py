@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from mmbench.errors import UserError
 from mmbench.fingerprint import checkpoint_digest  # noqa: F401  (re-exported for the adapters)
 from mmbench.models.base import ModelAdapter
-from mmbench.models.checkpoint import read_config, resolve_checkpoint, torch_dtype
+from mmbench.models.checkpoint import check_dtype_name, read_config, resolve_checkpoint, torch_dtype
 from mmbench.models.options import AdapterOptions
-from mmbench.registry import resolve
+from mmbench.registry import resolve, unknown_name_message
 from mmbench.types import Capability, GenerationConfig
 
 if TYPE_CHECKING:
@@ -45,7 +45,9 @@ class HFOptions(AdapterOptions):
     family: str | None = None
 
     def validate(self) -> None:
-        torch_dtype(self.dtype)  # a UserError for unknown names
+        check_dtype_name(self.dtype)
+        if self.family is not None:
+            by_name(self.family)  # a UserError naming the known families
 
     def apply_prompt(self, task_prompt: str) -> str:
         if self.prompt is None:
@@ -91,6 +93,7 @@ class HFAdapter(ModelAdapter):
     """A transformers checkpoint with its processor. Subclasses name the model class to load."""
 
     adapter_name: ClassVar[str] = "hf"
+    options_class = HFOptions
     family: ClassVar[str] = "?"
     #: transformers class name loaded with from_pretrained (an Auto* class or a concrete one)
     model_class: ClassVar[str] = "AutoModel"
@@ -279,7 +282,7 @@ def by_name(name: str) -> Family:
     for family in FAMILIES:
         if family.name == name:
             return family
-    raise UserError(f"hf: unknown family {name!r}; known: {', '.join(f.name for f in FAMILIES)}")
+    raise UserError(f"model argument family={name!r}: " + unknown_name_message("family", name, [f.name for f in FAMILIES]))
 
 
 def choose_family(config: dict[str, Any], where: str) -> Family:

@@ -55,6 +55,7 @@ class BlipAdapter(ModelAdapter):
     """Shared parts of the three BLIP adapters: tokenising, pixels, preprocessing."""
 
     adapter_name: ClassVar[str] = "blip"
+    options_class = BlipOptions
     #: the task's plain prompt: '' for captions, the bare question for VQA (BLIP is not instruction-tuned)
     prompt_style: ClassVar[str] = "plain"
 

@@ -38,6 +38,7 @@ class ClipAdapter(ModelAdapter):
     """Built-in plain-PyTorch CLIP loading Hugging Face (or OpenAI / open_clip) CLIP checkpoints."""
 
     adapter_name = "clip"
+    options_class = ClipOptions
 
     def __init__(self, model: ClipModel, tokenizer: Any, transform: ImagePreprocessor, *, device: str = "cpu", dtype: str = "float32") -> None:
         self.model = model.to(device)

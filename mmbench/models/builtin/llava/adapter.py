@@ -59,6 +59,7 @@ class LlavaAdapter(ModelAdapter):
     """Generation with the built-in LLaVA: image + prompt -> stripped new text."""
 
     adapter_name: ClassVar[str] = "llava"
+    options_class = LlavaOptions
 
     def __init__(self, checkpoint: Path, model: Llava, tokenizer: Any, options: LlavaOptions, *, device: str, dtype: str) -> None:
         self.checkpoint, self.model, self.tokenizer, self.options = checkpoint, model, tokenizer, options
