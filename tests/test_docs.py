@@ -1,20 +1,195 @@
-"""Examples in the README and docs/ run as written: the task-file example and docs/ci-example.yml."""
+"""The README and docs/ run as written.
+
+Every fenced shell block (```bash, ```sh, ```shell, ```console) of README.md and docs/*.md is run,
+in the file's order, by ``bash -e -o pipefail`` in one scratch folder per test session: a copy of
+the repository's ``results/`` plus the input files the examples name (``captions_results.json``,
+``answers.json``, ... made from the committed results and the shapes suite), offline
+(``HF_HUB_OFFLINE=1``), with the session's cache, so the generated shapes suite is reused. A block
+that cannot run here carries ``<!-- docs-test: skip (why) -->`` on the line right before its fence;
+what a command prints is a ```text block; a fence without a language fails. A failing block is
+reported with its file, line and text. Also: the README's task-file example, docs/ci-example.yml.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 import yaml
 
 import mmbench
 from mmbench.data import shapes as shapes_data
 
 REPO = Path(__file__).resolve().parents[1]
+DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+SHELL = ("bash", "sh", "shell", "console")
+FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})\s*([^\s`]*)\s*$")
+MARKER = re.compile(r"<!--\s*docs-test:(.*?)-->")
+SKIP = re.compile(r"\s*skip \((\S.*)\)\s*")
+
+
+@dataclass(frozen=True)
+class Block:
+    """One fenced block: where it starts (1-based line of the opening fence), its language, its text,
+    and the docs-test marker on the line right before it (None: no marker)."""
+
+    path: Path
+    line: int
+    end: int  # 1-based line of the closing fence
+    language: str
+    text: str
+    marker: str | None
+
+    @property
+    def where(self) -> str:
+        shown = self.path.relative_to(REPO) if self.path.is_relative_to(REPO) else self.path
+        return f"{shown}:{self.line}"
+
+    @property
+    def skip_reason(self) -> str | None:
+        match = SKIP.fullmatch(self.marker) if self.marker is not None else None
+        return match.group(1).strip() if match else None
+
+    def script(self) -> str:
+        """What a user pastes: the block, or a console block's ``$ `` lines without the prompt."""
+        if self.language != "console":
+            return self.text
+        return "\n".join(line[2:] for line in self.text.splitlines() if line.startswith("$ "))
+
+
+def fenced_blocks(path: Path) -> list[Block]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    blocks, i = [], 0
+    while i < len(lines):
+        opening = FENCE.match(lines[i])
+        if not opening:
+            i += 1
+            continue
+        fence = opening.group(2)
+        end = next((j for j in range(i + 1, len(lines)) if lines[j].strip() == fence), len(lines))
+        marker = MARKER.fullmatch(lines[i - 1].strip()) if i else None
+        blocks.append(Block(path, i + 1, end + 1, opening.group(3), "\n".join(lines[i + 1:end]) + "\n",
+                            marker.group(1) if marker else None))
+        i = end + 1
+    return blocks
+
+
+def runnable(path: Path) -> list[Block]:
+    return [b for b in fenced_blocks(path) if b.language in SHELL and b.marker is None]
+
+
+def test_every_block_declares_its_language_and_every_marker_a_reason() -> None:
+    """Shell blocks run unless marked; a marker must say why and sit right before a shell block."""
+    problems = []
+    for path in DOCS:
+        text = path.read_text(encoding="utf-8")
+        blocks = fenced_blocks(path)
+        marked_lines = {b.line - 1 for b in blocks if b.marker is not None}
+        inside = {n for b in blocks for n in range(b.line, b.end + 1)}  # examples of the marker in text blocks
+        for number, line in enumerate(text.splitlines(), 1):
+            if MARKER.search(line) and number not in marked_lines | inside:
+                problems.append(f"{path.relative_to(REPO)}:{number}: docs-test marker not right before a fenced block")
+        for block in blocks:
+            if not block.language:
+                problems.append(f"{block.where}: fence without a language: bash for commands to run, text for output")
+            if block.marker is not None and block.skip_reason is None:
+                problems.append(f"{block.where}: marker {block.marker.strip()!r}: write it as docs-test: skip (the reason)")
+            if block.marker is not None and block.language not in SHELL:
+                problems.append(f"{block.where}: docs-test marker on a {block.language} block (only shell blocks run)")
+    assert not problems, "\n".join(problems)
+
+
+def test_the_scan_finds_the_readme_shell_blocks() -> None:
+    """The parser sees what a reader sees: the README's run blocks and its skip-marked ones."""
+    blocks = fenced_blocks(REPO / "README.md")
+    shell = [b for b in blocks if b.language in SHELL]
+    assert any("mmbench list tasks" in b.text for b in runnable(REPO / "README.md"))
+    assert any(b.skip_reason and "GPU" in b.skip_reason for b in shell)
+    assert all(b.text.count("```") == 0 for b in blocks)
+
+
+def _write_example_inputs(folder: Path) -> None:
+    """The files the README's ``mmbench score`` examples name, in their formats: captions and VQA
+    answers from the committed baseline's samples, the shapes suite's VQA files under their official
+    names, random embeddings and logits of the documented shapes."""
+    import numpy as np
+
+    baseline = REPO / "results" / "baseline"
+
+    def samples(task: str) -> list[dict]:
+        [path] = baseline.glob(f"{task}__*.samples.jsonl")
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+    captions = samples("shapes_caption")
+    (folder / "captions_results.json").write_text(json.dumps(
+        [{"image_id": int(s["id"]), "caption": s["prediction"]} for s in captions]))
+    references = [{"image_id": int(s["id"]), "id": 5 * i + k, "caption": caption}
+                  for i, s in enumerate(captions) for k, caption in enumerate(s["references"])]
+    (folder / "captions_val2014.json").write_text(json.dumps(
+        {"images": [{"id": int(s["id"])} for s in captions], "annotations": references}))
+    (folder / "answers.json").write_text(json.dumps(
+        [{"question_id": int(s["id"]), "answer": s["prediction"]} for s in samples("shapes_vqa")]))
+    vqa = shapes_data.test_suite_dir() / "vqa"
+    shutil.copy(vqa / "annotations_test.json", folder / "v2_mscoco_val2014_annotations.json")
+    shutil.copy(vqa / "questions_test.json", folder / "v2_OpenEnded_mscoco_val2014_questions.json")
+    rng = np.random.default_rng(0)
+    np.savez(folder / "emb.npz", image_embeds=rng.standard_normal((20, 8)), text_embeds=rng.standard_normal((40, 8)),
+             text_image=np.repeat(np.arange(20), 2))
+    np.savez(folder / "logits.npz", logits=rng.standard_normal((30, 5)), labels=np.arange(30) % 5)
+
+
+@pytest.fixture(scope="module")
+def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder the shell blocks run in, as a user's clone: results/ and the examples' input files."""
+    folder = tmp_path_factory.mktemp("docs-clone")
+    shutil.copytree(REPO / "results", folder / "results")
+    _write_example_inputs(folder)
+    (folder / "data").mkdir()  # an empty data root: nothing of this machine's is found by accident
+    return folder
+
+
+def run_blocks(blocks: list[Block], folder: Path) -> list[str]:
+    """Run each block in ``folder`` with bash -e -o pipefail; one message per failing block (file:line, text, output)."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+           "MMBENCH_DATA": str(folder / "data"), "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    failures = []
+    for block in blocks:
+        started = time.perf_counter()
+        run = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", block.script()], cwd=folder, env=env,
+                             capture_output=True, text=True, timeout=900)
+        print(f"{block.where}: exit {run.returncode} in {time.perf_counter() - started:.1f} s")
+        if run.returncode != 0:
+            output = (run.stdout + run.stderr)[-3000:]
+            failures.append(f"{block.where}: exit status {run.returncode} from the block\n{block.text}--- output (end) ---\n{output}")
+    return failures
+
+
+@pytest.mark.parametrize("doc", [p for p in DOCS if runnable(p)], ids=lambda p: str(p.relative_to(REPO)))
+def test_the_shell_blocks_run_as_written(doc: Path, clone: Path) -> None:
+    failures = run_blocks(runnable(doc), clone)
+    assert not failures, "\n\n".join(failures)
+
+
+def test_a_failing_block_is_reported_with_its_file_line_and_text(tmp_path: Path) -> None:
+    """The runner itself: a block whose first command fails is reported, even when a later one succeeds;
+    marked and text blocks do not run."""
+    doc = tmp_path / "guide.md"
+    doc.write_text("# guide\n\n```bash\necho fine\n```\n\n```sh\nmmbench list taks\necho after\n```\n\n"
+                   "<!-- docs-test: skip (needs a GPU) -->\n```bash\nexit 3\n```\n\n```text\nexit 4\n```\n"
+                   "\n```console\n$ mmbench list tasks | head -1\nname  type\n```\n")
+    blocks = runnable(doc)
+    assert [(b.line, b.language) for b in blocks] == [(3, "bash"), (7, "sh"), (21, "console")]
+    [failure] = run_blocks(blocks, tmp_path)
+    assert failure.startswith(f"{doc}:7: exit status 2 from the block\nmmbench list taks\necho after\n")
+    assert "invalid choice" in failure and "after" not in failure.split("--- output (end) ---")[1]
 
 
 def readme_block(heading: str, language: str) -> str:
