@@ -194,3 +194,20 @@ def test_bad_task_data_is_one_line(flickr_dir: Path, data: dict[str, Any], match
 def test_missing_local_folder(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="Hugging Face dataset folder not found"):
         load_split({"format": "hf", "path": str(tmp_path / "nope")})
+
+
+def test_local_copies_with_the_same_name_do_not_share_a_cache(tmp_path: Path) -> None:
+    # datasets keys a local folder's cache by its name and configuration only; each copy here
+    # (and each change of one) must read its own rows
+    found = []
+    for side, ids in (("a", [1, 2, 3]), ("b", [7, 8])):
+        folder = tmp_path / side / "VQAv2"
+        (folder / "data").mkdir(parents=True)
+        rows = {"question_id": ids, "image": [_picture(i) for i in ids], "answers": [["yes"]] * len(ids)}
+        features = datasets.Features({"question_id": datasets.Value("int64"), "image": datasets.Image(),
+                                      "answers": datasets.List(datasets.Value("string"))})
+        datasets.Dataset.from_dict(rows, features=features).to_parquet(str(folder / "data" / "validation-00000-of-00001.parquet"))
+        (folder / "README.md").write_text("---\nconfigs:\n- config_name: default\n  data_files:\n  - split: validation\n"
+                                          "    path: data/validation-*\n---\n")  # as the hub repositories declare their splits
+        found.append([s.id for s in load_split({"format": "hf", "path": str(folder), "split": "validation"}).samples])
+    assert found == [["1", "2", "3"], ["7", "8"]]

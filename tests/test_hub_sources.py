@@ -5,8 +5,11 @@ For every task with a ``hub`` section the test writes two miniature copies of th
 the official files (tests/suite_files.py's writers) and the hub dataset as its repository holds it,
 under ``<data root>/hub/<dataset id>`` (the local-copy path a hub source looks up before the hub):
 
+- yerevann/coco-karpathy: ``data/test.parquet`` (and a root ``coco.parquet`` of every split) with
+  filepath, sentids, filename, imgid, split, sentences, cocoid, url: no images;
 - lmms-lab/COCO-Caption: README configs (split ``val``: ``data/val-*``), parquet with
-  question_id (``COCO_val2014_<12 digits>.jpg``), image, answer (captions), id, file_name;
+  question_id (``COCO_val2014_<12 digits>.jpg``), image, answer (captions), id, file_name, ...
+  (the COCO tasks take their images from it, joined on the COCO id);
 - lmms-lab/flickr30k: README configs (split ``test``), parquet with image, caption, sentids,
   img_id (row number as text), filename;
 - lmms-lab/VQAv2: parquet ``data/validation-*`` with question_type, multiple_choice_answer,
@@ -15,9 +18,8 @@ under ``<data root>/hub/<dataset id>`` (the local-copy path a hub source looks u
   ``s0000000.jpg`` + ``s0000000.cls``, ``test/nshards.txt``, ``classnames.txt``;
 - uoft-cs/cifar10: README config ``plain_text`` (``plain_text/test-*``), parquet img + label (ClassLabel).
 
-The real COCO and Flickr copies hold more images than the Karpathy test split (their task files
-say so); here each copy holds the official rows, so that what is checked is the column and id
-mapping. Expected values come from the official-format run of the same content.
+The real Flickr copy holds all 31,783 images, not only the Karpathy test split (its task files
+say so); here it holds the official rows, so that what is checked is the column and id mapping. Expected values come from the official-format run of the same content.
 """
 
 from __future__ import annotations
@@ -88,13 +90,31 @@ def _image_bytes(path: Path) -> dict[str, Any]:
 
 def _write_hub(root: Path) -> None:
     hub = root / "hub"
-    names = [f"COCO_val2014_{cocoid:012d}.jpg" for cocoid, _, _ in COCO]
+    # yerevann/coco-karpathy: the Karpathy file as parquet (no images); data/test.parquet beside a root
+    # coco.parquet holding every split, as at the pinned commit
+    karpathy = {"filepath": ["val2014"] * len(COCO), "sentids": [[2 * i, 2 * i + 1] for i in range(len(COCO))],
+                "filename": [f"COCO_val2014_{cocoid:012d}.jpg" for cocoid, _, _ in COCO], "imgid": list(range(len(COCO))),
+                "split": ["test"] * len(COCO), "sentences": [captions for _, _, captions in COCO],
+                "cocoid": [cocoid for cocoid, _, _ in COCO],
+                "url": [f"http://images.cocodataset.org/val2014/COCO_val2014_{cocoid:012d}.jpg" for cocoid, _, _ in COCO]}
+    karpathy_features = datasets.Features({
+        "filepath": datasets.Value("string"), "sentids": datasets.List(datasets.Value("int64")),
+        "filename": datasets.Value("string"), "imgid": datasets.Value("int64"), "split": datasets.Value("string"),
+        "sentences": datasets.List(datasets.Value("string")), "cocoid": datasets.Value("int64"), "url": datasets.Value("string"),
+    })
+    _write_parquet(hub / "yerevann/coco-karpathy", "data/test.parquet", karpathy, karpathy_features)
+    every_split = {key: values + ([999] if key == "cocoid" else ["train"] if key == "split" else [values[0]]) for key, values in karpathy.items()}
+    _write_parquet(hub / "yerevann/coco-karpathy", "coco.parquet", every_split, karpathy_features)
+    # lmms-lab/COCO-Caption: every val2014 image (here also one outside the Karpathy test split)
+    coco_ids = [cocoid for cocoid, _, _ in COCO] + [999]
+    names = [f"COCO_val2014_{cocoid:012d}.jpg" for cocoid in coco_ids]
+    captions = [c for _, _, c in COCO] + [["A black shape."]]
     _write_parquet(hub / "lmms-lab/COCO-Caption", "data/val-00000-of-00001.parquet", {
         "question_id": names, "image": [_image_bytes(root / "coco/val2014" / n) for n in names],
-        "question": ["Please carefully observe the image and come up with a caption for the image."] * len(COCO),
-        "answer": [captions for _, _, captions in COCO], "id": list(range(len(COCO))), "license": [3] * len(COCO),
+        "question": ["Please carefully observe the image and come up with a caption for the image."] * len(names),
+        "answer": captions, "id": list(range(len(names))), "license": [3] * len(names),
         "file_name": names, "coco_url": [f"http://images.cocodataset.org/val2014/{n}" for n in names],
-        "height": [16] * len(COCO), "width": [16] * len(COCO), "date_captured": ["2013-11-14 16:28:13"] * len(COCO),
+        "height": [16] * len(names), "width": [16] * len(names), "date_captured": ["2013-11-14 16:28:13"] * len(names),
     }, datasets.Features({
         "question_id": datasets.Value("string"), "image": datasets.Image(), "question": datasets.Value("string"),
         "answer": datasets.List(datasets.Value("string")), "id": datasets.Value("int64"), "license": datasets.Value("int8"),
@@ -240,6 +260,21 @@ def test_cifar_hub_copy_reads_the_same_pixels(data_root: Path) -> None:
         assert np.array_equal(np.asarray(open_image(h.image, data_root)), np.asarray(open_image(o.image, data_root)))
 
 
+def test_images_from_needs_every_sample_image(data_root: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from mmbench.data import load_split
+    from mmbench.errors import DataError
+
+    shutil.copytree(data_root / "hub" / "yerevann", tmp_path / "hub" / "yerevann")
+    (tmp_path / "hub" / "lmms-lab" / "COCO-Caption" / "data").mkdir(parents=True)
+    rows = datasets.Dataset.from_parquet(str(data_root / "hub/lmms-lab/COCO-Caption/data/val-00000-of-00001.parquet"))
+    rows.select([0, 2, 3]).to_parquet(str(tmp_path / "hub/lmms-lab/COCO-Caption/data/val-00000-of-00001.parquet"))
+    shutil.copy(data_root / "hub/lmms-lab/COCO-Caption/README.md", tmp_path / "hub/lmms-lab/COCO-Caption/README.md")
+    with pytest.raises(DataError, match=r"1 sample id\(s\) have no image in lmms-lab/COCO-Caption .*first '73'"):
+        load_split(load_task_spec("coco_caption_karpathy@hf").data, tmp_path)
+
+
 # ---- validation, before any model loads ---------------------------------------------------------------------
 
 def test_task_without_hub_source_is_one_line_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
@@ -257,7 +292,8 @@ def test_every_hub_section_names_id_revision_split_and_how_it_differs() -> None:
         if spec.hub is not None:
             with_hub[spec.name] = spec.hub
             assert spec.hub["path"].count("/") == 1 and spec.hub["split"], spec.name
-            assert is_pinned(spec.hub["revision"]) == bool(spec.hub.get("revision_source")), spec.name
+            for source in (spec.hub, spec.hub.get("images_from") or {}):
+                assert not source or is_pinned(source["revision"]) == bool(source.get("revision_source")), spec.name
             assert spec.hub.get("same_samples", True) or spec.hub["note"], spec.name
     assert {"coco_caption_karpathy", "flickr30k_retrieval", "vqav2_val", "imagenet_zeroshot"} <= set(with_hub)
 

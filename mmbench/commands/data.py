@@ -60,18 +60,18 @@ def _one(spec: Any, args: argparse.Namespace) -> int:
 
 
 def _print_hub(spec: Any, data_dir: Path | None) -> int:
-    from mmbench.data.hub import describe, is_pinned, local_copy, notes
+    from mmbench.data.hub import describe, is_pinned, local_copies, notes
     from mmbench.data.source import resolve_data_root
 
     hub = spec.hub
     root, how = resolve_data_root(data_dir)
-    local = local_copy(hub, root)
     print(f"task {spec.name}: hub source {describe(hub)} (format hf; the official files stay the reference)")
     pin = f"pinned commit {hub['revision']}" if is_pinned(hub["revision"]) else f"revision {hub['revision']!r}, NOT a pinned commit"
     print(f"  revision: {pin}" + (f" (source: {hub['revision_source']})" if hub.get("revision_source") else ""))
     print("  loaded through the datasets library into its cache ($HF_DATASETS_CACHE, default ~/.cache/huggingface/datasets); "
           "nothing to download by hand")
-    print(f"  {'ok     ' if local.is_dir() else 'absent '} local copy, used instead when present: {local} (data root from {how})")
+    for local in local_copies(hub, root):
+        print(f"  {'ok     ' if local.is_dir() else 'absent '} local copy, used instead when present: {local} (data root from {how})")
     samples = "the official split's samples and ids" if hub.get("same_samples", True) else "NOT the official split's samples"
     print(f"  holds {samples}" + (f"; expected {hub['expected_count']} samples" if hub.get("expected_count") else ""))
     for line in notes(spec.name, hub):

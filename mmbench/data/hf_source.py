@@ -21,6 +21,11 @@ Keys:
   imagefolder of ``n01440764/...`` folders) labels are re-indexed to sorted-wnid order.
   ``class_subset`` (``imagenet_r`` / ``imagenet_a``): labels already index the subset's sorted
   wnids (as CLIP_benchmark's copies do); the class names are the subset's ImageNet names.
+- ``images_from``: images joined on the sample id from a second dataset: a mapping with that
+  dataset's ``path``, ``revision``, ``split``, ``name``, ``data_files``, ``columns`` (``id`` and
+  ``image``) and ``id_regex``. For a copy whose rows are the official split (ids, texts) but whose
+  images live in another copy (yerevann/coco-karpathy + lmms-lab/COCO-Caption). Every sample's id
+  must be found there.
 - ``id_regex``: a regular expression searched in each id cell (as text); its first group is the
   sample id. It maps a copy's ids onto the official ones, e.g. ``_0*(\\d+)\\.jpg$`` turns
   ``COCO_val2014_000000391895.jpg`` into COCO's ``391895`` and ``^s0*(\\d+)$`` a webdataset key
@@ -93,10 +98,13 @@ def read(source: DataSource) -> DataSplit:
     rows = _filtered_rows(source, dataset)
     values = {role: _column_values(dataset, column) for role, column in columns.items()
               if role not in ("image", "image_path")}
-    image_of, root = _image_reader(source, dataset, columns)
     label_map, classnames = _classes(source, dataset, columns.get("label"))
     if "id" in values:
         values["id"] = _mapped_ids(source, values["id"], rows)
+    if source.get("images_from") is not None:
+        image_of, root = _joined_images(source, {row: values["id"][row] if "id" in values else row for row in rows})
+    else:
+        image_of, root = _image_reader(source, dataset, columns)
     samples = [_sample(row, values, image_of, label_map) for row in rows]
     if not samples:
         raise DataError(f"{source.get('path')}: no rows left in split {source.split()!r} after data.filter {source.get('filter')}")
@@ -119,7 +127,8 @@ def load_dataset_split(source: DataSource) -> datasets.Dataset:
             return _pick_split(datasets.load_from_disk(str(folder)), split, str(folder))
         target = str(folder) if folder is not None else str(path)
         return datasets.load_dataset(target, name=source.get("name"), split=split, revision=source.get("revision"),
-                                     data_files=source.get("data_files"))
+                                     data_files=source.get("data_files"),
+                                     cache_dir=_local_cache_dir(folder) if folder is not None else None)
     except DataError:
         raise
     except ValueError as e:
@@ -132,6 +141,22 @@ def load_dataset_split(source: DataSource) -> datasets.Dataset:
             f"`python -c \"import datasets; datasets.load_dataset('{path}', split='{split}').save_to_disk('{Path(str(path)).name}')\"`, "
             f"copy the folder here and set data.path to it (or copy ~/.cache/huggingface/datasets)"
         ) from None
+
+
+def _local_cache_dir(folder: Path) -> str:
+    """A datasets cache folder of its own for a local copy, named by its files (path, size, mtime).
+
+    datasets keys the cache of a local folder by its name and configuration only, so two copies
+    named alike (or one copy changed in place) would read each other's cached tables."""
+    import hashlib
+
+    import datasets
+
+    digest = hashlib.sha256(str(folder.resolve()).encode())
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and ".cache" not in p.parts):
+        stat = path.stat()
+        digest.update(f"{path.relative_to(folder)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return str(Path(datasets.config.HF_DATASETS_CACHE) / "mmbench-local" / digest.hexdigest()[:16])
 
 
 def _local_folder(source: DataSource) -> Path | None:
@@ -186,7 +211,7 @@ def resolve_columns(source: DataSource, dataset: datasets.Dataset) -> dict[str, 
         found = next((c for c in defaults if c in present), None)
         if found is not None:
             columns[role] = found
-    if "image" not in columns and "image_path" not in columns:
+    if "image" not in columns and "image_path" not in columns and source.get("images_from") is None:
         raise DataError(f"{source.get('path')}: no image column (columns: {present}); map one with data.columns.image "
                         f"(an Image column) or data.columns.image_path (file names under data.images)")
     if "captions" in columns and "answers" in columns:
@@ -329,6 +354,27 @@ class HFImage:
 
     def __hash__(self) -> int:
         return hash((id(self.column), self.row))
+
+
+def _joined_images(source: DataSource, ids: dict[int, Any]) -> tuple[Any, Path]:
+    """(row -> the image whose id in ``images_from`` equals the row's sample id, the root); ``ids``:
+    the kept rows' sample ids."""
+    spec = source.get("images_from")
+    if not isinstance(spec, Mapping) or not spec.get("path"):
+        raise DataError(f"data.images_from must be a mapping with a path (and revision, split, columns), got {spec!r}")
+    other = DataSource({"format": "hf", **spec}, source.dir, source.origin)
+    dataset = load_dataset_split(other)
+    columns = resolve_columns(other, dataset)
+    if "image" not in columns or "id" not in columns:
+        raise DataError(f"{spec['path']}: data.images_from needs an image and an id column (columns: {dataset.column_names})")
+    other_ids = _mapped_ids(other, _column_values(dataset, columns["id"]), list(range(len(dataset))))
+    position = {str(value): row for row, value in enumerate(other_ids)}
+    missing = [str(i) for i in ids.values() if str(i) not in position]
+    if missing:
+        raise DataError(f"{source.get('path')}: {len(missing)} sample id(s) have no image in {spec['path']} "
+                        f"(data.images_from), first {missing[0]!r}")
+    image_column = HFImageColumn(dataset, columns["image"])
+    return (lambda row: HFImage(image_column, position[str(ids[row])])), source.dir or Path(".")
 
 
 def _image_reader(source: DataSource, dataset: datasets.Dataset, columns: dict[str, Any]) -> tuple[Any, Path]:

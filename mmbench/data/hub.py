@@ -12,6 +12,7 @@ hub:
   revision_source: "where the sha was found"
   split: validation                    # required
   columns: {id: question_id, answers: answers}   # role -> column, as format hf
+  images_from: {path, revision, split, columns: {id, image}}   # optional: images joined on the id from a second copy
   id_regex: ...                        # optional, as format hf
   expected_count: 214354               # the copy's size
   same_samples: true                   # does the copy hold exactly the official split's samples and ids?
@@ -50,6 +51,9 @@ def parse_hub(raw: Any, where: str) -> dict[str, Any]:
     if missing:
         raise UserError(f"{where}: the hub section lacks {', '.join(missing)} (a hub source names the dataset id, "
                         f"its pinned revision and its split)")
+    joined = raw.get("images_from")
+    if joined is not None and (not isinstance(joined, Mapping) or any(not joined.get(key) for key in REQUIRED)):
+        raise UserError(f"{where}: hub.images_from must name the second dataset's path, revision and split")
     if raw.get("format", HUB) != HUB:
         raise UserError(f"{where}: a hub section is read by format {HUB}, not {raw['format']!r}")
     if not isinstance(raw.get("same_samples", True), bool):
@@ -86,9 +90,10 @@ def is_pinned(revision: Any) -> bool:
 def notes(task: str, hub: Mapping[str, Any]) -> list[str]:
     """What a user reading hub results must know: an unpinned revision, a sample set that differs."""
     lines = []
-    if not is_pinned(hub.get("revision")):
-        lines.append(f"{task}: hub source {hub['path']} at revision {hub.get('revision')!r} is not pinned to a commit: "
-                     f"its content may change")
+    for source in (hub, hub.get("images_from") or {}):
+        if source and not is_pinned(source.get("revision")):
+            lines.append(f"{task}: hub source {source['path']} at revision {source.get('revision')!r} is not pinned to a "
+                         f"commit: its content may change")
     if hub.get("same_samples") is False:
         lines.append(f"{task}: hub source {hub['path']} differs from the official files: {hub['note']}")
     return lines
@@ -99,8 +104,10 @@ def describe(hub: Mapping[str, Any]) -> str:
     revision = str(hub.get("revision"))
     shown = revision[:12] if is_pinned(revision) else f"{revision} (unpinned)"
     name = f", config {hub['name']}" if hub.get("name") else ""
-    return f"{hub['path']} at {shown}{name}, split {hub['split']}"
+    joined = f", images from {describe(hub['images_from'])}" if hub.get("images_from") else ""
+    return f"{hub['path']} at {shown}{name}, split {hub['split']}{joined}"
 
 
-def local_copy(hub: Mapping[str, Any], data_root: Path) -> Path:
-    return data_root / LOCAL_DIR / str(hub["path"])
+def local_copies(hub: Mapping[str, Any], data_root: Path) -> list[Path]:
+    """Where local copies of the source's datasets are looked up (the ``images_from`` one second)."""
+    return [data_root / LOCAL_DIR / str(source["path"]) for source in (hub, hub.get("images_from")) if source]
