@@ -1,0 +1,69 @@
+"""Image cells of Hugging Face datasets, read lazily: :class:`HFImage` (used by ``format: hf``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mmbench.data.images import EncodedImage
+from mmbench.errors import DataError
+
+if TYPE_CHECKING:
+    from PIL import Image
+    import datasets  # type: ignore[import-untyped]
+
+
+class HFImageColumn:
+    """An image column read one row at a time as ``{"bytes", "path"}`` (undecoded)."""
+
+    def __init__(self, dataset: datasets.Dataset, column: str) -> None:
+        import datasets
+
+        self.column = column
+        self.table = dataset.select_columns([column]).cast_column(column, datasets.Image(decode=False))
+        self._last: tuple[int, dict[str, Any]] | None = None  # open_image reads a cell twice in a row
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_last": None}
+
+    def cell(self, row: int) -> dict[str, Any]:
+        if self._last is not None and self._last[0] == row:
+            return self._last[1]
+        cell = self._read(row)
+        self._last = (row, cell)
+        return cell
+
+    def _read(self, row: int) -> dict[str, Any]:
+        cell = dict(self.table[row][self.column] or {})
+        if cell.get("bytes") is None and cell.get("path"):  # image files outside the Arrow table (imagefolder)
+            path = Path(cell["path"])
+            if not path.is_file():
+                raise DataError(f"image not found: {path} (Hugging Face dataset column {self.column!r}, row {row})")
+            cell["bytes"] = path.read_bytes()
+        if cell.get("bytes") is None:
+            raise DataError(f"Hugging Face dataset column {self.column!r}, row {row}: empty image cell")
+        return cell
+
+
+@dataclass(frozen=True, eq=False)
+class HFImage:
+    """A lazy image cell of a Hugging Face dataset: its bytes are read from the memory-mapped table
+    only when opened (in the DataLoader worker). Pickles as (column, row)."""
+
+    column: HFImageColumn
+    row: int
+
+    def open(self, root: Path) -> Image.Image:
+        cell = self.column.cell(self.row)
+        name = str(cell.get("path") or f"Hugging Face dataset column {self.column.column!r}, row {self.row}")
+        return EncodedImage(cell["bytes"], name).open(root)
+
+    def __repr__(self) -> str:
+        return f"HFImage(column={self.column.column!r}, row={self.row})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, HFImage) and other.column is self.column and other.row == self.row
+
+    def __hash__(self) -> int:
+        return hash((id(self.column), self.row))
