@@ -16,6 +16,8 @@ under ``<data root>/hub/<dataset id>`` (the local-copy path a hub source looks u
   answers [{answer, answer_confidence, answer_id}], image_id, answer_type, question_id, question, image;
 - djghosh/wds_imagenet1k_test (CLIP_benchmark's webdataset layout): ``test/0.tar`` holding
   ``s0000000.jpg`` + ``s0000000.cls``, ``test/nshards.txt``, ``classnames.txt``;
+- lmms-lab/OK-VQA: README configs (split ``val2014``), parquet with question_id (string), image,
+  question, answers (strings), question_type, answer_type;
 - uoft-cs/cifar10: README config ``plain_text`` (``plain_text/test-*``), parquet img + label (ClassLabel).
 
 The real Flickr copy holds all 31,783 images, not only the Karpathy test split (its task files
@@ -46,6 +48,8 @@ FLICKR = [("1000092795", "red", ["A red box.", "Red."]), ("10002456", "yellow", 
 VQA = [(262148000, 262148, "red", "What colour is it?", "what color", "other", ["red"] * 8 + ["pink", "orange"]),
        (262148001, 262148, "red", "Is there a shape?", "is there", "yes/no", ["yes"] * 10),
        (393225000, 393225, "blue", "How many shapes?", "how many", "number", ["1"] * 6 + ["2"] * 4)]
+OKVQA = [(2971475, 297147, "red", "What sport can you use this for?", "one", ["racing"] * 6 + ["motocross"] * 4),
+         (1006005, 100600, "blue", "What colour is this bird?", "four", ["blue"] * 10)]
 IMAGENET = {"n01440764": "red", "n01443537": "blue", "n15075141": "green"}  # class 0, 1 and 999
 CIFAR_ROWS = [(3, "red"), (5, "blue"), (0, "green"), (9, "yellow")]
 
@@ -80,6 +84,7 @@ def _write_official(root: Path) -> None:
                      {"task_type": "Open-Ended", "data_type": "mscoco", "data_subtype": "val2014", "questions": questions})
     files.write_json(root / "vqav2" / "v2_mscoco_val2014_annotations.json",
                      {"data_type": "mscoco", "data_subtype": "val2014", "annotations": annotations})
+    files.okvqa(root, OKVQA)
     files.class_folders(root / "imagenet", "val", IMAGENET, suffix=".JPEG")
     files.cifar(root, "cifar-10-batches-py", "test_batch", "batches.meta", "labels", "label_names", CIFAR10, CIFAR_ROWS)
 
@@ -144,6 +149,16 @@ def _write_hub(root: Path) -> None:
         "answers": datasets.List(answer), "image_id": datasets.Value("int64"), "answer_type": datasets.Value("string"),
         "question_id": datasets.Value("int64"), "question": datasets.Value("string"), "image": datasets.Image(),
     }))
+    _write_parquet(hub / "lmms-lab/OK-VQA", "data/val2014-00000-of-00001.parquet", {
+        "question_id": [str(q[0]) for q in OKVQA],
+        "image": [_image_bytes(root / "okvqa/val2014" / f"COCO_val2014_{q[1]:012d}.jpg") for q in OKVQA],
+        "question": [q[3] for q in OKVQA], "answers": [q[5] for q in OKVQA], "question_type": [q[4] for q in OKVQA],
+        "answer_type": ["other"] * len(OKVQA),
+    }, datasets.Features({
+        "question_id": datasets.Value("string"), "image": datasets.Image(), "question": datasets.Value("string"),
+        "answers": datasets.List(datasets.Value("string")), "question_type": datasets.Value("string"),
+        "answer_type": datasets.Value("string"),
+    }), [{"config_name": "default", "data_files": [{"split": "val2014", "path": "data/val2014-*"}]}])
     wds = hub / "djghosh/wds_imagenet1k_test"
     (wds / "test").mkdir(parents=True)
     with tarfile.open(wds / "test" / "0.tar", "w") as tar:  # ImageFolder order: sorted wnids, then file names
@@ -219,7 +234,7 @@ def _samples(root: Path, task: str) -> list[Any]:
 
 
 @pytest.mark.parametrize("task", ["coco_caption_karpathy", "coco5k_retrieval", "flickr30k_retrieval",
-                                  "flickr30k_caption_karpathy", "vqav2_val", "cifar10_zeroshot"])
+                                  "flickr30k_caption_karpathy", "vqav2_val", "okvqa_val", "cifar10_zeroshot"])
 def test_hub_source_gives_the_official_ids_and_metrics(task: str, data_root: Path, tmp_path: Path,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
     task_file = _fast_copy(task, tmp_path)

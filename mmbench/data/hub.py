@@ -16,7 +16,7 @@ hub:
   id_regex: ...                        # optional, as format hf
   expected_count: 214354               # the copy's size
   same_samples: true                   # does the copy hold exactly the official split's samples and ids?
-  note: "how the copy differs from the official files"   # required when same_samples is false
+  note: "how the copy differs from the official files"   # required when same_samples is false; printed at every run
 ```
 
 Every ``format: hf`` key is accepted (``name``, ``data_files``, ``filter``, ``classnames`` ...).
@@ -96,6 +96,8 @@ def notes(task: str, hub: Mapping[str, Any]) -> list[str]:
                          f"commit: its content may change")
     if hub.get("same_samples") is False:
         lines.append(f"{task}: hub source {hub['path']} differs from the official files: {hub['note']}")
+    elif hub.get("note"):
+        lines.append(f"{task}: hub source {hub['path']}: {hub['note']}")
     return lines
 
 
