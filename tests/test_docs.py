@@ -1,7 +1,8 @@
 """The README and docs/ run as written.
 
 Every fenced shell block (```bash, ```sh, ```shell, ```console) of README.md and docs/*.md is run,
-in the file's order, by ``bash -e -o pipefail`` in one scratch folder per test session: a copy of
+in the file's order, by ``bash -e -o pipefail`` (```python blocks by Python, after them, so they
+see what the commands wrote) in one scratch folder per test module: a copy of
 the repository's ``results/`` plus the input files the examples name (``captions_results.json``,
 ``answers.json``, ... made from the committed results and the shapes suite), offline
 (``HF_HUB_OFFLINE=1``), with the session's cache, so the generated shapes suite is reused. A block
@@ -31,6 +32,7 @@ from mmbench.data import shapes as shapes_data
 REPO = Path(__file__).resolve().parents[1]
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 SHELL = ("bash", "sh", "shell", "console")
+RUN = (*SHELL, "python")  # the blocks that run unless marked
 FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})\s*([^\s`]*)\s*$")
 MARKER = re.compile(r"<!--\s*docs-test:(.*?)-->")
 SKIP = re.compile(r"\s*skip \((\S.*)\)\s*")
@@ -83,7 +85,9 @@ def fenced_blocks(path: Path) -> list[Block]:
 
 
 def runnable(path: Path) -> list[Block]:
-    return [b for b in fenced_blocks(path) if b.language in SHELL and b.marker is None]
+    """The blocks to run, shell blocks first, in the file's order."""
+    blocks = [b for b in fenced_blocks(path) if b.language in RUN and b.marker is None]
+    return sorted(blocks, key=lambda b: b.language == "python")
 
 
 def test_every_block_declares_its_language_and_every_marker_a_reason() -> None:
@@ -102,8 +106,8 @@ def test_every_block_declares_its_language_and_every_marker_a_reason() -> None:
                 problems.append(f"{block.where}: fence without a language: bash for commands to run, text for output")
             if block.marker is not None and block.skip_reason is None:
                 problems.append(f"{block.where}: marker {block.marker.strip()!r}: write it as docs-test: skip (the reason)")
-            if block.marker is not None and block.language not in SHELL:
-                problems.append(f"{block.where}: docs-test marker on a {block.language} block (only shell blocks run)")
+            if block.marker is not None and block.language not in RUN:
+                problems.append(f"{block.where}: docs-test marker on a {block.language} block (only shell and python blocks run)")
     assert not problems, "\n".join(problems)
 
 
@@ -157,14 +161,14 @@ def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def run_blocks(blocks: list[Block], folder: Path) -> list[str]:
-    """Run each block in ``folder`` with bash -e -o pipefail; one message per failing block (file:line, text, output)."""
+    """Run each block in ``folder`` (bash -e -o pipefail, or Python); one message per failing block (file:line, text, output)."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
            "MMBENCH_DATA": str(folder / "data"), "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     failures = []
     for block in blocks:
         started = time.perf_counter()
-        run = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", block.script()], cwd=folder, env=env,
-                             capture_output=True, text=True, timeout=900)
+        command = [sys.executable, "-c"] if block.language == "python" else ["bash", "-e", "-o", "pipefail", "-c"]
+        run = subprocess.run([*command, block.script()], cwd=folder, env=env, capture_output=True, text=True, timeout=900)
         print(f"{block.where}: exit {run.returncode} in {time.perf_counter() - started:.1f} s")
         if run.returncode != 0:
             output = (run.stdout + run.stderr)[-3000:]
@@ -180,15 +184,16 @@ def test_the_shell_blocks_run_as_written(doc: Path, clone: Path) -> None:
 
 def test_a_failing_block_is_reported_with_its_file_line_and_text(tmp_path: Path) -> None:
     """The runner itself: a block whose first command fails is reported, even when a later one succeeds;
-    marked and text blocks do not run."""
+    Python blocks run after the shell blocks; marked and text blocks do not run."""
     doc = tmp_path / "guide.md"
-    doc.write_text("# guide\n\n```bash\necho fine\n```\n\n```sh\nmmbench list taks\necho after\n```\n\n"
+    doc.write_text("# guide\n\n```python\nimport pathlib\nassert pathlib.Path('made.txt').read_text() == 'x'\n```\n\n"
+                   "```sh\nmmbench list taks\necho after\n```\n\n"
                    "<!-- docs-test: skip (needs a GPU) -->\n```bash\nexit 3\n```\n\n```text\nexit 4\n```\n"
-                   "\n```console\n$ mmbench list tasks | grep -c shapes_vqa\n2\n```\n")
+                   "\n```console\n$ mmbench list tasks | grep -c shapes_vqa > made.txt; printf x > made.txt\n2\n```\n")
     blocks = runnable(doc)
-    assert [(b.line, b.language) for b in blocks] == [(3, "bash"), (7, "sh"), (21, "console")]
+    assert [(b.line, b.language) for b in blocks] == [(8, "sh"), (22, "console"), (3, "python")]
     [failure] = run_blocks(blocks, tmp_path)
-    assert failure.startswith(f"{doc}:7: exit status 2 from the block\nmmbench list taks\necho after\n")
+    assert failure.startswith(f"{doc}:8: exit status 2 from the block\nmmbench list taks\necho after\n")
     assert "invalid choice" in failure and "after" not in failure.split("--- output (end) ---")[1]
 
 
