@@ -73,3 +73,20 @@ def mmbench_task_classnames() -> list[str]:
     from mmbench.tasks.spec import load_task_spec
 
     return list(load_task_spec("shapes_zeroshot").data["classnames"])
+
+
+def test_the_demo_times_are_those_measured() -> None:
+    """The README's demo times (warm, first run, suite generation) are the medians that
+    ``python benchmarks/demo_time.py`` wrote to benchmarks/results/demo_time.json, with its load."""
+    import json
+
+    measured = json.loads((REPO / "benchmarks" / "results" / "demo_time.json").read_text(encoding="utf-8"))
+    text = " ".join(README.split())
+    match = re.search(r"takes about (\d+) s, imports included, and about (\d+) s the first time, which also generates "
+                      r"the shapes suite \(([\d.]+) s\).*?load average (\d+) to (\d+)\)", text)
+    assert match, "README's demo paragraph lacks the measured times"
+    warm, first, generation, low, high = match.groups()
+    assert int(warm) == round(measured["median_warm_s"]) and int(first) == round(measured["median_first_s"])
+    assert generation == f"{measured['median_generation_s']:.1f}"
+    loads = measured["load_average_before_each_run"]
+    assert (int(low), int(high)) == (int(min(loads)), round(max(loads)))
