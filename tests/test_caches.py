@@ -86,3 +86,84 @@ def test_bench_never_reads_the_store_and_times_at_least_three_batches(monkeypatc
     for row in rows:  # 10 samples are repeated up to (1 warm-up + 3) batches
         assert row["timed_batches"] >= 3 and row["p50_ms"] is not None
         assert row["items"] == 4 * row["batch_size"]
+
+
+# ---- `mmbench run` and its cache flags: hit, --no-cache, --fresh, invalidation --------------------------
+def _cli_run(capsys: pytest.CaptureFixture[str], *extra: str) -> dict[str, Any]:
+    """``mmbench run --task shapes_zeroshot --model mock --limit 10`` in this process; its result's timing."""
+    from mmbench.cli import main
+
+    assert main(["run", "--task", "shapes_zeroshot", "--model", "mock", "--limit", "10", "--no-write", "--json", *extra]) == 0
+    timing: dict[str, Any] = json.loads(capsys.readouterr().out)[0]["timing"]
+    return timing
+
+
+def _stored(path: Path) -> int:
+    from mmbench.store import PredictionStore
+
+    store = PredictionStore(path)
+    try:
+        return store.count()
+    finally:
+        store.close()
+
+
+def test_run_cache_hit_no_cache_miss_and_invalidation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    import mmbench.store
+
+    default = tmp_path / "cache" / "predictions.sqlite"
+    monkeypatch.setattr(mmbench.store, "default_store_path", lambda: default)
+    every = 10 + 120  # 10 images, 30 classes x 4 templates (the zero-shot text embeddings)
+
+    first = _cli_run(capsys)
+    assert (first["from_store"], first["items"]) == (0, every) and _stored(default) == every
+    hit = _cli_run(capsys)  # the same command again: everything from the cache, no model call
+    assert (hit["from_store"], hit["items"]) == (every, 0)
+
+    missed = _cli_run(capsys, "--no-cache")  # reads nothing: every output computed ...
+    assert (missed["from_store"], missed["items"]) == (0, every)
+    assert _stored(default) == every  # ... and writes nothing
+    other = tmp_path / "elsewhere" / "predictions.sqlite"
+    monkeypatch.setattr(mmbench.store, "default_store_path", lambda: other)
+    _cli_run(capsys, "--no-cache")
+    assert not other.parent.exists()  # not even an empty store is created
+    monkeypatch.setattr(mmbench.store, "default_store_path", lambda: default)
+
+    refreshed = _cli_run(capsys, "--fresh")  # reads nothing, computes everything, stores it again
+    assert (refreshed["from_store"], refreshed["items"]) == (0, every) and _stored(default) == every
+
+    # invalidation: another dtype is another model fingerprint, so nothing stored is used ...
+    other_dtype = _cli_run(capsys, "--dtype", "float16")
+    assert (other_dtype["from_store"], other_dtype["items"]) == (0, every) and _stored(default) == 2 * every
+    # ... and a new task version keeps the shared text embeddings but recomputes the task's images
+    spec = load_task_spec("shapes_zeroshot")
+    bumped = tmp_path / "shapes_zeroshot.yaml"
+    bumped.write_text(Path(spec.source).read_text().replace(f"version: {spec.version}", f"version: {spec.version}.1"))
+    assert load_task_spec(str(bumped)).version != spec.version
+    from mmbench.cli import main
+
+    assert main(["run", "--task", str(bumped), "--model", "mock", "--limit", "10", "--no-write", "--json"]) == 0
+    stages = json.loads(capsys.readouterr().out)[0]["timing"]["stages"]
+    assert (stages["images"]["from_store"], stages["class_prompts"]["from_store"]) == (0, 120)
+
+
+def test_bench_never_reads_a_filled_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """The default store holds every prediction `mmbench bench` could reuse; it still computes them all."""
+    import mmbench.store
+    from mmbench.cli import main
+
+    default = tmp_path / "predictions.sqlite"
+    monkeypatch.setattr(mmbench.store, "default_store_path", lambda: default)
+    assert main(["run", "--task", "shapes_vqa", "--model", "mock", "--limit", "16", "--no-write", "--json"]) == 0
+    capsys.readouterr()
+    filled = _stored(default)
+    assert filled == 16
+    model = CountingMock()
+    monkeypatch.setattr("mmbench.models.spec.load_model", lambda *args, **kwargs: model)
+    assert main(["bench", "--task", "shapes_vqa", "--model", "mock", "--batch-sizes", "4", "--limit", "16",
+                 "--warmup", "1", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows[0]["items"] == 16 and model.calls["generate"] == 16  # every stored answer computed again
+    assert _stored(default) == filled  # and nothing written

@@ -168,7 +168,7 @@ def test_a_killed_run_resumes_to_the_uninterrupted_result(name: str, point: str,
 
 def test_two_processes_equal_one_for_every_shapes_task_with_an_uneven_count(tmp_path: Path) -> None:
     """37 samples (185 captions): shares of 19 and 18, and uneven last batches."""
-    args = [arg for task in SHAPES for arg in ("--task", task)] + ["--model", "mock", "--limit", "37", "--batch-size", "8", "--no-store"]
+    args = [arg for task in SHAPES for arg in ("--task", task)] + ["--model", "mock", "--limit", "37", "--batch-size", "8", "--no-cache"]
     parallel = torchrun_cli(args, tmp_path / "two")
     assert parallel.returncode == 0, parallel.stderr
     assert parallel.stdout.count("| shapes_") == 4  # one table, printed by rank 0 only
@@ -187,7 +187,7 @@ def test_two_processes_equal_one_for_every_shapes_task_with_an_uneven_count(tmp_
 def test_accelerate_launch_equals_one_process(tmp_path: Path) -> None:
     """``accelerate launch --multi_gpu --num_processes 2 -m mmbench run`` (gloo on CPU), uneven shares."""
     pytest.importorskip("accelerate", reason="accelerate is a test dependency: pip install -e '.[test]'")
-    args = ["--task", "shapes_zeroshot", "--model", "mock", "--limit", "37", "--batch-size", "8", "--no-store",
+    args = ["--task", "shapes_zeroshot", "--model", "mock", "--limit", "37", "--batch-size", "8", "--no-cache",
             "--output-dir", str(tmp_path / "two")]
     cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
            "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "mmbench", "run", *args]
@@ -219,7 +219,7 @@ def test_a_failing_rank_stops_every_rank_naming_the_rank_and_the_cause(tmp_path:
     # torchrun would stop the other rank itself after its next check; a 10 s check interval leaves
     # it to mmbench: rank 0 must stop on its own, naming rank 1 and the cause
     started = time.monotonic()
-    run = torchrun_cli(["--task", str(task), "--model", "mock", "--batch-size", "1", "--num-workers", "0", "--no-store"],
+    run = torchrun_cli(["--task", str(task), "--model", "mock", "--batch-size", "1", "--num-workers", "0", "--no-cache"],
                        tmp_path / "out", timeout=300, launcher=("--monitor-interval", "10"))
     elapsed = time.monotonic() - started
     assert run.returncode != 0
@@ -276,8 +276,8 @@ def test_embeddings_are_stored_as_float32_bytes(tmp_path: Path) -> None:
 
 
 def test_store_flags_are_checked_before_anything_loads(tmp_path: Path) -> None:
-    run = forked_cli(["--task", "shapes_vqa", "--model", "mock", "--no-store", "--fresh"], tmp_path / "out")
-    assert run.returncode == 2 and "--no-store cannot be combined" in run.stderr
+    run = forked_cli(["--task", "shapes_vqa", "--model", "mock", "--no-cache", "--fresh"], tmp_path / "out")
+    assert run.returncode == 2 and "--no-cache cannot be combined" in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1
 
 

@@ -22,12 +22,18 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print the results as JSON on stdout instead of a table")
     add_data_source_option(p)
     add_run_options(p)
-    g = p.add_argument_group("prediction store and resume")
+    g = p.add_argument_group("prediction store (resume and cache)",
+                             "Every output (answers, captions, embeddings, the zero-shot text embeddings) is committed to "
+                             "the store per batch: a re-run resumes from it and a finished run only re-scores. "
+                             "--fresh recomputes and overwrites what is stored; --no-cache bypasses the store entirely.")
     g.add_argument("--store", type=Path, default=None,
                    help="prediction store (SQLite) that every output is committed to per batch; a re-run resumes from it "
                         "(default: $MMBENCH_CACHE/predictions.sqlite)")
-    g.add_argument("--fresh", action="store_true", help="ignore stored predictions and compute everything (new ones are stored)")
-    g.add_argument("--no-store", action="store_true", help="neither read nor write a prediction store")
+    g.add_argument("--fresh", action="store_true",
+                   help="read nothing from the store and compute everything; the new outputs are stored (refresh the cache)")
+    g.add_argument("--no-cache", action="store_true",
+                   help="neither read nor write the store (no resume, no reuse, nothing left behind): for timing runs")
+    g.add_argument("--no-store", dest="no_cache", action="store_true", help=argparse.SUPPRESS)  # the former name
     p.set_defaults(func=run)
 
 
@@ -35,9 +41,9 @@ def run(args: argparse.Namespace) -> int:
     from mmbench import distributed
 
     config = run_config(args)
-    if args.no_store and (args.store or args.fresh):
-        raise UserError("--no-store cannot be combined with --store or --fresh")
-    if not args.no_store:
+    if args.no_cache and (args.store or args.fresh):
+        raise UserError("--no-cache cannot be combined with --store or --fresh (it uses no store at all)")
+    if not args.no_cache:
         from mmbench.store import default_store_path
 
         config.store = args.store or default_store_path()
