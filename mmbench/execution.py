@@ -7,8 +7,9 @@ out-of-memory error (``torch.OutOfMemoryError``) it frees the cache, halves its 
 retries the same items and carries on at the smaller size; each back-off is recorded
 (``timing.oom_backoffs``) and printed once. :func:`find_batch_size` is ``--batch-size auto``:
 the largest size that fits for a stage, by doubling from 1 on the stage's first items, before
-timing starts. :func:`batch_order` groups the items of generative stages by prompt length
-(the stage's ``bucket_key``) so that batches need little padding; outputs keep item order.
+timing starts. :func:`batch_order` groups the items of generative stages by image token count
+(models whose count depends on the image's size) and prompt length (the stage's ``bucket_key``)
+so that batches need little padding; outputs keep item order.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import gc
 import os
 import sys
 import time
+from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from mmbench.errors import UserError
@@ -43,14 +45,44 @@ def free_device_memory(device: str) -> None:
         torch.cuda.empty_cache()
 
 
-def batch_order(stage: Any, adapter: Any) -> list[int]:
-    """Item indices in the order they are batched: by ``stage.bucket_key`` (stable, so equal
-    keys keep their order) for generative stages that have one, else the items' own order."""
-    indices = list(range(len(stage.items)))
+def bucket_keys(stage: Any, adapter: Any, root: Path) -> list[tuple[Any, ...]] | None:
+    """Per item of a generative stage, the bucket it batches in: (image token count, the stage's
+    ``bucket_key``, e.g. the prompt's token length). The image token count is the adapter's
+    :meth:`image_token_count` for the image's size, read from the file header, for models whose
+    count depends on the image (LLaVA-NeXT's any-resolution tiles), else 0. None when the stage is
+    not bucketed (not generative, or neither part varies)."""
     key = getattr(stage, "bucket_key", None)
-    if not stage.generative or key is None:
+    by_image = stage.kind == "images" and adapter.image_tokens_vary
+    if not stage.generative or (key is None and not by_image):
+        return None
+    image_tokens = _image_token_counts(stage.items, adapter, root) if by_image else [0] * len(stage.items)
+    prompt_keys = [key(adapter, item) for item in stage.items] if key is not None else [0] * len(stage.items)
+    return list(zip(image_tokens, prompt_keys))
+
+
+def _image_token_counts(items: Sequence[Any], adapter: Any, root: Path) -> list[int]:
+    """The adapter's image token count per item (each distinct image's header read once); -1 for
+    an unreadable image, which the loader then fails or skips as usual."""
+    from mmbench.data.images import ImageFile, image_size
+
+    counts: dict[Any, int] = {}
+    out = []
+    for item in items:
+        name = str(item.image) if isinstance(item.image, ImageFile) else id(item.image)  # a file: once
+        if name not in counts:
+            size = image_size(item.image, root)
+            counts[name] = -1 if size is None else int(adapter.image_token_count(*size))
+        out.append(counts[name])
+    return out
+
+
+def batch_order(stage: Any, adapter: Any, root: Path) -> list[int]:
+    """Item indices in the order they are batched: by :func:`bucket_keys` (stable, so equal
+    keys keep their order) for bucketed generative stages, else the items' own order."""
+    indices = list(range(len(stage.items)))
+    keys = bucket_keys(stage, adapter, root)
+    if keys is None:
         return indices
-    keys = [key(adapter, item) for item in stage.items]
     return sorted(indices, key=keys.__getitem__)
 
 

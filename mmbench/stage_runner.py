@@ -88,7 +88,7 @@ class StageRunner:
         if first_owner and self.group.is_main:
             print(f"resuming: {len(first_owner)} of {len(keys)} predictions already stored ({self.label}:{stage.name})",
                   file=sys.stderr, flush=True)
-        todo = [i for i in batch_order(stage, self.adapter) if i not in first_owner]  # by prompt length when bucketed
+        todo = [i for i in batch_order(stage, self.adapter, self.root) if i not in first_owner]  # bucketed: by image tokens, prompt length
         mine: dict[int, Any] = {i: stored[keys[i]] for i in have if first_owner[i] == self.group.rank}
         skipped: list[tuple[int, dict[str, str]]] = []
         timer = timing.BatchTimer(stage.name, self.config.warmup_batches)

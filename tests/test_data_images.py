@@ -68,3 +68,18 @@ def test_open_image_and_file_references_pickle_for_worker_processes() -> None:
     assert pickle.loads(pickle.dumps(open_image)) is open_image
     reference = ImageFile("val2014/a.jpg")
     assert pickle.loads(pickle.dumps(reference)) == reference and str(reference) == "val2014/a.jpg"
+
+
+def test_image_size_reads_the_header_and_applies_the_exif_orientation(tmp_path: Path) -> None:
+    from mmbench.data.images import image_size
+
+    exif = Image.Exif()
+    exif[0x0112] = 6  # shown turned by 90 degrees
+    Image.new("RGB", (40, 20)).save(tmp_path / "turned.jpg", exif=exif.tobytes())
+    Image.new("RGB", (40, 20)).save(tmp_path / "plain.png")
+    turned, plain = ImageFile("turned.jpg"), ImageFile("plain.png")
+    assert image_size(turned, tmp_path) == open_image(turned, tmp_path).size == (20, 40)
+    assert image_size(plain, tmp_path) == (40, 20)
+    assert image_size(DecodedImage(Image.new("RGB", (7, 5))), tmp_path) == (7, 5)  # an in-memory image
+    (tmp_path / "broken.png").write_bytes(b"not an image")
+    assert image_size(ImageFile("broken.png"), tmp_path) is None and image_size(ImageFile("missing.png"), tmp_path) is None

@@ -121,3 +121,113 @@ def test_time_per_output_token_is_measured_per_decoding_step(builtin: bool) -> N
     captions = timing["stages"]["captions"]
     assert captions["tpot_ms"] is not None and 0 < captions["tpot_ms"] < captions["ttft_ms"] + captions["latency_ms"]["mean"]
     assert timing["ttft_ms"] == captions["ttft_ms"] and timing["tpot_ms"] == captions["tpot_ms"]
+
+
+# ---- LLaVA-NeXT: the image token count (any-resolution tiles) is part of the bucket key ---------------
+#: (width, height) per image; the tiny checkpoint's grid pinpoints (32x32, 32x64, 64x32) tile them differently
+NEXT_SIZES = [(32, 32), (64, 30), (20, 44), (40, 20), (36, 50)]
+
+
+@pytest.fixture(scope="module")
+def tiny_llava_next(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    import tiny_checkpoints  # tests/ is on sys.path (rootdir conftest)
+
+    from mmbench.models.spec import load_model
+
+    directory = tiny_checkpoints.build_tiny_llava_next(tmp_path_factory.mktemp("tiny") / "llava_next")
+    return load_model(f"hf:{directory}", device="cpu")
+
+
+def _resized_vqa(root: Any, count: int) -> tuple[Any, Any]:
+    """shapes_vqa's first ``count`` questions, each image saved again at one of NEXT_SIZES under ``root``."""
+    import dataclasses
+
+    from mmbench.data import open_image
+    from mmbench.runner import load_task_data
+    from mmbench.tasks.spec import load_task_spec
+    from mmbench.types import RunConfig
+
+    spec = load_task_spec("shapes_vqa")
+    data = load_task_data(spec, RunConfig(limit=count))
+    from mmbench.data.images import ImageFile
+
+    copies: dict[Any, ImageFile] = {}  # original image -> its resized copy
+    samples = []
+    for sample in data.split.samples:
+        if sample.image not in copies:
+            copies[sample.image] = ImageFile(f"{len(copies)}.png")
+            size = NEXT_SIZES[(len(copies) - 1) % len(NEXT_SIZES)]
+            open_image(sample.image, data.split.root).resize(size).save(root / copies[sample.image].path)
+        samples.append(dataclasses.replace(sample, image=copies[sample.image]))
+    split = dataclasses.replace(data.split, root=root, samples=samples)
+    return spec, dataclasses.replace(data, split=split)
+
+
+def test_llava_next_image_token_count_is_the_processors_expansion(tiny_llava_next: Any) -> None:
+    """Independent source: the number of <image> tokens the checkpoint's processor puts in the input."""
+    import numpy as np
+    from PIL import Image
+
+    model = tiny_llava_next
+    assert model.image_tokens_vary
+    counts = set()
+    for width, height in NEXT_SIZES:
+        image = Image.fromarray(np.zeros((height, width, 3), dtype=np.uint8))
+        inputs = model.processor(images=[image], text=[model.format_prompt("what is it?")], return_tensors="pt")
+        expanded = int((inputs["input_ids"] == model.processor.image_token_id).sum())
+        assert model.image_token_count(width, height) == expanded
+        counts.add(expanded)
+    assert len(counts) >= 3  # the sizes really tile differently
+
+
+def test_items_of_different_image_token_counts_land_in_different_buckets(tiny_llava_next: Any, tmp_path: Any) -> None:
+    from PIL import Image
+
+    from mmbench.execution import batch_order, bucket_keys
+    from mmbench.tasks.base import Stage
+
+    spec, data = _resized_vqa(tmp_path, 24)
+    from mmbench.registry import task_types
+
+    task = task_types.get(spec.type)(spec, data.split, tiny_llava_next.capabilities)
+    stage = task.next_stages({}, frozenset())[0]
+    keys = bucket_keys(stage, tiny_llava_next, tmp_path)
+    assert keys is not None
+    for sample, (image_tokens, _) in zip(data.split.samples, keys):
+        with Image.open(tmp_path / str(sample.image)) as image:
+            assert image_tokens == tiny_llava_next.image_token_count(*image.size)
+    assert len({tokens for tokens, _ in keys}) >= 3
+    # items whose prompts are equally long but whose image token counts differ: different buckets
+    same_prompt = [(a, b) for a in keys for b in keys if a[1] == b[1] and a[0] != b[0]]
+    assert same_prompt and all(a != b for a, b in same_prompt)
+    ordered = [keys[i] for i in batch_order(stage, tiny_llava_next, tmp_path)]
+    assert ordered == sorted(keys)  # equal keys are contiguous: buckets batch together
+    # a captioning stage (one prompt for all) is bucketed by the image tokens alone
+    captions = Stage("captions", "images", data.split.samples, lambda *_: [], generative=True)
+    assert [k[0] for k in bucket_keys(captions, tiny_llava_next, tmp_path) or []] == [k[0] for k in keys]
+    assert bucket_keys(captions, MockAdapter(), tmp_path) is None  # fixed image tokens: no buckets
+
+
+def test_llava_next_bucketed_greedy_generation_equals_batch_size_one(tiny_llava_next: Any, tmp_path: Any) -> None:
+    """Tiny LLaVA-NeXT from config, images of five sizes, CPU fp32: batches of 4 in image-token
+    buckets give the batch-1 answers in the data's order."""
+    spec, data = _resized_vqa(tmp_path, 20)
+    model = tiny_llava_next
+    generate = model.generate
+    batches: list[list[int]] = []
+
+    def recording(images: Any, prompts: list[str], cfg: GenerationConfig) -> list[str]:
+        batches.append([model.image_token_count(*image.size) for image in images])
+        return generate(images, prompts, cfg)
+
+    model.generate = recording
+    try:
+        bucketed = mmbench.evaluate(spec, model, output_dir=None, batch_size=4, data=data, num_workers=0)
+        flat = [n for batch in batches for n in batch]
+        assert flat == sorted(flat) and len(set(flat)) >= 3  # grouped by image token count
+        single = mmbench.evaluate(spec, model, output_dir=None, batch_size=1, data=data, num_workers=0)
+    finally:
+        del model.generate
+    assert [r["id"] for r in bucketed.samples] == [s.id for s in data.split.samples]
+    assert _predictions(bucketed) == _predictions(single)
+    assert len({p for _, p in _predictions(single)}) > 1  # the answers depend on the input

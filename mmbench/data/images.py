@@ -102,6 +102,28 @@ def open_image(image: ImageSource, root: Path) -> Image.Image:
     return image.open(root)
 
 
+#: EXIF orientations that turn the stored image by 90 degrees (width and height swap when applied)
+_TRANSPOSED_ORIENTATIONS = (5, 6, 7, 8)
+
+
+def image_size(image: ImageSource, root: Path) -> tuple[int, int] | None:
+    """(width, height) of ``Sample.image`` as :func:`open_image` returns it (EXIF orientation
+    applied), or None when it cannot be read (the loader reports that image later). A file's size
+    comes from its header without decoding the pixels; other sources are opened."""
+    from PIL import Image
+
+    try:
+        if not isinstance(image, ImageFile):
+            width, height = open_image(image, root).size
+            return width, height
+        with Image.open(image_path(image.path, root)) as img:
+            width, height = img.size
+            turned = img.getexif().get(0x0112) in _TRANSPOSED_ORIENTATIONS
+    except (OSError, ValueError, SyntaxError, DataError, Image.DecompressionBombError):
+        return None
+    return (height, width) if turned else (width, height)
+
+
 def _decode(source: Any, name: str) -> Image.Image:
     from PIL import Image, ImageOps
 

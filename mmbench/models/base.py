@@ -43,6 +43,9 @@ class ModelAdapter:
     #: the ``--model-arg`` options ``create`` accepts; the run's preflight checks them before any
     #: model loads (None: ``create`` checks its own, once called)
     options_class: ClassVar[type[AdapterOptions] | None] = None
+    #: True when the number of image tokens in the model's input depends on the image's size
+    #: (LLaVA-NeXT's any-resolution tiles): generation then batches images of equal counts together
+    image_tokens_vary: ClassVar[bool] = False
     #: the spec the adapter was built from ("hf:openai/clip-vit-base-patch32")
     spec: str = ""
     device: str = "cpu"
@@ -139,6 +142,11 @@ class ModelAdapter:
         """Length of a task prompt in the model's tokens, to batch prompts of equal length together
         (default: :meth:`count_tokens` of the prompt)."""
         return self.count_tokens([prompt])
+
+    def image_token_count(self, width: int, height: int) -> int:
+        """Image tokens the model's input holds for an image of ``width`` x ``height`` pixels, computed
+        from the preprocessing alone (no model call); only asked when :attr:`image_tokens_vary`."""
+        raise NotImplementedError(f"{type(self).__name__} sets image_tokens_vary but has no image_token_count")
 
     def describe(self) -> dict[str, Any]:
         return {

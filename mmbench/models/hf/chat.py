@@ -68,6 +68,13 @@ class HFLlavaNextAdapter(HFImageTextToTextAdapter):
 
     family = "llava-next"
     model_class = "LlavaNextForConditionalGeneration"
+    image_tokens_vary = True
+
+    def image_token_count(self, width: int, height: int) -> int:
+        """The processor's own count (its image grid pinpoints, patch size and feature selection):
+        the number of ``<image>`` tokens it expands the placeholder to for an image of this size."""
+        counts = self.processor._get_num_multimodal_tokens(image_sizes=[(height, width)])
+        return int(counts["num_image_tokens"][0])
 
 
 class HFBlip2Adapter(HFImageTextToTextAdapter):
