@@ -64,16 +64,37 @@ def cli_environment(cache: Path | None = None, extra: Mapping[str, str] | None =
     return {**env, **(extra or {})}
 
 
+#: Runs the entry-point script in this interpreter and, when it exits, fails with status 97 if it
+#: imported any of the named modules (e.g. torch for the light commands).
+_IMPORT_GUARD = """\
+import atexit, os, runpy, sys
+program, forbidden = sys.argv[1], [name for name in sys.argv[2].split(",") if name]
+def check():
+    found = [name for name in forbidden if name in sys.modules]
+    if found:
+        sys.stdout.flush()
+        print(f"test guard: the command imported {', '.join(found)}", file=sys.stderr, flush=True)
+        os._exit(97)
+atexit.register(check)
+sys.argv = [program, *sys.argv[3:]]
+runpy.run_path(program, run_name="__main__")
+"""
+
+
 @pytest.fixture(scope="session")
 def mmbench_cli() -> MmbenchCli:
     """Run the installed ``mmbench`` entry point: ``mmbench_cli("run", "--task", ..., cwd=..., env={...},
-    cache=tmp_path / "cache", timeout=...)`` returns the CompletedProcess (text stdout/stderr, never
-    raising on a non-zero exit). ``env`` adds variables; ``cache`` gives the test its own MMBENCH_CACHE."""
+    cache=tmp_path / "cache", forbid_imports=("torch",), timeout=...)`` returns the CompletedProcess
+    (text stdout/stderr, never raising on a non-zero exit). ``env`` adds variables; ``cache`` gives
+    the test its own MMBENCH_CACHE; ``forbid_imports`` makes the run exit 97 if the command imported
+    one of those modules (the same script, started through this Python)."""
     program = installed_entry_point()
 
     def run(*args: str | os.PathLike[str], cwd: Path | None = None, env: Mapping[str, str] | None = None,
-            cache: Path | None = None, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([program, *map(str, args)], capture_output=True, text=True, cwd=cwd,
-                              env=cli_environment(cache, env), timeout=timeout)
+            cache: Path | None = None, forbid_imports: tuple[str, ...] = (), timeout: float = 600) -> subprocess.CompletedProcess[str]:
+        argv = [program, *map(str, args)]
+        if forbid_imports:
+            argv = [sys.executable, "-c", _IMPORT_GUARD, program, ",".join(forbid_imports), *map(str, args)]
+        return subprocess.run(argv, capture_output=True, text=True, cwd=cwd, env=cli_environment(cache, env), timeout=timeout)
 
     return run

@@ -21,6 +21,7 @@ import torch
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
+from conftest import MmbenchCli  # tests/ is on sys.path (rootdir conftest)
 from mmbench.errors import UserError
 from mmbench.models.builtin.blip.adapter import (
     BlipCaptionAdapter,
@@ -470,18 +471,15 @@ def test_config_defaults_follow_transformers() -> None:
 # ---- through the CLI ---------------------------------------------------------------------------
 @pytest.mark.slow
 @pytest.mark.parametrize("task, key", [("shapes_caption", CAPTION[0]), ("shapes_retrieval", ITM[0])], ids=["caption", "retrieval"])
-def test_cli_metrics_equal_the_hf_adapter(pairs: dict, tmp_path: Path, task: str, key: tuple[str, str]) -> None:
+def test_cli_metrics_equal_the_hf_adapter(pairs: dict, tmp_path: Path, task: str, key: tuple[str, str], mmbench_cli: MmbenchCli) -> None:
     """`mmbench run --model blip:DIR` gives the metrics and predictions of `--model hf:DIR` (transformers)."""
     import json
-    import subprocess
-    import sys
 
     outputs: dict[str, dict[str, Any]] = {}
     for adapter in ("blip", "hf"):
         out_dir = tmp_path / adapter
-        run = subprocess.run([sys.executable, "-m", "mmbench.cli", "run", "--task", task, "--model", f"{adapter}:{pairs[key].directory}",
-                              "--limit", "24", "--batch-size", "8", "--no-progress", "--output-dir", str(out_dir)],
-                             check=False, capture_output=True, text=True, timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"})
+        run = mmbench_cli("run", "--task", task, "--model", f"{adapter}:{pairs[key].directory}", "--limit", "24",
+                          "--batch-size", "8", "--no-progress", "--output-dir", str(out_dir), env={"OMP_NUM_THREADS": "1"})
         assert run.returncode == 0, run.stderr
         result = json.loads(next(out_dir.glob(f"{task}__*[0-9].json")).read_text())
         samples = [json.loads(line) for line in next(out_dir.glob(f"{task}__*.samples.jsonl")).read_text().splitlines()]

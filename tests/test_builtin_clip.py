@@ -15,6 +15,7 @@ import torch
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from conftest import MmbenchCli  # tests/ is on sys.path (rootdir conftest)
 from mmbench.errors import UserError
 from mmbench.models.builtin.clip.adapter import create
 from mmbench.models.builtin.clip.model import (
@@ -342,19 +343,16 @@ def cli_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.slow
-def test_cli_metrics_equal_the_hf_adapter(cli_checkpoint: Path, tmp_path: Path) -> None:
+def test_cli_metrics_equal_the_hf_adapter(cli_checkpoint: Path, tmp_path: Path, mmbench_cli: MmbenchCli) -> None:
     """`mmbench run` with clip:DIR and hf:DIR (transformers) gives the same metrics and zero-shot predictions."""
     import json
-    import subprocess
-    import sys
 
     directory = cli_checkpoint
     outputs: dict[str, dict[str, Any]] = {}
     for adapter in ("clip", "hf"):
         out_dir = tmp_path / adapter
-        run = subprocess.run([sys.executable, "-m", "mmbench.cli", "run", "--task", "shapes_zeroshot", "--task", "shapes_retrieval",
-                              "--model", f"{adapter}:{directory}", "--limit", "40", "--batch-size", "16", "--no-progress",
-                              "--output-dir", str(out_dir)], check=False, capture_output=True, text=True, timeout=600)
+        run = mmbench_cli("run", "--task", "shapes_zeroshot", "--task", "shapes_retrieval", "--model", f"{adapter}:{directory}",
+                          "--limit", "40", "--batch-size", "16", "--no-progress", "--output-dir", str(out_dir))
         assert run.returncode == 0, run.stderr
         for task in ("shapes_zeroshot", "shapes_retrieval"):
             result = json.loads(next(out_dir.glob(f"{task}__*[0-9].json")).read_text())

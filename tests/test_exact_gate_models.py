@@ -6,13 +6,12 @@ model with equal scores passes --exact but fails --same-model."""
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from conftest import MmbenchCli  # tests/ is on sys.path (rootdir conftest)
 from mmbench.models.bundled import BUNDLED_DIR
 from mmbench.report.compare import Settings, compare_runs
 from mmbench.report.compare_render import to_text
@@ -81,12 +80,11 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
     return Runs(original, out, no_flip[0], flipped[0])
 
 
-def test_one_flipped_prediction_fails_exact_and_names_the_sample(runs: Runs) -> None:
+def test_one_flipped_prediction_fails_exact_and_names_the_sample(runs: Runs, mmbench_cli: MmbenchCli) -> None:
     report = compare_runs(str(runs.original), str(runs.one_flip), Settings(exact=True, n_resamples=200))
     assert report.exit_code == 1
     assert any("1 of " in f and runs.flipped_id in f for f in report.failures()), report.failures()
-    proc = subprocess.run([sys.executable, "-m", "mmbench.cli", "compare", str(runs.original), str(runs.one_flip), "--exact"],
-                          capture_output=True, text=True, timeout=120)
+    proc = mmbench_cli("compare", str(runs.original), str(runs.one_flip), "--exact", timeout=120)
     assert proc.returncode == 1 and runs.flipped_id in proc.stdout and "FAIL" in proc.stdout
 
 

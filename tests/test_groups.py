@@ -1,11 +1,9 @@
 """Task groups: parsing, the shipped groups, a group run checked against its members (in
-process), and the CLI path with the leaderboard's group column (one subprocess)."""
+process); the CLI path with the leaderboard's group column is in tests/test_cli.py."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -75,22 +73,3 @@ def test_group_with_a_partial_member_is_partial(tmp_path: Path) -> None:
 
     summary = mmbench.evaluate_group(group_file(tmp_path), "mock", output_dir=None, limit=10, num_workers=0)[-1]
     assert summary.task["complete"] is False and "partial" in summary.metric_notes
-
-
-def test_cli_group_run_and_leaderboard_group_column(tmp_path: Path) -> None:
-    out = subprocess.run([sys.executable, "-m", "mmbench.cli", "run", "--task", str(group_file(tmp_path)), "--model", "mock",
-                          "--output-dir", str(tmp_path / "res"), "--num-workers", "0"],
-                         capture_output=True, text=True, timeout=600)
-    assert out.returncode == 0, out.stderr
-    assert "shapes_pair" in out.stdout and "shapes_zeroshot_heldout" in out.stdout
-    from mmbench.report.leaderboard import build_leaderboard
-    from mmbench.report.loading import load_results
-
-    loaded = load_results([str(tmp_path / "res")])
-    board = build_leaderboard(loaded.results, loaded.warnings, include_reported=False)
-    columns = [c.name for c in board.columns]
-    assert columns.count("shapes_pair") == 1 and set(MEMBERS) <= set(columns)
-    (row,) = board.rows
-    member_values = [row.cells[c.key].main_value for c in board.columns if c.name in MEMBERS]
-    group_value = next(row.cells[c.key].main_value for c in board.columns if c.name == "shapes_pair")
-    assert group_value == pytest.approx(sum(member_values) / 2)

@@ -9,8 +9,6 @@ import io
 import json
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -179,29 +177,6 @@ def test_png_plots(board, tmp_path: Path) -> None:
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
 
 
-def _cli(*args: str, check_torch: bool = True) -> subprocess.CompletedProcess[str]:
-    code = ("import sys\nfrom mmbench.cli import main\nrc = main(sys.argv[1:])\n"
-            "assert 'torch' not in sys.modules, 'leaderboard/compare imported torch'\nsys.exit(rc)")
-    return subprocess.run([sys.executable, "-c", code, *args], check=False, capture_output=True, text=True, timeout=120)
-
-
-def test_cli_all_formats_without_torch(results_dir: Path, tmp_path: Path) -> None:
-    proc = _cli("leaderboard", str(results_dir), "--out-dir", str(tmp_path))
-    assert proc.returncode == 0, proc.stderr
-    assert "broken.json" in proc.stderr and "mmbench: warning:" in proc.stderr
-    for name in ("leaderboard.md", "leaderboard.csv", "leaderboard.json", "leaderboard.html", "quality_vs_throughput.png", "latency.png"):
-        assert (tmp_path / name).stat().st_size > 0, name
-    proc = _cli("leaderboard", str(results_dir), "--format", "json", "--no-reported")
-    assert proc.returncode == 0 and json.loads(proc.stdout)["reported"] == []
-    proc = _cli("leaderboard", str(tmp_path), str(results_dir), "--format", "csv")  # own outputs: no warning
-    assert proc.returncode == 0 and "leaderboard.json" not in proc.stderr and "broken.json" in proc.stderr
-
-
-def test_cli_missing_folder_exits_2(tmp_path: Path) -> None:
-    proc = _cli("leaderboard", str(tmp_path / "nope"))
-    assert proc.returncode == 2 and "no such file or directory" in proc.stderr
-
-
 def test_minimal_and_odd_results_render(tmp_path: Path) -> None:
     """Only the required fields, non-numeric metrics, no timing: every output still renders."""
     minimal = {"schema_version": "1.0", "task": {"name": "t", "type": "zeroshot"}, "model": {"spec": "m"},
@@ -255,17 +230,6 @@ def test_plot_ticks_are_round_values_within_the_data_range() -> None:
     values = [float(t.replace(",", "")) for t in ticks]
     assert min(values) >= 0 and max(v for v in values if v <= 100) == 100 and "e+" not in svg
     assert "1,000" in ticks and "1.32e+03" not in svg
-
-
-def test_runs_of_the_mock_test_model_stay_out_of_the_leaderboard(tmp_path: Path) -> None:
-    write_result(synthetic_result("vqa", "mock", 0.5), tmp_path)
-    write_result(synthetic_result("vqa", "shapes-blip-vqa", 0.8), tmp_path)
-    cli = [sys.executable, "-m", "mmbench.cli", "leaderboard", str(tmp_path), "--no-reported"]
-    out = subprocess.run(cli, capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0 and "| shapes-blip-vqa |" in out.stdout and "| mock |" not in out.stdout
-    assert "left out 1 run(s) of the mock test model" in out.stderr
-    kept = subprocess.run([*cli, "--include-mock"], capture_output=True, text=True, timeout=120)
-    assert "| mock |" in kept.stdout
 
 
 def test_the_committed_leaderboard_holds_no_mock_runs() -> None:
