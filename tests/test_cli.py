@@ -2,7 +2,9 @@
 ``mmbench_cli`` fixture of conftest.py), exit codes, one-line errors, files written, and that the
 light commands (score, compare, leaderboard, list) never import torch. Every test that starts the
 command lives here, grouped by command; the in-process tests of each command stay in its own
-module, and the inputs they share with these tests are imported from there.
+module, and the inputs they share with these tests are imported from there. Two tests run several
+light commands in one fresh interpreter (``python -c`` calling ``mmbench.cli.main``) to check what
+they import without a process per command.
 
 Left elsewhere, on purpose: the parity tests that compare the CLI output of two adapters on
 checkpoints their module builds (tests/test_builtin_blip.py, tests/test_builtin_clip.py,
