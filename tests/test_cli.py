@@ -25,7 +25,7 @@ import pytest
 import yaml
 from PIL import Image
 
-from conftest import MmbenchCli  # tests/ is on sys.path (rootdir conftest)
+from conftest import MmbenchCli, cli_environment, installed_entry_point  # tests/ is on sys.path (rootdir conftest)
 from mmbench.data.shapes import SHAPES_TASK_DATA
 from mmbench.report.synthetic import synthetic_result
 from mmbench.results import RunResult, read_result, write_result
@@ -107,6 +107,21 @@ def test_bench_reports_each_batch_size(mmbench_cli: MmbenchCli) -> None:
     assert [(r["batch_size"], r["stage"]) for r in rows] == [
         (1, "class_prompts"), (1, "images"), (4, "class_prompts"), (4, "images")]
     assert all(r["items_per_s"] > 0 and r["p50_ms"] is not None for r in rows)
+
+
+def test_output_into_a_closed_pipe_ends_quietly() -> None:
+    """`mmbench list tasks | head -1`: the reader is gone before mmbench writes; no traceback, the
+    shell's SIGPIPE status (a pipe whose reader never existed makes the write fail every time)."""
+    import os
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run([installed_entry_point(), "list", "tasks"], stdout=write_end, stderr=subprocess.PIPE,
+                              text=True, timeout=120, env=cli_environment())
+    finally:
+        os.close(write_end)
+    assert done.returncode == 141 and done.stderr == ""
 
 
 @pytest.fixture(scope="module")
