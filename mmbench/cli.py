@@ -18,6 +18,8 @@ from mmbench import __version__
 from mmbench.errors import UserError
 
 COMMANDS = ("run", "demo", "score", "list", "data", "leaderboard", "compare", "bench")
+#: commands that load models: cycle collection pauses while they start (see mmbench.startup)
+MODEL_COMMANDS = ("run", "demo", "bench")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,6 +42,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    from mmbench import startup
+
+    if args.command in MODEL_COMMANDS:
+        startup.pause_collection()  # resumed by the first evaluation, or below
     try:
         return int(args.func(args) or 0)
     except UserError as e:
@@ -52,6 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `mmbench list tasks | head -1`: the reader left; stop quietly, as a shell tool does
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes stdout
         return 141  # 128 + SIGPIPE
+    finally:
+        startup.resume_collection()
 
 
 if __name__ == "__main__":

@@ -59,6 +59,9 @@ def evaluate(task: str | Path | TaskSpec, model: Any, config: RunConfig | None =
     if data is None:
         data = load_task_data(spec, config)
         print_partial_warnings(data.coverage)
+    from mmbench.startup import resume_collection
+
+    resume_collection()  # the model and the data are loaded: collect cycles again (if the CLI paused it)
     split = data.split
     _seed_everything(config.seed)
 

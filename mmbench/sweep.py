@@ -96,7 +96,8 @@ def run_pairs(models: Sequence[str], tasks: Sequence[str], config: RunConfig, *,
                 continue
             record(_evaluate(model, name, adapter, specs[name], data[name], config, keep_going))
         del adapter
-        _release_memory()
+        if model != models[-1]:  # the next model loads into the memory this one held (after the last: nothing to free)
+            _release_memory()
     return outcomes
 
 
