@@ -26,6 +26,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from conftest import cli_environment  # tests/ is on sys.path (rootdir conftest): this checkout first, hubs offline
+
 import mmbench
 from mmbench.data import shapes as shapes_data
 
@@ -162,8 +164,8 @@ def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def run_blocks(blocks: list[Block], folder: Path) -> list[str]:
     """Run each block in ``folder`` (bash -e -o pipefail, or Python); one message per failing block (file:line, text, output)."""
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-           "MMBENCH_DATA": str(folder / "data"), "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    env = cli_environment(extra={"MMBENCH_DATA": str(folder / "data"),
+                                 "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"})
     failures = []
     for block in blocks:
         started = time.perf_counter()
@@ -234,8 +236,8 @@ def test_the_ci_example_workflow_passes_as_shipped(tmp_path: Path) -> None:
     steps = {step.get("name"): step for step in workflow["jobs"]["evaluate"]["steps"]}
     shutil.copytree(REPO / "results" / "baseline", tmp_path / "results" / "baseline")
     output = tmp_path / "github_output"
-    env = {**os.environ, "GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
-           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    env = cli_environment(extra={"GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+                                 "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"})
     for name in ("Evaluate the candidate", "Compare against the baseline"):
         run = subprocess.run(["bash", "-euo", "pipefail", "-c", steps[name]["run"]], cwd=tmp_path, env=env,
                              capture_output=True, text=True, timeout=900)
