@@ -10,18 +10,28 @@ under ``<data root>/hub/<dataset id>`` (the local-copy path a hub source looks u
 - lmms-lab/COCO-Caption: README configs (split ``val``: ``data/val-*``), parquet with
   question_id (``COCO_val2014_<12 digits>.jpg``), image, answer (captions), id, file_name, ...
   (the COCO tasks take their images from it, joined on the COCO id);
-- lmms-lab/flickr30k: README configs (split ``test``), parquet with image, caption, sentids,
-  img_id (row number as text), filename;
+- nlphuji/flickr30k (the Hub's parquet conversion): ``TEST/test/0000.parquet`` with image,
+  caption, sentids, split (Karpathy's: train / val / test), img_id, filename, every split in one table;
 - lmms-lab/VQAv2: parquet ``data/validation-*`` with question_type, multiple_choice_answer,
   answers [{answer, answer_confidence, answer_id}], image_id, answer_type, question_id, question, image;
 - djghosh/wds_imagenet1k_test (CLIP_benchmark's webdataset layout): ``test/0.tar`` holding
   ``s0000000.jpg`` + ``s0000000.cls``, ``test/nshards.txt``, ``classnames.txt``;
 - lmms-lab/OK-VQA: README configs (split ``val2014``), parquet with question_id (string), image,
   question, answers (strings), question_type, answer_type;
-- uoft-cs/cifar10: README config ``plain_text`` (``plain_text/test-*``), parquet img + label (ClassLabel).
+- uoft-cs/cifar10: README config ``plain_text`` (``plain_text/test-*``), parquet img + label (ClassLabel);
+- lmms-lab/GQA: ``testdev_balanced_instructions/testdev-00000-of-00001.parquet`` (id, imageId,
+  question, answer, fullAnswer, isBalanced, groups, entailed, equivalent as text, types a struct)
+  and ``testdev_balanced_images/testdev-00000-of-00001.parquet`` (id, image), joined on imageId;
+- lmms-lab/textvqa (parquet conversion): ``default/validation/0000.parquet`` with the annotation
+  fields, image and ocr_tokens;
+- lmms-lab/VizWiz-VQA: ``data/val-00000-of-00001-<hash>.parquet`` with question_id (image name
+  without ``.jpg``), image, question, answers (strings), category;
+- lmms-lab/NoCaps: ``data/validation-00000-of-00001-<hash>.parquet`` with image, image_* fields,
+  annotations_ids, annotations_captions (no domain);
+- lmms-lab/VQAv2 test-dev: ``data/testdev-*`` beside validation, no answers.
 
-The real Flickr copy holds all 31,783 images, not only the Karpathy test split (its task files
-say so); here it holds the official rows, so that what is checked is the column and id mapping. Expected values come from the official-format run of the same content.
+Expected values come from the official-format run of the same content; where a copy lacks a field
+(VizWiz's answerable flag, NoCaps' domain) the metrics needing it are absent and the rest equal.
 """
 
 from __future__ import annotations
@@ -52,6 +62,20 @@ OKVQA = [(2971475, 297147, "red", "What sport can you use this for?", "one", ["r
          (1006005, 100600, "blue", "What colour is this bird?", "four", ["blue"] * 10)]
 IMAGENET = {"n01440764": "red", "n01443537": "blue", "n15075141": "green"}  # class 0, 1 and 999
 CIFAR_ROWS = [(3, "red"), (5, "blue"), (0, "green"), (9, "yellow")]
+GQA = [("20968379", "n288870", "red", "What colour is the ball?", "red", "query", "attr", True),
+       ("20968380", "n288870", "red", "Is the ball red?", "yes", "verify", "attr", True),
+       ("201640614", "n161313", "blue", "Is it a cat or a dog?", "dog", "choose", "obj", True),
+       ("201640615", "n161313", "blue", "Is there a dog?", "yes", "verify", "obj", False)]  # unbalanced: left out
+TEXTVQA = [(34602, "003a8ae2ef43b901", "red", "what does the sign say?", ["stop"] * 9 + ["halt"], ["STOP", "AHEAD"]),
+           (34603, "00b6f3f9e4f2c7c4", "blue", "what brand is this?", ["nokia"] * 10, [])]
+VIZWIZ = [("red", "What colour is this shirt?", ["red"] * 8 + ["pink", "maroon"], "other", 1),
+          ("blue", "What is this?", ["unanswerable"] * 7 + ["blue", "box", "sky"], "unanswerable", 0),
+          ("green", "Is this green?", ["yes"] * 10, "yes/no", 1)]
+NOCAPS = [("0013ea2087020901", "red", "in-domain", ["A red shape.", "Red."]),
+          ("00223d6b9fdbad3a", "blue", "near-domain", ["A blue square.", "Blue."]),
+          ("0031c5b2fb4b6ab6", "green", "out-domain", ["A green shape on grey.", "Green."])]
+VQA_TESTDEV = [(262144000, 262144, "red", "Is the ball flying?"), (262144001, 262144, "red", "What is it?"),
+               (393216000, 393216, "blue", "How many?")]
 
 
 def _readme(configs: list[dict[str, Any]]) -> str:
@@ -87,6 +111,15 @@ def _write_official(root: Path) -> None:
     files.okvqa(root, OKVQA)
     files.class_folders(root / "imagenet", "val", IMAGENET, suffix=".JPEG")
     files.cifar(root, "cifar-10-batches-py", "test_batch", "batches.meta", "labels", "label_names", CIFAR10, CIFAR_ROWS)
+    files.gqa(root, GQA)
+    files.textvqa(root, TEXTVQA)
+    files.vizwiz(root, VIZWIZ)
+    files.nocaps(root, NOCAPS)
+    for _, image_id, colour, _ in VQA_TESTDEV:
+        files.image(root / "vqav2" / "test2015" / f"COCO_test2015_{image_id:012d}.jpg", colour)
+    files.write_json(root / "vqav2" / "v2_OpenEnded_mscoco_test-dev2015_questions.json",
+                     {"task_type": "Open-Ended", "data_type": "mscoco", "data_subtype": "test-dev2015",
+                      "questions": [{"image_id": i, "question": q, "question_id": qid} for qid, i, _, q in VQA_TESTDEV]})
 
 
 def _image_bytes(path: Path) -> dict[str, Any]:
@@ -126,16 +159,18 @@ def _write_hub(root: Path) -> None:
         "file_name": datasets.Value("string"), "coco_url": datasets.Value("string"), "height": datasets.Value("int32"),
         "width": datasets.Value("int32"), "date_captured": datasets.Value("string"),
     }), [{"config_name": "default", "data_files": [{"split": "val", "path": "data/val-*"}]}])
-    _write_parquet(hub / "lmms-lab/flickr30k", "data/test-00000-of-00001.parquet", {
-        "image": [_image_bytes(root / "flickr30k/flickr30k-images" / f"{stem}.jpg") for stem, _, _ in FLICKR],
-        "caption": [captions for _, _, captions in FLICKR],
-        "sentids": [[str(2 * i), str(2 * i + 1)] for i in range(len(FLICKR))],
-        "img_id": [str(i) for i in range(len(FLICKR))], "filename": [f"{stem}.jpg" for stem, _, _ in FLICKR],
+    flickr = [(stem, "test", captions) for stem, _, captions in FLICKR] + [("99999", "val", ["A black box."])]
+    _write_parquet(hub / "nlphuji/flickr30k", "TEST/test/0000.parquet", {  # every split in one table, as converted
+        "image": [_image_bytes(root / "flickr30k/flickr30k-images" / f"{stem}.jpg") for stem, _, _ in flickr],
+        "caption": [captions for _, _, captions in flickr],
+        "sentids": [[str(2 * i), str(2 * i + 1)] for i in range(len(flickr))],
+        "split": [split for _, split, _ in flickr],
+        "img_id": [str(i) for i in range(len(flickr))], "filename": [f"{stem}.jpg" for stem, _, _ in flickr],
     }, datasets.Features({
         "image": datasets.Image(), "caption": datasets.List(datasets.Value("string")),
-        "sentids": datasets.List(datasets.Value("string")), "img_id": datasets.Value("string"),
-        "filename": datasets.Value("string"),
-    }), [{"config_name": "default", "data_files": [{"split": "test", "path": "data/test-*"}]}])
+        "sentids": datasets.List(datasets.Value("string")), "split": datasets.Value("string"),
+        "img_id": datasets.Value("string"), "filename": datasets.Value("string"),
+    }))
     answer = datasets.Features({"answer": datasets.Value("string"), "answer_confidence": datasets.Value("string"),
                                 "answer_id": datasets.Value("int64")})
     _write_parquet(hub / "lmms-lab/VQAv2", "data/validation-00000-of-00001.parquet", {
@@ -187,6 +222,70 @@ def _write_hub(root: Path) -> None:
                    [{"config_name": "plain_text", "data_files": [{"split": "test", "path": "plain_text/test-*"}]}])
 
 
+def _write_hub_vqa_suites(root: Path) -> None:
+    """The copies of GQA, TextVQA, VizWiz, NoCaps and VQAv2 test-dev, in their hub schemas."""
+    hub = root / "hub"
+    text = datasets.Value("string")
+    images = sorted({(image_id, colour) for _, image_id, colour, *_ in GQA})
+    _write_parquet(hub / "lmms-lab/GQA", "testdev_balanced_images/testdev-00000-of-00001.parquet", {
+        "id": [i for i, _ in images], "image": [_image_bytes(root / "gqa/images" / f"{i}.jpg") for i, _ in images],
+    }, datasets.Features({"id": text, "image": datasets.Image()}))
+    types = datasets.Features({"structural": text, "semantic": text, "detailed": text})
+    _write_parquet(hub / "lmms-lab/GQA", "testdev_balanced_instructions/testdev-00000-of-00001.parquet", {
+        "id": [q[0] for q in GQA], "imageId": [q[1] for q in GQA], "question": [q[3] for q in GQA],
+        "answer": [q[4] for q in GQA], "fullAnswer": [f"The answer is {q[4]}." for q in GQA],
+        "isBalanced": [q[7] for q in GQA], "groups": ['{"global": null, "local": "10c-ball_color"}'] * len(GQA),
+        "entailed": ["[]"] * len(GQA), "equivalent": [f'["{q[0]}"]' for q in GQA],
+        "types": [{"structural": q[5], "semantic": q[6], "detailed": ""} for q in GQA],
+    }, datasets.Features({"id": text, "imageId": text, "question": text, "answer": text, "fullAnswer": text,
+                          "isBalanced": datasets.Value("bool"), "groups": text, "entailed": text, "equivalent": text,
+                          "types": types}))
+    strings = datasets.List(text)
+    _write_parquet(hub / "lmms-lab/textvqa", "default/validation/0000.parquet", {
+        "image_id": [q[1] for q in TEXTVQA], "question_id": [q[0] for q in TEXTVQA], "question": [q[3] for q in TEXTVQA],
+        "question_tokens": [q[3].split() for q in TEXTVQA],
+        "image": [_image_bytes(root / "textvqa/train_images" / f"{q[1]}.jpg") for q in TEXTVQA],
+        "image_width": [16] * len(TEXTVQA), "image_height": [16] * len(TEXTVQA),
+        "flickr_original_url": [""] * len(TEXTVQA), "flickr_300k_url": [""] * len(TEXTVQA),
+        "answers": [q[4] for q in TEXTVQA], "image_classes": [["Poster"]] * len(TEXTVQA), "set_name": ["val"] * len(TEXTVQA),
+        "ocr_tokens": [q[5] for q in TEXTVQA],
+    }, datasets.Features({"image_id": text, "question_id": datasets.Value("int32"), "question": text,
+                          "question_tokens": strings, "image": datasets.Image(), "image_width": datasets.Value("int32"),
+                          "image_height": datasets.Value("int32"), "flickr_original_url": text, "flickr_300k_url": text,
+                          "answers": strings, "image_classes": strings, "set_name": text, "ocr_tokens": strings}))
+    names = [f"VizWiz_val_{n:08d}" for n in range(len(VIZWIZ))]
+    _write_parquet(hub / "lmms-lab/VizWiz-VQA", "data/val-00000-of-00001-7775fd61bc6a3d98.parquet", {
+        "question_id": names, "image": [_image_bytes(root / "vizwiz/val" / f"{n}.jpg") for n in names],
+        "question": [q[1] for q in VIZWIZ], "answers": [q[2] for q in VIZWIZ], "category": [q[3] for q in VIZWIZ],
+    }, datasets.Features({"question_id": text, "image": datasets.Image(), "question": text, "answers": strings,
+                          "category": text}))
+    _write_parquet(hub / "lmms-lab/NoCaps", "data/validation-00000-of-00001-55b5edbf01d47b39.parquet", {
+        "image": [_image_bytes(root / "nocaps/val" / f"{q[0]}.jpg") for q in NOCAPS],
+        "image_coco_url": [f"https://s3.amazonaws.com/nocaps/val/{q[0]}.jpg" for q in NOCAPS],
+        "image_date_captured": ["2018-11-06 11:04:33"] * len(NOCAPS), "image_file_name": [f"{q[0]}.jpg" for q in NOCAPS],
+        "image_height": [16] * len(NOCAPS), "image_width": [16] * len(NOCAPS), "image_id": list(range(len(NOCAPS))),
+        "image_license": [2] * len(NOCAPS), "image_open_images_id": [q[0] for q in NOCAPS],
+        "annotations_ids": [[2 * n, 2 * n + 1] for n in range(len(NOCAPS))], "annotations_captions": [q[3] for q in NOCAPS],
+    }, datasets.Features({"image": datasets.Image(), "image_coco_url": text, "image_date_captured": text,
+                          "image_file_name": text, "image_height": datasets.Value("int32"), "image_width": datasets.Value("int32"),
+                          "image_id": datasets.Value("int32"), "image_license": datasets.Value("int8"),
+                          "image_open_images_id": text, "annotations_ids": datasets.List(datasets.Value("int32")),
+                          "annotations_captions": strings}))
+    answer = datasets.Features({"answer": text, "answer_confidence": text, "answer_id": datasets.Value("int64")})
+    _write_parquet(hub / "lmms-lab/VQAv2", "data/testdev-00000-of-00001.parquet", {  # one schema for every split
+        "question_type": [None] * len(VQA_TESTDEV), "multiple_choice_answer": [None] * len(VQA_TESTDEV),
+        "answers": [None] * len(VQA_TESTDEV), "image_id": [q[1] for q in VQA_TESTDEV],
+        "answer_type": [None] * len(VQA_TESTDEV), "question_id": [q[0] for q in VQA_TESTDEV],
+        "question": [q[3] for q in VQA_TESTDEV],
+        "image": [_image_bytes(root / "vqav2/test2015" / f"COCO_test2015_{q[1]:012d}.jpg") for q in VQA_TESTDEV],
+    }, datasets.Features({
+        "question_type": text, "multiple_choice_answer": text, "answers": datasets.List(answer),
+        "image_id": datasets.Value("int64"), "answer_type": text, "question_id": datasets.Value("int64"),
+        "question": text, "image": datasets.Image(),
+    }), [{"config_name": "default", "data_files": [{"split": "validation", "path": "data/validation-*"},
+                                                   {"split": "testdev", "path": "data/testdev-*"}]}])
+
+
 def load_imagenet_wnids() -> list[str]:
     from mmbench.data.classes import imagenet_wnids
 
@@ -198,6 +297,7 @@ def data_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("hubdata")
     _write_official(root)
     _write_hub(root)
+    _write_hub_vqa_suites(root)
     return root
 
 
@@ -234,7 +334,8 @@ def _samples(root: Path, task: str) -> list[Any]:
 
 
 @pytest.mark.parametrize("task", ["coco_caption_karpathy", "coco5k_retrieval", "flickr30k_retrieval",
-                                  "flickr30k_caption_karpathy", "vqav2_val", "okvqa_val", "cifar10_zeroshot"])
+                                  "flickr30k_caption_karpathy", "vqav2_val", "okvqa_val", "cifar10_zeroshot",
+                                  "gqa_testdev_balanced", "textvqa_val"])
 def test_hub_source_gives_the_official_ids_and_metrics(task: str, data_root: Path, tmp_path: Path,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
     task_file = _fast_copy(task, tmp_path)
@@ -249,10 +350,61 @@ def test_hub_source_gives_the_official_ids_and_metrics(task: str, data_root: Pat
 
 
 def test_hub_samples_carry_the_official_texts_and_meta(data_root: Path) -> None:
-    for task in ("coco_caption_karpathy", "flickr30k_retrieval", "vqav2_val"):
+    for task in ("coco_caption_karpathy", "flickr30k_retrieval", "vqav2_val", "gqa_testdev_balanced", "textvqa_val",
+                 "vqav2_testdev"):
         hub = {s.id: (s.texts, {k: v for k, v in s.meta.items() if k != "filename"}) for s in _samples(data_root, f"{task}@hf")}
         official = {s.id: (s.texts, {k: v for k, v in s.meta.items() if k != "filename"}) for s in _samples(data_root, task)}
         assert hub == official, task
+
+
+def test_gqa_rows_decode_like_the_questions_file(data_root: Path) -> None:
+    hub = _samples(data_root, "gqa_testdev_balanced@hf")
+    assert [s.id for s in hub] == ["20968379", "20968380", "201640614"]  # the unbalanced question is left out
+    assert [s.meta["answer_kind"] for s in hub] == ["open", "binary", "binary"]
+    from mmbench.data import open_image
+
+    official = {s.id: s for s in _samples(data_root, "gqa_testdev_balanced")}
+    for sample in hub:  # each question gets its own image (joined on imageId), the pixels of the official file
+        assert np.array_equal(np.asarray(open_image(sample.image, data_root)),
+                              np.asarray(open_image(official[sample.id].image, data_root / "gqa" / "images")))
+
+
+def test_gqa_types_as_a_sequence_or_json_text_decode_alike() -> None:
+    from mmbench.data.gqa import sample_from_record
+
+    base = {"id": "7", "imageId": "n1", "question": "Is it red?", "answer": "yes", "isBalanced": True}
+    shapes = [{"structural": "verify", "semantic": "attr", "detailed": "verifyAttr"},
+              {"structural": ["verify"], "semantic": ["attr"], "detailed": ["verifyAttr"]},
+              '{"structural": "verify", "semantic": "attr", "detailed": "verifyAttr"}']
+    decoded = [sample_from_record({**base, "types": types}, Path("lmms-lab/GQA"), "row 0") for types in shapes]
+    assert all(s is not None and s.meta == decoded[0].meta for s in decoded)
+    assert decoded[0].meta["structural"] == "verify" and decoded[0].meta["answer_kind"] == "binary"
+
+
+@pytest.mark.parametrize("task, dropped", [("vizwiz_vqa_val", {"accuracy_answerable", "accuracy_not_answerable"}),
+                                           ("nocaps_val", {"Bleu_4_in_domain", "CIDEr_near_domain", "ROUGE_L_out_domain"})])
+def test_copy_without_a_field_drops_only_the_metrics_that_need_it(task: str, dropped: set[str], data_root: Path,
+                                                                 tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    task_file = _fast_copy(task, tmp_path)
+    official = _run(task_file, data_root, capsys)
+    capsys.readouterr()
+    code = main(["run", "--task", task_file, "--data", "hf", "--model", "mock", "--data-dir", str(data_root), "--no-store",
+                 "--no-write", "--json", "--num-workers", "0"])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    [hub] = json.loads(out.out)
+    assert dropped <= set(official["metrics"]) and not dropped & set(hub["metrics"])
+    assert hub["metrics"] == {k: v for k, v in official["metrics"].items() if k in hub["metrics"]}
+    assert len(hub["metrics"]) == len(official["metrics"]) - len([k for k in official["metrics"] if k.endswith(
+        ("_answerable", "_domain"))])
+    assert load_task_spec(task).hub["note"].split(":")[0] in out.err  # the note says why, at every run
+    assert [s.id for s in _samples(data_root, f"{task}@hf")] == [s.id for s in _samples(data_root, task)]
+
+
+def test_vizwiz_ids_are_the_image_names(data_root: Path) -> None:
+    hub = _samples(data_root, "vizwiz_vqa_val@hf")
+    assert [s.id for s in hub] == [f"VizWiz_val_{n:08d}.jpg" for n in range(len(VIZWIZ))]
+    assert [s.meta["answer_type"] for s in hub] == [q[3] for q in VIZWIZ]
 
 
 def test_imagenet_webdataset_copy_same_labels_and_metrics_row_ids(data_root: Path, tmp_path: Path,
@@ -286,16 +438,16 @@ def test_images_from_needs_every_sample_image(data_root: Path, tmp_path: Path) -
     rows = datasets.Dataset.from_parquet(str(data_root / "hub/lmms-lab/COCO-Caption/data/val-00000-of-00001.parquet"))
     rows.select([0, 2, 3]).to_parquet(str(tmp_path / "hub/lmms-lab/COCO-Caption/data/val-00000-of-00001.parquet"))
     shutil.copy(data_root / "hub/lmms-lab/COCO-Caption/README.md", tmp_path / "hub/lmms-lab/COCO-Caption/README.md")
-    with pytest.raises(DataError, match=r"1 sample id\(s\) have no image in lmms-lab/COCO-Caption .*first '73'"):
+    with pytest.raises(DataError, match=r"1 sample key\(s\) have no image in lmms-lab/COCO-Caption .*first '73'"):
         load_split(load_task_spec("coco_caption_karpathy@hf").data, tmp_path)
 
 
 # ---- validation, before any model loads ---------------------------------------------------------------------
 
 def test_task_without_hub_source_is_one_line_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["run", "--task", "gqa_testdev_balanced", "--data", "hf", "--model", "mock"]) == 2
+    assert main(["run", "--task", "shapes_vqa", "--data", "hf", "--model", "mock"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "gqa_testdev_balanced: no hub source" in err[0]
+    assert len(err) == 1 and "shapes_vqa: no hub source" in err[0]
 
 
 def test_every_hub_section_names_id_revision_split_and_how_it_differs() -> None:
@@ -310,13 +462,18 @@ def test_every_hub_section_names_id_revision_split_and_how_it_differs() -> None:
             for source in (spec.hub, spec.hub.get("images_from") or {}):
                 assert not source or is_pinned(source["revision"]) == bool(source.get("revision_source")), spec.name
             assert spec.hub.get("same_samples", True) or spec.hub["note"], spec.name
-    assert {"coco_caption_karpathy", "flickr30k_retrieval", "vqav2_val", "imagenet_zeroshot"} <= set(with_hub)
+    standard = {spec.name for spec in map(load_task_spec, map(str, sorted(Path(load_task_spec("vqav2_val").source).parent.glob("*.yaml"))))
+                if not spec.group and not spec.name.startswith("shapes_")}
+    assert standard == set(with_hub)  # every standard task has a hub source
+    assert all(is_pinned(hub["revision"]) for hub in with_hub.values())
 
 
 @pytest.mark.parametrize("hub, match", [
     ({"path": "a/b", "split": "test"}, "lacks revision"),
     ({"path": "a/b", "revision": "main", "split": "test", "format": "karpathy"}, "read by format hf"),
     ({"path": "a/b", "revision": "main", "split": "test", "same_samples": False}, "add hub.note"),
+    ({"path": "a/b", "revision": "main", "split": "test", "metrics": {"subsets": None}}, "with hub.note saying why"),
+    ({"path": "a/b", "revision": "main", "split": "test", "records": ["gqa"]}, "hub.records names the data format"),
 ])
 def test_bad_hub_section_is_rejected(hub: dict[str, Any], match: str) -> None:
     from mmbench.errors import UserError
@@ -324,6 +481,20 @@ def test_bad_hub_section_is_rejected(hub: dict[str, Any], match: str) -> None:
 
     with pytest.raises(UserError, match=match):
         parse_task_spec({"name": "t", "type": "captioning", "version": 1, "data": {"format": "karpathy"}, "hub": hub}, "t.yaml")
+
+
+def test_records_and_id_template_errors_name_the_key(data_root: Path) -> None:
+    from mmbench.data import load_split
+    from mmbench.errors import DataError
+
+    vizwiz = load_task_spec("vizwiz_vqa_val@hf").data
+    with pytest.raises(DataError, match=r"id_template '\{\}\.jpg\{\}' must be a string with one \{\}"):
+        load_split({**vizwiz, "id_template": "{}.jpg{}"}, data_root)
+    with pytest.raises(DataError, match=r"format 'vizwiz' has no record decoder"):
+        load_split({**vizwiz, "records": "vizwiz"}, data_root)
+    gqa = load_task_spec("gqa_testdev_balanced@hf").data
+    with pytest.raises(DataError, match=r"images_from.join_column 'image_id' is not in the dataset"):
+        load_split({**gqa, "images_from": {**gqa["images_from"], "join_column": "image_id"}}, data_root)
 
 
 def test_data_path_mentions_the_hub_alternative(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

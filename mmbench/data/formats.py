@@ -7,6 +7,10 @@ A format is any object (usually a module) with two functions:
 - ``read(source: DataSource) -> DataSplit``: parse the split; missing files raise
   ``source.missing(path, what)``; malformed content raises a one-line :class:`DataError` naming
   the file and entry.
+- optionally ``sample_from_record(record: Mapping, path: Path, where: str) -> Sample | None``: one
+  entry of the format's file held as a table row, decoded as ``read`` decodes it (None: an entry
+  ``read`` leaves out); used by ``format: hf`` sources with ``records: <format>``
+  (:mod:`mmbench.data.hf_records`).
 
 A built-in format is one line in the ``data_formats`` table below (``name: ("module", description)``);
 a plugin package registers one through the ``mmbench.data_formats`` entry-point group.

@@ -10,10 +10,16 @@ Samples: id = the question id; image = ``<images>/<imageId>.jpg``; texts = (answ
 meta = {"question", "image_id", "structural" (verify, query, choose, logical, compare), "semantic"
 (obj, attr, rel, cat, global), "answer_kind" ("open" for structural type query, else "binary",
 as the official evaluation splits them)}.
+
+:func:`sample_from_record` decodes the same entry held as a table row (a hub copy such as
+lmms-lab/GQA's ``testdev_balanced_instructions``: the question id in ``id``, ``types`` a struct,
+a dict of one-item lists or JSON text).
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -59,3 +65,24 @@ def _sample(qid: str, entry: Any, path: Path) -> Sample | None:
             "answer_kind": "open" if structural == "query" else "binary"}
     image = check_relative(f"{image_id}.jpg", f"{path}: {where}")
     return Sample(id=qid, image=ImageFile(image), texts=(require(entry, "answer", path, where, str),), meta=meta)
+
+
+def sample_from_record(record: Mapping[str, Any], path: Path, where: str) -> Sample | None:
+    """One questions-file entry held as a table row, with its question id in ``id``: the sample
+    :func:`read` makes of it (None for an unbalanced question)."""
+    qid = require(record, "id", path, where, (str, int))
+    entry = {**record, "types": _types(record.get("types"), path, f"{where} (question {qid})")}
+    return _sample(str(qid), entry, path)
+
+
+def _types(value: Any, path: Path, where: str) -> Any:
+    """``types`` as the questions file holds it (a dict of strings), from a table cell: a struct, a
+    dict of one-item lists (a sequence feature) or JSON text."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            raise DataError(f"{path}: {where}: types is text but not JSON: {value[:60]!r}") from None
+    if isinstance(value, Mapping):
+        return {key: item[0] if isinstance(item, list) and len(item) == 1 else item for key, item in value.items()}
+    return value

@@ -30,6 +30,17 @@ Keys:
   sample id. It maps a copy's ids onto the official ones, e.g. ``_0*(\\d+)\\.jpg$`` turns
   ``COCO_val2014_000000391895.jpg`` into COCO's ``391895`` and ``^s0*(\\d+)$`` a webdataset key
   ``s0000042`` into the row number ``42``.
+- ``id_template``: a ``str.format`` template with one ``{}`` applied to each id after ``id_regex``:
+  ``"{}.jpg"`` turns lmms-lab/VizWiz-VQA's ``VizWiz_val_00000000`` into the official id, the
+  image file name ``VizWiz_val_00000000.jpg``.
+- ``records``: the name of a data format whose entries the rows are (``gqa``: lmms-lab/GQA's
+  ``*_instructions`` rows are the questions file's entries as columns; ``textvqa``: the
+  annotation entries with their ``ocr_tokens``). Each row is then decoded by that format's own
+  ``sample_from_record`` (the one decoder of its entries: same ids, texts, meta and filtering as
+  the official files), its image taken from the row's image column or from ``images_from``;
+  ``columns`` other than ``image`` do not apply.
+- ``images_from.join_column``: the column of the first copy whose value is looked up among the second
+  copy's ids (default: the sample id); lmms-lab/GQA joins questions to images on ``imageId``.
 
 Samples: id from the ``id`` column (default: question_id, cocoid, img_id, filename, id; else the
 row number), texts = captions or answers, meta = question / question_type / answer_type / image_id
@@ -48,17 +59,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mmbench.data.classes import (
-    CLASSNAME_SETS,
-    IMAGENET,
-    class_subset,
-    imagenet_classnames,
-    imagenet_wnids,
-    named_classnames,
-    string_list,
-    templates,
-)
+from mmbench.data.classes import templates
 from mmbench.data.fields import check_unique
+from mmbench.data.hf_classes import label_classes
 from mmbench.data.hf_images import HFImage, HFImageColumn
 from mmbench.data.images import ImageFile, check_relative
 from mmbench.data.source import DataSource
@@ -93,15 +96,21 @@ def expected_files(source: DataSource) -> list[tuple[str, Path]]:
 
 def read(source: DataSource) -> DataSplit:
     dataset = load_dataset_split(source)
+    if source.get("records") is not None:
+        from mmbench.data.hf_records import read_records
+
+        return read_records(source, dataset)
     columns = resolve_columns(source, dataset)
-    rows = _filtered_rows(source, dataset)
+    rows = filtered_rows(source, dataset)
     values = {role: _column_values(dataset, column) for role, column in columns.items()
               if role not in ("image", "image_path")}
-    label_map, classnames = _classes(source, dataset, columns.get("label"))
+    label_map, classnames = label_classes(source, dataset, columns.get("label"))
     if "id" in values:
         values["id"] = _mapped_ids(source, values["id"], rows)
     if source.get("images_from") is not None:
-        image_of, root = _joined_images(source, {row: values["id"][row] if "id" in values else row for row in rows})
+        on = join_column(source, dataset)
+        keys = _column_values(dataset, on) if on is not None else values["id"] if "id" in values else list(range(len(dataset)))
+        image_of, root = joined_images(source, {row: keys[row] for row in rows})
     else:
         image_of, root = _image_reader(source, dataset, columns)
     samples = [_sample(row, values, image_of, label_map) for row in rows]
@@ -109,7 +118,7 @@ def read(source: DataSource) -> DataSplit:
         raise DataError(f"{source.get('path')}: no rows left in split {source.split()!r} after data.filter {source.get('filter')}")
     check_unique([s.id for s in samples], Path(str(source.get("path"))), "sample id")
     prompt_templates = templates(source)[0] if classnames is not None else None
-    return DataSplit(root=root, samples=samples, classnames=classnames, templates=prompt_templates, files=_metadata_files(source))
+    return DataSplit(root=root, samples=samples, classnames=classnames, templates=prompt_templates, files=metadata_files(source))
 
 
 # ---- loading ------------------------------------------------------------------------------------------
@@ -183,7 +192,7 @@ def _pick_split(loaded: Any, split: str, where: str) -> Any:
     return loaded
 
 
-def _metadata_files(source: DataSource) -> list[Path]:
+def metadata_files(source: DataSource) -> list[Path]:
     """Small metadata files of a save_to_disk folder (their fingerprints change with the content)."""
     folder = _local_folder(source)
     if folder is None:
@@ -232,7 +241,7 @@ def _column_values(dataset: datasets.Dataset, column: str) -> list[Any]:
     return list(dataset.select_columns([column]).to_dict()[column])
 
 
-def _filtered_rows(source: DataSource, dataset: datasets.Dataset) -> list[int]:
+def filtered_rows(source: DataSource, dataset: datasets.Dataset) -> list[int]:
     spec = source.get("filter")
     if spec is None:
         return list(range(len(dataset)))
@@ -246,6 +255,16 @@ def _filtered_rows(source: DataSource, dataset: datasets.Dataset) -> list[int]:
 
 
 # ---- samples ---------------------------------------------------------------------------------------------
+def join_column(source: DataSource, dataset: datasets.Dataset) -> str | None:
+    """``images_from.join_column``: the first copy's column joined to the second copy's ids (None: the sample id)."""
+    spec = source.get("images_from")
+    on = spec.get("join_column") if isinstance(spec, Mapping) else None
+    if on is not None and on not in dataset.column_names:
+        raise DataError(f"{source.get('path')}: data.images_from.join_column {on!r} is not in the dataset "
+                        f"(columns: {dataset.column_names})")
+    return None if on is None else str(on)
+
+
 def _sample(row: int, values: dict[str, list[Any]], image_of: Any, label_map: dict[int, int] | None) -> Sample:
     where = f"row {row}"
     texts: tuple[str, ...] = ()
@@ -265,7 +284,7 @@ def _mapped_ids(source: DataSource, ids: list[Any], rows: list[int]) -> list[Any
     cell it does not match is an error."""
     pattern = source.get("id_regex")
     if pattern is None:
-        return ids
+        return _templated_ids(source, ids, rows)
     try:
         regex = re.compile(str(pattern))
     except re.error as e:
@@ -278,6 +297,19 @@ def _mapped_ids(source: DataSource, ids: list[Any], rows: list[int]) -> list[Any
         if found is None or found.group(1) is None:
             raise DataError(f"{source.get('path')}: row {row}: id {ids[row]!r} does not match data.id_regex {pattern!r}")
         mapped[row] = found.group(1)
+    return _templated_ids(source, mapped, rows)
+
+
+def _templated_ids(source: DataSource, ids: list[Any], rows: list[int]) -> list[Any]:
+    """The kept rows' ids through ``id_template`` (``"{}.jpg"``); unchanged without one."""
+    template = source.get("id_template")
+    if template is None:
+        return ids
+    if not isinstance(template, str) or template.count("{}") != 1:
+        raise DataError(f"data.id_template {template!r} must be a string with one {{}} (the id), e.g. '{{}}.jpg'")
+    mapped = list(ids)
+    for row in rows:
+        mapped[row] = template.replace("{}", str(ids[row]))
     return mapped
 
 
@@ -300,13 +332,13 @@ def _strings(value: Any, keys: tuple[str, ...], where: str) -> tuple[str, ...]:
 
 
 # ---- images ------------------------------------------------------------------------------------------------
-def _joined_images(source: DataSource, ids: dict[int, Any]) -> tuple[Any, Path]:
-    """(row -> the image whose id in ``images_from`` equals the row's sample id, the root); ``ids``:
-    the kept rows' sample ids."""
+def joined_images(source: DataSource, ids: dict[int, Any]) -> tuple[Any, Path]:
+    """(row -> the image whose id in ``images_from`` equals the row's key, the root); ``ids``: the
+    kept rows' keys (their sample ids, or the ``images_from.join_column`` column)."""
     spec = source.get("images_from")
     if not isinstance(spec, Mapping) or not spec.get("path"):
         raise DataError(f"data.images_from must be a mapping with a path (and revision, split, columns), got {spec!r}")
-    other = DataSource({"format": "hf", **spec}, source.dir, source.origin)
+    other = DataSource({"format": "hf", **{k: v for k, v in spec.items() if k != "join_column"}}, source.dir, source.origin)
     dataset = load_dataset_split(other)
     columns = resolve_columns(other, dataset)
     if "image" not in columns or "id" not in columns:
@@ -315,7 +347,7 @@ def _joined_images(source: DataSource, ids: dict[int, Any]) -> tuple[Any, Path]:
     position = {str(value): row for row, value in enumerate(other_ids)}
     missing = [str(i) for i in ids.values() if str(i) not in position]
     if missing:
-        raise DataError(f"{source.get('path')}: {len(missing)} sample id(s) have no image in {spec['path']} "
+        raise DataError(f"{source.get('path')}: {len(missing)} sample key(s) have no image in {spec['path']} "
                         f"(data.images_from), first {missing[0]!r}")
     image_column = HFImageColumn(dataset, columns["image"])
     return (lambda row: HFImage(image_column, position[str(ids[row])])), source.dir or Path(".")
@@ -335,37 +367,6 @@ def _image_reader(source: DataSource, dataset: datasets.Dataset, columns: dict[s
     root = source.existing("images", "image folder", ".", folder=True)
     where = f"{source.get('path')}: image path column(s) {names}"
     return (lambda row: ImageFile(check_relative("/".join(str(c[row]) for c in cells if c[row]), f"{where}, row {row}"))), root
-
-
-# ---- classes --------------------------------------------------------------------------------------------------
-def _classes(source: DataSource, dataset: datasets.Dataset, column: str | None) -> tuple[dict[int, int] | None, list[str] | None]:
-    """(label re-indexing or None, class names) for a label column; (None, None) without one."""
-    if column is None:
-        return None, None
-    feature_names = list(getattr(dataset.features[column], "names", None) or [])
-    subset = class_subset(source)
-    if subset is not None:  # labels index the subset's sorted wnids
-        position = {w: i for i, w in enumerate(imagenet_wnids())}
-        names = imagenet_classnames()
-        return None, [names[position[w]] for w in subset]
-    value = source.get("classnames")
-    if value == IMAGENET:
-        wnids = imagenet_wnids()
-        if feature_names and set(feature_names) <= set(wnids):
-            position = {w: i for i, w in enumerate(wnids)}
-            return {i: position[w] for i, w in enumerate(feature_names)}, imagenet_classnames()
-        return None, imagenet_classnames()
-    if isinstance(value, str) and value in CLASSNAME_SETS:  # cifar10 / cifar100: CLIP's names, by label index
-        names = named_classnames(value)
-        if feature_names and len(feature_names) != len(names):
-            raise DataError(f"{source.get('path')}: {len(feature_names)} classes in column {column!r}, {len(names)} in {value}")
-        return None, names
-    if value is not None:
-        return None, string_list(source, "classnames", value)[0]
-    if not feature_names:
-        raise DataError(f"{source.get('path')}: label column {column!r} has no class names; set data.classnames "
-                        f"(imagenet, a list, or a JSON file)")
-    return None, feature_names
 
 
 def _first_line(error: BaseException) -> str:

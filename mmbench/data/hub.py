@@ -12,8 +12,10 @@ hub:
   revision_source: "where the sha was found"
   split: validation                    # required
   columns: {id: question_id, answers: answers}   # role -> column, as format hf
-  images_from: {path, revision, split, columns: {id, image}}   # optional: images joined on the id from a second copy
-  id_regex: ...                        # optional, as format hf
+  images_from: {path, revision, split, columns: {id, image}, join_column}   # optional: images joined from a second copy
+  id_regex: ...                        # optional, as format hf (also id_template, records, data_files, filter)
+  metrics: {breakdowns: [answer_type]} # optional: the task's metrics keys this copy changes (null drops one),
+                                       # for what the copy cannot support (a missing column); say why in note
   expected_count: 214354               # the copy's size
   same_samples: true                   # does the copy hold exactly the official split's samples and ids?
   note: "how the copy differs from the official files"   # required when same_samples is false; printed at every run
@@ -40,6 +42,7 @@ SEPARATOR = "@"
 LOCAL_DIR = "hub"  # local copies: <data root>/hub/<dataset id>
 REQUIRED = ("path", "revision", "split")
 DOC_KEYS = ("revision_source", "same_samples", "note")  # documentation, not reader keys
+TASK_KEYS = ("metrics",)  # merged into the task's own sections, not reader keys
 _SHA = re.compile(r"[0-9a-f]{40}")
 
 
@@ -60,7 +63,21 @@ def parse_hub(raw: Any, where: str) -> dict[str, Any]:
         raise UserError(f"{where}: hub.same_samples must be true or false")
     if raw.get("same_samples") is False and not raw.get("note"):
         raise UserError(f"{where}: hub.same_samples is false: add hub.note saying how the copy differs")
+    if raw.get("metrics") is not None and (not isinstance(raw["metrics"], Mapping) or not raw.get("note")):
+        raise UserError(f"{where}: hub.metrics must be a mapping of the task's metrics keys this copy changes, "
+                        f"with hub.note saying why")
+    if raw.get("records") is not None and not isinstance(raw["records"], str):
+        raise UserError(f"{where}: hub.records names the data format whose entries the rows are (gqa, textvqa)")
+    if joined is not None and joined.get("join_column") is not None and not isinstance(joined["join_column"], str):
+        raise UserError(f"{where}: hub.images_from.join_column must be a column name of the first copy")
     return {**dict(raw), "format": HUB}
+
+
+def hub_metrics(metrics: Mapping[str, Any], hub: Mapping[str, Any]) -> dict[str, Any]:
+    """The task's ``metrics`` section as a run on the hub copy uses it: ``hub.metrics`` merged in,
+    a null value dropping the key (``{subsets: null}``: the copy has no domain column)."""
+    merged = {**metrics, **(hub.get("metrics") or {})}
+    return {key: value for key, value in merged.items() if value is not None}
 
 
 def split_name(text: str) -> tuple[str, str | None]:
@@ -78,7 +95,7 @@ def with_source(task: str, source: str) -> str:
 
 def hub_data(hub: Mapping[str, Any]) -> dict[str, Any]:
     """The ``data`` mapping a run reads for a hub source: format hf, local copies under ``hub/``."""
-    data = {key: value for key, value in hub.items() if key not in DOC_KEYS}
+    data = {key: value for key, value in hub.items() if key not in DOC_KEYS + TASK_KEYS}
     data.setdefault("dir", LOCAL_DIR)
     return data
 
@@ -112,4 +129,5 @@ def describe(hub: Mapping[str, Any]) -> str:
 
 def local_copies(hub: Mapping[str, Any], data_root: Path) -> list[Path]:
     """Where local copies of the source's datasets are looked up (the ``images_from`` one second)."""
-    return [data_root / LOCAL_DIR / str(source["path"]) for source in (hub, hub.get("images_from")) if source]
+    folders = [data_root / LOCAL_DIR / str(source["path"]) for source in (hub, hub.get("images_from")) if source]
+    return list(dict.fromkeys(folders))  # one folder when both copies are configurations of one repository

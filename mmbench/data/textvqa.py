@@ -9,10 +9,12 @@ Keys: ``annotations`` (default ``TextVQA_0.5.1_val.json``: ``{"dataset_name", "d
 Samples: id = str(question_id); image = ``<image_id>.jpg`` in the image folder; texts = the 10 answers;
 meta = {"question", "image_id", "ocr_tokens" (tokens joined by ", "), "ocr_reference"
 ("\\nReference OCR token: <tokens>" as in LLaVA-1.5's TextVQA prompt, "" without tokens)}.
+:func:`sample_from_record` decodes the same entry held as a table row (lmms-lab/textvqa).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +48,7 @@ def read(source: DataSource) -> DataSplit:
         ocr_path = source.existing("ocr", "Rosetta OCR file")
         ocr = _ocr_tokens(ocr_path)
         files.append(ocr_path)
-    samples = [_sample(entry, i, path, ocr) for i, entry in enumerate(entries)]
+    samples = [_sample(entry, f"data[{i}]", path, ocr) for i, entry in enumerate(entries)]
     if not samples:
         raise DataError(f"{path}: no questions in 'data'")
     check_unique([s.id for s in samples], path, "question_id")
@@ -66,8 +68,13 @@ def ocr_reference(tokens: list[str]) -> str:
     return f"\nReference OCR token: {', '.join(tokens)}" if tokens else ""
 
 
-def _sample(entry: Any, index: int, path: Path, ocr: dict[str, list[str]]) -> Sample:
-    where = f"data[{index}]"
+def sample_from_record(record: Mapping[str, Any], path: Path, where: str) -> Sample:
+    """One annotation entry held as a table row (a hub copy such as lmms-lab/textvqa, whose rows
+    carry their ``ocr_tokens``): the sample :func:`read` makes of it."""
+    return _sample(record, where, path, {})
+
+
+def _sample(entry: Any, where: str, path: Path, ocr: dict[str, list[str]]) -> Sample:
     qid = str(require(entry, "question_id", path, where, (int, str)))
     image_id = str(require(entry, "image_id", path, where, str))
     question = require(entry, "question", path, where, str)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mmbench.data.completeness import expected_count
-from mmbench.data.hub import HUB, SEPARATOR, SOURCES, hub_data, parse_hub, split_name
+from mmbench.data.hub import HUB, SEPARATOR, SOURCES, hub_data, hub_metrics, parse_hub, split_name
 from mmbench.errors import UserError
 from mmbench.registry import tasks as task_registry, unknown_name_message
 
@@ -151,7 +151,8 @@ def select_data_source(spec: TaskSpec, data_source: str) -> TaskSpec:
     if spec.hub is None:
         raise UserError(f"{spec.name}: no hub source (the task file has no 'hub' section); run it without "
                         f"--data {HUB} / {SEPARATOR}{HUB} on the official files (`mmbench data path {spec.name}`)")
-    return dataclasses.replace(spec, data=hub_data(spec.hub), data_source=data_source)
+    return dataclasses.replace(spec, data=hub_data(spec.hub), metrics=hub_metrics(spec.metrics, spec.hub),
+                               data_source=data_source)
 
 
 def load_task_spec(name_or_path: str | Path) -> TaskSpec:
