@@ -5,6 +5,7 @@ from __future__ import annotations
 import platform
 import subprocess
 import sys
+from collections.abc import Sequence
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -33,20 +34,28 @@ def git_sha() -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
-def hub_download_command(repo_id: str, repo_type: str = "model") -> str:
-    """The command that downloads ``repo_id`` with the installed huggingface_hub.
+def hub_download_command(repo_id: str, repo_type: str = "model", revision: str | None = None,
+                         include: Sequence[str] = (), local_dir: str | None = None) -> str:
+    """The command that downloads ``repo_id`` (at ``revision``, only the ``include`` patterns, into
+    ``local_dir``) with the installed huggingface_hub.
 
-    ``hf download`` exists since huggingface_hub 0.34 and is the only CLI of 1.x and later;
-    ``huggingface-cli download`` only in older releases.
+    ``hf download`` exists since huggingface_hub 0.34 and is the only CLI of 1.x and later (its
+    ``--include`` is repeated per pattern); ``huggingface-cli download`` only in older releases
+    (one ``--include`` followed by the patterns).
     """
     installed = _version("huggingface_hub") or "0"
     try:
         major, minor = (int(part) for part in installed.split(".")[:2])
     except ValueError:
         major, minor = 1, 0
-    flag = "" if repo_type == "model" else f" --repo-type {repo_type}"
-    cli = "hf download" if (major, minor) >= (0, 34) else "huggingface-cli download"
-    return f"{cli} {repo_id}{flag}"
+    modern = (major, minor) >= (0, 34)
+    flags = "" if repo_type == "model" else f" --repo-type {repo_type}"
+    flags += f" --revision {revision}" if revision else ""
+    quoted = [f"'{pattern}'" for pattern in include]
+    if quoted:
+        flags += "".join(f" --include {q}" for q in quoted) if modern else " --include " + " ".join(quoted)
+    flags += f" --local-dir {local_dir}" if local_dir else ""
+    return f"{'hf download' if modern else 'huggingface-cli download'} {repo_id}{flags}"
 
 
 def environment() -> dict[str, Any]:

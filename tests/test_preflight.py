@@ -142,6 +142,26 @@ def test_the_hub_hint_names_the_installed_huggingface_hub_cli(monkeypatch: pytes
         monkeypatch.setattr(env, "_version", lambda name, v=installed: v)
         assert env.hub_download_command("org/name") == command
     assert env.hub_download_command("org/data", "dataset") == "huggingface-cli download org/data --repo-type dataset"
+    # several --include patterns: one option with the patterns (huggingface-cli, argparse nargs) ...
+    assert env.hub_download_command("org/data", "dataset", "a" * 40, ["x/*.parquet", "y/*"], "data") == (
+        f"huggingface-cli download org/data --repo-type dataset --revision {'a' * 40} --include 'x/*.parquet' 'y/*' "
+        f"--local-dir data")
+    monkeypatch.setattr(env, "_version", lambda name: "2.4.0")  # ... the option repeated (hf, typer)
+    assert env.hub_download_command("org/data", "dataset", None, ["x/*.parquet", "y/*"]) == (
+        "hf download org/data --repo-type dataset --include 'x/*.parquet' --include 'y/*'")
+
+
+def test_uncached_hub_dataset_names_the_download_of_its_pinned_files(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from mmbench.cli import main
+
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    assert main(["run", "--task", "gqa_testdev_balanced@hf", "--model", "mock", "--data-dir", str(tmp_path), "--no-write"]) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert "--revision 6ac3999af690e1f5631e2bf1efcf51e9a9afee4b" in line
+    assert "--include 'testdev_balanced_instructions/testdev-*.parquet'" in line
+    assert "'testdev_balanced_images/testdev-*.parquet'" in line  # the images config of the same repository
+    assert f"copy that folder to {tmp_path / 'hub' / 'lmms-lab' / 'GQA'}" in line
 
 
 # ---- devices ---------------------------------------------------------------------------------------------

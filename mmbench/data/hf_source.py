@@ -144,11 +144,25 @@ def load_dataset_split(source: DataSource) -> datasets.Dataset:
             raise DataError(f"{path}: no split {split!r} ({_first_line(e)}); set data.split") from None
         raise DataError(f"{path}: cannot load the Hugging Face dataset ({_first_line(e)})") from None
     except Exception as e:  # noqa: BLE001  (offline, missing, gated, malformed: one line, what to do)
-        raise DataError(
-            f"{path}: cannot load the Hugging Face dataset ({_first_line(e)}); on a machine with network run "
-            f"`python -c \"import datasets; datasets.load_dataset('{path}', split='{split}').save_to_disk('{Path(str(path)).name}')\"`, "
-            f"copy the folder here and set data.path to it (or copy ~/.cache/huggingface/datasets)"
-        ) from None
+        raise DataError(f"{path}: cannot load the Hugging Face dataset ({_first_line(e)}); {_fetch_hint(source)}") from None
+
+
+def _fetch_hint(source: DataSource) -> str:
+    """What to run on a machine with network: download the repository (at the pinned revision, only
+    the files the source reads) into the local-copy folder this source looks up first."""
+    from mmbench.env import hub_download_command
+
+    path = str(source.get("path"))
+    if source.dir is None:
+        return (f"on a machine with network run `python -c \"import datasets; datasets.load_dataset('{path}', "
+                f"split='{source.split()}').save_to_disk('{Path(path).name}')\"`, copy the folder here and set data.path to it")
+    folder = source.dir / path
+    joined = source.get("images_from")
+    same_repository = [joined] if isinstance(joined, Mapping) and joined.get("path") == path else []
+    patterns = [pattern for spec in (source.data, *same_repository) if isinstance(spec.get("data_files"), Mapping)
+                for value in spec["data_files"].values() for pattern in (value if isinstance(value, list) else [value])]
+    command = hub_download_command(path, "dataset", source.get("revision"), patterns, Path(path).name)
+    return f"on a machine with network run `{command}` and copy that folder to {folder} (a local copy is read instead of the hub)"
 
 
 def _local_cache_dir(folder: Path) -> str:
