@@ -83,3 +83,22 @@ def test_image_size_reads_the_header_and_applies_the_exif_orientation(tmp_path: 
     assert image_size(DecodedImage(Image.new("RGB", (7, 5))), tmp_path) == (7, 5)  # an in-memory image
     (tmp_path / "broken.png").write_bytes(b"not an image")
     assert image_size(ImageFile("broken.png"), tmp_path) is None and image_size(ImageFile("missing.png"), tmp_path) is None
+    encoded = EncodedImage((tmp_path / "turned.jpg").read_bytes())  # bytes (a hub dataset cell): the header too
+    assert image_size(encoded, tmp_path) == open_image(encoded, tmp_path).size == (20, 40)
+    assert image_size(EncodedImage(b"not an image"), tmp_path) is None
+
+
+def test_hub_image_cells_report_their_size_from_the_header(tmp_path: Path) -> None:
+    import datasets
+
+    from mmbench.data.hf_images import HFImage, HFImageColumn
+    from mmbench.data.images import image_size
+
+    exif = Image.Exif()
+    exif[0x0112] = 8
+    buffer = io.BytesIO()
+    Image.new("RGB", (30, 10)).save(buffer, format="JPEG", exif=exif.tobytes())
+    table = datasets.Dataset.from_dict({"image": [{"bytes": buffer.getvalue(), "path": None}]},
+                                       features=datasets.Features({"image": datasets.Image()}))
+    cell = HFImage(HFImageColumn(table, "image"), 0)
+    assert image_size(cell, tmp_path) == open_image(cell, tmp_path).size == (10, 30)

@@ -59,6 +59,10 @@ class HFImage:
         name = str(cell.get("path") or f"Hugging Face dataset column {self.column.column!r}, row {self.row}")
         return EncodedImage(cell["bytes"], name).open(root)
 
+    def size(self, root: Path) -> tuple[int, int]:
+        """(width, height) from the cell's encoded header, as :meth:`open` would return it."""
+        return EncodedImage(self.column.cell(self.row)["bytes"]).size(root)
+
     def __repr__(self) -> str:
         return f"HFImage(column={self.column.column!r}, row={self.row})"
 

@@ -53,6 +53,14 @@ class ImageSource(Protocol):
     def open(self, root: Path) -> Image.Image: ...
 
 
+class SizedImageSource(ImageSource, Protocol):
+    """An image source that also knows its (width, height) after the EXIF orientation without
+    decoding the pixels (:class:`ImageFile` and :class:`EncodedImage` read the header): what
+    :func:`image_size` asks first, for length bucketing."""
+
+    def size(self, root: Path) -> tuple[int, int]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class ImageFile:
     """An image file by its path relative to the split's image root, as the annotation file names
@@ -65,6 +73,10 @@ class ImageFile:
         if not path.is_file():
             raise DataError(f"image not found: {path} (image folder {root}); check the data folder or pass --on-error skip")
         return _decode(path, str(path))
+
+    def size(self, root: Path) -> tuple[int, int]:
+        """(width, height) as :meth:`open` returns it, from the file's header (pixels not decoded)."""
+        return _header_size(image_path(self.path, root))
 
     def __str__(self) -> str:
         return self.path
@@ -79,6 +91,9 @@ class EncodedImage:
 
     def open(self, root: Path) -> Image.Image:
         return _decode(io.BytesIO(self.data), self.name)
+
+    def size(self, root: Path) -> tuple[int, int]:
+        return _header_size(io.BytesIO(self.data))
 
 
 @dataclass(frozen=True)
@@ -108,19 +123,29 @@ _TRANSPOSED_ORIENTATIONS = (5, 6, 7, 8)
 
 def image_size(image: ImageSource, root: Path) -> tuple[int, int] | None:
     """(width, height) of ``Sample.image`` as :func:`open_image` returns it (EXIF orientation
-    applied), or None when it cannot be read (the loader reports that image later). A file's size
-    comes from its header without decoding the pixels; other sources are opened."""
+    applied), or None when it cannot be read (the loader reports that image later): the source's
+    own ``size`` where it has one (a header read), else the opened image's."""
     from PIL import Image
 
     try:
-        if not isinstance(image, ImageFile):
+        sized = getattr(image, "size", None)
+        if callable(sized):
+            width, height = sized(root)
+        else:
             width, height = open_image(image, root).size
-            return width, height
-        with Image.open(image_path(image.path, root)) as img:
-            width, height = img.size
-            turned = img.getexif().get(0x0112) in _TRANSPOSED_ORIENTATIONS
     except (OSError, ValueError, SyntaxError, DataError, Image.DecompressionBombError):
         return None
+    return width, height
+
+
+def _header_size(source: Any) -> tuple[int, int]:
+    """(width, height) of an encoded image (a path or a file object) after its EXIF orientation,
+    from the header: the pixels are not decoded."""
+    from PIL import Image
+
+    with Image.open(source) as img:
+        width, height = img.size
+        turned = img.getexif().get(0x0112) in _TRANSPOSED_ORIENTATIONS
     return (height, width) if turned else (width, height)
 
 
