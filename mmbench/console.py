@@ -15,8 +15,9 @@ def quiet_library_progress(progress: bool | None) -> None:
     """Turn off third-party progress bars unless ``--progress`` was given."""
     if progress:
         return
-    # read by huggingface_hub, and through it by transformers, when they are first imported
+    # read by huggingface_hub (and through it by transformers) and by datasets when first imported
     os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
+    os.environ["HF_DATASETS_DISABLE_PROGRESS_BARS"] = "1"
     if "huggingface_hub" in sys.modules:
         from huggingface_hub.utils import disable_progress_bars
 

@@ -39,10 +39,12 @@ def run_pairs(models: Sequence[str], tasks: Sequence[str], config: RunConfig, *,
               report: Callable[[PairOutcome, int, int], None] | None = None) -> list[PairOutcome]:
     """Evaluate every (model, task) pair in model-major order; ``report`` is called after each pair."""
     from mmbench import distributed
+    from mmbench.console import quiet_library_progress
     from mmbench.data.hub import notes as hub_notes
     from mmbench.preflight import PreflightError, check_model, check_run, check_task, device_problems, option_problems
     from mmbench.runner import load_task_data, print_partial_warnings
 
+    quiet_library_progress(config.progress)  # before any data loads: hub datasets print bars too
     main = distributed.current().is_main
     if not keep_going:
         check_run(tasks, models, config)  # every problem at once, before any model loads

@@ -401,6 +401,26 @@ def test_copy_without_a_field_drops_only_the_metrics_that_need_it(task: str, dro
     assert [s.id for s in _samples(data_root, f"{task}@hf")] == [s.id for s in _samples(data_root, task)]
 
 
+def test_hub_loading_prints_no_progress_bars_without_progress(data_root: Path, tmp_path: Path) -> None:
+    """datasets is imported after the CLI quiets third-party output: its split-generation and
+    download bars must be off too (a fresh process, as a user runs it)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {key: value for key, value in os.environ.items()  # earlier in-process runs set these here
+           if key not in ("HF_DATASETS_DISABLE_PROGRESS_BARS", "HF_HUB_DISABLE_PROGRESS_BARS")}
+    env["HF_DATASETS_CACHE"] = str(tmp_path / "cache")  # an empty cache: the split is generated
+    command = [sys.executable, "-m", "mmbench", "run", "--task", "vizwiz_vqa_val@hf", "--model", "mock",
+               "--data-dir", str(data_root), "--no-write", "--no-store", "--num-workers", "0"]
+    quiet = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
+    assert quiet.returncode == 0, quiet.stderr
+    assert "hub source lmms-lab/VizWiz-VQA" in quiet.stderr and "split:" not in quiet.stderr
+    shown = subprocess.run(command + ["--progress"], capture_output=True, text=True, timeout=600,
+                           env={**env, "HF_DATASETS_CACHE": str(tmp_path / "cache2")})
+    assert shown.returncode == 0 and "Generating val split" in shown.stderr
+
+
 def test_vizwiz_ids_are_the_image_names(data_root: Path) -> None:
     hub = _samples(data_root, "vizwiz_vqa_val@hf")
     assert [s.id for s in hub] == [f"VizWiz_val_{n:08d}.jpg" for n in range(len(VIZWIZ))]

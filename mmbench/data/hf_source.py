@@ -30,7 +30,7 @@ Keys:
   sample id. It maps a copy's ids onto the official ones, e.g. ``_0*(\\d+)\\.jpg$`` turns
   ``COCO_val2014_000000391895.jpg`` into COCO's ``391895`` and ``^s0*(\\d+)$`` a webdataset key
   ``s0000042`` into the row number ``42``.
-- ``id_template``: a ``str.format`` template with one ``{}`` applied to each id after ``id_regex``:
+- ``id_template``: a template in which one ``{}`` stands for the id, applied after ``id_regex``:
   ``"{}.jpg"`` turns lmms-lab/VizWiz-VQA's ``VizWiz_val_00000000`` into the official id, the
   image file name ``VizWiz_val_00000000.jpg``.
 - ``records``: the name of a data format whose entries the rows are (``gqa``: lmms-lab/GQA's
