@@ -10,13 +10,12 @@ the copy (its image column, or ``images_from``).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mmbench.data.fields import check_unique
 from mmbench.data.hf_images import HFImage, HFImageColumn
-from mmbench.data.hf_source import DEFAULT_COLUMNS, filtered_rows, join_column, joined_images, metadata_files
+from mmbench.data.hf_source import filtered_rows, join_column, joined_images, metadata_files, resolve_columns
 from mmbench.data.source import DataSource
 from mmbench.data.split import DataSplit
 from mmbench.errors import DataError
@@ -53,8 +52,8 @@ def read_records(source: DataSource, dataset: datasets.Dataset) -> DataSplit:
         keys = {row: table[on][row] if on is not None else sample.id for row, sample in decoded.items()}
         image_of, root = joined_images(source, keys)
     else:
-        column = next((c for c in wanted_columns(source, "image") if c in image_columns), None)
-        if column is None:
+        column = resolve_columns(source, dataset).get("image")  # the task's mapping over the defaults
+        if column not in image_columns:
             raise DataError(f"{path}: no image column (columns: {dataset.column_names}); set data.columns.image "
                             f"or data.images_from")
         image_column = HFImageColumn(dataset, column)
@@ -63,8 +62,3 @@ def read_records(source: DataSource, dataset: datasets.Dataset) -> DataSplit:
     check_unique([s.id for s in samples], path, "sample id")
     return DataSplit(root=root, samples=samples, files=metadata_files(source))
 
-
-def wanted_columns(source: DataSource, role: str) -> tuple[str, ...]:
-    """The column names ``role`` may have: the task's ``columns`` entry, else the defaults."""
-    chosen = (source.get("columns") or {}).get(role) if isinstance(source.get("columns"), Mapping) else None
-    return (str(chosen),) if chosen else DEFAULT_COLUMNS[role]
