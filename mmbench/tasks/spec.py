@@ -126,8 +126,14 @@ def read_task_file(path: Path) -> TaskSpec:
 
 
 def builtin_task_dir() -> Path:
+    """The shipped task files: the source checkout's ``tasks/`` when this package runs from one
+    (so a second checkout, e.g. a git worktree, reads its own files, not those of the checkout the
+    editable install points at), else the wheel's ``mmbench.task_files``."""
     from importlib import resources
 
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / "pyproject.toml").is_file() and (checkout / "tasks").is_dir():
+        return checkout / "tasks"
     try:
         return Path(str(resources.files("mmbench.task_files")))
     except ModuleNotFoundError:  # running from a source tree that was not installed
