@@ -102,8 +102,9 @@ class HFChatAdapter(HFAdapter):
 
     def image_token_count(self, width: int, height: int) -> int:
         """The image tokens the processor expands one image of this size to (its own count, with the
-        processor options given); where the processor has no such count (SmolVLM), the number of
-        image tiles its image processor cuts, which orders batches the same way."""
+        processor options given); where the processor has no such count (SmolVLM), an estimate from
+        its image processor's tiling (tiles x (image tokens per tile + 2) + rows), equal for sizes
+        that the processor expands alike."""
         kwargs = self.processor_kwargs()
         counter = getattr(self.processor, "_get_num_multimodal_tokens", None)
         if counter is not None:
@@ -111,8 +112,9 @@ class HFChatAdapter(HFAdapter):
                 return int(counter(image_sizes=[(height, width)], **kwargs)["num_image_tokens"][0])
             except (NotImplementedError, AttributeError, KeyError, TypeError):
                 pass
-        patches = self.processor.image_processor.get_number_of_image_patches(height, width, kwargs)
-        return int(patches[0] if isinstance(patches, tuple) else patches)
+        tiling = self.processor.image_processor.get_number_of_image_patches(height, width, kwargs)
+        tiles, rows = (tiling[0], tiling[1]) if isinstance(tiling, tuple) else (tiling, 0)
+        return int(tiles) * (int(getattr(self.processor, "image_seq_len", 1)) + 2) + int(rows)
 
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "model_class": self.model_class}

@@ -57,8 +57,30 @@ def image_only(cls: type) -> type:
     def get_attributes(_: type) -> list[str]:
         return list(kept)
 
-    return type(cls.__name__, (cls,), {"get_attributes": classmethod(get_attributes), "__module__": __name__,
-                                       "__doc__": f"{cls.__name__} without its video processor (image tasks only)."})
+    def from_args_and_dict(subclass: type, args: list[Any], processor_dict: dict[str, Any], **kwargs: Any) -> Any:
+        # the constructor's positional video slots get None (some constructors require the argument)
+        return super(subclass, subclass).from_args_and_dict([*args, *([None] * len(video))], processor_dict, **kwargs)
+
+    namespace: dict[str, Any] = {"get_attributes": classmethod(get_attributes), "from_args_and_dict": classmethod(from_args_and_dict),
+                                 "__module__": __name__, "__doc__": f"{cls.__name__} without its video processor (image tasks only)."}
+    namespace.update({name: NoVideoProcessor() for name in video})
+    return type(cls.__name__, (cls,), namespace)
+
+
+class NoVideoProcessor:
+    """Stands where the video processor would: its settings read as None (some processors read
+    video defaults such as ``num_frames`` on every call, images or not); calling it is an error."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return None
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise UserError("this processor was loaded for images only (mmbench loads no video processor)")
+
+    def __repr__(self) -> str:
+        return "NoVideoProcessor()"
 
 
 def image_processor_class(processor: Any) -> str:
