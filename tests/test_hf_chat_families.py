@@ -134,7 +134,7 @@ def reference(checkpoints: dict[str, Path], family: str) -> tuple[Any, Any]:
 def reference_generate(model: Any, processor: Any, messages: list[dict[str, Any]], **processor_kwargs: Any) -> str:
     """The model card's call for one conversation."""
     inputs = processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=True, return_dict=True,
-                                           return_tensors="pt", **processor_kwargs)
+                                           return_tensors="pt", processor_kwargs=processor_kwargs)
     with torch.no_grad():
         out = model.generate(**inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False)
     return str(processor.decode(out[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True)).strip()
@@ -194,7 +194,7 @@ def test_mixed_batch_with_two_image_samples_equals_the_model_card(checkpoints: d
 def input_length(processor: Any, image: Image.Image, **processor_kwargs: Any) -> int:
     messages = [{"role": "user", "content": [{"type": "image", "image": image}, {"type": "text", "text": "x"}]}]
     return len(processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=True, return_dict=True,
-                                             **processor_kwargs)["input_ids"][0])
+                                             processor_kwargs=processor_kwargs)["input_ids"][0])
 
 
 @pytest.mark.parametrize("family", FAMILIES)

@@ -4,7 +4,8 @@
 A batch of conversations (one per sample, images as PIL RGB images inside the messages) becomes
 the model's input exactly as the model cards build one conversation:
 ``processor.apply_chat_template(conversations, add_generation_prompt=True, tokenize=True,
-return_dict=True, padding=True, return_tensors="pt")``. The chat template renders each
+return_dict=True, return_tensors="pt", processor_kwargs={"padding": True, ...})`` (the processor
+options given as ``--model-arg``s go in ``processor_kwargs``). The chat template renders each
 conversation and the processor tokenizes it, adding the tokenizer's special tokens only when the
 rendered text does not already begin with the BOS token (templates that write it themselves, e.g.
 Idefics3, get exactly one), expands each image placeholder to the image's tokens and preprocesses
@@ -87,8 +88,8 @@ class HFChatAdapter(HFAdapter):
     def model_inputs(self, conversations: list[Conversation]) -> Any:
         """The processor's batch for these conversations (left-padded), on the model's device."""
         inputs = self.processor.apply_chat_template([self.prepare(c) for c in conversations], add_generation_prompt=True,
-                                                    tokenize=True, return_dict=True, padding=True, return_tensors="pt",
-                                                    **self.processor_kwargs())
+                                                    tokenize=True, return_dict=True, return_tensors="pt",
+                                                    processor_kwargs={"padding": True, **self.processor_kwargs()})
         return self.to_device(inputs)
 
     # ---- generation --------------------------------------------------------------------------------
