@@ -259,3 +259,30 @@ def test_options_a_family_does_not_take_are_refused_before_loading(checkpoints: 
         load_model(f"hf:{checkpoints['qwen2-vl']}", min_pixels="1000", max_pixels="10")
     with pytest.raises(UserError, match="not an integer"):
         load_model(f"hf:{checkpoints['qwen2-vl']}", max_pixels="lots")
+
+
+def test_readme_family_table_is_generated_from_the_registry() -> None:
+    from mmbench.models.hf.families import FAMILIES, family_table_markdown
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    shown = readme.split("<!-- hf-families:start -->\n", 1)[1].split("\n<!-- hf-families:end -->", 1)[0]
+    assert shown == family_table_markdown(), ("README's hf family table is stale: replace it with "
+                                              "mmbench.models.hf.families.family_table_markdown()")
+    for family in FAMILIES:  # every verifying test named exists
+        assert (Path(__file__).resolve().parents[1] / family.test).is_file(), family.test
+
+
+def test_unsupported_model_type_lists_the_families() -> None:
+    from mmbench.models import hf
+
+    with pytest.raises(UserError) as err:
+        hf.choose_family({"model_type": "bert", "architectures": ["BertModel"]}, "ckpt")
+    message = str(err.value)
+    assert "\n" not in message and "qwen2-vl" in message and "smolvlm" in message and "--model-arg family=NAME" in message
+
+
+def test_list_models_shows_the_families(mmbench_cli: Any) -> None:
+    out = mmbench_cli("list", "models", forbid_imports=("torch", "transformers"))
+    assert out.returncode == 0, out.stderr
+    for name in tiny_chat_families.BUILDERS:
+        assert f"family={name} " in out.stdout

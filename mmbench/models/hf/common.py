@@ -157,10 +157,8 @@ class HFAdapter(ModelAdapter):
             return super().offers(location)
         if location:
             return str(resolve(choose_family(read_config(Path(location)), location).adapter).offers())
-        by_offer: dict[str, list[str]] = {}
-        for family in FAMILIES:
-            by_offer.setdefault(resolve(family.adapter).offers(), []).append(family.name)
-        return "by family: " + " | ".join(f"{offer} ({', '.join(names)})" for offer, names in by_offer.items())
+        kinds = sorted({resolve(family.adapter).offers() for family in FAMILIES})
+        return f"by family (the family= rows): {' | '.join(kinds)}"
 
     def __init__(self, checkpoint: Path, options: HFOptions, family: Family | None = None, model_type: str = "") -> None:
         self.checkpoint = checkpoint

@@ -57,7 +57,7 @@ _BUCKETED = "batched by image-token count (the processor's, from the image size)
 
 GENERIC = Family("image-text-to-text", CHAT_ADAPTER, example="any AutoModelForImageTextToText checkpoint with a chat template",
                  model_class="AutoModelForImageTextToText", multi_image=True,
-                 batching="left-padded batches; one image size per batch is not assumed", test="tests/test_hf_models.py")
+                 batching="left-padded batches (a family without a row: not verified)", test="tests/test_hf_models.py")
 
 FAMILIES: tuple[Family, ...] = (
     Family("clip", "mmbench.models.hf.clip:HFClipAdapter", ("CLIPModel",), ("clip",), "openai/clip-vit-base-patch32",
@@ -120,11 +120,28 @@ def known_family(config: dict) -> Family | None:
     return by_model_type.get(str(config.get("model_type", "")))
 
 
-def family_table_markdown(offers: dict[str, str]) -> str:
-    """The README's family table: one row per family; ``offers`` maps a family name to what it can do."""
+def offers(family: Family) -> str:
+    """What the family's adapter can do (its capabilities), as ``mmbench list models`` shows them."""
+    from mmbench.registry import resolve
+
+    return str(resolve(family.adapter).offers())
+
+
+def list_rows() -> list[tuple[str, str, str, str]]:
+    """(name, type, offers, description) rows of ``mmbench list models``, one per family."""
+    return [(f"family={f.name}", "hf family", offers(f),
+             f"{'e.g. hf:' if ' ' not in f.example else ''}{f.example}; multi-image: {'yes' if f.multi_image else 'no'}")
+            for f in FAMILIES]
+
+
+def family_table_markdown() -> str:
+    """The README's family table, one row per family, between its ``hf-families`` markers."""
     lines = ["| family | example checkpoint | can do | multi-image | batching | verified by |",
              "|---|---|---|---|---|---|"]
     for f in FAMILIES:
-        lines.append(f"| `{f.name}` | {f.example} | {offers[f.name]} | {'yes' if f.multi_image else 'no'} | "
-                     f"{f.batching} | `{f.test}` |")
+        extra = f" (needs {', '.join(f.requires)})" if f.requires else ""
+        options = ", ".join(f"`{name}`" for name, _ in f.processor_options)
+        lines.append(f"| `{f.name}` | {f.example}{extra} | {offers(f)}{'; options ' + options if options else ''} | "
+                     f"{'yes' if f.multi_image else 'no'} | {f.batching} | `{f.test}` |")
     return "\n".join(lines)
+
