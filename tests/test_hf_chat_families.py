@@ -286,3 +286,59 @@ def test_list_models_shows_the_families(mmbench_cli: Any) -> None:
     assert out.returncode == 0, out.stderr
     for name in tiny_chat_families.BUILDERS:
         assert f"family={name} " in out.stdout
+
+
+def test_internvl_tile_option_equals_the_processor_kwarg(checkpoints: dict[str, Path]) -> None:
+    model = mmbench_model(checkpoints, "internvl", max_num_tiles="1")
+    default = mmbench_model(checkpoints, "internvl")
+    ref, processor = reference(checkpoints, "internvl")
+    conversation = conversations()[3]  # 90x50: two tiles and a thumbnail by default
+    assert len(model.model_inputs([conversation])["input_ids"][0]) < len(default.model_inputs([conversation])["input_ids"][0])
+    assert model.generate([conversation], GEN) == [reference_generate(ref, processor, conversation, max_patches=1)]
+
+
+# ---- loading without a video processor ------------------------------------------------------------------
+def test_a_hub_layout_with_a_video_processor_config_loads_without_torchvision(checkpoints: dict[str, Path],
+                                                                               tmp_path: Path) -> None:
+    """Hub checkpoints of these families ship video_preprocessor_config.json; mmbench never reads it."""
+    import shutil
+
+    from mmbench.models.hf.processors import load_processor
+
+    copy = Path(shutil.copytree(checkpoints["qwen2-vl"], tmp_path / "qwen2-vl"))
+    video = {"video_processor_type": "Qwen2VLVideoProcessor", "processor_class": "Qwen2VLProcessor", "patch_size": 14,
+             "merge_size": 2, "temporal_patch_size": 2}
+    (copy / "video_preprocessor_config.json").write_text(json.dumps(video))
+    processor = load_processor(copy, "qwen2_vl")
+    assert type(processor).__name__ == "Qwen2VLProcessor"
+    assert "video_processor" not in processor.get_attributes()
+    with pytest.raises(UserError, match="images only"):
+        processor.video_processor([])
+    assert mmbench_model(checkpoints, "qwen2-vl").render_prompt(conversations()[4]) == processor.apply_chat_template(
+        conversations()[4], add_generation_prompt=True, tokenize=False)
+
+
+def test_a_missing_package_is_named_in_one_whole_sentence(checkpoints: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    from mmbench.models.hf import processors
+
+    def needs_num2words(*args: Any, **kwargs: Any) -> Any:
+        raise ImportError("Package `num2words` is required to run SmolVLM processor. Install it with `pip install num2words`.")
+
+    monkeypatch.setattr(processors, "image_only", lambda cls: type("P", (), {"from_pretrained": needs_num2words}))
+    with pytest.raises(UserError) as err:
+        load_model(f"hf:{checkpoints['smolvlm']}")
+    message = str(err.value)
+    assert "\n" not in message and message.endswith("; pip install num2words")
+    assert "(ImportError: Package `num2words` is required to run SmolVLM processor)" in message
+    assert "sentencepiece" not in message
+
+
+def test_a_wrapped_transformers_message_keeps_its_first_sentence() -> None:
+    from mmbench.models.hf.processors import missing_package_message
+
+    error = ImportError("\nFooVideoProcessor requires the Torchvision library but it was not found in your environment. "
+                        "Check out the instructions on the\ninstallation page: https://pytorch.org/")
+    message = missing_package_message("ckpt", error)
+    assert message == ("ckpt: the checkpoint's processor needs a package that is not installed (ImportError: "
+                       "FooVideoProcessor requires the Torchvision library but it was not found in your environment); "
+                       "pip install torchvision")
