@@ -131,12 +131,13 @@ def reference(checkpoints: dict[str, Path], family: str) -> tuple[Any, Any]:
     return _REFERENCES[family]
 
 
-def reference_generate(model: Any, processor: Any, messages: list[dict[str, Any]], **processor_kwargs: Any) -> str:
+def reference_generate(model: Any, processor: Any, messages: list[dict[str, Any]], max_new_tokens: int = MAX_NEW_TOKENS,
+                       **processor_kwargs: Any) -> str:
     """The model card's call for one conversation."""
     inputs = processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=True, return_dict=True,
                                            return_tensors="pt", processor_kwargs=processor_kwargs)
     with torch.no_grad():
-        out = model.generate(**inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False)
+        out = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False)
     return str(processor.decode(out[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True)).strip()
 
 
@@ -350,3 +351,35 @@ def test_a_wrapped_transformers_message_keeps_its_first_sentence() -> None:
     assert message == ("ckpt: the checkpoint's processor needs a package that is not installed (ImportError: "
                        "FooVideoProcessor requires the Torchvision library but it was not found in your environment); "
                        "pip install torchvision")
+
+
+# ---- through the runner ------------------------------------------------------------------------------------
+def test_qwen2_vl_run_at_batch_4_equals_the_model_card(checkpoints: dict[str, Path], tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """``mmbench run --batch-size 4`` (DataLoader worker, image-token buckets) on shapes_vqa: every
+    prediction and recorded prompt equals the reference's for that sample's image and prompt."""
+    from mmbench.cli import main
+    from mmbench.data import load_split, open_image
+    from mmbench.results import read_samples
+    from mmbench.tasks.spec import load_task_spec
+
+    limit = 8
+    status = main(["run", "--model", f"hf:{checkpoints['qwen2-vl']}", "--task", "shapes_vqa", "--limit", str(limit),
+                   "--batch-size", "4", "--num-workers", "1", "--json", "--output-dir", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert status == 0, out
+    result = json.loads(out)
+    result = result[0] if isinstance(result, list) else result
+    records = {r["id"]: r for r in read_samples(tmp_path / Path(result["samples_file"]).name.replace(".samples.jsonl", ".json"))}
+    assert result["model"]["family"] == "qwen2-vl"
+
+    spec = load_task_spec("shapes_vqa")
+    split = load_split(spec.data, None)
+    model, processor = reference(checkpoints, "qwen2-vl")
+    for sample in split.samples[:limit]:
+        question = spec.prompt["instruction"].format(question=sample.meta["question"])
+        image = open_image(sample.images[0], split.root)
+        messages = [{"role": "user", "content": [{"type": "image", "image": image}, {"type": "text", "text": question}]}]
+        want = reference_generate(model, processor, messages, max_new_tokens=spec.generation["max_new_tokens"])
+        assert records[sample.id]["prediction"] == want
+        assert records[sample.id]["prompt"] == processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
