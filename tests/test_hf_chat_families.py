@@ -18,8 +18,9 @@ import contextlib
 import inspect
 import json
 import types
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import pytest

@@ -121,7 +121,10 @@ def missing_package_message(checkpoint: Path | str, error: ImportError) -> str:
 def _processor_class(checkpoint: Path, model_type: str) -> type | None:
     """The processor class transformers would pick: a ``processor_class`` named in the checkpoint's
     files, else the one registered for ``model_type``; None when neither names one."""
-    from transformers.models.auto.processing_auto import PROCESSOR_MAPPING_NAMES, processor_class_from_name
+    from transformers.models.auto.processing_auto import (
+        PROCESSOR_MAPPING_NAMES,
+        processor_class_from_name,
+    )
 
     name = None
     for file in _CLASS_FILES:
