@@ -261,10 +261,14 @@ class Family:
 
 GENERIC = Family("image-text-to-text", "mmbench.models.hf.chat:HFImageTextToTextAdapter",
                  example="any AutoModelForImageTextToText checkpoint with a chat template")
+#: the fallback for a model type whose AutoModel class embeds both images and texts
+DUAL_ENCODER = Family("dual-encoder", "mmbench.models.hf.clip:HFDualEncoderFromProcessorAdapter",
+                      example="any AutoModel checkpoint with get_image_features and get_text_features (e.g. kakaobrain/align-base)")
 
 FAMILIES: tuple[Family, ...] = (
     Family("clip", "mmbench.models.hf.clip:HFClipAdapter", ("CLIPModel",), ("clip",), "openai/clip-vit-base-patch32"),
     Family("siglip", "mmbench.models.hf.clip:HFSiglipAdapter", ("SiglipModel",), ("siglip",), "google/siglip-base-patch16-224"),
+    Family("siglip2", "mmbench.models.hf.clip:HFSiglip2Adapter", ("Siglip2Model",), ("siglip2",), "google/siglip2-base-patch16-naflex"),
     Family("blip-caption", "mmbench.models.hf.blip:HFBlipCaptionAdapter", ("BlipForConditionalGeneration",), (),
            "Salesforce/blip-image-captioning-base"),
     Family("blip-vqa", "mmbench.models.hf.blip:HFBlipVqaAdapter", ("BlipForQuestionAnswering",), (), "Salesforce/blip-vqa-base"),
@@ -275,6 +279,7 @@ FAMILIES: tuple[Family, ...] = (
     Family("llava-next", "mmbench.models.hf.chat:HFLlavaNextAdapter", ("LlavaNextForConditionalGeneration",), ("llava_next",),
            "llava-hf/llava-v1.6-mistral-7b-hf"),
     GENERIC,
+    DUAL_ENCODER,
 )
 
 
@@ -286,13 +291,16 @@ def by_name(name: str) -> Family:
 
 
 def choose_family(config: dict[str, Any], where: str) -> Family:
-    """The family serving a config.json: by architecture, then model type, then the generic fallback."""
+    """The family serving a config.json: by architecture, then model type, then the generic fallbacks
+    (image-text-to-text generation, then a dual encoder)."""
     known = _known_family(config)
     if known is not None:
         return known
     model_type = str(config.get("model_type", ""))
     if model_type in _image_text_to_text_types() or "AutoModelForImageTextToText" in (config.get("auto_map") or {}):
         return GENERIC
+    if _embeds_images_and_texts(model_type):
+        return DUAL_ENCODER
     supported = ", ".join(f.name for f in FAMILIES)
     raise UserError(f"{where}: model_type {model_type!r} (architectures {config.get('architectures')}) is not a supported "
                     f"hf: family ({supported}); pass --model-arg family=NAME to force one")
@@ -306,6 +314,16 @@ def _known_family(config: dict[str, Any]) -> Family | None:
         if architecture in by_architecture:
             return by_architecture[architecture]
     return by_model_type.get(str(config.get("model_type", "")))
+
+
+def _embeds_images_and_texts(model_type: str) -> bool:
+    """Whether transformers' AutoModel class for ``model_type`` has ``get_image_features`` and ``get_text_features``."""
+    import transformers
+    from transformers.models.auto.modeling_auto import MODEL_MAPPING_NAMES
+
+    name = MODEL_MAPPING_NAMES.get(model_type)
+    model_class = getattr(transformers, name, None) if isinstance(name, str) else None
+    return model_class is not None and all(callable(getattr(model_class, m, None)) for m in ("get_image_features", "get_text_features"))
 
 
 def _image_text_to_text_types() -> set[str]:
