@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     import torch
 
 
+#: accelerate's placement strategies that ``--model-arg device_map=`` accepts
+DEVICE_MAPS = ("auto", "balanced", "balanced_low_0", "sequential")
+
+
 @dataclass(frozen=True)
 class HFOptions(AdapterOptions):
     """The ``hf:`` adapter's options; ``--model-arg key=value`` strings are parsed by :meth:`parse`.
@@ -32,6 +36,11 @@ class HFOptions(AdapterOptions):
     ``prompt`` replaces the task's prompt; a ``{prompt}`` placeholder in it is replaced by the task's
     prompt (e.g. ``prompt="{prompt}\\nAnswer the question using a single word or phrase."``).
     ``family`` forces a family instead of choosing it from config.json.
+    ``device_map`` (``auto``, ``balanced``, ``balanced_low_0``, ``sequential``) places the weights with
+    accelerate's big-model placement over every visible GPU and the CPU instead of on ``--device``;
+    inputs then go to the device of the model's first weights. ``check_memory=false`` skips the
+    estimate of the weights' memory against the free memory made before loading
+    (:mod:`mmbench.models.memory`).
     """
 
     adapter = "hf"
@@ -43,11 +52,15 @@ class HFOptions(AdapterOptions):
     prompt: str | None = None
     trust_remote_code: bool = False
     family: str | None = None
+    device_map: str | None = None
+    check_memory: bool = True
 
     def validate(self) -> None:
         check_dtype_name(self.dtype)
         if self.family is not None:
             by_name(self.family)  # a UserError naming the known families
+        if self.device_map is not None and self.device_map not in DEVICE_MAPS:
+            raise UserError(f"model argument device_map={self.device_map!r}: use one of {', '.join(DEVICE_MAPS)}")
 
     def apply_prompt(self, task_prompt: str) -> str:
         if self.prompt is None:
@@ -105,6 +118,12 @@ class HFAdapter(ModelAdapter):
             raise UserError("hf: needs a checkpoint: hf:<local dir or hub id>, e.g. hf:openai/clip-vit-base-patch32")
         options = HFOptions.parse(model_args, device=device, dtype=dtype)
         checkpoint = resolve_checkpoint(location, options.revision)
+        if options.check_memory:
+            from mmbench.models.memory import memory_problem
+
+            problem = memory_problem(checkpoint, options.dtype, options.device, options.device_map)
+            if problem:
+                raise UserError(problem)
         family = by_name(options.family) if options.family else choose_family(read_config(checkpoint), str(checkpoint))
         adapter: type[HFAdapter] = resolve(family.adapter)
         return adapter(checkpoint, options)
@@ -161,10 +180,15 @@ class HFAdapter(ModelAdapter):
         kwargs: dict[str, Any] = {"dtype": self.torch_dtype, "trust_remote_code": self.options.trust_remote_code}
         if self.options.attn_implementation:
             kwargs["attn_implementation"] = self.options.attn_implementation
+        if self.options.device_map:
+            kwargs["device_map"] = self.options.device_map
         try:
             model = cls.from_pretrained(self.checkpoint, **kwargs)
         except (OSError, ValueError, ImportError) as e:
             raise UserError(f"{self.checkpoint}: cannot load {self.model_class} ({_first_line(e)})") from None
+        if self.options.device_map:
+            self.device = str(model.device)  # inputs go where the first weights are; accelerate moves the rest
+            return model.eval()
         return model.to(self.device).eval()
 
     @property
@@ -212,7 +236,20 @@ class HFAdapter(ModelAdapter):
         return checkpoint_digest(self.checkpoint)
 
     def describe(self) -> dict[str, Any]:
-        return {**super().describe(), "family": self.family, "checkpoint": str(self.checkpoint)}
+        described = {**super().describe(), "family": self.family, "checkpoint": str(self.checkpoint)}
+        if self.options.device_map:
+            described["device_map"] = self.options.device_map
+            described["placement"] = placement(self.model)
+        return described
+
+
+def placement(model: Any) -> dict[str, int]:
+    """Where the weights went: parameters per device ({"cuda:0": 6_700_000_000, "cpu": 40_000_000}), for the
+    results (accelerate offloads to "meta" placeholders when weights live on disk)."""
+    counts: dict[str, int] = {}
+    for parameter in model.parameters():
+        counts[str(parameter.device)] = counts.get(str(parameter.device), 0) + parameter.numel()
+    return dict(sorted(counts.items()))
 
 
 def pooled(output: Any) -> torch.Tensor:
