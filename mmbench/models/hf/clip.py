@@ -154,8 +154,8 @@ class HFDualEncoderFromProcessorAdapter(HFDualEncoderAdapter):
     family = "dual-encoder"
     model_class = "AutoModel"
 
-    def __init__(self, checkpoint: Any, options: Any) -> None:
-        super().__init__(checkpoint, options)
+    def __init__(self, checkpoint: Any, options: Any, *args: Any) -> None:
+        super().__init__(checkpoint, options, *args)
         missing = [m for m in ("get_image_features", "get_text_features") if not callable(getattr(self.model, m, None))]
         if missing:
             raise UserError(f"{checkpoint}: {type(self.model).__name__} has no {' or '.join(missing)}, so it cannot embed "
