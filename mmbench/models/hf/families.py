@@ -20,6 +20,7 @@ from dataclasses import dataclass
 PROCESSOR_OPTIONS = ("min_pixels", "max_pixels", "do_image_splitting", "max_num_tiles")
 CHAT_ADAPTER = "mmbench.models.hf.chat:HFChatAdapter"
 _TESTS = "tests/test_hf_chat_families.py"
+_TESTS_B = "tests/test_hf_chat_families_b.py"
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,8 @@ class Family:
     example: str = ""
     #: transformers class loaded with from_pretrained ("" : the adapter class's own)
     model_class: str = ""
-    #: how a conversation becomes the model's input: "chat" (chat template), "question" (BLIP-2)
+    #: how a conversation becomes the model's input: "chat" (chat template), "question" (BLIP-2),
+    #: "prefix" (PaliGemma: the bare prompt after the image tokens, no template)
     prompt: str = "chat"
     #: several images in one conversation
     multi_image: bool = False
@@ -106,6 +108,11 @@ FAMILIES: tuple[Family, ...] = (
     Family("llava-onevision", CHAT_ADAPTER, ("LlavaOnevisionForConditionalGeneration",), ("llava_onevision",),
            "llava-hf/llava-onevision-qwen2-0.5b-ov-hf", model_class="LlavaOnevisionForConditionalGeneration",
            multi_image=True, image_tokens_vary=True, batching=_BUCKETED, test=_TESTS),
+    Family("paligemma", "mmbench.models.hf.paligemma:HFPaliGemmaAdapter", ("PaliGemmaForConditionalGeneration",), ("paligemma",),
+           "google/paligemma2-3b-mix-224", model_class="PaliGemmaForConditionalGeneration", prompt="prefix", multi_image=True,
+           batching="left-padded batches of prefix prompts (no chat template); equal to one at a time", test=_TESTS_B),
+    Family("gemma3", CHAT_ADAPTER, ("Gemma3ForConditionalGeneration",), ("gemma3",), "google/gemma-3-4b-it",
+           model_class="Gemma3ForConditionalGeneration", multi_image=True, test=_TESTS_B),
     GENERIC,
     DUAL_ENCODER,
 )
