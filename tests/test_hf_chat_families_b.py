@@ -57,7 +57,8 @@ _REFERENCES: dict[str, tuple[Any, Any]] = {}
 
 
 def reference(checkpoints: dict[str, Path], family: str) -> tuple[Any, Any]:
-    """The checkpoint's model class and ``AutoProcessor`` (none of these processors has a video processor)."""
+    """The checkpoint's model class and ``AutoProcessor`` (none of these processors has a video processor;
+    Mistral3's ``PixtralProcessor`` is imported from its module, see :mod:`mmbench.models.hf.pixtral`)."""
     if family not in _REFERENCES:
         import json
 
@@ -66,7 +67,13 @@ def reference(checkpoints: dict[str, Path], family: str) -> tuple[Any, Any]:
         directory = checkpoints[family]
         architecture = json.loads((directory / "config.json").read_text())["architectures"][0]
         model = getattr(transformers, architecture).from_pretrained(directory).eval()
-        _REFERENCES[family] = (model, transformers.AutoProcessor.from_pretrained(directory))
+        if family == "mistral3":  # transformers.PixtralProcessor is a placeholder without torchvision: the real class
+            from mmbench.models.hf.pixtral import pixtral_processor_class
+
+            processor = pixtral_processor_class().from_pretrained(directory)
+        else:
+            processor = transformers.AutoProcessor.from_pretrained(directory)
+        _REFERENCES[family] = (model, processor)
     return _REFERENCES[family]
 
 
@@ -139,3 +146,16 @@ def test_paligemma_prefix_prompt_has_no_template_and_no_task_prefix(checkpoints:
     assert prefixed.render_prompt(conversation) == "<image>answer en what color is it?"
     with pytest.raises(UserError, match="no place for a system prompt"):
         load_model(f"hf:{checkpoints['paligemma']}", system_prompt="be brief")
+
+
+def test_mistral3_image_token_count_predicts_the_input_length(checkpoints: dict[str, Path]) -> None:
+    """Bucketing reads Pixtral's image-token count from the image size alone: input length minus the
+    count is the same for every image size (same text)."""
+    from test_hf_chat_families import IMAGES, input_length
+
+    model = mmbench_model(checkpoints, "mistral3")
+    _, processor = reference(checkpoints, "mistral3")
+    lengths = [input_length(processor, image) for image in IMAGES]
+    counts = [model.image_token_count(*image.size) for image in IMAGES]
+    assert len(set(lengths)) > 1 and model.image_tokens_vary
+    assert len({length - count for length, count in zip(lengths, counts)}) == 1

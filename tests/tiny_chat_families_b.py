@@ -45,6 +45,37 @@ GEMMA3_TEMPLATE = (
 )
 
 
+# mistralai/Mistral-Small-3.1-24B-Instruct-2503 chat_template (Mistral v7 "tekken"): BOS from the template,
+# [SYSTEM_PROMPT] always (a default one when the conversation has none; upstream's is a long text with
+# today's date, shortened here), each image as [IMG] inside [INST] ... [/INST].
+MISTRAL3_TEMPLATE = (
+    "{%- set default_system_message = \"You are Mistral Small 3, a Large Language Model (LLM) created by Mistral AI.\" %}"
+    "{{- bos_token }}"
+    "{%- if messages[0]['role'] == 'system' %}"
+    "{%- if messages[0]['content'] is string %}{%- set system_message = messages[0]['content'] %}"
+    "{%- else %}{%- set system_message = messages[0]['content'][0]['text'] %}{%- endif %}"
+    "{%- set loop_messages = messages[1:] %}"
+    "{%- else %}{%- set system_message = default_system_message %}{%- set loop_messages = messages %}{%- endif %}"
+    "{{- '[SYSTEM_PROMPT]' + system_message + '[/SYSTEM_PROMPT]' }}"
+    "{%- for message in loop_messages %}"
+    "{%- if message['role'] == 'user' %}"
+    "{%- if message['content'] is string %}{{- '[INST]' + message['content'] + '[/INST]' }}"
+    "{%- else %}{{- '[INST]' }}{%- for block in message['content'] %}"
+    "{%- if block['type'] == 'text' %}{{- block['text'] }}"
+    "{%- elif block['type'] in ['image', 'image_url'] %}{{- '[IMG]' }}"
+    "{%- else %}{{- raise_exception('Only text and image blocks are supported in message content!') }}{%- endif %}"
+    "{%- endfor %}{{- '[/INST]' }}{%- endif %}"
+    "{%- elif message['role'] == 'system' %}"
+    "{%- if message['content'] is string %}{{- '[SYSTEM_PROMPT]' + message['content'] + '[/SYSTEM_PROMPT]' }}"
+    "{%- else %}{{- '[SYSTEM_PROMPT]' + message['content'][0]['text'] + '[/SYSTEM_PROMPT]' }}{%- endif %}"
+    "{%- elif message['role'] == 'assistant' %}"
+    "{%- if message['content'] is string %}{{- message['content'] + eos_token }}"
+    "{%- else %}{{- message['content'][0]['text'] + eos_token }}{%- endif %}"
+    "{%- else %}{{- raise_exception('Only user, system and assistant roles are supported!') }}{%- endif %}"
+    "{%- endfor %}"
+)
+
+
 def _generation_config(directory: Path, **values: Any) -> None:
     from transformers import GenerationConfig
 
@@ -111,7 +142,33 @@ def build_tiny_paligemma(directory: Path | str) -> Path:
     return out
 
 
+# ---- Mistral3: Pixtral vision tower (any image size: rows of [IMG] ended by [IMG_BREAK], then [IMG_END]) ---------
+def build_tiny_mistral3(directory: Path | str) -> Path:
+    from transformers import Mistral3Config, Mistral3ForConditionalGeneration, PixtralImageProcessorPil
+
+    _seed()
+    specials = ["<unk>", "<s>", "</s>", "[INST]", "[/INST]", "[IMG]", "[IMG_BREAK]", "[IMG_END]", "[SYSTEM_PROMPT]",
+                "[/SYSTEM_PROMPT]", "<pad>"]
+    tokenizer = _byte_level_bpe(specials, unk_token="<unk>", bos_token="<s>", eos_token="</s>", pad_token="<pad>",
+                                add_bos_token=True)
+    tokenizer.add_special_tokens({"additional_special_tokens": specials[3:]})
+    ids = tokenizer.convert_tokens_to_ids
+    vision = {"model_type": "pixtral", "hidden_size": HIDDEN, "intermediate_size": 2 * HIDDEN, "num_hidden_layers": 2,
+              "num_attention_heads": 2, "head_dim": 16, "image_size": 64, "patch_size": 8, "initializer_range": INIT}
+    text = {"model_type": "mistral", "vocab_size": len(tokenizer), "hidden_size": HIDDEN, "intermediate_size": 2 * HIDDEN,
+            "num_hidden_layers": 2, "num_attention_heads": 2, "num_key_value_heads": 1, "head_dim": 16,
+            "max_position_embeddings": 2048, "initializer_range": INIT, "bos_token_id": 1, "eos_token_id": 2,
+            "pad_token_id": ids("<pad>"), "tie_word_embeddings": False}
+    config = Mistral3Config(vision_config=vision, text_config=text, image_token_index=ids("[IMG]"), spatial_merge_size=2,
+                            vision_feature_layer=-1, multimodal_projector_bias=False, tie_word_embeddings=False)
+    model = Mistral3ForConditionalGeneration(config).eval()
+    images = PixtralImageProcessorPil(size={"longest_edge": 64}, patch_size=8, image_mean=[0.5] * 3, image_std=[0.5] * 3)
+    return _write(directory, model, tokenizer, images, MISTRAL3_TEMPLATE, "PixtralProcessor", patch_size=8,
+                  spatial_merge_size=2, image_token="[IMG]", image_break_token="[IMG_BREAK]", image_end_token="[IMG_END]")
+
+
 BUILDERS = {
     "gemma3": build_tiny_gemma3,
     "paligemma": build_tiny_paligemma,
+    "mistral3": build_tiny_mistral3,
 }

@@ -113,6 +113,9 @@ FAMILIES: tuple[Family, ...] = (
            batching="left-padded batches of prefix prompts (no chat template); equal to one at a time", test=_TESTS_B),
     Family("gemma3", CHAT_ADAPTER, ("Gemma3ForConditionalGeneration",), ("gemma3",), "google/gemma-3-4b-it",
            model_class="Gemma3ForConditionalGeneration", multi_image=True, test=_TESTS_B),
+    Family("mistral3", "mmbench.models.hf.pixtral:HFMistral3Adapter", ("Mistral3ForConditionalGeneration",), ("mistral3",),
+           "mistralai/Mistral-Small-3.1-24B-Instruct-2503", model_class="Mistral3ForConditionalGeneration", multi_image=True,
+           image_tokens_vary=True, batching=_BUCKETED, test=_TESTS_B),
     GENERIC,
     DUAL_ENCODER,
 )
