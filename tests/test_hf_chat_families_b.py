@@ -159,3 +159,11 @@ def test_mistral3_image_token_count_predicts_the_input_length(checkpoints: dict[
     counts = [model.image_token_count(*image.size) for image in IMAGES]
     assert len(set(lengths)) > 1 and model.image_tokens_vary
     assert len({length - count for length, count in zip(lengths, counts)}) == 1
+
+
+
+def test_mllama_takes_no_tile_option(checkpoints: dict[str, Path]) -> None:
+    """The processor's max_image_tiles below the config's max_num_tiles breaks Mllama's cross-attention
+    reshape (transformers 5.24: "shape '[1, 16, 32]' is invalid"), so the family declares no tile option."""
+    with pytest.raises(UserError, match="max_num_tiles is not an option of the mllama family"):
+        load_model(f"hf:{checkpoints['mllama']}", max_num_tiles="1")

@@ -76,6 +76,38 @@ MISTRAL3_TEMPLATE = (
 )
 
 
+# meta-llama/Llama-3.2-11B-Vision-Instruct chat_template without its tool-calling branches: BOS from the
+# template; no system block when the conversation holds images (and an error for a system message
+# with images, as upstream); otherwise a system block with the knowledge cutoff and the date.
+MLLAMA_TEMPLATE = (
+    "{{- bos_token }}"
+    "{%- if not date_string is defined %}{%- if strftime_now is defined %}{%- set date_string = strftime_now(\"%d %b %Y\") %}"
+    "{%- else %}{%- set date_string = \"26 Jul 2024\" %}{%- endif %}{%- endif %}"
+    "{%- if messages[0]['role'] == 'system' %}"
+    "{%- if messages[0]['content'] is string %}{%- set system_message = messages[0]['content']|trim %}"
+    "{%- else %}{%- set system_message = messages[0]['content'][0]['text']|trim %}{%- endif %}"
+    "{%- set messages = messages[1:] %}"
+    "{%- else %}{%- set system_message = \"\" %}{%- endif %}"
+    "{%- set image_ns = namespace(has_images=false) %}"
+    "{%- for message in messages %}{%- if message['content'] is not string %}{%- for content in message['content'] %}"
+    "{%- if content['type'] == 'image' %}{%- set image_ns.has_images = true %}{%- endif %}{%- endfor %}{%- endif %}{%- endfor %}"
+    "{%- if image_ns.has_images and not system_message == \"\" %}"
+    "{{- raise_exception(\"Prompting with images is incompatible with system messages.\") }}{%- endif %}"
+    "{%- if not image_ns.has_images %}"
+    "{{- \"<|start_header_id|>system<|end_header_id|>\\n\\n\" }}"
+    "{{- \"Cutting Knowledge Date: December 2023\\n\" }}{{- \"Today Date: \" + date_string + \"\\n\\n\" }}"
+    "{{- system_message }}{{- \"<|eot_id|>\" }}{%- endif %}"
+    "{%- for message in messages %}"
+    "{{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' }}"
+    "{%- if message['content'] is string %}{{- message['content'] }}"
+    "{%- else %}{%- for content in message['content'] %}"
+    "{%- if content['type'] == 'image' %}{{- '<|image|>' }}{%- elif content['type'] == 'text' %}{{- content['text'] }}{%- endif %}"
+    "{%- endfor %}{%- endif %}{{- '<|eot_id|>' }}"
+    "{%- endfor %}"
+    "{%- if add_generation_prompt %}{{- '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{%- endif %}"
+)
+
+
 def _generation_config(directory: Path, **values: Any) -> None:
     from transformers import GenerationConfig
 
@@ -167,8 +199,37 @@ def build_tiny_mistral3(directory: Path | str) -> Path:
                   spatial_merge_size=2, image_token="[IMG]", image_break_token="[IMG_BREAK]", image_end_token="[IMG_END]")
 
 
+# ---- Mllama (Llama-3.2-Vision): tiled images reaching the decoder through cross-attention layers ----------------
+def build_tiny_mllama(directory: Path | str) -> Path:
+    from transformers import MllamaConfig, MllamaForConditionalGeneration, MllamaImageProcessorPil
+
+    _seed()
+    specials = ["<|begin_of_text|>", "<|end_of_text|>", "<|finetune_right_pad_id|>", "<|start_header_id|>", "<|end_header_id|>",
+                "<|eom_id|>", "<|eot_id|>", "<|python_tag|>", "<|image|>"]
+    tokenizer = _byte_level_bpe(specials, bos_token="<|begin_of_text|>", eos_token="<|eot_id|>",
+                                pad_token="<|finetune_right_pad_id|>", unk_token=None, add_bos_token=True)
+    tokenizer.add_special_tokens({"additional_special_tokens": specials[3:]})
+    ids = tokenizer.convert_tokens_to_ids
+    stops = [ids("<|end_of_text|>"), ids("<|eom_id|>"), ids("<|eot_id|>")]  # as upstream's generation_config.json
+    vision = {"hidden_size": HIDDEN, "intermediate_size": 2 * HIDDEN, "num_hidden_layers": 2, "num_global_layers": 1,
+              "attention_heads": 2, "image_size": 32, "patch_size": 8, "max_num_tiles": 4, "intermediate_layers_indices": [0],
+              "vision_output_dim": 2 * HIDDEN, "supported_aspect_ratios": [[1, 1], [1, 2], [1, 3], [1, 4], [2, 1], [2, 2], [3, 1],
+                                                                            [4, 1]], "initializer_range": INIT}
+    text = {"vocab_size": len(tokenizer), "hidden_size": HIDDEN, "intermediate_size": 2 * HIDDEN, "num_hidden_layers": 3,
+            "num_attention_heads": 2, "num_key_value_heads": 1, "cross_attention_layers": [1], "max_position_embeddings": 1024,
+            "initializer_range": INIT, "bos_token_id": ids("<|begin_of_text|>"), "eos_token_id": stops,
+            "pad_token_id": ids("<|finetune_right_pad_id|>"), "tie_word_embeddings": False}
+    config = MllamaConfig(vision_config=vision, text_config=text, image_token_index=ids("<|image|>"))
+    model = MllamaForConditionalGeneration(config).eval()
+    images = MllamaImageProcessorPil(size={"height": 32, "width": 32}, max_image_tiles=4)
+    out = _write(directory, model, tokenizer, images, MLLAMA_TEMPLATE, "MllamaProcessor")
+    _generation_config(out, bos_token_id=ids("<|begin_of_text|>"), pad_token_id=ids("<|finetune_right_pad_id|>"), eos_token_id=stops)
+    return out
+
+
 BUILDERS = {
     "gemma3": build_tiny_gemma3,
     "paligemma": build_tiny_paligemma,
     "mistral3": build_tiny_mistral3,
+    "mllama": build_tiny_mllama,
 }
