@@ -54,7 +54,7 @@ def check_run(tasks: Sequence[str], models: Sequence[str], config: RunConfig, pr
     problems += device_problems(config.device)
     checked_models = []
     for spec in models:
-        model, model_problems = check_model(spec, config.model_args)
+        model, model_problems = check_model(spec, config.model_args, dtype=config.dtype, device=config.device)
         problems += model_problems
         checked_models.append(model)
     specs = []
@@ -129,11 +129,15 @@ def available_devices() -> list[str]:
 
 # ---- models ------------------------------------------------------------------------------------------
 
-def check_model(spec: str, model_args: dict[str, Any]) -> tuple[ModelCheck, list[str]]:
+def check_model(spec: str, model_args: dict[str, Any], *, dtype: str = "float32",
+                device: str = "cpu") -> tuple[ModelCheck, list[str]]:
     """The model's capabilities where its spec tells them, and the problems found with the spec.
 
     Capabilities come from the adapter class (``capabilities_for``: a family's, by the checkpoint's
-    config.json); a plugin factory's are known only once it has loaded."""
+    config.json); a plugin factory's are known only once it has loaded. An ``hf:`` checkpoint found
+    here has its weights' memory in ``dtype`` checked against the free memory of ``device``
+    (:mod:`mmbench.models.memory`; ``--device auto`` is resolved only where torch is loaded already,
+    else the adapter checks once it has resolved it, still before any weights load)."""
     from mmbench.models.bundled import bundled_path
     from mmbench.models.spec import is_adapter_class, parse_model_spec
     from mmbench.registry import models
@@ -158,9 +162,32 @@ def check_model(spec: str, model_args: dict[str, Any]) -> tuple[ModelCheck, list
         checkpoint = _local_checkpoint(location, model_args.get("revision"))
     except UserError as e:
         return ModelCheck(spec, None), problems + [f"--model {spec}: {e}"]
+    if checkpoint is not None and kind == "hf" and not problems:
+        problems += _memory_problems(checkpoint, model_args, dtype, device)
     if checkpoint is None or "family" in model_args:
         return ModelCheck(spec, None), problems
     return ModelCheck(spec, target.capabilities_for(checkpoint)), problems
+
+
+def _memory_problems(checkpoint: Path, model_args: dict[str, Any], dtype: str, device: str) -> list[str]:
+    """The weights-versus-free-memory line for an ``hf:`` checkpoint (see :func:`check_model`)."""
+    import sys
+
+    from mmbench.models.checkpoint import DTYPE_NAMES
+    from mmbench.models.hf.common import HFOptions
+    from mmbench.models.memory import memory_problem
+
+    if dtype not in DTYPE_NAMES or (device == "auto" and "torch" not in sys.modules):
+        return []
+    if device == "auto":
+        from mmbench.devices import resolve_device
+
+        device = resolve_device(device)
+    options = HFOptions.parse(model_args, device=device, dtype=dtype)
+    if not options.check_memory:
+        return []
+    problem = memory_problem(checkpoint, dtype, device, options.device_map)
+    return [problem] if problem else []
 
 
 def _local_checkpoint(location: str, revision: str | None) -> Path | None:

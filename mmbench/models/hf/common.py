@@ -17,7 +17,7 @@ from mmbench.errors import UserError
 from mmbench.fingerprint import checkpoint_digest  # noqa: F401  (re-exported for the adapters)
 from mmbench.models.base import ModelAdapter
 from mmbench.models.checkpoint import check_dtype_name, read_config, resolve_checkpoint, torch_dtype
-from mmbench.models.hf.families import FAMILIES, GENERIC, PROCESSOR_OPTIONS, Family, known_family
+from mmbench.models.hf.families import DUAL_ENCODER, FAMILIES, GENERIC, PROCESSOR_OPTIONS, Family, known_family
 from mmbench.models.hf.processors import image_processor_class, load_processor
 from mmbench.models.options import AdapterOptions
 from mmbench.registry import resolve, unknown_name_message
@@ -25,6 +25,10 @@ from mmbench.types import Capability, GenerationConfig
 
 if TYPE_CHECKING:
     import torch
+
+
+#: accelerate's placement strategies that ``--model-arg device_map=`` accepts
+DEVICE_MAPS = ("auto", "balanced", "balanced_low_0", "sequential")
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,11 @@ class HFOptions(AdapterOptions):
     (``min_pixels``/``max_pixels`` for Qwen, ``do_image_splitting`` for Idefics3/SmolVLM,
     ``max_num_tiles`` for InternVL) are passed to the processor's call; a family that does not
     declare one refuses it before its weights load.
+    ``device_map`` (``auto``, ``balanced``, ``balanced_low_0``, ``sequential``) places the weights with
+    accelerate's big-model placement over every visible GPU and the CPU instead of on ``--device``;
+    inputs then go to the device of the model's first weights. ``check_memory=false`` skips the
+    estimate of the weights' memory against the free memory made before loading
+    (:mod:`mmbench.models.memory`).
     """
 
     adapter = "hf"
@@ -49,6 +58,8 @@ class HFOptions(AdapterOptions):
     prompt: str | None = None
     trust_remote_code: bool = False
     family: str | None = None
+    device_map: str | None = None
+    check_memory: bool = True
     system_prompt: str | None = None
     min_pixels: int | None = field(default=None, metadata={"min": 1})
     max_pixels: int | None = field(default=None, metadata={"min": 1})
@@ -59,6 +70,8 @@ class HFOptions(AdapterOptions):
         check_dtype_name(self.dtype)
         if self.family is not None:
             by_name(self.family)  # a UserError naming the known families
+        if self.device_map is not None and self.device_map not in DEVICE_MAPS:
+            raise UserError(f"model argument device_map={self.device_map!r}: use one of {', '.join(DEVICE_MAPS)}")
         if self.min_pixels is not None and self.max_pixels is not None and self.min_pixels > self.max_pixels:
             raise UserError(f"model arguments min_pixels={self.min_pixels} and max_pixels={self.max_pixels}: "
                             "min_pixels must not exceed max_pixels")
@@ -131,6 +144,12 @@ class HFAdapter(ModelAdapter):
             raise UserError("hf: needs a checkpoint: hf:<local dir or hub id>, e.g. hf:openai/clip-vit-base-patch32")
         options = HFOptions.parse(model_args, device=device, dtype=dtype)
         checkpoint = resolve_checkpoint(location, options.revision)
+        if options.check_memory:
+            from mmbench.models.memory import memory_problem
+
+            problem = memory_problem(checkpoint, options.dtype, options.device, options.device_map)
+            if problem:
+                raise UserError(problem)
         config = read_config(checkpoint)
         family = by_name(options.family) if options.family else choose_family(config, str(checkpoint))
         options.check_family(family, str(checkpoint))
@@ -182,10 +201,15 @@ class HFAdapter(ModelAdapter):
         kwargs: dict[str, Any] = {"dtype": self.torch_dtype, "trust_remote_code": self.options.trust_remote_code}
         if self.options.attn_implementation:
             kwargs["attn_implementation"] = self.options.attn_implementation
+        if self.options.device_map:
+            kwargs["device_map"] = self.options.device_map
         try:
             model = cls.from_pretrained(self.checkpoint, **kwargs)
         except (OSError, ValueError, ImportError) as e:
             raise UserError(f"{self.checkpoint}: cannot load {self.model_class} ({_first_line(e)})") from None
+        if self.options.device_map:
+            self.device = str(model.device)  # inputs go where the first weights are; accelerate moves the rest
+            return model.eval()
         return model.to(self.device).eval()
 
     @property
@@ -233,8 +257,21 @@ class HFAdapter(ModelAdapter):
         return checkpoint_digest(self.checkpoint)
 
     def describe(self) -> dict[str, Any]:
-        return {**super().describe(), "family": self.family_row.name, "checkpoint": str(self.checkpoint),
-                "image_processor": image_processor_class(self.processor)}
+        described = {**super().describe(), "family": self.family_row.name, "checkpoint": str(self.checkpoint),
+                     "image_processor": image_processor_class(self.processor)}
+        if self.options.device_map:
+            described["device_map"] = self.options.device_map
+            described["placement"] = placement(self.model)
+        return described
+
+
+def placement(model: Any) -> dict[str, int]:
+    """Where the weights went: parameters per device ({"cuda:0": 6_700_000_000, "cpu": 40_000_000}), for the
+    results (accelerate offloads to "meta" placeholders when weights live on disk)."""
+    counts: dict[str, int] = {}
+    for parameter in model.parameters():
+        counts[str(parameter.device)] = counts.get(str(parameter.device), 0) + parameter.numel()
+    return dict(sorted(counts.items()))
 
 
 def pooled(output: Any) -> torch.Tensor:
@@ -278,19 +315,32 @@ def by_name(name: str) -> Family:
 
 
 def choose_family(config: dict[str, Any], where: str) -> Family:
-    """The family serving a config.json: by architecture, then model type, then the generic fallback."""
+    """The family serving a config.json: by architecture, then model type, then the generic fallbacks
+    (image-text-to-text generation, then a dual encoder)."""
     known = _known_family(config)
     if known is not None:
         return known
     model_type = str(config.get("model_type", ""))
     if model_type in _image_text_to_text_types() or "AutoModelForImageTextToText" in (config.get("auto_map") or {}):
         return GENERIC
+    if _embeds_images_and_texts(model_type):
+        return DUAL_ENCODER
     supported = ", ".join(f.name for f in FAMILIES)
     raise UserError(f"{where}: model_type {model_type!r} is not a supported hf: family (supported: {supported}); "
                     f"if the checkpoint works like one of them, pass --model-arg family=NAME")
 
 
 _known_family = known_family
+
+
+def _embeds_images_and_texts(model_type: str) -> bool:
+    """Whether transformers' AutoModel class for ``model_type`` has ``get_image_features`` and ``get_text_features``."""
+    import transformers
+    from transformers.models.auto.modeling_auto import MODEL_MAPPING_NAMES
+
+    name = MODEL_MAPPING_NAMES.get(model_type)
+    model_class = getattr(transformers, name, None) if isinstance(name, str) else None
+    return model_class is not None and all(callable(getattr(model_class, m, None)) for m in ("get_image_features", "get_text_features"))
 
 
 def _image_text_to_text_types() -> set[str]:

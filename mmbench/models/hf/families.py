@@ -20,6 +20,7 @@ from dataclasses import dataclass
 PROCESSOR_OPTIONS = ("min_pixels", "max_pixels", "do_image_splitting", "max_num_tiles")
 CHAT_ADAPTER = "mmbench.models.hf.chat:HFChatAdapter"
 _TESTS = "tests/test_hf_chat_families.py"
+_TESTS_B = "tests/test_hf_chat_families_b.py"
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,8 @@ class Family:
     example: str = ""
     #: transformers class loaded with from_pretrained ("" : the adapter class's own)
     model_class: str = ""
-    #: how a conversation becomes the model's input: "chat" (chat template), "question" (BLIP-2)
+    #: how a conversation becomes the model's input: "chat" (chat template), "question" (BLIP-2),
+    #: "prefix" (PaliGemma: the bare prompt after the image tokens, no template)
     prompt: str = "chat"
     #: several images in one conversation
     multi_image: bool = False
@@ -59,11 +61,19 @@ GENERIC = Family("image-text-to-text", CHAT_ADAPTER, example="any AutoModelForIm
                  model_class="AutoModelForImageTextToText", multi_image=True,
                  batching="left-padded batches (a family without a row: not verified)", test="tests/test_hf_models.py")
 
+#: the fallback for a model type without a row whose AutoModel class embeds both images and texts
+DUAL_ENCODER = Family("dual-encoder", "mmbench.models.hf.clip:HFDualEncoderFromProcessorAdapter",
+                      example="any AutoModel checkpoint with get_image_features and get_text_features (e.g. kakaobrain/align-base)",
+                      batching="any batch (texts padded as its processor says)", test="tests/test_hf_dual_encoders.py")
+
 FAMILIES: tuple[Family, ...] = (
     Family("clip", "mmbench.models.hf.clip:HFClipAdapter", ("CLIPModel",), ("clip",), "openai/clip-vit-base-patch32",
            batching="any batch", test="tests/test_hf_models.py"),
     Family("siglip", "mmbench.models.hf.clip:HFSiglipAdapter", ("SiglipModel",), ("siglip",), "google/siglip-base-patch16-224",
            requires=("sentencepiece",), batching="any batch (texts padded to max_length)", test="tests/test_hf_models.py"),
+    Family("siglip2", "mmbench.models.hf.clip:HFSiglip2Adapter", ("Siglip2Model",), ("siglip2",), "google/siglip2-base-patch16-naflex",
+           batching="any batch (variable-resolution patches with their mask and grid; texts padded to max_length)",
+           test="tests/test_hf_dual_encoders.py"),
     Family("blip-caption", "mmbench.models.hf.blip:HFBlipCaptionAdapter", ("BlipForConditionalGeneration",), (),
            "Salesforce/blip-image-captioning-base", batching="any batch", test="tests/test_hf_models.py"),
     Family("blip-vqa", "mmbench.models.hf.blip:HFBlipVqaAdapter", ("BlipForQuestionAnswering",), (), "Salesforce/blip-vqa-base",
@@ -98,7 +108,20 @@ FAMILIES: tuple[Family, ...] = (
     Family("llava-onevision", CHAT_ADAPTER, ("LlavaOnevisionForConditionalGeneration",), ("llava_onevision",),
            "llava-hf/llava-onevision-qwen2-0.5b-ov-hf", model_class="LlavaOnevisionForConditionalGeneration",
            multi_image=True, image_tokens_vary=True, batching=_BUCKETED, test=_TESTS),
+    Family("paligemma", "mmbench.models.hf.paligemma:HFPaliGemmaAdapter", ("PaliGemmaForConditionalGeneration",), ("paligemma",),
+           "google/paligemma2-3b-mix-224", model_class="PaliGemmaForConditionalGeneration", prompt="prefix", multi_image=True,
+           batching="left-padded batches of prefix prompts (no chat template); equal to one at a time", test=_TESTS_B),
+    Family("gemma3", CHAT_ADAPTER, ("Gemma3ForConditionalGeneration",), ("gemma3",), "google/gemma-3-4b-it",
+           model_class="Gemma3ForConditionalGeneration", multi_image=True, test=_TESTS_B),
+    Family("mistral3", "mmbench.models.hf.pixtral:HFMistral3Adapter", ("Mistral3ForConditionalGeneration",), ("mistral3",),
+           "mistralai/Mistral-Small-3.1-24B-Instruct-2503", model_class="Mistral3ForConditionalGeneration", multi_image=True,
+           image_tokens_vary=True, batching=_BUCKETED, test=_TESTS_B),
+    Family("mllama", CHAT_ADAPTER, ("MllamaForConditionalGeneration",), ("mllama",), "meta-llama/Llama-3.2-11B-Vision-Instruct",
+           model_class="MllamaForConditionalGeneration", multi_image=True,
+           batching="left-padded batches (one <|image|> token per image; tiles padded across the batch); equal to one at a time",
+           test=_TESTS_B),
     GENERIC,
+    DUAL_ENCODER,
 )
 
 

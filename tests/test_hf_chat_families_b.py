@@ -1,0 +1,169 @@
+"""PaliGemma, Gemma 3, Mllama, Mistral3 and Aya Vision through ``hf:`` equal the checkpoint's own
+reference code (tiny checkpoints: ``tests/tiny_chat_families_b.py``).
+
+Reference, one sample at a time as the model cards do, greedy, the task's ``max_new_tokens``, the
+checkpoint's generation_config.json otherwise:
+- chat families: ``processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=True,
+  return_dict=True, return_tensors="pt")`` with the images inside the user message, then
+  ``model.generate(**inputs)``;
+- PaliGemma (no chat template): ``processor(images=image, text=prompt, return_tensors="pt")`` (a
+  list of images for a two-image sample), no task prefix, then ``model.generate(**inputs)``.
+mmbench must give the same text at batch 1 and in one batch of six conversations mixing image sizes,
+aspect ratios and one or two images. Where a batched text differs, the failure names the reference's
+top-2 logit margins per step.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+import tiny_chat_families_b
+import torch
+from test_hf_chat_families import GEN, MAX_NEW_TOKENS, conversations, first_difference_margin, reference_generate
+
+from mmbench.errors import UserError
+from mmbench.models.spec import load_model
+
+FAMILIES = list(tiny_chat_families_b.BUILDERS)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread() -> Iterator[None]:
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def checkpoints(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("tiny_chat_b")
+    return {name: build(root / name) for name, build in tiny_chat_families_b.BUILDERS.items()}
+
+
+_MODELS: dict[tuple[str, tuple[tuple[str, str], ...]], Any] = {}
+
+
+def mmbench_model(checkpoints: dict[str, Path], family: str, **model_args: str) -> Any:
+    key = (family, tuple(sorted(model_args.items())))
+    if key not in _MODELS:
+        _MODELS[key] = load_model(f"hf:{checkpoints[family]}", **model_args)
+    return _MODELS[key]
+
+
+_REFERENCES: dict[str, tuple[Any, Any]] = {}
+
+
+def reference(checkpoints: dict[str, Path], family: str) -> tuple[Any, Any]:
+    """The checkpoint's model class and ``AutoProcessor`` (none of these processors has a video processor;
+    Mistral3's ``PixtralProcessor`` is imported from its module, see :mod:`mmbench.models.hf.pixtral`)."""
+    if family not in _REFERENCES:
+        import json
+
+        import transformers
+
+        directory = checkpoints[family]
+        architecture = json.loads((directory / "config.json").read_text())["architectures"][0]
+        model = getattr(transformers, architecture).from_pretrained(directory).eval()
+        if family == "mistral3":  # transformers.PixtralProcessor is a placeholder without torchvision: the real class
+            from mmbench.models.hf.pixtral import pixtral_processor_class
+
+            processor = pixtral_processor_class().from_pretrained(directory)
+        else:
+            processor = transformers.AutoProcessor.from_pretrained(directory)
+        _REFERENCES[family] = (model, processor)
+    return _REFERENCES[family]
+
+
+def paligemma_generate(model: Any, processor: Any, messages: list[dict[str, Any]]) -> str:
+    """google/paligemma2-3b-mix-224's model card: ``processor(text=prompt, images=image)``, generate, decode the new tokens."""
+    content = messages[0]["content"]
+    images = [part["image"] for part in content if part["type"] == "image"]
+    prompt = "".join(part["text"] for part in content if part["type"] == "text")
+    inputs = processor(text=prompt, images=images[0] if len(images) == 1 else [images], return_tensors="pt")
+    inputs.pop("labels", None)  # the processor's training labels; generate takes none
+    length = inputs["input_ids"].shape[-1]
+    with torch.no_grad():
+        out = model.generate(**inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False)
+    return str(processor.decode(out[0][length:], skip_special_tokens=True)).strip()
+
+
+_EXPECTED: dict[str, list[str]] = {}
+
+
+def expected(checkpoints: dict[str, Path], family: str) -> list[str]:
+    if family not in _EXPECTED:
+        model, processor = reference(checkpoints, family)
+        call = paligemma_generate if family == "paligemma" else reference_generate
+        _EXPECTED[family] = [call(model, processor, conversation) for conversation in conversations()]
+    return _EXPECTED[family]
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_family_is_chosen_from_config(checkpoints: dict[str, Path], family: str) -> None:
+    model = mmbench_model(checkpoints, family)
+    assert model.describe()["family"] == family
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_batch_of_one_equals_the_model_card(checkpoints: dict[str, Path], family: str) -> None:
+    model = mmbench_model(checkpoints, family)
+    want = expected(checkpoints, family)
+    got = [model.generate([conversation], GEN)[0] for conversation in conversations()]
+    assert got == want
+    assert len(set(want)) > 1  # the tiny model's answers depend on the input
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_mixed_batch_with_two_image_samples_equals_the_model_card(checkpoints: dict[str, Path], family: str) -> None:
+    model = mmbench_model(checkpoints, family)
+    want = expected(checkpoints, family)
+    got = model.generate(conversations(), GEN)
+    for i, (g, w) in enumerate(zip(got, want)):
+        assert g == w, f"sample {i}: " + first_difference_margin(model, conversations()[i], g, w)
+
+
+def test_gemma3_template_bos_is_not_doubled(checkpoints: dict[str, Path]) -> None:
+    model = mmbench_model(checkpoints, "gemma3")
+    ids = model.model_inputs(conversations()[:1])["input_ids"][0]
+    bos = model.tokenizer.bos_token_id
+    assert int(ids[0]) == bos and int((ids == bos).sum()) == 1
+    assert model.render_prompt(conversations()[0]).startswith("<bos><start_of_turn>user\n<start_of_image>")
+
+
+def test_paligemma_prefix_prompt_has_no_template_and_no_task_prefix(checkpoints: dict[str, Path]) -> None:
+    model = mmbench_model(checkpoints, "paligemma")
+    conversation = conversations()[0]
+    assert model.render_prompt(conversation) == "<image>what color is it?"
+    ids = model.model_inputs([conversation])["input_ids"][0].tolist()
+    tokenizer = model.tokenizer
+    # 16 image tokens, BOS, the prompt's bytes, "\n": nothing else (no "answer en" prefix)
+    assert ids[:16] == [tokenizer.convert_tokens_to_ids("<image>")] * 16 and ids[16] == tokenizer.bos_token_id
+    assert tokenizer.decode(ids[17:]) == "what color is it?\n"
+    prefixed = mmbench_model(checkpoints, "paligemma", prompt="answer en {prompt}")
+    assert prefixed.render_prompt(conversation) == "<image>answer en what color is it?"
+    with pytest.raises(UserError, match="no place for a system prompt"):
+        load_model(f"hf:{checkpoints['paligemma']}", system_prompt="be brief")
+
+
+def test_mistral3_image_token_count_predicts_the_input_length(checkpoints: dict[str, Path]) -> None:
+    """Bucketing reads Pixtral's image-token count from the image size alone: input length minus the
+    count is the same for every image size (same text)."""
+    from test_hf_chat_families import IMAGES, input_length
+
+    model = mmbench_model(checkpoints, "mistral3")
+    _, processor = reference(checkpoints, "mistral3")
+    lengths = [input_length(processor, image) for image in IMAGES]
+    counts = [model.image_token_count(*image.size) for image in IMAGES]
+    assert len(set(lengths)) > 1 and model.image_tokens_vary
+    assert len({length - count for length, count in zip(lengths, counts)}) == 1
+
+
+
+def test_mllama_takes_no_tile_option(checkpoints: dict[str, Path]) -> None:
+    """The processor's max_image_tiles below the config's max_num_tiles breaks Mllama's cross-attention
+    reshape (transformers 5.24: "shape '[1, 16, 32]' is invalid"), so the family declares no tile option."""
+    with pytest.raises(UserError, match="max_num_tiles is not an option of the mllama family"):
+        load_model(f"hf:{checkpoints['mllama']}", max_num_tiles="1")
