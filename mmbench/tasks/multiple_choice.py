@@ -85,6 +85,7 @@ class MultipleChoiceTask(TaskType):
     required = frozenset({Capability.GENERATE})
     metric_names = ("accuracy", "accuracy_circular", "extraction_failed")
     main_metric = "accuracy"
+    text_stage = "answers"
     metric_options = {
         "parser": MetricOption("answer reading: vlmevalkit (VLMEvalKit exact matching, corrected) or mmmu "
                                "(MMMU's eval_utils)", ("vlmevalkit", "mmmu")),
