@@ -206,3 +206,33 @@ def write_mc_data(root: Path) -> Path:
     for write in (write_mmbench, write_mmstar, write_mmmu, write_scienceqa, write_seedbench, write_ai2d, write_realworldqa):
         write(root)
     return root
+
+
+def write_mc_hub(root: Path) -> Path:
+    """Local copies of two hub sources (``<root>/hub/<dataset id>``, read instead of the hub):
+    lmms-lab/MMBench's en/dev parquet (the TSV's rows, every copy with its own image) and
+    lmms-lab/ai2d's data/test parquet, written by ``datasets`` so the image column is an Image."""
+    import datasets
+
+    hub = root / "hub"
+    images = {str(index): image for index, *_, image in MMBENCH_ROWS if not image.isdigit()}
+    rows: dict[str, list] = {key: [] for key in ("index", "question", "hint", "A", "B", "C", "D", "answer", "category",
+                                                  "image", "source", "L2-category", "comment", "split")}
+    for index, question, hint, options, answer, category, l2, image in MMBENCH_ROWS:
+        cells = list(options) + [None] * (4 - len(options))
+        colour = images[image] if image.isdigit() else image
+        for key, value in zip(rows, [index, question, hint or None, *cells, answer, category,
+                                     {"bytes": png(colour), "path": None}, "synthetic", l2, None, "dev"]):
+            rows[key].append(value)
+    text = datasets.Value("string")
+    features = datasets.Features({**{key: text for key in rows}, "index": datasets.Value("int64"), "image": datasets.Image()})
+    (hub / "lmms-lab/MMBench/en").mkdir(parents=True, exist_ok=True)
+    datasets.Dataset.from_dict(rows, features=features).to_parquet(str(hub / "lmms-lab/MMBench/en/dev-00000-of-00001.parquet"))
+    ai2d = {"question": ["What colour is the shape?", "Which label points to the shape?"],
+            "options": [["red", "green", "blue", "yellow"], ["label 1", "label 2"]], "answer": ["3", "0"],
+            "image": [{"bytes": png("yellow"), "path": None}, {"bytes": png("red"), "path": None}]}
+    (hub / "lmms-lab/ai2d/data").mkdir(parents=True, exist_ok=True)
+    datasets.Dataset.from_dict(ai2d, features=datasets.Features({
+        "question": text, "options": datasets.List(text), "answer": text, "image": datasets.Image()})
+    ).to_parquet(str(hub / "lmms-lab/ai2d/data/test-00000-of-00001.parquet"))
+    return hub

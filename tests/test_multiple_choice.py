@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from mc_fixtures import write_mc_data
+from mc_fixtures import write_mc_data, write_mc_hub
 from mmbench.cli import main
 
 MC_TASKS = ("mmbench_en_dev", "mmstar", "mmmu_val", "scienceqa_img", "seedbench_img", "ai2d_test", "realworldqa")
@@ -20,7 +20,9 @@ MC_TASKS = ("mmbench_en_dev", "mmstar", "mmmu_val", "scienceqa_img", "seedbench_
 
 @pytest.fixture(scope="module")
 def mc_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_mc_data(tmp_path_factory.mktemp("mc_data"))
+    root = write_mc_data(tmp_path_factory.mktemp("mc_data"))
+    write_mc_hub(root)
+    return root
 
 
 # ---- mmbench run, mock model ----------------------------------------------------------------------
@@ -121,6 +123,18 @@ def test_score_mmbench_every_answer_form(mc_root: Path, tmp_path: Path, capsys: 
     assert metrics["extraction_failed"] == pytest.approx(1 / 9)
     assert metrics["accuracy_color_recognition"] == 1.0 and metrics["accuracy_image_emotion"] == 0.0
     assert metrics["accuracy_circular_object_localization"] == 0.0 and metrics["accuracy_object_localization"] == 1.0
+
+
+def test_score_from_the_hub_copies(mc_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--data hf: the hub rows are decoded by the official readers: same ids, options and scores."""
+    predictions = write_jsonl(tmp_path / "p.jsonl", MMBENCH_PREDICTIONS)
+    code, metrics = score_json(capsys, "--task", "mmbench_en_dev", "--predictions", predictions, "--data-dir", mc_root,
+                               "--data", "hf")
+    assert code == 0, metrics
+    assert metrics["accuracy_circular"] == pytest.approx(2 / 4) and metrics["extraction_failed"] == pytest.approx(1 / 9)
+    ai2d = write_jsonl(tmp_path / "a.jsonl", [{"id": 0, "prediction": "D"}, {"id": 1, "prediction": "label 2"}])
+    code, metrics = score_json(capsys, "--task", "ai2d_test@hf", "--predictions", ai2d, "--data-dir", mc_root)
+    assert code == 0 and metrics == pytest.approx({"accuracy": 1 / 2, "extraction_failed": 0.0})
 
 
 def test_score_accepts_a_json_list(mc_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
