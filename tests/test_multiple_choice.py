@@ -269,3 +269,32 @@ def test_metric_options_are_recorded_and_compare_refuses_a_mismatch() -> None:
         check_protocol(base, cand, allow=False)
     assert any("metric options differ" in note for note in check_protocol(base, cand, allow=True))
     assert check_protocol(base, run(spec.arguments()), allow=False) == []
+
+
+def test_mmmu_conversation_interleaves_images_where_the_text_names_them(mc_root: Path) -> None:
+    from mmbench.data import load_split
+    from mmbench.registry import task_types
+    from mmbench.tasks.spec import load_task_spec
+
+    spec = load_task_spec("mmmu_val")
+    split = load_split(spec.data, mc_root)
+    task = task_types.get(spec.type)(spec, split)
+    art_2 = next(s for s in split.samples if s.id == "validation_Art_2")
+    assert len(art_2.images) == 2
+    [turn] = task.conversation_for(art_2)
+    kinds = [part["type"] for part in turn["content"]]
+    assert kinds == ["text", "image", "text", "image", "text"]
+    assert turn["content"][0]["text"] == "How many shapes are in "
+    assert turn["content"][1]["image"] is art_2.images[0] and turn["content"][3]["image"] is art_2.images[1]
+    assert turn["content"][4]["text"] == ".\nAnswer the question using a single word or phrase."  # MMMU's open format
+    art_1 = next(s for s in split.samples if s.id == "validation_Art_1")
+    [turn] = task.conversation_for(art_1)
+    text = "".join(part.get("text", "<image>") for part in turn["content"])
+    assert text == ("What colour is the shape in <image>?\n(A) red\n(B) blue\n(C) green\n\n"
+                    "Answer with the option's letter from the given choices directly.")  # MMMU's llava1.5.yaml format
+    mmbench = load_task_spec("mmbench_en_dev")
+    task = task_types.get(mmbench.type)(mmbench, load_split(mmbench.data, mc_root))
+    [turn] = task.conversation_for(task.samples[3])  # index 2: a hint, then the question, options, instruction
+    assert [part["type"] for part in turn["content"]] == ["image", "text"]
+    assert turn["content"][1]["text"] == ("Look at the centre.\nWhat colour is the shape?\nA. red\nB. blue\n"
+                                          "Answer with the option's letter from the given choices directly.")
