@@ -311,3 +311,11 @@ def test_reported_rows_as_the_sources_print_them() -> None:
     assert rows[("Qwen2.5-VL-7B", "mmstar")] == {"accuracy": 0.639}
     documented = (Path(__file__).resolve().parents[1] / "docs" / "reported.md").read_text()
     assert all(f"`{task}`" in documented for task in MC_TASKS)
+
+
+def test_leaderboard_shows_extraction_failed(mock_run: tuple[list[dict], Path], capsys: pytest.CaptureFixture[str]) -> None:
+    out = mock_run[1]
+    assert main(["leaderboard", str(out), "--include-partial", "--include-mock", "--no-reported"]) == 0
+    table = capsys.readouterr().out
+    assert "mmbench_en_dev accuracy_circular" in table
+    assert "75.00 (partial 9 / 4329) (extraction_failed 22.22)" in table  # 2 of 9 rows unread
