@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal, Mapping, Sequence
 
 from mmbench.conversation import Conversation, conversation_digest, images_in, joined_text, user_turn
+from mmbench.metric_options import MetricOption
 from mmbench.registry import task_types
 from mmbench.types import Capability, GenerationConfig, Sample
 
@@ -120,6 +121,23 @@ class TaskType:
     required: ClassVar[frozenset[Capability]] = frozenset()
     metric_names: ClassVar[tuple[str, ...]] = ()
     main_metric: ClassVar[str] = ""  # shown first in tables and leaderboards (mmbench.report.columns)
+    #: the generative stage whose outputs (one text per sample, in sample order) ``mmbench score
+    #: --task`` fills from a prediction file; None: the type does not score text predictions
+    text_stage: ClassVar[str | None] = None
+    #: the metric options the type accepts from ``--metric-arg`` (mmbench.metric_options): key -> MetricOption
+    metric_options: ClassVar[Mapping[str, MetricOption]] = {}
+
+    @classmethod
+    def main_metric_for(cls, metrics: Mapping[str, Any]) -> str:
+        """The main metric of a result of this type (a type whose lead depends on the task, such
+        as MMBench's ``accuracy_circular``, overrides this); default :attr:`main_metric`."""
+        return cls.main_metric
+
+    @classmethod
+    def metric_option_problems(cls, metrics: Mapping[str, Any]) -> list[str]:
+        """Problems with a combination of metric options (after ``--metric-arg`` is merged in);
+        one line each. Default: none."""
+        return []
 
     def __init__(self, spec: TaskSpec, split: DataSplit, capabilities: frozenset[Capability] = frozenset(),
                  prompt_style: str = "instruction") -> None:
