@@ -273,3 +273,25 @@ def test_unknown_convention_is_refused_before_the_model_loads(root: Path, tmp_pa
     code = main(["run", "--task", str(path), "--model", "mock", "--data-dir", str(root), "--no-store", "--no-write"])
     err = capsys.readouterr().err
     assert code == 2 and "convention 'vlmevalkit' is not offered for task type mme" in err and "Traceback" not in err
+
+
+def test_convention_by_metric_arg_is_recorded_and_compare_refuses_to_pair_conventions(
+        root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    common = ["run", "--task", "pope_random", "--model", "mock", "--data-dir", str(root), "--no-store", "--num-workers", "0"]
+    assert main([*common, "--output-dir", str(tmp_path / "official")]) == 0
+    assert main([*common, "--output-dir", str(tmp_path / "lmms"), "--metric-arg", "convention=lmms-eval"]) == 0
+    [peer] = [json.loads(p.read_text()) for p in (tmp_path / "lmms").rglob("*.json") if not p.name.endswith(".samples.json")]
+    assert peer["task"]["arguments"]["metrics"]["convention"] == "lmms-eval"
+    assert "lmms-eval" in peer["metric_notes"]["convention"]
+    capsys.readouterr()
+    assert main(["compare", str(tmp_path / "official"), str(tmp_path / "lmms")]) == 2
+    assert "metric options differ" in capsys.readouterr().err
+    assert main(["compare", str(tmp_path / "official"), str(tmp_path / "lmms"), "--allow-mismatch"]) in (0, 1)
+
+
+def test_bad_convention_on_the_command_line_is_one_line(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    code = main(["run", "--task", "ocrbench", "--model", "mock", "--data-dir", str(root), "--no-store", "--no-write",
+                 "--metric-arg", "convention=vlmeval"])
+    err = capsys.readouterr().err
+    assert code == 2 and "convention=vlmeval: not one of official, lmms-eval, vlmevalkit" in err

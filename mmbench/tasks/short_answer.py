@@ -1,10 +1,12 @@
 """Base of the task types that generate one short answer per sample and score it with a
 benchmark's own rule (yes/no, documents, charts, OCR): one generative stage, a scorer per type.
 
-Metric options (the task file's ``metrics:``): ``convention`` names whose reading of the answers
+Metric options (the task file's ``metrics:``, or ``--metric-arg convention=...`` on ``run`` and
+``score --task``: :mod:`mmbench.metric_options`): ``convention`` names whose reading of the answers
 is used: ``official`` (the default: the benchmark's own scorer) or a peer harness's, among those
-the type lists in ``conventions`` (docs/protocols.md says how each differs). A convention other
-than ``official`` is recorded in the result's task arguments and in its ``metric_notes``.
+the type lists in ``conventions`` (docs/protocols.md says how each differs). The convention is
+recorded in the result's task arguments (``compare`` refuses to pair runs whose metric options
+differ unless ``--allow-mismatch``); one other than ``official`` is also named in ``metric_notes``.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 from typing import Any, ClassVar, Sequence
 
 from mmbench.errors import UserError
+from mmbench.metric_options import MetricOption
 from mmbench.tasks.base import Outputs, Stage, TaskScore, TaskType, skipped_note
 from mmbench.types import Capability, Sample
 
@@ -23,13 +26,18 @@ class ShortAnswerTask(TaskType):
 
     required = frozenset({Capability.GENERATE})
     conventions: ClassVar[tuple[str, ...]] = (OFFICIAL,)
-    option_names: ClassVar[tuple[str, ...]] = ("convention",)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.metric_options = {"convention": MetricOption(
+            f"whose reading of the answers: {OFFICIAL} (the benchmark's own scorer) or a peer's", cls.conventions)}
 
     @classmethod
-    def option_problems(cls, metrics: dict[str, Any], where: str) -> list[str]:
-        """Problems with a task file's metric options, found before any model loads."""
+    def task_file_option_problems(cls, metrics: dict[str, Any], where: str) -> list[str]:
+        """Problems with a task file's ``metrics:`` (``--metric-arg`` values are checked by
+        :func:`mmbench.metric_options.apply_metric_args`), found before any model loads."""
         problems = [f"{where}: unknown metric option {key!r} for task type {cls.type_name} "
-                    f"(known: {', '.join(cls.option_names)})" for key in metrics if key not in cls.option_names]
+                    f"(known: {', '.join(cls.metric_options)})" for key in metrics if key not in cls.metric_options]
         convention = metrics.get("convention", OFFICIAL)
         if convention not in cls.conventions:
             problems.append(f"{where}: convention {convention!r} is not offered for task type {cls.type_name} "
@@ -38,7 +46,7 @@ class ShortAnswerTask(TaskType):
 
     @property
     def convention(self) -> str:
-        problems = self.option_problems(self.spec.metrics, self.spec.source or self.spec.name)
+        problems = self.task_file_option_problems(self.spec.metrics, self.spec.source or self.spec.name)
         if problems:
             raise UserError(problems[0])
         return str(self.spec.metrics.get("convention", OFFICIAL))
