@@ -295,3 +295,17 @@ def test_bad_convention_on_the_command_line_is_one_line(root: Path, capsys: pyte
                  "--metric-arg", "convention=vlmeval"])
     err = capsys.readouterr().err
     assert code == 2 and "convention=vlmeval: not one of official, lmms-eval, vlmevalkit" in err
+
+
+def test_reported_rows_with_their_sources() -> None:
+    from mmbench.report.reference import REPORTED
+
+    rows = {(r.model, r.task): r for r in REPORTED}
+    # as docs/reported.md transcribes the sources (LLaVA MODEL_ZOO.md, Qwen2-VL README.md)
+    assert rows[("LLaVA-1.5-7B", "mme")].metrics == {"perception": 1510.7}
+    assert rows[("LLaVA-1.5-7B", "pope")].metrics == {"mean": 0.859}
+    assert rows[("LLaVA-1.6 (Vicuna-7B)", "mme")].metrics == {"perception": 1519.0, "cognition": 332.0}
+    assert rows[("Qwen2-VL-7B-Instruct", "chartqa_test")].metrics == {"relaxed_accuracy": 0.830}
+    assert rows[("Qwen2-VL-7B-Instruct", "ocrbench")].metrics == {"accuracy": 0.845}
+    documented = (Path(__file__).resolve().parents[1] / "docs" / "reported.md").read_text(encoding="utf-8")
+    assert all(f"`{task}`" in documented for task in ("pope", "mme", "chartqa_test", "ocrbench"))
