@@ -309,3 +309,53 @@ def test_reported_rows_with_their_sources() -> None:
     assert rows[("Qwen2-VL-7B-Instruct", "ocrbench")].metrics == {"accuracy": 0.845}
     documented = (Path(__file__).resolve().parents[1] / "docs" / "reported.md").read_text(encoding="utf-8")
     assert all(f"`{task}`" in documented for task in ("pope", "mme", "chartqa_test", "ocrbench"))
+
+
+def test_pope_hub_copy_in_lmms_lab_schema_gives_the_official_samples(root: Path, tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str],
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """lmms-lab/POPE as its repository holds it (data/test-0000k-of-00003.parquet: id, question_id
+    as a string, question, answer, image_source, image, category), the three settings in one table:
+    ``pope_random@hf`` keeps the random rows and gives the official run's ids, texts and metrics."""
+    import shutil
+
+    import datasets
+
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "hf-cache")  # not the user's cache
+    features = datasets.Features({"id": datasets.Value("string"), "question_id": datasets.Value("string"),
+                                  "question": datasets.Value("string"), "answer": datasets.Value("string"),
+                                  "image_source": datasets.Value("string"), "image": datasets.Image(),
+                                  "category": datasets.Value("string")})
+    copy = tmp_path / "data"
+    shutil.copytree(root / "pope", copy / "pope")
+    rows: dict[str, list[Any]] = {name: [] for name in features}
+    for category in ("random", "adversarial"):
+        for (qid, name, label), obj in zip(files.POPE, files.POPE_OBJECTS):
+            path = root / "pope" / "val2014" / name
+            rows["id"].append(f"{category}-{qid}")
+            rows["question_id"].append(str(qid))
+            rows["question"].append(f"Is there a {obj} in the image?")
+            rows["answer"].append(label)
+            rows["image_source"].append(Path(name).stem)
+            rows["image"].append({"bytes": path.read_bytes(), "path": name})
+            rows["category"].append(category)
+    shard = copy / "hub" / "lmms-lab" / "POPE" / "data" / "test-00000-of-00003.parquet"
+    shard.parent.mkdir(parents=True)
+    datasets.Dataset.from_dict(rows, features=features).to_parquet(str(shard))
+
+    def run(*extra: str) -> dict[str, Any]:
+        capsys.readouterr()
+        code = main(["run", "--task", "pope_random", "--model", "mock", "--data-dir", str(copy), "--no-store",
+                     "--no-write", "--json", "--num-workers", "0", *extra])
+        out = capsys.readouterr()
+        assert code == 0, out.err
+        return json.loads(out.out)[0]
+
+    official, hub = run(), run("--data", "hf")
+    assert hub["metrics"] == official["metrics"] and hub["task"]["arguments"]["data"]["path"] == "lmms-lab/POPE"
+    from mmbench.data import load_split
+    from mmbench.tasks.spec import load_task_spec
+
+    samples = load_split(load_task_spec("pope_random@hf").data, copy).samples
+    assert [(s.id, s.texts, s.meta["question"]) for s in samples] == \
+        [(s.id, s.texts, s.meta["question"]) for s in load_split(load_task_spec("pope_random").data, copy).samples]
