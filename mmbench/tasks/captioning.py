@@ -11,7 +11,7 @@ metrics are those of the whole set ("entire" in the NoCaps tables).
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from typing import Sequence
 
 from mmbench.metric_options import MetricOption
 from mmbench.tasks.base import Outputs, Stage, TaskScore, TaskType, skipped_note
@@ -25,6 +25,7 @@ class CaptioningTask(TaskType):
     required = frozenset({Capability.GENERATE})
     metric_names = ("Bleu_1", "Bleu_2", "Bleu_3", "Bleu_4", "METEOR", "ROUGE_L", "CIDEr", "SPICE")
     main_metric = "CIDEr"
+    text_stage = "captions"
     metric_options = {
         "metrics": MetricOption("the caption metrics to compute", kind="list"),
         "subsets": MetricOption("a sample field whose groups are also scored on their own (NoCaps: domain)"),
@@ -40,12 +41,7 @@ class CaptioningTask(TaskType):
     def next_stages(self, outputs: Outputs, skipped: frozenset[str]) -> list[Stage]:
         if "captions" in outputs:
             return []
-        cfg = self.generation
-
-        def step(model: Any, batch: Any, items: Sequence[Sample]) -> list[str]:
-            return model.generate(batch, [self.prompt_for(s, model.prompt_style) for s in items], cfg)
-
-        return [Stage("captions", "images", self.samples, step, generative=True)]
+        return [self.generation_stage("captions")]
 
     def score(self, outputs: Outputs, skipped: frozenset[str]) -> TaskScore:
         from mmbench.metrics.captioning import score_captions
