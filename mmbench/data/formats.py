@@ -53,7 +53,7 @@ data_formats: Registry[Any] = Registry("data format", "mmbench.data_formats", bu
     "scienceqa": ("mmbench.data.scienceqa", "ScienceQA problems.json + pid_splits.json + images/<split>/<pid>/image.png"),
     "seedbench": ("mmbench.data.seedbench", "SEED-Bench.json (image questions) + SEED-Bench-image/"),
     "mc_parquet": ("mmbench.data.mc_parquet", "AI2D / RealWorldQA hub parquet (data/test-*.parquet), ids = row numbers"),
-    "hf": ("mmbench.data.hf_source", "Hugging Face datasets (hub id or local folder)"),
+    "hf": ("mmbench.data.hf_format", "Hugging Face datasets (hub id or local folder)"),
 })
 
 
