@@ -359,3 +359,46 @@ def test_pope_hub_copy_in_lmms_lab_schema_gives_the_official_samples(root: Path,
     samples = load_split(load_task_spec("pope_random@hf").data, copy).samples
     assert [(s.id, s.texts, s.meta["question"]) for s in samples] == \
         [(s.id, s.texts, s.meta["question"]) for s in load_split(load_task_spec("pope_random").data, copy).samples]
+
+
+# ---- mmbench score --task on prediction files keyed by the benchmarks' ids -------------------------
+
+SCORE_CASES = [
+    ("pope_random", POPE_ANSWERS, None, {"accuracy": 0.7, "precision": 4 / 6, "recall": 0.8, "f1": 8 / 11, "yes_ratio": 0.6}),
+    ("pope_random", POPE_ANSWERS, "lmms-eval", {"accuracy": 0.2, "precision": 1.0, "recall": 1.0, "f1": 1.0, "yes_ratio": 0.5}),
+    ("mme", MME_ANSWERS, None, {"mme_artwork": 100.0, "mme_ocr": 200.0, "mme_code_reasoning": 50.0,
+                                "perception": 300.0, "cognition": 50.0}),
+    ("mme", MME_ANSWERS, "lmms-eval", {"mme_artwork": 200.0, "mme_ocr": 200.0, "mme_code_reasoning": 200.0,
+                                       "perception": 400.0, "cognition": 200.0}),
+    ("docvqa_val", DOC_ANSWERS, None, {"anls": 4.3 / 6}),
+    ("infovqa_val", {"65718": "25 %", "65719": "Blue."}, None, {"anls": (0.75 + 0.8) / 2}),
+    ("chartqa_test", CHART_ANSWERS, None, {"relaxed_accuracy": 0.5, "relaxed_accuracy_human": 0.5,
+                                           "relaxed_accuracy_augmented": 0.5}),
+    ("chartqa_test", CHART_ANSWERS, "vlmevalkit", {"relaxed_accuracy": 5 / 8, "relaxed_accuracy_human": 0.5,
+                                                   "relaxed_accuracy_augmented": 0.75}),
+    ("ocrbench", OCR_ANSWERS, None, {"accuracy": 4 / 6, "accuracy_regular_text_recognition": 1.0,
+                                     "accuracy_irregular_text_recognition": 1.0,
+                                     "accuracy_handwritten_mathematical_expression_recognition": 0.5,
+                                     "accuracy_doc_oriented_vqa": 0.0}),
+    ("ocrbench", OCR_ANSWERS, "vlmevalkit", {"accuracy": 4 / 1000, "accuracy_regular_text_recognition": 1.0,
+                                             "accuracy_irregular_text_recognition": 1.0,
+                                             "accuracy_handwritten_mathematical_expression_recognition": 0.5,
+                                             "accuracy_doc_oriented_vqa": 0.0}),
+]
+
+
+@pytest.mark.parametrize("task, answers, convention, expected", SCORE_CASES,
+                         ids=[f"{c[0]}-{c[2] or 'official'}" for c in SCORE_CASES])
+def test_score_task_cli_on_prediction_files(task: str, answers: dict[str, str], convention: str | None,
+                                            expected: dict[str, float], root: Path, tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    # POPE ids written as JSON numbers (as POPE's own answer files hold them); the others as strings
+    rows = [{"id": int(i) if task.startswith("pope") else i, "prediction": p} for i, p in answers.items()]
+    path = tmp_path / "predictions.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    capsys.readouterr()
+    extra = ["--metric-arg", f"convention={convention}"] if convention else []
+    code = main(["score", "--task", task, "--predictions", str(path), "--data-dir", str(root), "--json", *extra])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert json.loads(out.out) == pytest.approx(expected)

@@ -12,6 +12,7 @@ occurrence in file order (the first keeps the plain form). texts = the answers; 
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -45,7 +46,7 @@ def read(source: DataSource) -> DataSplit:
         sample = _sample(entry, f"[{i}]", path)
         seen[sample.id] += 1
         if seen[sample.id] > 1:
-            sample = Sample(id=f"{sample.id}#{seen[sample.id]}", image=sample.image, texts=sample.texts, meta=sample.meta)
+            sample = dataclasses.replace(sample, id=f"{sample.id}#{seen[sample.id]}")
         samples.append(sample)
     return DataSplit(root=folder, samples=samples, files=[path])
 
@@ -60,4 +61,4 @@ def _sample(entry: Any, where: str, path: Path) -> Sample:
     image = check_relative(require(entry, "image_path", path, where, str), f"{path}: {where}")
     meta = {"question": require(entry, "question", path, where, str), "dataset_name": dataset,
             "type": require(entry, "type", path, where, str)}
-    return Sample(id=f"{dataset}/{item}", image=ImageFile(image), texts=tuple(answers), meta=meta)
+    return Sample(id=f"{dataset}/{item}", images=(ImageFile(image),), texts=tuple(answers), meta=meta)

@@ -18,7 +18,7 @@ kept); ``anls`` is the mean over the questions (0-1).
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 THRESHOLD = 0.5
 

@@ -18,7 +18,7 @@ the full benchmark's size whatever the number of questions answered: ``accuracy`
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 HME_DATASET = "HME100k"
 FULL_SIZE = 1000

@@ -14,7 +14,7 @@ VLMEvalKit strips both strings first: ``convention: vlmevalkit``.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 MAX_RELATIVE_CHANGE = 0.05
 CONVENTIONS = ("official", "lmms-eval", "vlmevalkit")  # lmms-eval: the same rule (chartqa/utils.py)

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence
 
 YES, NO, OTHER = "yes", "no", "other"
 OFFICIAL = "official"

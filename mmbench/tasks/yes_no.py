@@ -8,7 +8,14 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from mmbench.metrics.yes_no import MME_CONVENTIONS, POPE_CONVENTIONS, MmeQuestion, category_suffix, mme_scores, pope_scores
+from mmbench.metrics.yes_no import (
+    MME_CONVENTIONS,
+    POPE_CONVENTIONS,
+    MmeQuestion,
+    category_suffix,
+    mme_scores,
+    pope_scores,
+)
 from mmbench.tasks.short_answer import ShortAnswerTask
 from mmbench.types import Sample
 
