@@ -402,3 +402,14 @@ def test_score_task_cli_on_prediction_files(task: str, answers: dict[str, str], 
     out = capsys.readouterr()
     assert code == 0, out.err
     assert json.loads(out.out) == pytest.approx(expected)
+
+
+def test_pope_group_summary_is_the_mean_f1(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    code = main(["run", "--task", "pope", "--model", "mock", "--data-dir", str(root), "--no-store", "--no-write", "--json",
+                 "--num-workers", "0"])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    results = {r["task"]["name"]: r for r in json.loads(out.out)}
+    f1s = [results[f"pope_{s}"]["metrics"]["f1"] for s in ("random", "popular", "adversarial")]
+    assert len(set(f1s)) > 1 and results["pope"]["metrics"]["mean"] == pytest.approx(sum(f1s) / 3)

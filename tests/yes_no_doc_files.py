@@ -65,8 +65,9 @@ OCRBENCH = [("IIIT5K", 0, "IIIT5K/1002_1.png", "red", "what is written in the im
 
 def pope(root: Path, setting: str = "random") -> None:
     folder = root / "pope"
+    keep = {"random": 10, "popular": 7, "adversarial": 9}[setting]  # the settings differ, so their F1 do
     lines = [json.dumps({"question_id": qid, "image": name, "text": f"Is there a {obj} in the image?", "label": label})
-             for (qid, name, label), obj in zip(POPE, POPE_OBJECTS)]
+             for (qid, name, label), obj in list(zip(POPE, POPE_OBJECTS))[:keep]]
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"coco_pope_{setting}.json").write_text("\n".join(lines) + "\n", encoding="utf-8")
     for name, colour in {"COCO_val2014_000000310196.jpg": "red", "COCO_val2014_000000210789.jpg": "blue"}.items():
