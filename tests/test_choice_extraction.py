@@ -103,3 +103,32 @@ def test_mmmu_open() -> None:
     assert eval_open("paris", parse_open("The capital is Paris"))  # gold string inside the key response
     assert eval_open(gold_answers("['24/7', '3.429']"), parse_open("about 3.429"))
     assert gold_answers("plain") == "plain"
+
+
+def test_mmmu_scoring_equals_mmmu_own_code_on_its_published_outputs(golden_dir) -> None:
+    """LLaVA-1.5-13B's 900 MMMU val responses (MMMU's example_outputs) scored by MMMU's own
+    eval_utils (tests/golden/mmmu_llava15_13b_reference.json, computed by running that code):
+    every parsed letter, every judgement, the two random draws and the accuracies match."""
+    import json
+
+    from mmbench.tasks.multiple_choice import choice_metrics, score_choices
+    from mmbench.types import Sample
+
+    rows = json.loads((golden_dir / "mmmu_llava15_13b_reference.json").read_text())["rows"]
+    samples = [Sample(id=r["id"], texts=(r["answer"],),
+                      meta={"question_type": r["question_type"], "options": tuple(r.get("options", ())), "subject": r["subject"]})
+               for r in rows]
+    predictions = {r["id"]: r["response"] for r in rows}
+    records, notes = score_choices(samples, predictions, {"parser": "mmmu", "unparsed": "random"})
+    for row, record in zip(rows, records):
+        if row["question_type"] == "multiple-choice":
+            assert record["choice"] == row["reference_choice"], row["id"]
+        assert record["metrics"]["accuracy"] == float(row["reference_correct"]), row["id"]
+    metrics = choice_metrics(samples, {r["id"]: r for r in records}, ["subject"])
+    assert metrics["accuracy"] == pytest.approx(sum(r["reference_correct"] for r in rows) / 900)
+    assert metrics["accuracy"] == pytest.approx(330 / 900)  # MMMU's code: 330 of 900 right (36.67)
+    assert metrics["extraction_failed"] == pytest.approx(2 / 900) and "2 of them answered by MMMU's random" in notes["extraction_failed"]
+    accounting = [r for r in rows if r["subject"] == "Accounting"]
+    assert metrics["accuracy_accounting"] == pytest.approx(sum(r["reference_correct"] for r in accounting) / len(accounting))
+    wrong, _ = score_choices(samples, predictions, {"parser": "mmmu"})  # the default: unread answers are wrong
+    assert sum(r["extraction_rule"] is None for r in wrong) == 2

@@ -298,3 +298,24 @@ def test_mmmu_conversation_interleaves_images_where_the_text_names_them(mc_root:
     assert [part["type"] for part in turn["content"]] == ["image", "text"]
     assert turn["content"][1]["text"] == ("Look at the centre.\nWhat colour is the shape?\nA. red\nB. blue\n"
                                           "Answer with the option's letter from the given choices directly.")
+
+
+def test_reported_rows_as_the_sources_print_them() -> None:
+    """docs/reported.md: LLaVA MODEL_ZOO.md (MM-Bench 64.3, SQA 66.8), Qwen2.5-VL README (MMMU 58.6, MMStar 63.9)."""
+    from mmbench.report.reference import REPORTED
+
+    rows = {(r.model, r.task): r.metrics for r in REPORTED}
+    assert rows[("LLaVA-1.5-7B", "mmbench_en_dev")] == {"accuracy_circular": 0.643}
+    assert rows[("LLaVA-1.5-7B", "scienceqa_img")] == {"accuracy": 0.668}
+    assert rows[("Qwen2.5-VL-7B", "mmmu_val")] == {"accuracy": 0.586}
+    assert rows[("Qwen2.5-VL-7B", "mmstar")] == {"accuracy": 0.639}
+    documented = (Path(__file__).resolve().parents[1] / "docs" / "reported.md").read_text()
+    assert all(f"`{task}`" in documented for task in MC_TASKS)
+
+
+def test_leaderboard_shows_extraction_failed(mock_run: tuple[list[dict], Path], capsys: pytest.CaptureFixture[str]) -> None:
+    out = mock_run[1]
+    assert main(["leaderboard", str(out), "--include-partial", "--include-mock", "--no-reported"]) == 0
+    table = capsys.readouterr().out
+    assert "mmbench_en_dev accuracy_circular" in table
+    assert "75.00 (partial 9 / 4329) (extraction_failed 22.22)" in table  # 2 of 9 rows unread

@@ -46,7 +46,7 @@ def add_parser(subparsers: Any) -> None:
     _vqa_parser(tasks)
     _retrieval_parser(tasks)
     _classification_parser(tasks)
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, score_parser=parser)
 
 
 def _task_parser(tasks: Any, name: str, help_text: str, scorer: Callable[[argparse.Namespace], Scored]) -> argparse.ArgumentParser:
@@ -85,9 +85,9 @@ def _classification_parser(tasks: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if getattr(args, "score_task", None) is None:
-        if args.task is None:
-            raise UserError("mmbench score: name a scorer (captioning, vqa, retrieval, classification) or --task TASK "
-                            "--predictions FILE")
+        if args.task is None:  # a usage error, as argparse reports one (exit status 2)
+            args.score_parser.error("name a scorer (captioning, vqa, retrieval, classification) or --task TASK "
+                                    "--predictions FILE")
         from mmbench.commands.score_task import score_task
 
         args.scorer, args.json = score_task, args.task_json

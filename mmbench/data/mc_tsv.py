@@ -68,6 +68,12 @@ class Base64Image:
 
         return EncodedImage(self._bytes(), self.name).size(root)
 
+    def identity(self) -> str:
+        """The prediction store's name for this image: a digest of its base64 text (no decoding)."""
+        import hashlib
+
+        return "base64:" + hashlib.sha256(self.text.encode("ascii", "replace")).hexdigest()[:24]
+
 
 def read_table(path: Path) -> Any:
     import pandas as pd
