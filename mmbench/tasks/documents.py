@@ -9,7 +9,7 @@ from collections import defaultdict
 from typing import Any
 
 from mmbench.metrics import anls, ocrbench, relaxed
-from mmbench.tasks.short_answer import ShortAnswerTask
+from mmbench.tasks.short_answer import ShortAnswerTask, convention_option
 from mmbench.types import Sample
 
 Scored = tuple[dict[str, float], dict[str, dict[str, Any]], dict[str, str]]
@@ -22,6 +22,7 @@ class AnlsTask(ShortAnswerTask):
     metric_names = ("anls",)
     main_metric = "anls"
     conventions = ("official", "lmms-eval", "vlmevalkit")  # both peers compute the official ANLS
+    metric_options = convention_option(conventions)
 
     def score_answers(self, samples: list[Sample], predictions: dict[str, str], convention: str) -> Scored:
         scores = {s.id: anls.anls_question(predictions[s.id], s.texts) for s in samples}
@@ -35,6 +36,7 @@ class ChartQaTask(ShortAnswerTask):
     metric_names = ("relaxed_accuracy", "relaxed_accuracy_human", "relaxed_accuracy_augmented")
     main_metric = "relaxed_accuracy"
     conventions = relaxed.CONVENTIONS
+    metric_options = convention_option(conventions)
 
     def score_answers(self, samples: list[Sample], predictions: dict[str, str], convention: str) -> Scored:
         scores = {s.id: relaxed.relaxed_question(predictions[s.id], s.texts, convention) for s in samples}
@@ -54,6 +56,7 @@ class OcrBenchTask(ShortAnswerTask):
     metric_names = ("accuracy",)
     main_metric = "accuracy"
     conventions = ocrbench.CONVENTIONS
+    metric_options = convention_option(conventions)
 
     def score_answers(self, samples: list[Sample], predictions: dict[str, str], convention: str) -> Scored:
         from mmbench.tasks.captioning import subset_suffix

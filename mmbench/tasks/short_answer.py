@@ -21,6 +21,12 @@ from mmbench.types import Capability, Sample
 OFFICIAL = "official"
 
 
+def convention_option(conventions: tuple[str, ...]) -> dict[str, MetricOption]:
+    """The ``convention`` metric option a short-answer type declares, with the readings it offers."""
+    return {"convention": MetricOption(f"whose reading of the answers: {OFFICIAL} (the benchmark's own scorer) "
+                                       f"or a peer's", conventions)}
+
+
 class ShortAnswerTask(TaskType):
     """Generate an answer per sample; subclasses score the answers (:meth:`score_answers`)."""
 
@@ -28,10 +34,7 @@ class ShortAnswerTask(TaskType):
     text_stage = "answers"  # `mmbench score --task` fills this stage from a prediction file
     conventions: ClassVar[tuple[str, ...]] = (OFFICIAL,)
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        cls.metric_options = {"convention": MetricOption(
-            f"whose reading of the answers: {OFFICIAL} (the benchmark's own scorer) or a peer's", cls.conventions)}
+    metric_options = convention_option(conventions)  # each type redeclares it with its own conventions
 
     @classmethod
     def task_file_option_problems(cls, metrics: dict[str, Any], where: str) -> list[str]:

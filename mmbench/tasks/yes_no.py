@@ -16,7 +16,7 @@ from mmbench.metrics.yes_no import (
     mme_scores,
     pope_scores,
 )
-from mmbench.tasks.short_answer import ShortAnswerTask
+from mmbench.tasks.short_answer import ShortAnswerTask, convention_option
 from mmbench.types import Sample
 
 
@@ -27,6 +27,7 @@ class YesNoTask(ShortAnswerTask):
     metric_names = ("accuracy", "precision", "recall", "f1", "yes_ratio")
     main_metric = "f1"
     conventions = tuple(POPE_CONVENTIONS)
+    metric_options = convention_option(conventions)
 
     def score_answers(self, samples: list[Sample], predictions: dict[str, str],
                       convention: str) -> tuple[dict[str, float], dict[str, dict[str, Any]], dict[str, str]]:
@@ -49,6 +50,7 @@ class MmeTask(ShortAnswerTask):
     metric_names = ("perception", "cognition")
     main_metric = "perception"
     conventions = tuple(MME_CONVENTIONS)
+    metric_options = convention_option(conventions)
 
     def score_answers(self, samples: list[Sample], predictions: dict[str, str],
                       convention: str) -> tuple[dict[str, float], dict[str, dict[str, Any]], dict[str, str]]:
