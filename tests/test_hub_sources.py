@@ -478,6 +478,14 @@ NO_HUB_SOURCE = {
                      "found here; the official problems.json, pid_splits.json and images are the source",
     "seedbench_img": "no hub copy with a readable commit sha and a confirmed layout was found here; the official "
                      "SEED-Bench.json and image folder are the source",
+    # issue 23 (docs/protocols.md "Hub copies")
+    "mme": "lmms-lab/MME's question_id (<category>/<image>) is shared by an image's two questions: the official "
+           "<category>/<image>/<0|1> ids cannot be rebuilt from a row, and no full commit sha was read",
+    "docvqa_val": "only a short sha (59fed3c) of lmms-lab/DocVQA could be read here, no pinnable 40-hex revision",
+    "infovqa_val": "lmms-lab/DocVQA's InfographicVQA configuration: no pinnable 40-hex revision could be read here",
+    "chartqa_test": "lmms-lab/ChartQA holds one test table with a type column and no file position: the official "
+                    "human/<n>, augmented/<n> ids cannot be rebuilt with certainty",
+    "ocrbench": "echo840/OCRBench rows carry no OCRBench id, so <dataset_name>/<id> cannot be rebuilt",
 }
 
 

@@ -27,6 +27,7 @@ LAVIS_DOCS = "LAVIS benchmark docs"
 LLAVA_ZOO = "LLaVA model zoo (docs/MODEL_ZOO.md)"
 QWEN_VL_README = ("Qwen-VL README.md, table 'Zero-shot Captioning & General VQA' (splits: eval_mm/EVALUATION.md, "
                   "eval_mm/evaluate_caption.py, eval_mm/evaluate_vqa.py)")
+QWEN2_VL_README = "Qwen2-VL README.md (QwenLM/Qwen2-VL at commit 00b393f), table 'Image Benchmarks', column Qwen2-VL-7B"
 OPEN_CLIP_RETRIEVAL = "open_clip docs/openclip_retrieval_results.csv"
 QWEN25_VL_README = "QwenLM/Qwen2.5-VL README.md (commit 3b32d7e), Performance table, column Qwen2.5-VL-7B"
 OPEN_CLIP_CORE = ("mean of the open_clip rows of the nine members: docs/openclip_classification_results.csv (top-1) "
@@ -126,6 +127,18 @@ REPORTED: tuple[ReportedResult, ...] = (
                    {"accuracy": 0.352}, QWEN_VL_README),
     ReportedResult("Qwen-VL-Chat", "vizwiz_vqa_val", "vqa", "VizWiz-VQA val, zero-shot, VQA accuracy",
                    {"accuracy": 0.389}, QWEN_VL_README),
+    ReportedResult("LLaVA-1.5-7B", "pope", "group",
+                   "POPE on COCO: the zoo's single POPE column, read as the mean F1 of random / popular / adversarial "
+                   "(the table does not name the aggregate, see docs/reported.md)",
+                   {"mean": 0.859}, LLAVA_ZOO),
+    ReportedResult("LLaVA-1.5-7B", "mme", "mme", "MME perception score (max 2000; the zoo prints perception only)",
+                   {"perception": 1510.7}, LLAVA_ZOO),
+    ReportedResult("LLaVA-1.6 (Vicuna-7B)", "mme", "mme", "MME perception / cognition (the zoo's '1519/332')",
+                   {"perception": 1519.0, "cognition": 332.0}, LLAVA_ZOO),
+    ReportedResult("Qwen2-VL-7B-Instruct", "chartqa_test", "chartqa", "ChartQA test (human + augmented), relaxed accuracy",
+                   {"relaxed_accuracy": 0.830}, QWEN2_VL_README),
+    ReportedResult("Qwen2-VL-7B-Instruct", "ocrbench", "ocrbench", "OCRBench, 845 of 1000",
+                   {"accuracy": 0.845}, QWEN2_VL_README),
     # ---- multiple choice (docs/reported.md, docs/protocols.md "Multiple choice") ----
     ReportedResult("LLaVA-1.5-7B", "mmbench_en_dev", "multiple_choice",
                    "MMBench-EN dev, CircularEval (LLaVA's evaluation reads mmbench_dev_20230712.tsv)",
