@@ -71,7 +71,7 @@ def test_two_image_parquet_is_mmmu_shaped_and_balanced(folder: Path) -> None:
     import pandas as pd
 
     frame = pd.read_parquet(folder / bench.MMMU_FILE)
-    assert len(frame) == 120 and list(frame["id"][:2]) == ["validation_Shapes_1", "validation_Shapes_2"]
+    assert len(frame) == 120 and list(frame["id"][:2]) == ["validation_Math_1", "validation_Math_2"]
     rights = Counter()
     for row in frame.to_dict("records"):
         options = ast.literal_eval(row["options"])
