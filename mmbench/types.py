@@ -80,3 +80,4 @@ class RunConfig:
     model_args: dict[str, Any] = field(default_factory=dict)  # --model-arg key=value
     store: Path | None = None  # the prediction store (SQLite); None: none (the CLI's default is in the cache folder)
     fresh: bool = False  # ignore stored predictions (new ones are still stored)
+    metric_args: dict[str, str] = field(default_factory=dict)  # --metric-arg key=value (mmbench.metric_options)

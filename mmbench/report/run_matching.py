@@ -2,7 +2,8 @@
 
 Runs are matched by task name (and model spec when both sides hold several models); of several
 runs of one task and model the newest counts. Different task types, task versions or data
-fingerprints, and a complete run against a partial one, are refused (:class:`UserError`) unless
+fingerprints, different metric options (``task.arguments.metrics``: the task file's
+``metrics`` with ``--metric-arg`` merged in), and a complete run against a partial one, are refused (:class:`UserError`) unless
 allowed (``--allow-mismatch``), then noted.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from mmbench.errors import UserError
 from mmbench.report.loading import latest_first, load_results, model_name, task_name
@@ -69,6 +71,9 @@ def check_protocol(base: RunResult, cand: RunResult, allow: bool) -> list[str]:
         b, c = base.task.get(key), cand.task.get(key)
         if b != c:
             problems.append(f"{task_name(base)}: {label} differs (baseline {b!r}, candidate {c!r})")
+    b_opts, c_opts = metric_options(base), metric_options(cand)
+    if b_opts != c_opts:  # --metric-arg or a task file's metrics section (mmbench.metric_options)
+        problems.append(f"{task_name(base)}: metric options differ (baseline {b_opts}, candidate {c_opts})")
     b_cov, c_cov = run_coverage(base), run_coverage(cand)
     if b_cov.complete != c_cov.complete:  # a partial run is not the benchmark (mmbench.data.completeness)
         problems.append(f"{task_name(base)}: complete run against a partial one (baseline {_coverage_text(b_cov)}, "
@@ -81,3 +86,10 @@ def check_protocol(base: RunResult, cand: RunResult, allow: bool) -> list[str]:
 
 def _coverage_text(coverage: RunCoverage) -> str:
     return f"{'complete' if coverage.complete else 'partial'}, {coverage.label} samples"
+
+
+def metric_options(run: RunResult) -> dict[str, Any]:
+    """The metric options a run scored with (its task file's ``metrics`` with ``--metric-arg`` merged in)."""
+    arguments = run.task.get("arguments") or {}
+    options = arguments.get("metrics") if isinstance(arguments, dict) else None
+    return dict(options) if isinstance(options, dict) else {}

@@ -19,6 +19,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal, Mapping, Sequence
 
+from mmbench.metric_options import MetricOption
 from mmbench.registry import task_types
 from mmbench.types import Capability, GenerationConfig, Sample
 
@@ -97,6 +98,20 @@ class TaskType:
     required: ClassVar[frozenset[Capability]] = frozenset()
     metric_names: ClassVar[tuple[str, ...]] = ()
     main_metric: ClassVar[str] = ""  # shown first in tables and leaderboards (mmbench.report.columns)
+    #: the metric options the type accepts from ``--metric-arg`` (mmbench.metric_options): key -> MetricOption
+    metric_options: ClassVar[Mapping[str, MetricOption]] = {}
+
+    @classmethod
+    def main_metric_for(cls, metrics: Mapping[str, Any]) -> str:
+        """The main metric of a result of this type (a type whose lead depends on the task, such
+        as MMBench's ``accuracy_circular``, overrides this); default :attr:`main_metric`."""
+        return cls.main_metric
+
+    @classmethod
+    def metric_option_problems(cls, metrics: Mapping[str, Any]) -> list[str]:
+        """Problems with a combination of metric options (after ``--metric-arg`` is merged in);
+        one line each. Default: none."""
+        return []
 
     def __init__(self, spec: TaskSpec, split: DataSplit, capabilities: frozenset[Capability] = frozenset()) -> None:
         self.spec = spec

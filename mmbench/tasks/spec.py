@@ -50,13 +50,17 @@ class TaskSpec:
     aggregate: str = ""  # a task group's aggregation of its members' main metrics
     hub: dict[str, Any] | None = None  # the task file's hub source (mmbench.data.hub), None without one
     data_source: str = "official"  # which of the two ``data`` holds: "official" or "hf" (the hub section)
+    metric_args: dict[str, str] = field(default_factory=dict)  # --metric-arg values merged into ``metrics`` (mmbench.metric_options)
 
     def arguments(self) -> dict[str, Any]:
         """Everything that defines the benchmark, for results files and cache keys."""
         if self.group:
             return {"type": self.type, "group": list(self.group), "aggregate": self.aggregate}
-        return {"type": self.type, "data": self.data, "prompt": self.prompt, "generation": self.generation,
-                "metrics": self.metrics, "output": self.output}
+        arguments = {"type": self.type, "data": self.data, "prompt": self.prompt, "generation": self.generation,
+                     "metrics": self.metrics, "output": self.output}
+        if self.metric_args:  # the command line's part of ``metrics`` (recorded only when given)
+            arguments["metric_args"] = dict(self.metric_args)
+        return arguments
 
 
 def parse_task_spec(raw: Any, source: str) -> TaskSpec:
