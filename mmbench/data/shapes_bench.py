@@ -230,6 +230,11 @@ def ensure_bench() -> Path:
     return target
 
 
+def ensure_bench_mmmu() -> Path:
+    """The MMMU-layout folder inside the dataset (the MMMU reader's ``dir``: subject folders under it)."""
+    return ensure_bench() / "mmmu"
+
+
 def _is_complete(folder: Path) -> bool:
     marker = folder / MARKER
     if not marker.is_file():
