@@ -132,6 +132,11 @@ task_types: Registry[Any] = Registry("task type", "mmbench.task_types", builtins
     "retrieval": "mmbench.tasks.retrieval:RetrievalTask",
     "vqa": "mmbench.tasks.vqa:VqaTask",
     "zeroshot": "mmbench.tasks.zeroshot:ZeroShotTask",
+    "yes_no": "mmbench.tasks.yes_no:YesNoTask",
+    "mme": "mmbench.tasks.yes_no:MmeTask",
+    "document_qa": "mmbench.tasks.documents:AnlsTask",
+    "chartqa": "mmbench.tasks.documents:ChartQaTask",
+    "ocrbench": "mmbench.tasks.documents:OcrBenchTask",
 })
 #: Model kinds and bundled models (adapter classes, or factories for plugins): the table is
 #: :data:`mmbench.models.spec.BUILTIN_MODELS`.

@@ -1,0 +1,297 @@
+"""POPE, MME, DocVQA, InfographicVQA, ChartQA and OCRBench: readers on miniature copies in the
+official layouts, ``mmbench run`` with the mock model, and each benchmark's scoring rule on
+hand-written predictions against values computed by hand from the reference scorers' rules
+(POPE evaluate.py, MME calculation.py, the RRC ANLS script, pix2struct relaxed_correctness,
+OCRBench's example.py) and from the peers' conventions (lmms-eval, VLMEvalKit).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mmbench.cli import main
+from mmbench.tasks.base import TaskScore
+from tests import yes_no_doc_files as files
+
+TASKS = ["pope_random", "pope_popular", "pope_adversarial", "mme", "docvqa_val", "infovqa_val", "chartqa_test", "ocrbench"]
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("yes_no_doc")
+    files.all_benchmarks(folder)
+    return folder
+
+
+def score(task: str, root: Path, predictions: dict[str, str], convention: str | None = None) -> TaskScore:
+    """The task type's own scoring of ``predictions`` (id -> answer), as ``mmbench run`` scores them."""
+    from mmbench.data import load_split
+    from mmbench.registry import task_types
+    from mmbench.tasks.spec import load_task_spec
+
+    spec = load_task_spec(task)
+    if convention is not None:
+        spec = dataclasses.replace(spec, metrics={**spec.metrics, "convention": convention})
+    kind = task_types.get(spec.type)(spec, load_split(spec.data, root))
+    assert set(predictions) == {s.id for s in kind.samples}
+    return kind.score({"answers": [predictions[s.id] for s in kind.samples]}, frozenset())
+
+
+# ---- readers ---------------------------------------------------------------------------------------
+
+def test_readers_give_the_official_ids(root: Path) -> None:
+    from mmbench.data import load_split
+    from mmbench.tasks.spec import load_task_spec
+
+    ids = {task: [s.id for s in load_split(load_task_spec(task).data, root).samples] for task in TASKS}
+    assert ids["pope_random"] == [str(q) for q, _, _ in files.POPE]
+    # MME: perception categories then cognition ones (calculation.py's order), files by name, lines in order
+    assert ids["mme"] == ["artwork/10002.jpg/0", "artwork/10002.jpg/1", "artwork/10049.png/0", "artwork/10049.png/1",
+                          "OCR/0001.jpg/0", "OCR/0001.jpg/1", "code_reasoning/0020.png/0", "code_reasoning/0020.png/1"]
+    assert ids["docvqa_val"] == ["49153", "49154", "24580", "24581", "57349", "57350"]
+    assert ids["infovqa_val"] == ["65718", "65719"]
+    assert ids["chartqa_test"] == ["human/0", "human/1", "human/2", "human/3",
+                                   "augmented/0", "augmented/1", "augmented/2", "augmented/3"]
+    # OCRBench ids repeat across source datasets (IIIT5K 0, svt 0): <dataset_name>/<id>, a repeated pair numbered
+    assert ids["ocrbench"] == ["IIIT5K/0", "svt/0", "HME100k/3", "HME100k/4", "docVQA/10", "IIIT5K/0#2"]
+
+
+def test_mme_reads_both_layouts_with_answers_and_prompt_text(root: Path) -> None:
+    from mmbench.data import load_split, open_image
+    from mmbench.tasks.spec import load_task_spec
+
+    split = load_split(load_task_spec("mme").data, root)
+    by_id = {s.id: s for s in split.samples}
+    assert by_id["artwork/10049.png/0"].texts == ("Yes",) and by_id["artwork/10049.png/1"].texts == ("No",)
+    assert str(by_id["artwork/10049.png/0"].image) == "artwork/images/10049.png"
+    assert str(by_id["OCR/0001.jpg/1"].image) == "OCR/0001.jpg"
+    # lmms-eval's prompt text: stripped, " Please answer yes or no." removed (a double space leaves one)
+    assert by_id["artwork/10049.png/0"].meta["question_stem"] == "Is this artwork titled The Last Supper? "
+    assert by_id["OCR/0001.jpg/0"].meta["question_stem"] == 'Is the word in the logo "high time coffee shop"?'
+    assert open_image(by_id["code_reasoning/0020.png/0"].image, split.root).size == (16, 16)
+
+
+def test_docvqa_keeps_every_reference_and_chartqa_labels(root: Path) -> None:
+    from mmbench.data import load_split
+    from mmbench.tasks.spec import load_task_spec
+
+    doc = {s.id: s for s in load_split(load_task_spec("docvqa_val").data, root).samples}
+    assert doc["57350"].texts == ("New York", "NYC") and str(doc["57350"].image) == "documents/txpn0095_1.png"
+    chart = {s.id: s for s in load_split(load_task_spec("chartqa_test").data, root).samples}
+    assert chart["human/1"].texts == ("1200",) and chart["augmented/2"].meta == {"question": files.CHART_AUGMENTED[2][2],
+                                                                                  "subset": "augmented"}
+
+
+def test_malformed_mme_file_is_one_line_error(tmp_path: Path) -> None:
+    from mmbench.data import load_split
+    from mmbench.errors import DataError
+    from mmbench.tasks.spec import load_task_spec
+
+    files.mme(tmp_path)
+    bad = tmp_path / "mme" / "MME_Benchmark_release_version" / "OCR" / "0001.txt"
+    bad.write_text("Is it? Please answer yes or no.\tMaybe\nIs it not?\tNo\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"0001.txt: line 1 is not 'question<TAB>Yes\|No'"):
+        load_split(load_task_spec("mme").data, tmp_path)
+
+
+# ---- mmbench run with the mock model ---------------------------------------------------------------
+
+def test_mock_runs_every_benchmark_on_its_official_layout(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    args = ["run", "--model", "mock", "--data-dir", str(root), "--no-store", "--no-write", "--json", "--num-workers", "0"]
+    for task in TASKS:
+        args += ["--task", task]
+    code = main(args)
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    results = {r["task"]["name"]: r for r in json.loads(out.out)}
+    assert set(results) == set(TASKS)
+    expected_metrics = {
+        "pope_random": {"accuracy", "precision", "recall", "f1", "yes_ratio"},
+        "mme": {"perception", "cognition", "mme_artwork", "mme_ocr", "mme_code_reasoning"},
+        "docvqa_val": {"anls"}, "infovqa_val": {"anls"},
+        "chartqa_test": {"relaxed_accuracy", "relaxed_accuracy_human", "relaxed_accuracy_augmented"},
+        "ocrbench": {"accuracy", "accuracy_regular_text_recognition", "accuracy_irregular_text_recognition",
+                     "accuracy_handwritten_mathematical_expression_recognition", "accuracy_doc_oriented_vqa"},
+    }
+    for task, names in expected_metrics.items():
+        assert set(results[task]["metrics"]) == names, task
+    assert results["pope_random"]["task"]["arguments"]["metrics"] == {"convention": "official"}
+
+
+# ---- POPE ------------------------------------------------------------------------------------------
+
+# question id -> answer: negations inside sentences, hedges, an empty answer, words that look like no
+POPE_ANSWERS = {"1": "Yes", "2": "There is no dog in the image.", "3": "I'm not sure.", "4": "", "5": "Nope",
+                "6": "NO", "7": "Yes. But there is no cat.", "8": "No.", "9": "Not really", "10": "Yes, no"}
+
+
+def test_pope_reads_answers_as_its_evaluate_py(root: Path) -> None:
+    result = score("pope_random", root, POPE_ANSWERS)
+    # readings: yes no no yes yes yes yes no yes no; labels: yes no yes no yes no yes no yes no
+    # TP 4 (1 5 7 9), FN 1 (3), FP 2 (4 6), TN 3 (2 8 10)
+    assert result.metrics == pytest.approx({"accuracy": 0.7, "precision": 4 / 6, "recall": 0.8, "f1": 8 / 11, "yes_ratio": 0.6})
+    readings = {r["id"]: r["reading"] for r in result.samples}
+    assert readings == {"1": "yes", "2": "no", "3": "no", "4": "yes", "5": "yes", "6": "yes", "7": "yes", "8": "no",
+                        "9": "yes", "10": "no"}
+
+
+def test_pope_lmms_eval_convention_is_strict_with_yes_ratio_from_labels(root: Path) -> None:
+    result = score("pope_random", root, POPE_ANSWERS, "lmms-eval")
+    # only "Yes" (1, right) and "NO" (6, right) are exact; nothing else counts in TP / FP / FN
+    assert result.metrics == pytest.approx({"accuracy": 0.2, "precision": 1.0, "recall": 1.0, "f1": 1.0, "yes_ratio": 0.5})
+    assert "lmms-eval" in result.notes["convention"] and "8 of 10" in result.notes["unread"]
+
+
+# ---- MME -------------------------------------------------------------------------------------------
+
+# punctuation, case, abbreviations, leading spaces
+MME_ANSWERS = {"artwork/10002.jpg/0": "Yes.", "artwork/10002.jpg/1": "NO",
+               "artwork/10049.png/0": "  yes", "artwork/10049.png/1": "n",
+               "OCR/0001.jpg/0": " Yes, it is.", "OCR/0001.jpg/1": "No, it is not.",
+               "code_reasoning/0020.png/0": "y", "code_reasoning/0020.png/1": "Nope."}
+
+
+def test_mme_scores_as_its_calculation_py(root: Path) -> None:
+    result = score("mme", root, MME_ANSWERS)
+    # artwork: 2 of 4 right, 1 of 2 images -> 50 + 50; OCR: all -> 200; code_reasoning: 1 of 2, 0 of 1 -> 50
+    assert result.metrics == pytest.approx({"mme_artwork": 100.0, "mme_ocr": 200.0, "mme_code_reasoning": 50.0,
+                                            "perception": 300.0, "cognition": 50.0})
+    readings = {r["id"]: r["reading"] for r in result.samples}
+    assert readings["artwork/10049.png/0"] == "other" and readings["artwork/10049.png/1"] == "other"
+    assert readings["code_reasoning/0020.png/0"] == "other" and readings["code_reasoning/0020.png/1"] == "no"
+    assert "artwork 2" in result.notes["unread"] and "code_reasoning 1" in result.notes["unread"]
+
+
+def test_mme_lmms_eval_convention_strips_and_accepts_y_n(root: Path) -> None:
+    result = score("mme", root, MME_ANSWERS, "lmms-eval")
+    assert result.metrics == pytest.approx({"mme_artwork": 200.0, "mme_ocr": 200.0, "mme_code_reasoning": 200.0,
+                                            "perception": 400.0, "cognition": 200.0})
+
+
+# ---- ANLS ------------------------------------------------------------------------------------------
+
+DOC_ANSWERS = {"49153": "1982",            # exact: 1
+               "49154": "  ACME   corp. ", # case and whitespace only: distance 0 -> 1
+               "24580": "abcxyz",          # 3 edits / 6 = 0.5: kept (threshold inclusive)
+               "24581": "axxxxfg",         # 4 edits / 7 -> 0.43 < 0.5 -> 0
+               "57349": "  total  x",      # cleaned "total x" vs "total": 2 edits / raw length 10 -> 0.8
+               "57350": "nyc"}             # the best of several references: NYC -> 1
+
+
+def test_anls_follows_the_official_script(root: Path) -> None:
+    result = score("docvqa_val", root, DOC_ANSWERS)
+    per = {r["id"]: r["metrics"]["anls"] for r in result.samples}
+    assert per == pytest.approx({"49153": 1.0, "49154": 1.0, "24580": 0.5, "24581": 0.0, "57349": 0.8, "57350": 1.0})
+    assert result.metrics["anls"] == pytest.approx(4.3 / 6)
+
+
+def test_anls_on_infographicvqa_layout(root: Path) -> None:
+    # "25 %" vs "25%": 1 edit / 4 -> 0.75 (vs "25 percent": 7 / 10 -> 0.3); "Blue." vs "blue": 1 / 5 -> 0.8
+    result = score("infovqa_val", root, {"65718": "25 %", "65719": "Blue."})
+    assert result.metrics["anls"] == pytest.approx((0.75 + 0.8) / 2)
+
+
+def test_anls_units() -> None:
+    from mmbench.metrics.anls import anls_question, levenshtein
+
+    assert levenshtein("kitten", "sitting") == 3 and levenshtein("", "abc") == 3
+    assert anls_question("", [""]) == 1.0
+    assert anls_question("abcd", ["abcX"]) == pytest.approx(0.75)
+    assert anls_question("ab", ["xy", "ay"]) == pytest.approx(0.5)
+
+
+# ---- ChartQA ---------------------------------------------------------------------------------------
+
+CHART_ANSWERS = {"human/0": "12%",      # 12 / 100 = 0.12: right
+                 "human/1": "1,200",    # a thousands separator is no number: text "1,200" != "1200"
+                 "human/2": "105",      # 5 % off: right (inclusive)
+                 "human/3": "105.1",    # 5.1 % off: wrong
+                 "augmented/0": "0.0",  # target 0: exact match only, "0.0" != "0"
+                 "augmented/1": "0",
+                 "augmented/2": "yes",  # text: case-insensitive
+                 "augmented/3": "Yes "} # not stripped by the official rule
+
+
+def test_chartqa_relaxed_accuracy_as_pix2struct(root: Path) -> None:
+    result = score("chartqa_test", root, CHART_ANSWERS)
+    # human: 0 and 2 right; augmented: 1 and 2 right
+    assert result.metrics == pytest.approx({"relaxed_accuracy": 4 / 8, "relaxed_accuracy_human": 0.5,
+                                            "relaxed_accuracy_augmented": 0.5})
+
+
+def test_chartqa_vlmevalkit_convention_strips(root: Path) -> None:
+    result = score("chartqa_test", root, CHART_ANSWERS, "vlmevalkit")
+    # "Yes " stripped is right; "0.0" for a target of 0 is still text
+    assert result.metrics == pytest.approx({"relaxed_accuracy": 5 / 8, "relaxed_accuracy_human": 0.5,
+                                            "relaxed_accuracy_augmented": 0.75})
+
+
+# ---- OCRBench --------------------------------------------------------------------------------------
+
+OCR_ANSWERS = {"IIIT5K/0": "The word is centre.",     # substring after lower-casing
+               "svt/0": "HOTEL\n",                    # newline and case
+               "HME100k/3": "The answer is x^{2}",     # spaces removed on both sides
+               "HME100k/4": "A+B",                     # HME100k keeps case: "a+b" not in "A+B"
+               "docVQA/10": "1983",
+               "IIIT5K/0#2": "EXIT"}
+
+
+def test_ocrbench_rule_and_accuracy_over_questions_scored(root: Path) -> None:
+    result = score("ocrbench", root, OCR_ANSWERS)
+    assert result.metrics == pytest.approx({
+        "accuracy": 4 / 6, "accuracy_regular_text_recognition": 1.0, "accuracy_irregular_text_recognition": 1.0,
+        "accuracy_handwritten_mathematical_expression_recognition": 0.5, "accuracy_doc_oriented_vqa": 0.0})
+
+
+@pytest.mark.parametrize("convention, accuracy, hme", [("lmms-eval", 5 / 1000, 1.0), ("vlmevalkit", 4 / 1000, 0.5)])
+def test_ocrbench_peer_conventions_divide_by_1000(root: Path, convention: str, accuracy: float, hme: float) -> None:
+    result = score("ocrbench", root, OCR_ANSWERS, convention)
+    assert result.metrics["accuracy"] == pytest.approx(accuracy)
+    assert result.metrics["accuracy_handwritten_mathematical_expression_recognition"] == pytest.approx(hme)
+    assert "1000" in result.notes["divisor"]
+
+
+# ---- conventions -----------------------------------------------------------------------------------
+
+def test_unknown_convention_is_refused_before_the_model_loads(root: Path, tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    import yaml
+
+    from mmbench.tasks.spec import load_task_spec
+
+    raw = yaml.safe_load(Path(load_task_spec("mme").source).read_text(encoding="utf-8"))
+    raw["metrics"] = {"convention": "vlmevalkit"}
+    path = tmp_path / "mme_vlmevalkit.yaml"
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    capsys.readouterr()
+    code = main(["run", "--task", str(path), "--model", "mock", "--data-dir", str(root), "--no-store", "--no-write"])
+    err = capsys.readouterr().err
+    assert code == 2 and "convention 'vlmevalkit' is not offered for task type mme" in err and "Traceback" not in err
+
+
+def test_convention_by_metric_arg_is_recorded_and_compare_refuses_to_pair_conventions(
+        root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    common = ["run", "--task", "pope_random", "--model", "mock", "--data-dir", str(root), "--no-store", "--num-workers", "0"]
+    assert main([*common, "--output-dir", str(tmp_path / "official")]) == 0
+    assert main([*common, "--output-dir", str(tmp_path / "lmms"), "--metric-arg", "convention=lmms-eval"]) == 0
+    [peer] = [json.loads(p.read_text()) for p in (tmp_path / "lmms").rglob("*.json") if not p.name.endswith(".samples.json")]
+    assert peer["task"]["arguments"]["metrics"]["convention"] == "lmms-eval"
+    assert "lmms-eval" in peer["metric_notes"]["convention"]
+    capsys.readouterr()
+    assert main(["compare", str(tmp_path / "official"), str(tmp_path / "lmms")]) == 2
+    assert "metric options differ" in capsys.readouterr().err
+    assert main(["compare", str(tmp_path / "official"), str(tmp_path / "lmms"), "--allow-mismatch"]) in (0, 1)
+
+
+def test_bad_convention_on_the_command_line_is_one_line(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    code = main(["run", "--task", "ocrbench", "--model", "mock", "--data-dir", str(root), "--no-store", "--no-write",
+                 "--metric-arg", "convention=vlmeval"])
+    err = capsys.readouterr().err
+    assert code == 2 and "convention=vlmeval: not one of official, lmms-eval, vlmevalkit" in err
