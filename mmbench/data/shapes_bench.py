@@ -27,6 +27,9 @@ Layout (sizes are counts of questions):
                                 ChartQA layout: 100 bar charts; human: one question per chart
                                 cycling tallest bar, shortest bar (colour words) and a bar's value;
                                 augmented: the value of one bar per chart (numbers 1-8)
+    docvqa/val/val_v1.0.json, docvqa/val/documents/
+                                the same 200 chart questions (human first, questionId from 1) in
+                                DocVQA's layout, one reference answer each: scored with ANLS
 """
 
 from __future__ import annotations
@@ -60,12 +63,14 @@ MMMU_FILE = f"mmmu/{MMMU_SUBJECT}/validation-00000-of-00001.parquet"
 POPE_FILE = "pope/shapes_pope.json"
 POPE_IMAGES_DIR = "pope/images"
 CHART_DIR = "chartqa/test"
+DOCVQA_DIR = "docvqa/val"
+DOCVQA_FILE = f"{DOCVQA_DIR}/val_v1.0.json"
 MC_COLUMNS = ("index", "question", "hint", "A", "B", "C", "D", "answer", "category", "image", "source", "l2-category",
               "comment", "split")
 CIRCULAR_OFFSET = 1_000_000
 MARKER = ".complete"
 #: sha256 of the generated folder (:func:`bench_digest`), as this version writes it.
-EXPECTED_DIGEST = "17735e347705c925d4db874d312bffbee587def64c3b01eb5cb82f993708c619"
+EXPECTED_DIGEST = "3ce897abe3b0ee08982fd2fc504e158cd0695bc2bac2515b98c6a57b606b3dbd"
 
 
 def _rng(*parts: object) -> random.Random:
@@ -166,6 +171,16 @@ def write_bench(folder: Path) -> None:
         augmented.append({"imgname": name, "query": aq, "label": aa})
     for file, rows in (("test_human.json", human), ("test_augmented.json", augmented)):
         (folder / CHART_DIR / file).write_text(json.dumps(rows, indent=1), encoding="utf-8")
+
+    (folder / DOCVQA_DIR / "documents").mkdir(parents=True, exist_ok=True)
+    entries = []
+    for n, row in enumerate(human + augmented, start=1):
+        shutil.copyfile(folder / CHART_DIR / "png" / row["imgname"], folder / DOCVQA_DIR / "documents" / row["imgname"])
+        entries.append({"questionId": n, "question": row["query"], "image": f"documents/{row['imgname']}",
+                        "docId": int(row["imgname"][-8:-4]), "ucsf_document_id": "", "ucsf_document_page_no": "1",
+                        "answers": [row["label"]], "data_split": "val"})
+    document = {"dataset_name": "shapes-bench charts", "dataset_split": "val", "dataset_version": "1.0", "data": entries}
+    (folder / DOCVQA_FILE).write_text(json.dumps(document, indent=1), encoding="utf-8")
 
 
 def _pixel_digest(data: bytes) -> str:

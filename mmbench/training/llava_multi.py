@@ -57,7 +57,7 @@ class LlavaMultiRecipe:
     text_layers: int = 3
     heads: int = 4
     batch: int = 32
-    steps: int = 2400
+    steps: int = 1300
     lr: float = 1e-3
     vision_from: str | None = None  # shapes-clip-stage1: the tower's start (trained further here)
     seed: int = 0
