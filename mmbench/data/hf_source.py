@@ -290,7 +290,7 @@ def _sample(row: int, values: dict[str, list[Any]], image_of: Any, label_map: di
     if "label" in meta and label_map is not None:
         meta["label"] = label_map[int(meta["label"])]
     sample_id = values["id"][row] if "id" in values else row
-    return Sample(id=str(sample_id), image=image_of(row), texts=texts, meta=meta)
+    return Sample(id=str(sample_id), images=(image_of(row),), texts=texts, meta=meta)
 
 
 def _mapped_ids(source: DataSource, ids: list[Any], rows: list[int]) -> list[Any]:
