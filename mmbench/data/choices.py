@@ -17,12 +17,8 @@ LETTERS = string.ascii_uppercase
 
 
 def choice_sample(sample_id: str, images: Sequence[Any], gold: str, meta: dict[str, Any]) -> Sample:
-    """A Sample holding ``images`` (one or several, in order; the first is ``sample.image`` until
-    samples carry a tuple of images)."""
-    fields = Sample.__dataclass_fields__
-    if "images" in fields:
-        return Sample(id=sample_id, images=tuple(images), texts=(gold,), meta=meta)  # type: ignore[call-arg]
-    return Sample(id=sample_id, image=images[0] if images else None, texts=(gold,), meta=meta)  # type: ignore[arg-type]
+    """A Sample holding ``images`` (one or several, in order) and the gold letter or answer."""
+    return Sample(id=sample_id, images=tuple(images), texts=(gold,), meta=meta)
 
 
 def letter_of_index(index: int, count: int, where: str) -> str:

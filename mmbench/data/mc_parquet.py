@@ -13,7 +13,8 @@ Layout: the dataset repository as downloaded from the hub, ``data/test-*.parquet
   lower-casing, stripping and removing trailing periods (lmms-eval's ``realworldqa_process_results``).
 
 Samples: id = the 0-based row number over the files in order (the peers' ids); image = the row's
-image cell (``{bytes, path}``).
+image cell (``{bytes, path}``). The hub copies read through ``datasets`` (``records: mc_parquet``)
+are decoded by :func:`sample_from_record`, the same functions.
 """
 
 from __future__ import annotations
@@ -97,3 +98,16 @@ def _realworldqa(row: dict[str, Any], sample_id: str, path: Path) -> Any:
 
 
 LAYOUTS: dict[str, Callable[[dict[str, Any], str, Path], Any]] = {"ai2d": _ai2d, "realworldqa": _realworldqa}
+
+
+def sample_from_record(record: Any, path: Path, where: str) -> Any:
+    """One row of the hub copy read through ``datasets`` (``records: mc_parquet``; ``where`` is
+    ``"row N"``, N the 0-based row number, the sample id): decoded as :func:`read` decodes it, the
+    layout told by the columns (AI2D rows have ``options``); the image is attached by
+    :mod:`mmbench.data.hf_records`."""
+    row = dict(record)
+    sample_id = where.rpartition(" ")[2]
+    if not sample_id.isdigit():
+        raise DataError(f"{path}: {where}: expected 'row N'")
+    row["image"] = {"bytes": b"placeholder", "path": None}  # replaced by the copy's image column
+    return (_ai2d if "options" in row else _realworldqa)(row, sample_id, path)

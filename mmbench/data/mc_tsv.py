@@ -100,7 +100,19 @@ def _text(value: Any) -> str:
     return "" if value is None or (isinstance(value, float) and value != value) else str(value)
 
 
-def _sample(row: dict[str, Any], images: dict[str, str], meta_columns: list[str], path: Path) -> Any:
+def sample_from_record(record: Any, path: Path, where: str) -> Any:
+    """One row of a hub copy (lmms-lab/MMBench, Lin-Chen/MMStar: the TSV's columns, the image an
+    Image column that :mod:`mmbench.data.hf_records` attaches): decoded as a TSV row is.
+    Column names are matched case-insensitively (lmms-lab writes ``L2-category``)."""
+    row = {str(key) if len(str(key)) == 1 else str(key).lower(): value for key, value in dict(record).items()}
+    missing = [c for c in REQUIRED if c != "image" and c not in row]
+    if missing:
+        raise DataError(f"{path}: {where} has no {', '.join(missing)} (columns: {', '.join(sorted(row))})")
+    return _sample(row, {}, [c for c in META_COLUMNS if c in row], path, with_image=False)
+
+
+def _sample(row: dict[str, Any], images: dict[str, str], meta_columns: list[str], path: Path, *,
+            with_image: bool = True) -> Any:
     index = _text(row["index"]).strip()
     where = f"{path}: row index {index!r}"
     if not index.lstrip("-").isdigit():
@@ -119,16 +131,19 @@ def _sample(row: dict[str, Any], images: dict[str, str], meta_columns: list[str]
     answer = _text(row["answer"]).strip()
     if answer not in LETTERS[: len(options)]:
         raise DataError(f"{where}: answer {answer!r} is not one of the option letters {LETTERS[:len(options)]}")
-    image_text = _text(row["image"])
-    if image_text.strip().isdigit() and len(image_text.strip()) <= 12:  # a circular copy names its original's row
-        original = image_text.strip()
-        if original not in images or images[original].strip().isdigit():
-            raise DataError(f"{where}: the image cell refers to row index {original}, which holds no image")
-        image_text = images[original]
-    if not image_text:
-        raise DataError(f"{where}: empty image cell")
+    image_sources: tuple[Any, ...] = ()
+    if with_image:
+        image_text = _text(row["image"])
+        if image_text.strip().isdigit() and len(image_text.strip()) <= 12:  # a circular copy names its original's row
+            original = image_text.strip()
+            if original not in images or images[original].strip().isdigit():
+                raise DataError(f"{where}: the image cell refers to row index {original}, which holds no image")
+            image_text = images[original]
+        if not image_text:
+            raise DataError(f"{where}: empty image cell")
+        image_sources = (Base64Image(image_text, f"{path.name} index {index}"),)
     meta: dict[str, Any] = {"question": question, "hint": _text(row.get("hint")), "options": tuple(options),
                             "question_type": "multiple-choice", "circular_group": str(int(index) % CIRCULAR_STEP)}
     for column in meta_columns:
         meta[column] = _text(row.get(column))
-    return choice_sample(index, (Base64Image(image_text, f"{path.name} index {index}"),), answer, meta)
+    return choice_sample(index, image_sources, answer, meta)

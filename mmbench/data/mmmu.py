@@ -15,7 +15,8 @@ the order MMMU's script scores them (and draws its random fallback in): id = ``i
 the non-null ``image_1`` .. ``image_7`` in number order, so ``<image n>`` in the text is image n;
 meta = question, options, question_type, ``subject`` (the folder name), ``domain`` (MMMU's six
 disciplines, named as the issue and the paper print them: "Art & Design" ...), subfield,
-img_type, topic_difficulty.
+img_type, topic_difficulty, and ``interleave`` (the multiple-choice task places each image where
+the text says ``<image n>``).
 """
 
 from __future__ import annotations
@@ -115,7 +116,8 @@ def _sample(row: dict[str, Any], subject: str, path: Path) -> Any:
     if not images:
         raise DataError(f"{where}: no image (image_1 .. image_{MAX_IMAGES} are all empty)")
     meta = {"question": str(row["question"]), "hint": "", "options": tuple(str(o) for o in options),
-            "question_type": question_type, "subject": subject, "domain": DOMAIN_OF[subject]}
+            "question_type": question_type, "subject": subject, "domain": DOMAIN_OF[subject],
+            "interleave": True}  # the text names where each image goes: the task interleaves them
     for key in ("subfield", "img_type", "topic_difficulty"):
         if row.get(key) is not None:
             meta[key] = str(row[key])

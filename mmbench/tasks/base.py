@@ -121,6 +121,9 @@ class TaskType:
     required: ClassVar[frozenset[Capability]] = frozenset()
     metric_names: ClassVar[tuple[str, ...]] = ()
     main_metric: ClassVar[str] = ""  # shown first in tables and leaderboards (mmbench.report.columns)
+    #: the generative stage whose outputs (one text per sample, in sample order) ``mmbench score
+    #: --task`` fills from a prediction file; None: the type does not score text predictions
+    text_stage: ClassVar[str | None] = None
     #: the metric options the type accepts from ``--metric-arg`` (mmbench.metric_options): key -> MetricOption
     metric_options: ClassVar[Mapping[str, MetricOption]] = {}
 

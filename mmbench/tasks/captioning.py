@@ -25,6 +25,7 @@ class CaptioningTask(TaskType):
     required = frozenset({Capability.GENERATE})
     metric_names = ("Bleu_1", "Bleu_2", "Bleu_3", "Bleu_4", "METEOR", "ROUGE_L", "CIDEr", "SPICE")
     main_metric = "CIDEr"
+    text_stage = "captions"
     metric_options = {
         "metrics": MetricOption("the caption metrics to compute", kind="list"),
         "subsets": MetricOption("a sample field whose groups are also scored on their own (NoCaps: domain)"),

@@ -43,6 +43,7 @@ from __future__ import annotations
 import string
 from typing import Any, Mapping, Sequence
 
+from mmbench.conversation import Conversation, image_part, interleave, text_part, user_turn
 from mmbench.errors import DataError, UserError
 from mmbench.extraction import Extraction
 from mmbench.metric_options import MetricOption
@@ -85,6 +86,7 @@ class MultipleChoiceTask(TaskType):
     required = frozenset({Capability.GENERATE})
     metric_names = ("accuracy", "accuracy_circular", "extraction_failed")
     main_metric = "accuracy"
+    text_stage = "answers"
     metric_options = {
         "parser": MetricOption("answer reading: vlmevalkit (VLMEvalKit exact matching, corrected) or mmmu "
                                "(MMMU's eval_utils)", ("vlmevalkit", "mmmu")),
@@ -139,19 +141,26 @@ class MultipleChoiceTask(TaskType):
         value = prompt.get(f"{style}_open", prompt.get("default_open"))
         return str(value) if value is not None else None
 
-    # ---- stages ------------------------------------------------------------------------------------
+    # ---- conversations -----------------------------------------------------------------------------
+    def conversation_for(self, sample: Sample) -> Conversation:
+        """One user turn: the images, then the prompt (:func:`mmbench.conversation.user_turn`); for a
+        sample whose reader marks ``interleave`` (MMMU) the images stand where the prompt names them
+        (``<image n>``, :func:`mmbench.conversation.interleave`), images it never names first."""
+        text = self.prompt_for(sample, self.prompt_style)
+        if not sample.meta.get("interleave"):
+            return user_turn(sample.images, text, self.spec.system or None)
+        try:
+            parts = interleave(text, sample.images)
+        except ValueError as e:
+            raise DataError(f"sample {sample.id}: {e}") from None
+        named = {id(part["image"]) for part in parts if part["type"] == "image"}
+        content = [image_part(image) for image in sample.images if id(image) not in named] + parts
+        conversation: Conversation = [{"role": "system", "content": [text_part(self.spec.system)]}] if self.spec.system else []
+        conversation.append({"role": "user", "content": content})
+        return conversation
+
     def next_stages(self, outputs: Outputs, skipped: frozenset[str]) -> list[Stage]:
-        if "answers" in outputs:
-            return []
-        cfg = self.generation
-
-        def step(model: Any, batch: Any, items: Sequence[Sample]) -> list[str]:
-            return model.generate(batch, [self.prompt_for(s, model.prompt_style) for s in items], cfg)
-
-        def prompt_length(model: Any, sample: Sample) -> int:
-            return model.prompt_length(self.prompt_for(sample, model.prompt_style))
-
-        return [Stage("answers", "images", self.samples, step, generative=True, bucket_key=prompt_length)]
+        return [] if "answers" in outputs else [self.generation_stage("answers")]
 
     # ---- scoring -----------------------------------------------------------------------------------
     def score(self, outputs: Outputs, skipped: frozenset[str]) -> TaskScore:

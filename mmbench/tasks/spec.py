@@ -59,10 +59,10 @@ class TaskSpec:
             return {"type": self.type, "group": list(self.group), "aggregate": self.aggregate}
         arguments = {"type": self.type, "data": self.data, "prompt": self.prompt, "generation": self.generation,
                      "metrics": self.metrics, "output": self.output}
-        if self.metric_args:  # the command line's part of ``metrics`` (recorded only when given)
-            arguments["metric_args"] = dict(self.metric_args)
         if self.system:  # only when set, so results written before the key existed still match
             arguments["system"] = self.system
+        if self.metric_args:  # the command line's part of ``metrics`` (recorded only when given)
+            arguments["metric_args"] = dict(self.metric_args)
         return arguments
 
 

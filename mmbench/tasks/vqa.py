@@ -27,6 +27,7 @@ class VqaTask(TaskType):
     required = frozenset({Capability.GENERATE})
     metric_names = ("accuracy", "accuracy_yes_no", "accuracy_number", "accuracy_other")
     main_metric = "accuracy"
+    text_stage = "answers"
     metric_options = {
         "scoring": MetricOption("vqa (10-answer accuracy) or exact_match (one gold answer)", ("vqa", "exact_match")),
         "normalization": MetricOption("answer normalisation", ("standard", "official", "evalai", "vizwiz", "gqa", "exact")),
