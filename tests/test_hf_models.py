@@ -83,7 +83,7 @@ def normalize(x: torch.Tensor) -> torch.Tensor:
     ("clip", "HFClipAdapter", "clip"), ("siglip", "HFSiglipAdapter", "siglip"),
     ("blip_caption", "HFBlipCaptionAdapter", "blip-caption"), ("blip_vqa", "HFBlipVqaAdapter", "blip-vqa"),
     ("blip_itm", "HFBlipItmAdapter", "blip-itm"), ("blip2", "HFBlip2Adapter", "blip-2"),
-    ("llava", "HFLlavaAdapter", "llava"), ("llava_next", "HFLlavaNextAdapter", "llava-next"),
+    ("llava", "HFChatAdapter", "llava"), ("llava_next", "HFChatAdapter", "llava-next"),
 ])
 def test_family_from_config(checkpoints: dict[str, Path], name: str, cls: str, family: str) -> None:
     model = adapter(checkpoints, name)
@@ -202,6 +202,16 @@ def _generate_one(ref: Any, processor: Any, image: Image.Image, text: str) -> st
     return _decode_one(processor, out[0, inputs["input_ids"].shape[1]:])
 
 
+def conversation(image: Image.Image, text: str) -> list[dict[str, Any]]:
+    """One user turn, the image then the text (the shape tasks build for single-image samples)."""
+    return [{"role": "user", "content": [{"type": "image", "image": image}, {"type": "text", "text": text}]}]
+
+
+def conversations(model: Any, images: list[Image.Image], texts: list[str]) -> list[list[dict[str, Any]]]:
+    transform = pickle.loads(pickle.dumps(model.image_transform()))  # as DataLoader workers receive it
+    return [conversation(transform(image), text) for image, text in zip(images, texts)]
+
+
 CHAT_FAMILIES = [
     ("llava", "LlavaForConditionalGeneration", _chat),
     ("llava_next", "LlavaNextForConditionalGeneration", _chat),
@@ -217,16 +227,30 @@ def test_generation_batch_of_16_equals_batch_of_1_and_transformers(checkpoints: 
     images = _images(16)
     questions = [QUESTIONS[i % len(QUESTIONS)] + " " * (i % 3) + "ok" * (i % 5) for i in range(16)]  # different lengths
     expected = [_generate_one(ref, processor, image, text_of(processor, q)) for image, q in zip(images, questions)]
-    assert model.generate(single_image_conversations(batch(model, images), questions), GEN) == expected  # BLIP-2 wraps the bare question
+    assert model.generate(conversations(model, images, questions), GEN) == expected  # BLIP-2 wraps the bare question
     assert len(set(expected)) > 1
+
+
+def test_rendered_prompt_is_the_chat_template(checkpoints: dict[str, Path]) -> None:
+    model = adapter(checkpoints, "llava")
+    assert model.render_prompt(conversation(IMAGES[0], "what?")) == "USER: <image>\nwhat? ASSISTANT:"
+    assert adapter(checkpoints, "blip2").render_prompt(conversation(IMAGES[0], "what?")) == "Question: what? Answer:"
+
+
+def test_single_image_families_refuse_two_images(checkpoints: dict[str, Path]) -> None:
+    model = adapter(checkpoints, "llava")
+    two = [{"role": "user", "content": [{"type": "image", "image": IMAGES[0]}, {"type": "image", "image": IMAGES[1]},
+                                        {"type": "text", "text": "compare"}]}]
+    with pytest.raises(UserError, match="llava family takes one image per conversation"):
+        model.generate([two], GEN)
 
 
 def test_generic_image_text_to_text_fallback(checkpoints: dict[str, Path]) -> None:
     generic = adapter(checkpoints, "llava", family="image-text-to-text")
-    assert type(generic).__name__ == "HFImageTextToTextAdapter"
+    assert generic.describe()["family"] == "image-text-to-text"
     llava = adapter(checkpoints, "llava")
-    pixels = batch(generic, IMAGES)
-    assert generic.generate(single_image_conversations(pixels, QUESTIONS), GEN) == llava.generate(single_image_conversations(pixels, QUESTIONS), GEN)
+    convs = conversations(generic, IMAGES, QUESTIONS)
+    assert generic.generate(convs, GEN) == llava.generate(convs, GEN)
 
 
 def test_prompt_override_and_max_new_tokens(checkpoints: dict[str, Path]) -> None:
@@ -236,7 +260,7 @@ def test_prompt_override_and_max_new_tokens(checkpoints: dict[str, Path]) -> Non
     with torch.no_grad():
         out = ref.generate(**inputs, max_new_tokens=3, do_sample=False)
     expected = _decode_one(processor, out[0, inputs["input_ids"].shape[1]:])
-    assert model.generate(single_image_conversations(batch(model, IMAGES[:1]), ["the image"]), GEN) == [expected]
+    assert model.generate(conversations(model, IMAGES[:1], ["the image"]), GEN) == [expected]
 
 
 # ---- options, loading, offline ---------------------------------------------------------------------------

@@ -19,7 +19,11 @@ def run(args: argparse.Namespace) -> int:
     if args.what == "models":
         from mmbench.models.spec import list_model_entries
 
+        from mmbench.models.hf.families import list_rows
+
         rows = [list(r) for r in list_model_entries()]
+        at = next((i + 1 for i, r in enumerate(rows) if r[0] == "hf"), len(rows))
+        rows[at:at] = [list(r) for r in list_rows()]  # the hf: families under the hf row
         headers = ["name", "type", "offers", "description"]
     elif args.what == "task-types":
         from mmbench.registry import task_types

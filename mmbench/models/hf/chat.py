@@ -1,94 +1,135 @@
-"""Decoder-only image-to-text generators through transformers: LLaVA, LLaVA-NeXT, BLIP-2 and any
-``AutoModelForImageTextToText`` checkpoint whose processor has a chat template.
+"""Image-text-to-text generators through transformers: one generic path for every chat family
+(Qwen2/2.5/3-VL, InternVL, Idefics3, SmolVLM, LLaVA, LLaVA-NeXT, LLaVA-OneVision, ...) and BLIP-2.
 
-The checkpoint's processor builds the inputs exactly as its model card does: the chat template
-places the image token, the processor expands it to the right number of image tokens (LLaVA-NeXT's
-count depends on each image's size) and preprocesses the pixels. That is why these families hand
-PIL images to the main process (``image_transform`` only converts to RGB) instead of pixel tensors.
-Batches are left-padded with an attention mask, so a batch's greedy outputs equal those of one image
-at a time. Only the newly generated text is returned, stripped.
+A batch of conversations (one per sample, images as PIL RGB images inside the messages) becomes
+the model's input exactly as the model cards build one conversation:
+``processor.apply_chat_template(conversations, add_generation_prompt=True, tokenize=True,
+return_dict=True, return_tensors="pt", processor_kwargs={"padding": True, ...})`` (the processor
+options given as ``--model-arg``s go in ``processor_kwargs``). The chat template renders each
+conversation and the processor tokenizes it, adding the tokenizer's special tokens only when the
+rendered text does not already begin with the BOS token (templates that write it themselves, e.g.
+Idefics3, get exactly one), expands each image placeholder to the image's tokens and preprocesses
+the pixels, one image list per conversation. Batches are left-padded with an attention mask, so
+each sample's greedy output equals its output alone; only the new tokens are decoded, stripped.
+
+The per-family differences are data (:mod:`mmbench.models.hf.families`): the model class, whether
+a conversation may hold several images, whether the image-token count varies with the image size
+(then :meth:`HFChatAdapter.image_token_count` reads it from the processor, without the model, so the
+runner batches equal counts together), and the processor options a family accepts.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from mmbench.conversation import Conversation, joined_text
 from mmbench.errors import UserError
-from mmbench.models.base import ImageTransform, single_image_inputs
+from mmbench.models.base import ImageTransform
 from mmbench.models.hf.common import HFAdapter, HFOptions, RGBImage
+from mmbench.models.hf.families import Family
 from mmbench.types import GenerationConfig
 
 if TYPE_CHECKING:
     import torch
 
+Conversation = list[dict[str, Any]]
 
-class HFImageTextToTextAdapter(HFAdapter):
-    """Any image-text-to-text checkpoint: one user turn holding the image then the prompt, via the chat template."""
 
-    single_image_only = True  # one user turn with one image (single_image_inputs)
+class HFChatAdapter(HFAdapter):
+    """Any image-text-to-text checkpoint whose processor has a chat template (the family row declares the rest)."""
 
     family = "image-text-to-text"
     model_class = "AutoModelForImageTextToText"
 
-    def __init__(self, checkpoint: Path, options: HFOptions) -> None:
-        super().__init__(checkpoint, options)
+    def __init__(self, checkpoint: Path, options: HFOptions, family: Family | None = None, model_type: str = "") -> None:
+        row = family or _row(self.family)
+        self.model_class = row.model_class or type(self).model_class
+        self.image_tokens_vary = row.image_tokens_vary
+        super().__init__(checkpoint, options, row, model_type)
+        self.family = row.name
         tokenizer = self.tokenizer
         tokenizer.padding_side = "left"  # decoder-only: new tokens follow the prompt directly
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
+        self._check_template()
+
+    def _check_template(self) -> None:
+        if not getattr(self.processor, "chat_template", None):
+            raise UserError(f"{self.checkpoint}: the processor has no chat template, so the image token cannot be placed; "
+                            f"add chat_template.jinja to the checkpoint")
 
     def image_transform(self) -> ImageTransform:
         return RGBImage()
 
-    def format_prompt(self, prompt: str) -> str:
-        if not getattr(self.processor, "chat_template", None):
-            raise UserError(f"{self.checkpoint}: the processor has no chat template, so the image token cannot be placed; "
-                            f"add chat_template.jinja to the checkpoint")
-        messages = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": prompt}]}]
-        return str(self.processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False))
+    # ---- inputs ----------------------------------------------------------------------------------
+    def processor_kwargs(self) -> dict[str, Any]:
+        """The family's processor options given as ``--model-arg``s, under the processor's own keywords."""
+        return {self.family_row.option_keyword(name) or name: value for name, value in self.options.processor_options().items()}
+
+    def prepare(self, conversation: Conversation) -> Conversation:
+        """The conversation as the model receives it: the ``prompt`` override applied to its last
+        text, the ``system_prompt`` added when it has no system turn; several images refused where
+        the family takes one."""
+        messages = [dict(m, content=list(m["content"])) if isinstance(m.get("content"), list) else dict(m) for m in conversation]
+        if self.options.prompt is not None:
+            _replace_last_text(messages, self.options.apply_prompt)
+        if self.options.system_prompt is not None and not any(m["role"] == "system" for m in messages):
+            messages.insert(0, {"role": "system", "content": [{"type": "text", "text": self.options.system_prompt}]})
+        images = sum(1 for m in messages if isinstance(m["content"], list) for p in m["content"] if p.get("type") == "image")
+        if images > 1 and not self.family_row.multi_image:
+            raise UserError(f"{self.checkpoint}: the {self.family_row.name} family takes one image per conversation, "
+                            f"this one has {images}; use a multi-image family")
+        return messages
 
     def render_prompt(self, conversation: Conversation) -> str:
-        return self.format_prompt(self.options.apply_prompt(joined_text(conversation)))
+        """The text the model sees: the chat template's rendering (images as the template writes them)."""
+        return str(self.processor.apply_chat_template(self.prepare(conversation), add_generation_prompt=True, tokenize=False))
 
+    def model_inputs(self, conversations: list[Conversation]) -> Any:
+        """The processor's batch for these conversations (left-padded), on the model's device."""
+        inputs = self.processor.apply_chat_template([self.prepare(c) for c in conversations], add_generation_prompt=True,
+                                                    tokenize=True, return_dict=True, return_tensors="pt",
+                                                    processor_kwargs={"padding": True, **self.processor_kwargs()})
+        return self.to_device(inputs)
+
+    # ---- generation --------------------------------------------------------------------------------
     def generate(self, conversations: list[Conversation], cfg: GenerationConfig) -> list[str]:
-        images, prompts = single_image_inputs(self, conversations)
         import torch
 
-        texts = [self.format_prompt(self.options.apply_prompt(p)) for p in prompts]
-        inputs = self.to_device(self.processor(images=list(images), text=texts, padding=True, return_tensors="pt"))
+        inputs = self.model_inputs(list(conversations))
         with torch.inference_mode():
             output = self.model.generate(**inputs, **self.generation_kwargs(cfg), pad_token_id=self.tokenizer.pad_token_id)
         return self.decode(new_tokens(output, inputs["input_ids"]))
 
-
-class HFLlavaAdapter(HFImageTextToTextAdapter):
-    """LLaVA-1.5 (llava-hf/llava-1.5-*-hf): "USER: <image>\\n{prompt} ASSISTANT:" from its chat template."""
-
-    family = "llava"
-    model_class = "LlavaForConditionalGeneration"
-
-
-class HFLlavaNextAdapter(HFImageTextToTextAdapter):
-    """LLaVA-NeXT / 1.6 (llava-hf/llava-v1.6-*-hf): any-resolution tiles, image-size-dependent token count."""
-
-    family = "llava-next"
-    model_class = "LlavaNextForConditionalGeneration"
-    image_tokens_vary = True
-
     def image_token_count(self, width: int, height: int) -> int:
-        """The processor's own count (its image grid pinpoints, patch size and feature selection):
-        the number of ``<image>`` tokens it expands the placeholder to for an image of this size."""
-        counts = self.processor._get_num_multimodal_tokens(image_sizes=[(height, width)])
-        return int(counts["num_image_tokens"][0])
+        """The image tokens the processor expands one image of this size to (its own count, with the
+        processor options given); where the processor has no such count (SmolVLM), an estimate from
+        its image processor's tiling (tiles x (image tokens per tile + 2) + rows), equal for sizes
+        that the processor expands alike."""
+        kwargs = self.processor_kwargs()
+        counter = getattr(self.processor, "_get_num_multimodal_tokens", None)
+        if counter is not None:
+            try:
+                return int(counter(image_sizes=[(height, width)], **kwargs)["num_image_tokens"][0])
+            except (NotImplementedError, AttributeError, KeyError, TypeError):
+                pass
+        tiling = self.processor.image_processor.get_number_of_image_patches(height, width, kwargs)
+        tiles, rows = (tiling[0], tiling[1]) if isinstance(tiling, tuple) else (tiling, 0)
+        return int(tiles) * (int(getattr(self.processor, "image_seq_len", 1)) + 2) + int(rows)
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "model_class": self.model_class}
 
 
-class HFBlip2Adapter(HFImageTextToTextAdapter):
+HFImageTextToTextAdapter = HFChatAdapter  # the generic family's adapter (former name)
+
+
+class HFBlip2Adapter(HFChatAdapter):
     """BLIP-2 (Salesforce/blip2-*): no chat template; the processor prepends the query tokens.
 
-    The task's plain prompt (the bare question; '' for captions) is wrapped as the model card does,
-    "Question: {q} Answer:"; an empty prompt captions. ``--model-arg prompt=...`` replaces the wrapper.
+    The conversation's text (the task's plain prompt: the bare question; '' for captions) is wrapped
+    as the model card does, "Question: {q} Answer:"; an empty prompt captions. ``--model-arg
+    prompt=...`` replaces the wrapper. One image per conversation.
     """
 
     family = "blip-2"
@@ -96,10 +137,48 @@ class HFBlip2Adapter(HFImageTextToTextAdapter):
     prompt_style = "plain"
     question_format = "Question: {prompt} Answer:"
 
+    def _check_template(self) -> None:
+        pass
+
     def format_prompt(self, prompt: str) -> str:
         if self.options.prompt is not None or not prompt.strip():
             return prompt
         return self.question_format.replace("{prompt}", prompt)
+
+    def render_prompt(self, conversation: Conversation) -> str:
+        return self.format_prompt(_text_of(self.prepare(conversation)))
+
+    def model_inputs(self, conversations: list[Conversation]) -> Any:
+        prepared = [self.prepare(c) for c in conversations]
+        images = [_images_of(c)[0] for c in prepared]
+        texts = [self.format_prompt(_text_of(c)) for c in prepared]
+        return self.to_device(self.processor(images=images, text=texts, padding=True, return_tensors="pt"))
+
+
+def _row(name: str) -> Family:
+    from mmbench.models.hf.common import by_name
+
+    return by_name(name)
+
+
+def _replace_last_text(messages: list[dict[str, Any]], replace: Any) -> None:
+    for message in reversed(messages):
+        if message["role"] != "user" or not isinstance(message["content"], list):
+            continue
+        for i in range(len(message["content"]) - 1, -1, -1):
+            part = message["content"][i]
+            if part.get("type") == "text":
+                message["content"][i] = {**part, "text": replace(part["text"])}
+                return
+
+
+def _text_of(conversation: Conversation) -> str:
+    return "".join(p["text"] for m in conversation if m["role"] == "user" and isinstance(m["content"], list)
+                   for p in m["content"] if p.get("type") == "text")
+
+
+def _images_of(conversation: Conversation) -> list[Any]:
+    return [p["image"] for m in conversation if isinstance(m["content"], list) for p in m["content"] if p.get("type") == "image"]
 
 
 def new_tokens(output: torch.Tensor, input_ids: torch.Tensor) -> torch.Tensor:

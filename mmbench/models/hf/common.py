@@ -1,5 +1,5 @@
 """Shared parts of the ``hf:`` adapter families: options, loading, preprocessing, decoding, and
-``FAMILIES``, the table that picks a family's adapter class for a checkpoint.
+choosing a checkpoint's row of ``FAMILIES`` (the table, in :mod:`mmbench.models.hf.families`).
 
 Every family adapter subclasses :class:`HFAdapter`, which holds the checkpoint directory, the
 checkpoint's own processor (so preprocessing matches the model card's reference code) and the
@@ -17,6 +17,8 @@ from mmbench.errors import UserError
 from mmbench.fingerprint import checkpoint_digest  # noqa: F401  (re-exported for the adapters)
 from mmbench.models.base import ModelAdapter
 from mmbench.models.checkpoint import check_dtype_name, read_config, resolve_checkpoint, torch_dtype
+from mmbench.models.hf.families import FAMILIES, GENERIC, PROCESSOR_OPTIONS, Family, known_family
+from mmbench.models.hf.processors import image_processor_class, load_processor
 from mmbench.models.options import AdapterOptions
 from mmbench.registry import resolve, unknown_name_message
 from mmbench.types import Capability, GenerationConfig
@@ -31,7 +33,11 @@ class HFOptions(AdapterOptions):
 
     ``prompt`` replaces the task's prompt; a ``{prompt}`` placeholder in it is replaced by the task's
     prompt (e.g. ``prompt="{prompt}\\nAnswer the question using a single word or phrase."``).
-    ``family`` forces a family instead of choosing it from config.json.
+    ``family`` forces a family instead of choosing it from config.json. ``system_prompt`` adds a
+    system turn to every conversation that has none (chat families). The processor options
+    (``min_pixels``/``max_pixels`` for Qwen, ``do_image_splitting`` for Idefics3/SmolVLM,
+    ``max_num_tiles`` for InternVL) are passed to the processor's call; a family that does not
+    declare one refuses it before its weights load.
     """
 
     adapter = "hf"
@@ -43,11 +49,31 @@ class HFOptions(AdapterOptions):
     prompt: str | None = None
     trust_remote_code: bool = False
     family: str | None = None
+    system_prompt: str | None = None
+    min_pixels: int | None = field(default=None, metadata={"min": 1})
+    max_pixels: int | None = field(default=None, metadata={"min": 1})
+    do_image_splitting: bool | None = None
+    max_num_tiles: int | None = field(default=None, metadata={"min": 1})
 
     def validate(self) -> None:
         check_dtype_name(self.dtype)
         if self.family is not None:
             by_name(self.family)  # a UserError naming the known families
+        if self.min_pixels is not None and self.max_pixels is not None and self.min_pixels > self.max_pixels:
+            raise UserError(f"model arguments min_pixels={self.min_pixels} and max_pixels={self.max_pixels}: "
+                            "min_pixels must not exceed max_pixels")
+
+    def processor_options(self) -> dict[str, Any]:
+        """The processor options given (name -> value)."""
+        return {name: getattr(self, name) for name in PROCESSOR_OPTIONS if getattr(self, name) is not None}
+
+    def check_family(self, family: Family, where: str) -> None:
+        """Refuse processor options the family does not take (before its weights load)."""
+        for name in self.processor_options():
+            if family.option_keyword(name) is None:
+                takers = [f.name for f in FAMILIES if f.option_keyword(name)]
+                raise UserError(f"{where}: model argument {name} is not an option of the {family.name} family "
+                                f"(it is one of: {', '.join(takers)})")
 
     def apply_prompt(self, task_prompt: str) -> str:
         if self.prompt is None:
@@ -105,9 +131,11 @@ class HFAdapter(ModelAdapter):
             raise UserError("hf: needs a checkpoint: hf:<local dir or hub id>, e.g. hf:openai/clip-vit-base-patch32")
         options = HFOptions.parse(model_args, device=device, dtype=dtype)
         checkpoint = resolve_checkpoint(location, options.revision)
-        family = by_name(options.family) if options.family else choose_family(read_config(checkpoint), str(checkpoint))
+        config = read_config(checkpoint)
+        family = by_name(options.family) if options.family else choose_family(config, str(checkpoint))
+        options.check_family(family, str(checkpoint))
         adapter: type[HFAdapter] = resolve(family.adapter)
-        return adapter(checkpoint, options)
+        return adapter(checkpoint, options, family, str(config.get("model_type", "")))
 
     @classmethod
     def capabilities_for(cls, checkpoint: Path | None) -> frozenset[Capability] | None:
@@ -129,14 +157,14 @@ class HFAdapter(ModelAdapter):
             return super().offers(location)
         if location:
             return str(resolve(choose_family(read_config(Path(location)), location).adapter).offers())
-        by_offer: dict[str, list[str]] = {}
-        for family in FAMILIES:
-            by_offer.setdefault(resolve(family.adapter).offers(), []).append(family.name)
-        return "by family: " + " | ".join(f"{offer} ({', '.join(names)})" for offer, names in by_offer.items())
+        kinds = sorted({resolve(family.adapter).offers() for family in FAMILIES})
+        return f"by family (the family= rows): {' | '.join(kinds)}"
 
-    def __init__(self, checkpoint: Path, options: HFOptions) -> None:
+    def __init__(self, checkpoint: Path, options: HFOptions, family: Family | None = None, model_type: str = "") -> None:
         self.checkpoint = checkpoint
         self.options = options
+        self.family_row = family or by_name(self.family)
+        self.model_type = model_type
         self.device = options.device
         self.dtype = options.dtype
         self.torch_dtype = torch_dtype(options.dtype)
@@ -144,15 +172,8 @@ class HFAdapter(ModelAdapter):
         self.model = self._load_model()
 
     def _load_processor(self) -> Any:
-        from transformers import AutoProcessor
-
-        try:
-            return AutoProcessor.from_pretrained(self.checkpoint, trust_remote_code=self.options.trust_remote_code)
-        except ImportError as e:  # e.g. SigLIP's sentencepiece tokenizer without the sentencepiece package
-            raise UserError(f"{self.checkpoint}: the checkpoint's processor needs a package that is not installed "
-                            f"({_first_line(e)}); install it (e.g. pip install sentencepiece)") from None
-        except (OSError, ValueError, KeyError) as e:
-            raise UserError(f"{self.checkpoint}: cannot load the checkpoint's processor ({_first_line(e)})") from None
+        """The checkpoint's processor without a video processor (see :mod:`mmbench.models.hf.processors`)."""
+        return load_processor(self.checkpoint, self.model_type, trust_remote_code=self.options.trust_remote_code)
 
     def _load_model(self) -> Any:
         import transformers
@@ -212,7 +233,8 @@ class HFAdapter(ModelAdapter):
         return checkpoint_digest(self.checkpoint)
 
     def describe(self) -> dict[str, Any]:
-        return {**super().describe(), "family": self.family, "checkpoint": str(self.checkpoint)}
+        return {**super().describe(), "family": self.family_row.name, "checkpoint": str(self.checkpoint),
+                "image_processor": image_processor_class(self.processor)}
 
 
 def pooled(output: Any) -> torch.Tensor:
@@ -247,37 +269,7 @@ def _token_marker() -> Any:
     return TokenMarker()
 
 
-# ---- the families ----------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Family:
-    """One supported checkpoint family: which adapter class serves which configs."""
-
-    name: str
-    adapter: str  # "module:Class"
-    architectures: tuple[str, ...] = ()
-    model_types: tuple[str, ...] = ()
-    example: str = ""
-
-
-GENERIC = Family("image-text-to-text", "mmbench.models.hf.chat:HFImageTextToTextAdapter",
-                 example="any AutoModelForImageTextToText checkpoint with a chat template")
-
-FAMILIES: tuple[Family, ...] = (
-    Family("clip", "mmbench.models.hf.clip:HFClipAdapter", ("CLIPModel",), ("clip",), "openai/clip-vit-base-patch32"),
-    Family("siglip", "mmbench.models.hf.clip:HFSiglipAdapter", ("SiglipModel",), ("siglip",), "google/siglip-base-patch16-224"),
-    Family("blip-caption", "mmbench.models.hf.blip:HFBlipCaptionAdapter", ("BlipForConditionalGeneration",), (),
-           "Salesforce/blip-image-captioning-base"),
-    Family("blip-vqa", "mmbench.models.hf.blip:HFBlipVqaAdapter", ("BlipForQuestionAnswering",), (), "Salesforce/blip-vqa-base"),
-    Family("blip-itm", "mmbench.models.hf.blip:HFBlipItmAdapter", ("BlipForImageTextRetrieval",), (), "Salesforce/blip-itm-base-coco"),
-    Family("blip-2", "mmbench.models.hf.chat:HFBlip2Adapter", ("Blip2ForConditionalGeneration",), (), "Salesforce/blip2-opt-2.7b"),
-    Family("llava", "mmbench.models.hf.chat:HFLlavaAdapter", ("LlavaForConditionalGeneration",), ("llava",),
-           "llava-hf/llava-1.5-7b-hf"),
-    Family("llava-next", "mmbench.models.hf.chat:HFLlavaNextAdapter", ("LlavaNextForConditionalGeneration",), ("llava_next",),
-           "llava-hf/llava-v1.6-mistral-7b-hf"),
-    GENERIC,
-)
-
-
+# ---- choosing a family (the table is mmbench.models.hf.families) ----------------------------------------
 def by_name(name: str) -> Family:
     for family in FAMILIES:
         if family.name == name:
@@ -294,18 +286,11 @@ def choose_family(config: dict[str, Any], where: str) -> Family:
     if model_type in _image_text_to_text_types() or "AutoModelForImageTextToText" in (config.get("auto_map") or {}):
         return GENERIC
     supported = ", ".join(f.name for f in FAMILIES)
-    raise UserError(f"{where}: model_type {model_type!r} (architectures {config.get('architectures')}) is not a supported "
-                    f"hf: family ({supported}); pass --model-arg family=NAME to force one")
+    raise UserError(f"{where}: model_type {model_type!r} is not a supported hf: family (supported: {supported}); "
+                    f"if the checkpoint works like one of them, pass --model-arg family=NAME")
 
 
-def _known_family(config: dict[str, Any]) -> Family | None:
-    """The family a config.json names by architecture or model type (no transformers import), else None."""
-    by_architecture = {arch: f for f in FAMILIES for arch in f.architectures}
-    by_model_type = {model_type: f for f in FAMILIES for model_type in f.model_types}
-    for architecture in config.get("architectures") or []:
-        if architecture in by_architecture:
-            return by_architecture[architecture]
-    return by_model_type.get(str(config.get("model_type", "")))
+_known_family = known_family
 
 
 def _image_text_to_text_types() -> set[str]:
