@@ -123,6 +123,18 @@ def test_chart_labels_follow_from_bar_heights(folder: Path) -> None:
     assert CHART_BASELINE < 64
 
 
+def test_docvqa_copy_holds_the_chart_questions(folder: Path) -> None:
+    document = json.loads((folder / bench.DOCVQA_FILE).read_text())
+    charts = [json.loads((folder / bench.CHART_DIR / f).read_text()) for f in ("test_human.json", "test_augmented.json")]
+    rows = charts[0] + charts[1]
+    assert [e["questionId"] for e in document["data"]] == list(range(1, 201))
+    for entry, row in zip(document["data"], rows):
+        assert (entry["question"], entry["answers"], entry["image"]) == (row["query"], [row["label"]],
+                                                                        f"documents/{row['imgname']}")
+        assert (folder / bench.DOCVQA_DIR / entry["image"]).read_bytes() == \
+            (folder / bench.CHART_DIR / "png" / row["imgname"]).read_bytes()
+
+
 def test_chat_template_renders_what_training_saw() -> None:
     from transformers import AutoProcessor
 
