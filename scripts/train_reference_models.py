@@ -6,6 +6,7 @@
     python scripts/train_reference_models.py --model shapes-llava
     python scripts/train_reference_models.py --model shapes-blip-caption
     python scripts/train_reference_models.py --model shapes-blip-vqa
+    python scripts/train_reference_models.py --model shapes-llava-multi
     python scripts/train_reference_models.py --model shapes-clip --random-init --out OUT
 
 Every recipe (``mmbench/training/recipes.py``) fixes the step count, seed and learning rate; runs
@@ -72,7 +73,9 @@ def train_stage(stage: Stage, out: Path, start: Path | None) -> dict:
     from mmbench.training.random_init import random_init_model
     from mmbench.training.recipes import trainer, with_start
 
-    train_split, validation = load_shapes_split("train"), load_shapes_split("val")
+    # shapes-llava-multi draws its examples from the scene generators: no suite split to load
+    generated = stage.kind == "llava-multi"
+    train_split, validation = (None, None) if generated else (load_shapes_split("train"), load_shapes_split("val"))
     target = out / stage.folder
     started = time.perf_counter()
     model, processor, info = trainer(stage.kind)(train_split, with_start(stage, str(start) if start else None), target)
@@ -97,6 +100,10 @@ def scores(stage: Stage, model, processor, split, quick_eval) -> dict:  # noqa: 
         return quick_eval.blip_caption_scores(model, tokenizer, split)
     if stage.kind == "blip-vqa":
         return quick_eval.blip_vqa_scores(model, tokenizer, split)
+    if stage.kind == "llava-multi":  # its own validation examples (seeds shapes-bench-val), not the suite's
+        from mmbench.training import llava_multi
+
+        return llava_multi.quick_scores(model, tokenizer, llava_multi.validation_set())
     from mmbench.training.llava import task_prompts
 
     return quick_eval.llava_scores(model, processor, split, *task_prompts())

@@ -25,6 +25,10 @@ BUNDLED_PREFIX = "bundled:"
 bundled_datasets: Registry[Callable[[], Path]] = Registry("bundled dataset", builtins={
     "shapes": ("mmbench.data.shapes:test_suite_dir", "synthetic shapes suite: test + held-out splits"),
     "shapes-train": ("mmbench.data.shapes:train_suite_dir", "synthetic shapes suite: training split"),
+    "shapes-bench": ("mmbench.data.shapes_bench:ensure_bench",
+                     "shapes counterparts of MMBench, MMMU, POPE and ChartQA, in their own formats"),
+    "shapes-bench-mmmu": ("mmbench.data.shapes_bench:ensure_bench_mmmu",
+                          "the MMMU-layout folder of shapes-bench (two-image questions)"),
 })
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from mmbench.training.blip import BlipRecipe
 from mmbench.training.clip import ClipRecipe
 from mmbench.training.llava import LlavaRecipe
+from mmbench.training.llava_multi import LlavaMultiRecipe
 
 #: torch threads of every recorded run: float reductions depend on it, the CI replay uses the same.
 THREADS = 1
@@ -25,7 +26,7 @@ THREADS = 1
 @dataclass(frozen=True)
 class Stage:
     name: str
-    kind: str  # clip, blip-caption, blip-vqa, llava
+    kind: str  # clip, blip-caption, blip-vqa, llava, llava-multi
     recipe: Any
     folder: str  # where the checkpoint goes, relative to the output folder
     starts_from: str | None = None  # the stage whose checkpoint this one starts from
@@ -39,14 +40,16 @@ STAGES: dict[str, Stage] = {stage.name: stage for stage in (
     Stage("shapes-blip-caption", "blip-caption", BlipRecipe(steps=1049), "shapes-blip-caption"),
     Stage("shapes-blip-vqa", "blip-vqa", BlipRecipe(steps=3263), "shapes-blip-vqa"),
     Stage("shapes-llava", "llava", LlavaRecipe(steps=1500), "shapes-llava", starts_from="shapes-clip-stage1"),
+    Stage("shapes-llava-multi", "llava-multi", LlavaMultiRecipe(steps=1300), "shapes-llava-multi",
+          starts_from="shapes-clip-stage1"),
 )}
 
 
 def trainer(kind: str) -> Any:
-    from mmbench.training import blip, clip, llava
+    from mmbench.training import blip, clip, llava, llava_multi
 
     return {"clip": clip.train_clip, "blip-caption": blip.train_blip_caption, "blip-vqa": blip.train_blip_vqa,
-            "llava": llava.train_llava}[kind]
+            "llava": llava.train_llava, "llava-multi": llava_multi.train_llava_multi}[kind]
 
 
 def with_start(stage: Stage, start_path: str | None) -> Any:

@@ -1,0 +1,283 @@
+"""Training ``shapes-llava-multi``: a tiny LLaVA (CLIP tower + projector + Llama) for conversations
+with one or two images, answering the shapes counterparts of the multiple-choice, yes/no and chart
+benchmarks (:mod:`mmbench.data.shapes_scenes`).
+
+A transformers ``LlavaForConditionalGeneration`` built from a config. The vision tower starts from
+``shapes-clip-stage1`` (width 96, patch 16) and keeps training (bar heights are new to it); the
+language model is wider (``text_width``). Its chat template renders one user turn as
+``USER: <image>\\n[<image>\\n]{text} ASSISTANT:``: every image first, then the turn's text parts
+joined and stripped, so a question whose images were interleaved (``<image 1> <image 2> Which ...``
+split around the images) reads the same as one whose images came first. Training examples are drawn
+on the fly from the scene generators with seeds of their own (``shapes-bench-train``, never the
+benchmark files' ``shapes-bench-test`` seeds), in the prompts the benchmarks' reference code sends
+(LLaVA-1.5 / lmms-eval) and a few close variants (options after a blank line, the bare question,
+"Please answer yes or no."), so the model does not hang on one exact wording. The loss covers the
+answer tokens and ``</s>``.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from mmbench.data import shapes_scenes as scenes
+from mmbench.data.shapes_spec import captions
+from mmbench.training.corpus import MEAN, STD, normalise
+from mmbench.training.llava import IMAGE_TOKEN, _load_vision_tower
+from mmbench.training.loop import Schedule, seed_everything, train
+from mmbench.training.vocab import llama_bpe
+
+#: the chat template: role, every image of the turn, then its text parts joined and stripped.
+CHAT_TEMPLATE = (
+    "{% for message in messages %}{% if message['role'] != 'system' %}{{ message['role'].upper() + ': ' }}{% endif %}"
+    "{% for content in message['content'] %}{% if content['type'] == 'image' %}{{ '<image>\n' }}{% endif %}{% endfor %}"
+    "{% set ns = namespace(text='') %}{% for content in message['content'] %}{% if content['type'] == 'text' %}"
+    "{% set ns.text = ns.text + content['text'] + ' ' %}{% endif %}{% endfor %}{{ ns.text | trim + ' ' }}"
+    "{% endfor %}{% if add_generation_prompt %}{{ 'ASSISTANT:' }}{% endif %}"
+)
+MC_SUFFIX = "Answer with the option's letter from the given choices directly."
+SHORT_SUFFIX = "Answer the question using a single word or phrase."
+YES_NO_SUFFIXES = ("\n" + SHORT_SUFFIX, " Please answer yes or no.", "\nPlease answer yes or no.", "")
+CHART_SUFFIXES = ("\n" + SHORT_SUFFIX, "\nAnswer the question with a single word.", "")
+DESCRIBE_PROMPT = "Describe the image."
+#: share of each kind of example in a batch; ``describe`` (a full description of a scene, two-shape
+#: image or chart: many target tokens per image) grounds the answers, which are one token each.
+MIXTURE = (("mc", 0.25), ("pair", 0.15), ("yes_no", 0.15), ("chart", 0.2), ("describe", 0.25))
+
+
+@dataclass(frozen=True)
+class LlavaMultiRecipe:
+    text_width: int = 128
+    text_layers: int = 3
+    heads: int = 4
+    batch: int = 32
+    steps: int = 1300
+    lr: float = 1e-3
+    vision_from: str | None = None  # shapes-clip-stage1: the tower's start (trained further here)
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Example:
+    images: tuple[np.ndarray, ...]  # (64, 64, 3) uint8 each
+    text: str  # the user turn's text, as the task sends it (no image markers)
+    answer: str
+    kind: str
+
+
+def chat_prompt(n_images: int, text: str) -> str:
+    """What CHAT_TEMPLATE renders for one user turn with ``n_images`` images and ``text``."""
+    return "USER: " + f"{IMAGE_TOKEN}\n" * n_images + text.strip() + " ASSISTANT:"
+
+
+def mc_text(question: str, options: tuple[str, ...], style: str = "lmms-eval") -> str:
+    """LLaVA-1.5 / lmms-eval multiple-choice prompt (``lmms-eval``), its MMMU form (``mmmu``: a blank
+    line before the instruction) or the question and options alone (``plain``)."""
+    body = f"{question}\n{scenes.option_lines(options)}"
+    return {"lmms-eval": f"{body}\n{MC_SUFFIX}", "mmmu": f"{body}\n\n{MC_SUFFIX}", "plain": body}[style]
+
+
+def draw_example(kind: str, rng: random.Random) -> Example:
+    """One training (or validation) example of ``kind`` in a random prompt variant."""
+    if kind == "mc":
+        item = scenes.mc_item(rng)
+        return Example((item.pixels,), mc_text(item.question, item.options, rng.choice(("lmms-eval", "mmmu", "plain"))),
+                       item.answer, kind)
+    if kind == "pair":
+        pair = scenes.pair_item(rng)
+        question = pair.question if rng.random() < 0.5 else pair.question.replace("<image 1> <image 2> ", "")
+        return Example((pair.first, pair.second), mc_text(question, pair.options, rng.choice(("lmms-eval", "mmmu", "plain"))),
+                       pair.answer, kind)
+    if kind == "yes_no":
+        image = scenes.pope_image(rng)
+        probe = rng.choice(scenes.pope_questions(image, rng))
+        return Example((image.pixels,), probe.text + rng.choice(YES_NO_SUFFIXES), probe.label, kind)
+    if kind == "chart":
+        chart = scenes.chart_item(rng)
+        question, answer, _ = rng.choice(chart.questions)
+        return Example((chart.pixels,), question + rng.choice(CHART_SUFFIXES), answer, kind)
+    pixels, description = describe(rng)
+    return Example((pixels,), DESCRIBE_PROMPT, description, kind)
+
+
+def describe(rng: random.Random) -> tuple[np.ndarray, str]:
+    """A scene, a two-shape image or a chart, and its description (every attribute the questions ask about)."""
+    what = rng.choice(("scene", "pope", "chart"))
+    if what == "scene":
+        a = scenes.random_attributes(rng)
+        return scenes.scene(a, rng), captions(a)[0]
+    if what == "pope":
+        image = scenes.pope_image(rng)
+        (colour_a, kind_a), (colour_b, kind_b) = image.objects
+        return image.pixels, f"a {colour_a} {kind_a} on the left and a {colour_b} {kind_b} on the right."
+    chart = scenes.chart_item(rng)
+    return chart.pixels, "bars: " + ", ".join(f"{colour} {value}" for colour, value in chart.bars) + "."
+
+
+def draw_batch(rng: random.Random, size: int) -> list[Example]:
+    kinds = [k for k, _ in MIXTURE]
+    weights = [w for _, w in MIXTURE]
+    return [draw_example(rng.choices(kinds, weights)[0], rng) for _ in range(size)]
+
+
+def build_llava_multi(recipe: LlavaMultiRecipe, tokenizer: Any) -> Any:
+    from transformers import CLIPVisionConfig, LlamaConfig, LlavaConfig, LlavaForConditionalGeneration
+
+    vision = CLIPVisionConfig(hidden_size=96, intermediate_size=192, num_hidden_layers=3, num_attention_heads=4,
+                              image_size=64, patch_size=16, hidden_act="quick_gelu")
+    text = LlamaConfig(vocab_size=len(tokenizer), hidden_size=recipe.text_width, intermediate_size=2 * recipe.text_width,
+                       num_hidden_layers=recipe.text_layers, num_attention_heads=recipe.heads,
+                       num_key_value_heads=recipe.heads, max_position_embeddings=256, bos_token_id=1, eos_token_id=2,
+                       pad_token_id=4)
+    config = LlavaConfig(vision_config=vision, text_config=text,
+                         image_token_index=tokenizer.convert_tokens_to_ids(IMAGE_TOKEN),
+                         vision_feature_layer=-1, vision_feature_select_strategy="default")
+    return LlavaForConditionalGeneration(config)
+
+
+def processor_for(tokenizer: Any) -> Any:
+    from transformers import CLIPImageProcessor, LlavaProcessor
+
+    images = CLIPImageProcessor(size={"shortest_edge": 64}, crop_size={"height": 64, "width": 64},
+                                image_mean=list(MEAN), image_std=list(STD))
+    return LlavaProcessor(image_processor=images, tokenizer=tokenizer, patch_size=16,
+                          vision_feature_select_strategy="default", num_additional_image_tokens=1,
+                          chat_template=CHAT_TEMPLATE)
+
+
+IMAGE_TOKENS = (64 // 16) ** 2
+
+
+class Encoder:
+    """Token ids of examples: the prompt with each ``<image>`` expanded to its 16 patch features."""
+
+    def __init__(self, tokenizer: Any) -> None:
+        self.tokenizer = tokenizer
+        self.image_id = tokenizer.convert_tokens_to_ids(IMAGE_TOKEN)
+        self.cache: dict[str, list[int]] = {}
+
+    def prompt(self, example: Example) -> list[int]:
+        text = chat_prompt(len(example.images), example.text)
+        if text not in self.cache:
+            ids: list[int] = []
+            for token in self.tokenizer(text)["input_ids"]:
+                ids += [self.image_id] * IMAGE_TOKENS if token == self.image_id else [token]
+            self.cache[text] = ids
+        return self.cache[text]
+
+    def answer(self, example: Example) -> list[int]:
+        return self.tokenizer(" " + example.answer, add_special_tokens=False)["input_ids"] + [self.tokenizer.eos_token_id]
+
+
+def pixels_of(batch: list[Example]) -> torch.Tensor:
+    return normalise(np.stack([image for example in batch for image in example.images]))
+
+
+def batch_loss(model: Any, encoder: Encoder, batch: list[Example]) -> torch.Tensor:
+    """Mean cross-entropy over the answer tokens of the batch; one forward pass per kind of example
+    (prompt lengths differ by kind, so this pads far less than one pass over the whole batch)."""
+    total = torch.zeros(())
+    count = 0
+    for kind in dict.fromkeys(e.kind for e in batch):
+        group = [e for e in batch if e.kind == kind]
+        rows = [(encoder.prompt(e), encoder.answer(e)) for e in group]
+        width = max(len(p) + len(a) for p, a in rows)
+        input_ids = torch.full((len(group), width), encoder.tokenizer.pad_token_id, dtype=torch.long)
+        mask = torch.zeros_like(input_ids)
+        targets = torch.full_like(input_ids, -100)
+        for row, (prompt, answer) in enumerate(rows):
+            ids = prompt + answer
+            input_ids[row, : len(ids)] = torch.tensor(ids)
+            mask[row, : len(ids)] = 1
+            targets[row, len(prompt): len(ids)] = torch.tensor(answer)
+        logits = model(input_ids=input_ids, attention_mask=mask, pixel_values=pixels_of(group)).logits
+        total = total + F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), targets[:, 1:].reshape(-1),
+                                        ignore_index=-100, reduction="sum")
+        count += sum(len(a) for _, a in rows)
+    return total / count
+
+
+def tokenizer_corpus(seed: int, size: int = 3000) -> list[str]:
+    rng = random.Random(f"shapes-bench-tokenizer-{seed}")
+    texts = []
+    for _ in range(size):
+        example = draw_example(rng.choice([k for k, _ in MIXTURE]), rng)
+        texts.append(chat_prompt(0, example.text) + " " + example.answer)
+    return texts
+
+
+def train_llava_multi(train_split: Any, recipe: LlavaMultiRecipe, out: Path | None = None,
+                      stop_after: int | None = None) -> tuple[Any, Any, dict]:
+    """Train from the recipe; save the checkpoint and processor to ``out`` when given.
+
+    ``train_split`` (the suite's train split, the other trainers' input) is not used: the examples
+    are drawn from the scene generators (seeds ``shapes-bench-train-<seed>``)."""
+    seed_everything(recipe.seed)
+    tokenizer = llama_bpe(tokenizer_corpus(recipe.seed))
+    model = build_llava_multi(recipe, tokenizer).train()
+    if recipe.vision_from:
+        _load_vision_tower(model, recipe.vision_from)
+        for parameter in model.parameters():
+            parameter.requires_grad_(True)  # the tower keeps learning (bar heights, two-object scenes)
+    encoder = Encoder(tokenizer)
+    rng = random.Random(f"shapes-bench-train-{recipe.seed}")
+
+    def step_loss(step: int, progress: float) -> tuple[torch.Tensor, dict[str, float]]:
+        return batch_loss(model, encoder, draw_batch(rng, recipe.batch)), {}
+
+    info = train(list(model.parameters()), step_loss, Schedule(recipe.steps, recipe.lr), "llava-multi", stop_after)
+    processor = processor_for(tokenizer)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        model.eval().save_pretrained(out)
+        processor.save_pretrained(out)
+    return model.eval(), processor, info
+
+
+def validation_set(size_per_kind: int = 100, seed: str = "val") -> list[Example]:
+    """Examples of every kind in the reference prompt (seeds of their own: ``shapes-bench-<seed>``)."""
+    rng = random.Random(f"shapes-bench-{seed}")
+    examples = []
+    for kind, _ in MIXTURE:
+        if kind == "describe":
+            continue
+        for _ in range(size_per_kind):
+            example = draw_example(kind, rng)
+            examples.append(example)
+    return examples
+
+
+@torch.inference_mode()
+def greedy_answers(model: Any, tokenizer: Any, examples: list[Example], max_new_tokens: int = 4,
+                   batch: int = 50) -> list[str]:
+    """Greedy answers, left-padded batches (the quick in-training evaluation; official: ``mmbench run``)."""
+    encoder = Encoder(tokenizer)
+    answers: list[str] = []
+    for start in range(0, len(examples), batch):
+        chunk = examples[start: start + batch]
+        prompts = [encoder.prompt(e) for e in chunk]
+        width = max(len(p) for p in prompts)
+        input_ids = torch.full((len(chunk), width), tokenizer.pad_token_id, dtype=torch.long)
+        mask = torch.zeros_like(input_ids)
+        for row, ids in enumerate(prompts):
+            input_ids[row, width - len(ids):] = torch.tensor(ids)
+            mask[row, width - len(ids):] = 1
+        output = model.generate(input_ids=input_ids, attention_mask=mask, pixel_values=pixels_of(chunk),
+                                max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tokenizer.pad_token_id)
+        answers += [t.strip() for t in tokenizer.batch_decode(output[:, width:], skip_special_tokens=True)]
+    return answers
+
+
+def quick_scores(model: Any, tokenizer: Any, examples: list[Example]) -> dict[str, float]:
+    """Exact-match rate per kind (letters for mc and pair, yes/no, chart values and colours)."""
+    answers = greedy_answers(model, tokenizer, examples)
+    scores: dict[str, list[float]] = {}
+    for example, answer in zip(examples, answers):
+        scores.setdefault(example.kind, []).append(float(answer.strip().lower() == example.answer.lower()))
+    return {f"{kind}_exact": sum(v) / len(v) for kind, v in scores.items()}
