@@ -22,12 +22,27 @@ REPO = Path(__file__).resolve().parents[1]
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
 
+#: The variables naming the user's own mmbench folders, and the suite's folder each is pointed at
+#: (under ``.pytest_cache/`` of the checkout): the cache (generated shapes suite, fingerprints), and
+#: with it the default prediction store, and the data root.
+ISOLATED = {"MMBENCH_CACHE": "mmbench-cache", "MMBENCH_DATA": "mmbench-data"}
+
+
+def isolate_user_folders(root: Path) -> dict[str, str]:
+    """Point every variable of :data:`ISOLATED` at the suite's own folder below ``root``, whatever the
+    environment said (a user's ``MMBENCH_CACHE`` would otherwise receive the tests' tiny checkpoints
+    and mock runs in its prediction store); returns the values set. Subprocesses inherit them."""
+    chosen = {}
+    for name, folder in ISOLATED.items():
+        path = root / ".pytest_cache" / folder
+        path.mkdir(parents=True, exist_ok=True)
+        os.environ[name] = chosen[name] = str(path)
+    return chosen
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    # One cache for the generated synthetic suite per test session (subprocesses inherit it).
-    if "MMBENCH_CACHE" not in os.environ:
-        base = Path(config.rootpath) / ".pytest_cache" / "mmbench-cache"
-        base.mkdir(parents=True, exist_ok=True)
-        os.environ["MMBENCH_CACHE"] = str(base)
+    # One cache for the generated synthetic suite per test session, never the user's.
+    isolate_user_folders(Path(config.rootpath))
 
 
 @pytest.fixture(scope="session")

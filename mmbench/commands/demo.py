@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from mmbench.types import DEFAULT_OUTPUT_DIR
+
 # task -> bundled model that runs it; the mock adapter stands in for any model not registered
 DEMO_PLAN = (
     ("shapes_zeroshot", "shapes-clip"),
@@ -19,7 +21,8 @@ DEMO_PLAN = (
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("demo", help="run the bundled models on the synthetic shapes suite (no downloads)")
-    p.add_argument("--output-dir", type=Path, default=Path("results/demo"), help="where results are written (default: results/demo)")
+    p.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT_DIR / "demo",
+                   help=f"where results are written (default: {DEFAULT_OUTPUT_DIR / 'demo'}/ in the working directory)")
     p.add_argument("--model", default=None, help="run every task with this model instead of the bundled ones (e.g. mock)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
     p.set_defaults(func=run)
