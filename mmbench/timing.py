@@ -126,7 +126,7 @@ class StageTiming:
             "items": self.items, "batches": self.batches, "batch_size": self.batch_size,
             "batch_size_auto": self.batch_size_auto, "wall_s": self.wall_s, "model_s": self.model_s,
             "input_wait_s": self.input_wait_s, "postprocess_s": self.postprocess_s,
-            "items_per_s": self.items / self.wall_s if self.wall_s > 0 else None,
+            "items_per_s": self.items / self.wall_s if self.wall_s > 0 and self.items else None,  # nothing computed: no rate
             "tokens": self.tokens or None,
             "flops_per_item": self.flops_per_item,
             "tflops_per_s": self.tflops_per_s,
@@ -230,7 +230,7 @@ def combine_stages(stages: list[StageTiming], *, device: str, dtype: str, batch_
         "postprocess_s": sum(s.postprocess_s for s in stages),
         "metric_s": metric_s,
         "items": items,
-        "items_per_s": items / loop_wall if loop_wall > 0 else None,
+        "items_per_s": items / loop_wall if loop_wall > 0 and items else None,  # all from the store: no throughput
         "tokens_per_s": tokens / gen_wall if tokens and gen_wall > 0 else None,
         "flops": flops if counted else None,
         "tflops_per_s": tflops,
