@@ -43,7 +43,7 @@ def test_the_committed_leaderboard_page_is_what_the_readme_command_builds(tmp_pa
     (tmp_path / "docs").mkdir()
     monkeypatch.chdir(tmp_path)
     assert main(argv[1:]) == 0
-    capsys.readouterr()
+    assert capsys.readouterr().err.splitlines()[-1] == "wrote docs/leaderboard.html (html)"
     built = (tmp_path / "docs" / "leaderboard.html").read_bytes()
     committed = (REPO / "docs" / "leaderboard.html").read_bytes()
     assert built == committed, f"docs/leaderboard.html is stale: rebuild it with `{match.group(1)}` in the repository root"

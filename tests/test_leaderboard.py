@@ -283,3 +283,28 @@ def test_markdown_shows_an_ampersand_as_is_and_still_escapes_html() -> None:
     assert md_text("a &lt; b & <b>c</b> | `d`") == "a &amp;lt; b & &lt;b&gt;c&lt;/b&gt; \\| &#96;d&#96;"
     md = to_markdown(build_leaderboard([synthetic_result("vqa", "mock:a", 0.5)]))
     assert "&amp;" not in md and "Captioning & General VQA" in md  # a reported row's source
+
+
+def test_plot_legends_sit_outside_the_panels(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No legend box overlaps its panel's axes (where the points are), in either PNG."""
+    from mmbench.report import plots
+
+    figures = []
+    save = plots._save
+
+    def keep(plt, fig, path):  # type: ignore[no-untyped-def]
+        fig.tight_layout()  # as _save lays it out
+        fig.canvas.draw()
+        figures.append([(ax.get_window_extent(), ax.get_legend().get_window_extent()) for ax in fig.axes
+                        if ax.get_visible() and ax.get_legend() is not None])
+        return save(plt, fig, path)
+
+    monkeypatch.setattr(plots, "_save", keep)
+    runs = [synthetic_result(t, m, q, items_per_s=s) for t in TASK_TYPES
+            for m, q, s in (("mock:a", 0.9, 20.0), ("mock:b", 0.2, 900.0), ("mock:c", 0.6, 150.0))]
+    written = plots.write_plots(build_leaderboard(runs, include_reported=False), tmp_path)
+    assert [p.name for p in written] == ["quality_vs_throughput.png", "latency.png"] and len(figures) == 2
+    for panels in figures:
+        assert len(panels) == len(TASK_TYPES)
+        for axes_box, legend_box in panels:
+            assert not axes_box.overlaps(legend_box), (axes_box, legend_box)

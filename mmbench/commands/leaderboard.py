@@ -72,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
         text = render(lb, args.format, args.title)
         if args.output:
             atomic_write_text(args.output, text)
+            print(f"wrote {args.output} ({args.format})", file=sys.stderr)  # as --out-dir says what it wrote
         else:
             sys.stdout.write(text)
     if args.plots:
