@@ -45,6 +45,32 @@ def pytest_configure(config: pytest.Config) -> None:
     isolate_user_folders(Path(config.rootpath))
 
 
+def in_ci() -> bool:
+    """True under CI (the ``CI`` variable set, as CI services and ``.ci/run`` do): there, a system
+    tool the tests need is installed by ``.ci/run``, and its absence fails the tests that need it."""
+    return os.environ.get("CI", "").lower() not in ("", "0", "false")
+
+
+def require_tool(found: object, message: str) -> None:
+    """Skip (outside CI) or fail (in CI) the test when ``found`` is falsy; ``message`` names the
+    tool, what needs it and the install command."""
+    if not found:
+        if in_ci():
+            pytest.fail(f"{message}; CI installs it (.ci/run), so its absence is a failure")
+        pytest.skip(f"{message}; skipped outside CI")
+
+
+@pytest.fixture
+def java_runtime() -> str:
+    """The ``java`` on PATH, for the caption-metric tests that run pycocoevalcap's Java programs."""
+    from mmbench.metrics.captioning.java import find_java
+
+    java = find_java()
+    require_tool(java, "the caption-metric tests need a Java runtime on PATH, not found "
+                       "(apt-get install -y default-jre-headless)")
+    return str(java)
+
+
 @pytest.fixture(scope="session")
 def golden_dir() -> Path:
     return GOLDEN

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -466,3 +467,20 @@ def test_pytest_helper_guards_the_baseline(demo_run: Path) -> None:
     from mmbench.testing import assert_no_regression
 
     assert_no_regression(BASELINE, demo_run, exact=True, same_model=True)
+
+
+def test_demo_without_the_bundled_weights_fails_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """Never a quiet run of the mock model in their place: exit 2, one line naming the models, nothing written."""
+    from mmbench.cli import main
+    from mmbench.models import bundled
+
+    shutil.copytree(bundled.BUNDLED_DIR, tmp_path / "bundled")
+    (tmp_path / "bundled" / "shapes-blip-vqa" / "model.safetensors").unlink()
+    shutil.rmtree(tmp_path / "bundled" / "shapes-clip")
+    monkeypatch.setattr(bundled, "BUNDLED_DIR", tmp_path / "bundled")
+    assert main(["demo", "--output-dir", str(tmp_path / "out")]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and len(captured.err.splitlines()) == 1, captured.err
+    assert "bundled model(s) shapes-blip-vqa, shapes-clip not installed" in captured.err and "mock" in captured.err
+    assert not (tmp_path / "out").exists()

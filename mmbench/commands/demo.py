@@ -29,18 +29,20 @@ def add_parser(sub: Any) -> None:
 
 
 def planned_models(override: str | None) -> list[tuple[str, str]]:
-    """(task, model spec) pairs; a bundled model whose weights are missing is replaced by ``mock``."""
+    """(task, model spec) pairs. Raises :class:`~mmbench.errors.UserError` (one line, before anything
+    loads) when a bundled model's weights are missing: the demo never quietly runs another model."""
+    from mmbench.errors import UserError
     from mmbench.models.bundled import BUNDLED_DIR
 
     if override:
         return [(task, override) for task, _ in DEMO_PLAN]
-    plan = []
-    for task, model in DEMO_PLAN:
-        if not (BUNDLED_DIR / model / "config.json").is_file():
-            print(f"note: bundled model {model} is not installed; running {task} with the mock model", file=sys.stderr)
-            model = "mock"
-        plan.append((task, model))
-    return plan
+    missing = sorted({model for _, model in DEMO_PLAN
+                      if not all((BUNDLED_DIR / model / name).is_file() for name in ("config.json", "model.safetensors"))})
+    if missing:
+        raise UserError(f"bundled model(s) {', '.join(missing)} not installed (no config.json and model.safetensors "
+                        f"under {BUNDLED_DIR}): reinstall mmbench from a complete clone or wheel; "
+                        "`mmbench demo --model mock` checks the plumbing without them")
+    return list(DEMO_PLAN)
 
 
 def run(args: argparse.Namespace) -> int:
