@@ -11,10 +11,12 @@ decoding, the checkpoint's processor, forward passes and recall@K all count.
 * the minimal loop (``--minimal-loop``, below): PIL open, ``CLIPProcessor``, ``get_image_features`` /
   ``get_text_features``, cosine similarities and recall@K with torch, nothing else.
 
-Pairs alternate which side runs first; each pair prints both wall times and the ratio, and the
-median ratio over the pairs ends the output. Both sides' recall values are printed and must agree.
+Pairs alternate which side runs first; each pair prints both wall times and the ratio. The output
+ends with the median ratio, its interquartile range and the verdict against the 1.05x target
+(``benchmarks/pairs.py``: "met" only when the whole IQR of at least 7 pairs is under it, else "not
+resolved at this machine's noise" or "not met"). Both sides' recall values are printed and must agree.
 
-    python benchmarks/overhead.py [--pairs 3] [--work /tmp/mmbench-overhead]
+    python benchmarks/overhead.py [--pairs 7] [--work /tmp/mmbench-overhead]
 """
 
 from __future__ import annotations
@@ -29,6 +31,10 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from pairs import MIN_PAIRS, verdict, verdict_line  # noqa: E402
+
+TARGET = 1.05  # mmbench run within 5 % of the minimal loop
 KS = (1, 5, 10)
 BATCH_SIZE = 32
 
@@ -101,7 +107,7 @@ def timed_process(command: list[str], env: dict[str, str]) -> tuple[float, str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pairs", type=int, default=3)
+    parser.add_argument("--pairs", type=int, default=MIN_PAIRS, help=f"alternating pairs (default and verdict minimum: {MIN_PAIRS})")
     parser.add_argument("--work", type=Path, default=Path("/tmp/mmbench-overhead"))
     parser.add_argument("--images", type=int, default=300,
                         help="first N images of the split (default: all 300; fewer weigh fixed costs more)")
@@ -139,6 +145,8 @@ def main() -> None:
     print("  minimal: " + "  ".join(f"{k}={v:.4f}" for k, v in sorted(minimal_recall.items())))
     print("  mmbench: " + "  ".join(f"{k}={harness_recall.get(k, float('nan')):.4f}" for k in sorted(minimal_recall)))
     print(f"median ratio mmbench / minimal loop over {len(ratios)} alternating pairs: {statistics.median(ratios):.3f}")
+    if len(ratios) >= 2:
+        print(verdict_line(verdict(ratios, TARGET), "CPU overhead, mmbench / minimal loop"))
 
 
 def _harness_metrics(stdout: str) -> dict[str, float]:

@@ -1,6 +1,6 @@
 """Re-scoring from the prediction store: how long a changed metric option costs on shapes_vqa.
 
-Runs shapes_vqa (all 300 questions) with the bundled shapes-blip-vqa model once into a fresh
+Runs shapes_vqa (all of its questions: 1,800 in shapes suite version 2) with the bundled shapes-blip-vqa model once into a fresh
 store, then, in the same process with the model already loaded, re-evaluates with VQA
 normalisation switched from "standard" to "official": every answer comes from the store, no
 model call is made, and only reading the store and scoring cost time. Prints both times; the

@@ -1,10 +1,13 @@
 """The three figures of long-run support, each measured side by side in one invocation:
 
-    python benchmarks/scale.py store-overhead [--pairs 3] [--predict-only]   # the demo's runs with and without the store
+    python benchmarks/scale.py store-overhead [--pairs 7] [--predict-only]   # the demo's runs with and without the store
     python benchmarks/scale.py resume                       # shapes_caption: uninterrupted vs resumed after a kill at 50 %
     python benchmarks/scale.py processes [--pairs 3]        # shapes_retrieval: 1 process vs torchrun with 2 (gloo)
 
 Contenders alternate in order (A B, B A, ...); the median of the pairs is printed with the ratio.
+store-overhead also gives each pair's ratio (with / without, the same pair's two runs), their
+interquartile range and the verdict against "within 5 %" (``benchmarks/pairs.py``: "met" only when
+the whole IQR of at least 7 pairs is under 1.05).
 Results go to benchmarks/results/scale_<figure>.json (no machine paths). Wall times of whole
 commands include process start-up (about 7 s of imports) and scoring, as a user waits for them.
 """
@@ -24,6 +27,10 @@ from pathlib import Path
 from typing import Callable
 
 RESULTS = Path(__file__).resolve().parent / "results"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from pairs import MIN_PAIRS, verdict, verdict_line  # noqa: E402
+
+STORE_TARGET = 1.05  # the store costs at most 5 % of a run
 DEMO_PLAN = (("shapes_zeroshot", "shapes-clip"), ("shapes_retrieval", "shapes-clip"),
              ("shapes_caption", "shapes-blip-caption"), ("shapes_vqa", "shapes-blip-vqa"))
 
@@ -67,9 +74,15 @@ def store_overhead(pairs: int, score: bool = True) -> dict[str, object]:
 
     demo(False)  # warm-up: data generation, METEOR start-up, page cache
     without, with_store = alternate(pairs, lambda: demo(False), lambda: demo(True))
-    return {"without_store_s": without, "with_store_s": with_store,
-            "median_without_s": statistics.median(without), "median_with_s": statistics.median(with_store),
-            "ratio_with_over_without": statistics.median(with_store) / statistics.median(without)}
+    ratios = [w / wo for w, wo in zip(with_store, without)]  # per pair: its two runs saw the same load
+    result: dict[str, object] = {"without_store_s": without, "with_store_s": with_store,
+                                 "median_without_s": statistics.median(without), "median_with_s": statistics.median(with_store),
+                                 "ratio_with_over_without": statistics.median(with_store) / statistics.median(without),
+                                 "load_average_after": os.getloadavg()[0]}
+    if len(ratios) >= 2:
+        result["pairs"] = verdict(ratios, STORE_TARGET)
+        print(verdict_line(result["pairs"], "store overhead, with / without"))  # type: ignore[arg-type]
+    return result
 
 
 def resume() -> dict[str, object]:
@@ -109,7 +122,7 @@ def processes(pairs: int) -> dict[str, object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("figure", choices=["store-overhead", "resume", "processes"])
-    parser.add_argument("--pairs", type=int, default=3)
+    parser.add_argument("--pairs", type=int, default=MIN_PAIRS, help=f"alternating pairs (default and verdict minimum: {MIN_PAIRS})")
     parser.add_argument("--predict-only", action="store_true", help="store-overhead: time prediction only, no scoring")
     args = parser.parse_args()
     figures = {"store-overhead": lambda: store_overhead(args.pairs, score=not args.predict_only), "resume": resume, "processes": lambda: processes(args.pairs)}

@@ -123,6 +123,14 @@ def run_coverage(result: RunResult) -> RunCoverage:
     return RunCoverage(complete, scored, total if total is not None else n)
 
 
+def served_from_store(result: RunResult) -> bool:
+    """True when the run computed nothing: every prediction came from the prediction store
+    (``timing.items`` 0, ``timing.from_store`` above 0). Such a run has no throughput or latency:
+    files written before that was said record ``items_per_s`` 0.0, which is not a measurement."""
+    timing = result.timing or {}
+    return timing.get("items") == 0 and (_count(timing.get("from_store")) or 0) > 0
+
+
 def _count(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 

@@ -44,9 +44,14 @@ def evaluate(task: str | Path | TaskSpec, model: Any, config: RunConfig | None =
     Returns the result; writes it (results JSON plus ``.samples.jsonl``, atomically) when
     ``config.output_dir`` is set (None: nothing is written). In a torch.distributed job every rank
     computes its share; only rank 0 scores and writes (the other ranks return a result without
-    metrics).
+    metrics). As on the command line, third-party progress bars (transformers' weight loading, hub
+    downloads, datasets) are turned off for the process unless ``progress=True``; the prediction
+    store is used only when ``store`` names one (the CLI's ``run`` passes its default).
     """
     config = dataclasses.replace(config or RunConfig(), **overrides)
+    from mmbench.console import quiet_library_progress
+
+    quiet_library_progress(config.progress)
     started = time.perf_counter()
     spec = task if isinstance(task, TaskSpec) else load_task_spec(task)
     task_cls = _task_type(spec)

@@ -39,25 +39,58 @@ def synchronize(device: str) -> None:
 # ---- time to first token and time per output token, marked by the decoders ------------------------
 
 class TokenClock:
-    """Wall times, synchronised on the device, at which one model call produced each decoding step."""
+    """When one model call produced each decoding step, without stalling the device.
+
+    Synchronisation policy: a decoding step never waits for the device. On CUDA each mark records
+    a CUDA event on the device's current stream (the GPU timestamps it when it gets there); only
+    the first and the latest are kept, and they are read once the call is over, after the runner's
+    one synchronisation at the end of the call. TTFT is the call's start event to the first mark,
+    TPOT the first mark to the last over the steps between them. Elsewhere (CPU, MPS) a mark reads
+    the host clock (``marks``); on MPS that is when the step was queued, not finished.
+    """
 
     def __init__(self, device: str) -> None:
         self.device = device
         self.start = time.perf_counter()
-        self.marks: list[float] = []
+        self.marks: list[float] = []  # host clock, off CUDA
+        self.steps = 0
+        self._events: list[Any] | None = None  # CUDA: [start, first mark, latest mark]
+        if device.startswith("cuda"):
+            self._events = [self._event()]
+
+    def _event(self) -> Any:
+        import torch
+
+        event = torch.cuda.Event(enable_timing=True)
+        event.record(torch.cuda.current_stream(torch.device(self.device)))
+        return event
 
     def mark(self) -> None:
-        synchronize(self.device)
-        self.marks.append(time.perf_counter())
+        self.steps += 1
+        if self._events is None:
+            self.marks.append(time.perf_counter())
+        elif len(self._events) < 3:
+            self._events.append(self._event())
+        else:
+            self._events[2] = self._event()
+
+    def _event_s(self, a: int, b: int) -> float:
+        assert self._events is not None
+        self._events[b].synchronize()  # already done: the runner synchronised at the end of the call
+        return float(self._events[a].elapsed_time(self._events[b])) / 1000.0
 
     @property
     def ttft_s(self) -> float | None:
         """From the call's start (image encoding and prefill included) to the first new token."""
+        if self._events is not None:
+            return self._event_s(0, 1) if self.steps else None
         return self.marks[0] - self.start if self.marks else None
 
     @property
     def tpot_s(self) -> float | None:
         """Mean time per output token after the first."""
+        if self._events is not None:
+            return self._event_s(1, 2) / (self.steps - 1) if self.steps > 1 else None
         return (self.marks[-1] - self.marks[0]) / (len(self.marks) - 1) if len(self.marks) > 1 else None
 
 
@@ -126,7 +159,7 @@ class StageTiming:
             "items": self.items, "batches": self.batches, "batch_size": self.batch_size,
             "batch_size_auto": self.batch_size_auto, "wall_s": self.wall_s, "model_s": self.model_s,
             "input_wait_s": self.input_wait_s, "postprocess_s": self.postprocess_s,
-            "items_per_s": self.items / self.wall_s if self.wall_s > 0 else None,
+            "items_per_s": self.items / self.wall_s if self.wall_s > 0 and self.items else None,  # nothing computed: no rate
             "tokens": self.tokens or None,
             "flops_per_item": self.flops_per_item,
             "tflops_per_s": self.tflops_per_s,
@@ -144,6 +177,7 @@ class BatchTimer:
         self.timing = StageTiming(name)
         self.warmup = warmup
         self._start = time.perf_counter()
+        self._untimed_s = 0.0
 
     def record(self, n_items: int, seconds: float, tokens: int = 0, *, input_wait_s: float = 0.0,
                postprocess_s: float = 0.0, clock: TokenClock | None = None) -> None:
@@ -168,6 +202,11 @@ class BatchTimer:
         if flops > 0 and n_items > 0:
             self.timing.flops_per_item = flops / n_items
 
+    def untimed(self, seconds: float) -> None:
+        """Time the loop spent on work that is not the run (the untimed FLOP-counting call): left
+        out of the stage's wall time, hence out of items/s."""
+        self._untimed_s += seconds
+
     def waited(self, seconds: float) -> None:
         """Time the loop spent blocked on the DataLoader for the next batch."""
         self.timing.input_wait_s += seconds
@@ -175,7 +214,7 @@ class BatchTimer:
     def finish(self, *, batch_size: int | None = None, auto: bool = False,
                oom_backoffs: list[dict[str, Any]] | None = None) -> StageTiming:
         t = self.timing
-        t.wall_s = time.perf_counter() - self._start
+        t.wall_s = time.perf_counter() - self._start - self._untimed_s
         t.batch_size, t.batch_size_auto, t.oom_backoffs = batch_size, auto, list(oom_backoffs or [])
         return t
 
@@ -230,7 +269,7 @@ def combine_stages(stages: list[StageTiming], *, device: str, dtype: str, batch_
         "postprocess_s": sum(s.postprocess_s for s in stages),
         "metric_s": metric_s,
         "items": items,
-        "items_per_s": items / loop_wall if loop_wall > 0 else None,
+        "items_per_s": items / loop_wall if loop_wall > 0 and items else None,  # all from the store: no throughput
         "tokens_per_s": tokens / gen_wall if tokens and gen_wall > 0 else None,
         "flops": flops if counted else None,
         "tflops_per_s": tflops,

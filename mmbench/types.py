@@ -70,6 +70,11 @@ class Sample:
         return self.images[0]
 
 
+# Where runs are written unless told otherwise: a folder of the user's own, never the repository's
+# committed reference results in ``results/`` (which build docs/leaderboard.html). Git-ignored in a clone.
+DEFAULT_OUTPUT_DIR = Path("mmbench-results")
+
+
 @dataclass
 class RunConfig:
     """How to run an evaluation (not what to evaluate)."""
@@ -80,7 +85,7 @@ class RunConfig:
     limit: int | None = None
     seed: int = 0
     num_workers: int | None = None  # None: chosen from the CPU count
-    output_dir: Path | None = Path("results")
+    output_dir: Path | None = DEFAULT_OUTPUT_DIR  # relative to the working directory; None: nothing is written
     data_dir: Path | None = None
     on_error: OnError = "fail"
     warmup_batches: int = 1

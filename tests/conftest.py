@@ -22,12 +22,53 @@ REPO = Path(__file__).resolve().parents[1]
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
 
+#: The variables naming the user's own mmbench folders, and the suite's folder each is pointed at
+#: (under ``.pytest_cache/`` of the checkout): the cache (generated shapes suite, fingerprints), and
+#: with it the default prediction store, and the data root.
+ISOLATED = {"MMBENCH_CACHE": "mmbench-cache", "MMBENCH_DATA": "mmbench-data"}
+
+
+def isolate_user_folders(root: Path) -> dict[str, str]:
+    """Point every variable of :data:`ISOLATED` at the suite's own folder below ``root``, whatever the
+    environment said (a user's ``MMBENCH_CACHE`` would otherwise receive the tests' tiny checkpoints
+    and mock runs in its prediction store); returns the values set. Subprocesses inherit them."""
+    chosen = {}
+    for name, folder in ISOLATED.items():
+        path = root / ".pytest_cache" / folder
+        path.mkdir(parents=True, exist_ok=True)
+        os.environ[name] = chosen[name] = str(path)
+    return chosen
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    # One cache for the generated synthetic suite per test session (subprocesses inherit it).
-    if "MMBENCH_CACHE" not in os.environ:
-        base = Path(config.rootpath) / ".pytest_cache" / "mmbench-cache"
-        base.mkdir(parents=True, exist_ok=True)
-        os.environ["MMBENCH_CACHE"] = str(base)
+    # One cache for the generated synthetic suite per test session, never the user's.
+    isolate_user_folders(Path(config.rootpath))
+
+
+def in_ci() -> bool:
+    """True under CI (the ``CI`` variable set, as CI services and ``.ci/run`` do): there, a system
+    tool the tests need is installed by ``.ci/run``, and its absence fails the tests that need it."""
+    return os.environ.get("CI", "").lower() not in ("", "0", "false")
+
+
+def require_tool(found: object, message: str) -> None:
+    """Skip (outside CI) or fail (in CI) the test when ``found`` is falsy; ``message`` names the
+    tool, what needs it and the install command."""
+    if not found:
+        if in_ci():
+            pytest.fail(f"{message}; CI installs it (.ci/run), so its absence is a failure")
+        pytest.skip(f"{message}; skipped outside CI")
+
+
+@pytest.fixture
+def java_runtime() -> str:
+    """The ``java`` on PATH, for the caption-metric tests that run pycocoevalcap's Java programs."""
+    from mmbench.metrics.captioning.java import find_java
+
+    java = find_java()
+    require_tool(java, "the caption-metric tests need a Java runtime on PATH, not found "
+                       "(apt-get install -y default-jre-headless)")
+    return str(java)
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from png_checks import assert_drawn_png  # tests/ is on sys.path (rootdir conftest)
 from mmbench.report.html import to_html
 from mmbench.report.leaderboard import build_leaderboard
 from mmbench.report.synthetic import synthetic_result
@@ -132,8 +133,7 @@ def test_detail_opens_with_configuration(page) -> None:  # type: ignore[no-untyp
 def test_screenshot(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     shot = tmp_path / "leaderboard.png"
     assert page.save_screenshot(str(shot))
-    data = shot.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+    assert_drawn_png(shot, min_size=(800, 600))
 
 
 REPO = Path(__file__).resolve().parents[1]
@@ -208,7 +208,4 @@ def test_screenshot_at_1400_by_1000(committed_page) -> None:  # type: ignore[no-
     shot = REPO / ".pytest_cache" / "leaderboard-1400x1000.png"
     shot.parent.mkdir(exist_ok=True)
     assert committed_page.save_screenshot(str(shot))
-    from PIL import Image
-
-    with Image.open(shot) as image:
-        assert image.size == (1400, 1000)
+    assert_drawn_png(shot, size=(1400, 1000))

@@ -27,7 +27,7 @@ TOLERANCE = {"METEOR": 1e-6}
 DEFAULT_TOLERANCE = 1e-9
 
 pytestmark = pytest.mark.java
-needs_java = pytest.mark.skipif(find_java() is None, reason="Java runtime not installed")
+needs_java = pytest.mark.usefixtures("java_runtime")  # skipped without Java, failed in CI (conftest)
 
 WORDS = (
     "a an the man woman dog dogs cat bus red blue two three of on in with and playing riding sitting "

@@ -98,3 +98,21 @@ def test_ci_run_calls_the_install_script_before_the_tests() -> None:
              if line.strip() and not line.lstrip().startswith("#")]
     assert lines.index("bash .ci/install-system-tools") < lines.index("python3 -m pytest -q")
     assert os.access(SCRIPT, os.X_OK)
+
+
+def test_without_java_the_caption_metric_tests_fail_in_ci_and_skip_elsewhere(tmp_path: Path) -> None:
+    """As the browser tests do for Chromium: CI installs Java, so a missing one is a failure there."""
+    import sys
+
+    test = "tests/test_captioning_units.py::test_java_tokenizer_matches_golden_edge_cases"
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "MMBENCH_SPICE_JAVA")}
+    env["PATH"] = str(tmp_path)  # no java on it (pytest runs by its absolute path)
+    outcomes = {}
+    for ci in ("true", ""):
+        run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rsf", test],
+                             cwd=REPO, env={**env, "CI": ci}, capture_output=True, text=True, timeout=300)
+        outcomes[ci] = (run.returncode, run.stdout)
+    code, out = outcomes["true"]
+    assert code == 1 and "1 error" in out and "need a Java runtime" in out and "its absence is a failure" in out, out
+    code, out = outcomes[""]
+    assert code == 0 and "1 skipped" in out and "skipped outside CI" in out, out

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +28,7 @@ import yaml
 from PIL import Image
 
 from conftest import MmbenchCli, cli_environment, installed_entry_point  # tests/ is on sys.path (rootdir conftest)
+from png_checks import assert_drawn_png
 from mmbench.data.shapes import SHAPES_TASK_DATA
 from mmbench.report.synthetic import synthetic_result
 from mmbench.results import RunResult, read_result, write_result
@@ -369,8 +372,12 @@ def test_cli_all_formats_without_torch(mmbench_cli: MmbenchCli, results_dir: Pat
     proc = light_cli(mmbench_cli, "leaderboard", str(results_dir), "--out-dir", str(tmp_path))
     assert proc.returncode == 0, proc.stderr
     assert "broken.json" in proc.stderr and "mmbench: warning:" in proc.stderr
-    for name in ("leaderboard.md", "leaderboard.csv", "leaderboard.json", "leaderboard.html", "quality_vs_throughput.png", "latency.png"):
+    for name in ("leaderboard.md", "leaderboard.csv", "leaderboard.json", "leaderboard.html"):
         assert (tmp_path / name).stat().st_size > 0, name
+    assert "| Model |" in (tmp_path / "leaderboard.md").read_text(encoding="utf-8")
+    assert json.loads((tmp_path / "leaderboard.json").read_text(encoding="utf-8"))["reported"]  # reported numbers kept by default
+    for name in ("quality_vs_throughput.png", "latency.png"):
+        assert_drawn_png(tmp_path / name)
     proc = light_cli(mmbench_cli, "leaderboard", str(results_dir), "--format", "json", "--no-reported")
     assert proc.returncode == 0 and json.loads(proc.stdout)["reported"] == []
     proc = light_cli(mmbench_cli, "leaderboard", str(tmp_path), str(results_dir), "--format", "csv")  # own outputs: no warning
@@ -417,6 +424,8 @@ def test_leaderboard_and_compare_commands(mmbench_cli: MmbenchCli, tmp_path: Pat
 BASELINE = REPO / "results" / "baseline"
 # The degraded-model check uses a metric tolerance: the mock model must fail even a lenient gate.
 TOLERANCE = "*=0.005"
+#: each shapes task's main metric, as the leaderboard and compare name it (README: "Leaderboard")
+MAIN_METRICS = {"shapes_caption": "CIDEr", "shapes_retrieval": "mean_R@1", "shapes_vqa": "accuracy", "shapes_zeroshot": "top1"}
 
 
 def gate_cli(mmbench_cli: MmbenchCli, *args: str) -> subprocess.CompletedProcess[str]:
@@ -445,10 +454,36 @@ def test_a_degraded_model_fails_the_gate(mmbench_cli: MmbenchCli, mock_demo: tup
     assert degraded.returncode == 0, degraded.stderr
     gate = gate_cli(mmbench_cli, "compare", str(BASELINE), str(tmp_path), "--tolerance", TOLERANCE, "--json")
     assert gate.returncode == 1, gate.stdout + gate.stderr
-    assert '"regression"' in gate.stdout or "regress" in gate.stdout.lower()
+    report = json.loads(gate.stdout)
+    assert report["passed"] is False and report["exit_code"] == 1
+    for task, metric in MAIN_METRICS.items():
+        # the failure names the task, the metric and the drop; its row the samples it was paired over
+        assert any(re.fullmatch(rf"{task}: {re.escape(metric)} fell by [0-9.e-]+ \(tolerance 0\.005\)", line)
+                   for line in report["failures"]), (task, report["failures"])
+        row = next(m for t in report["tasks"] if t["task"] == task for m in t["metrics"] if m["metric"] == metric)
+        records = next(BASELINE.glob(f"{task}__*.samples.jsonl")).read_text(encoding="utf-8").splitlines()
+        assert row["status"] == "regressed" and row["candidate"] < row["baseline"]
+        assert row["n_pairs"] == len(records) > 0, (task, row["n_pairs"])  # every baseline record paired by id
 
 
 def test_pytest_helper_guards_the_baseline(demo_run: Path) -> None:
     from mmbench.testing import assert_no_regression
 
     assert_no_regression(BASELINE, demo_run, exact=True, same_model=True)
+
+
+def test_demo_without_the_bundled_weights_fails_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """Never a quiet run of the mock model in their place: exit 2, one line naming the models, nothing written."""
+    from mmbench.cli import main
+    from mmbench.models import bundled
+
+    shutil.copytree(bundled.BUNDLED_DIR, tmp_path / "bundled")
+    (tmp_path / "bundled" / "shapes-blip-vqa" / "model.safetensors").unlink()
+    shutil.rmtree(tmp_path / "bundled" / "shapes-clip")
+    monkeypatch.setattr(bundled, "BUNDLED_DIR", tmp_path / "bundled")
+    assert main(["demo", "--output-dir", str(tmp_path / "out")]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and len(captured.err.splitlines()) == 1, captured.err
+    assert "bundled model(s) shapes-blip-vqa, shapes-clip not installed" in captured.err and "mock" in captured.err
+    assert not (tmp_path / "out").exists()

@@ -86,3 +86,58 @@ def test_stage_timing_splits_wall_time_and_reports_tflops() -> None:
     assert summary["flops"] == 16e12 and summary["tflops_per_s"] == pytest.approx(2.0)
     assert summary["mfu"] is None  # a CPU has no entry in the peak table
     assert summary["stages"]["images"]["latency_ms"]["n"] == 3
+
+
+class _Clock:
+    """A fake ``time`` module: perf_counter reads a value the fake model below advances."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def perf_counter(self) -> float:
+        return self.now
+
+
+def test_flops_are_counted_on_a_separate_untimed_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first batch runs twice: once under the FLOP counter (costing 50 fake seconds here, as a
+    slow counter would) and once timed; no timed second, model_s or wall second holds the count."""
+    from types import SimpleNamespace
+
+    from mmbench import execution, flops
+
+    clock = _Clock()
+    monkeypatch.setattr(execution, "time", clock)
+    monkeypatch.setattr(timing, "time", clock)
+    counting = [False]
+    real_counting = flops.counting_flops
+
+    def spy():  # type: ignore[no-untyped-def]
+        counting[0] = True
+        try:
+            with real_counting() as count:
+                yield count
+        finally:
+            counting[0] = False
+
+    import contextlib
+
+    monkeypatch.setattr(flops, "counting_flops", contextlib.contextmanager(spy))
+    weight = torch.ones(4, 3)
+    calls: list[tuple[int, bool]] = []
+
+    def step(adapter, inputs, items):  # type: ignore[no-untyped-def]
+        calls.append((len(items), counting[0]))
+        clock.now += 50.0 if counting[0] else 1.0  # the counter's overhead vs the model's own second
+        return inputs @ weight
+
+    stage = SimpleNamespace(name="images", items=list(range(6)), step=step, generative=False)
+    adapter = SimpleNamespace(device="cpu", spec="fake", adapter_name="fake", count_tokens=lambda rows: 0)
+    timer = timing.BatchTimer("images", warmup=0)
+    executor = execution.StageExecutor(stage, adapter, batch_size=2, timer=timer)
+    for start in (0, 2, 4):
+        list(executor.run(torch.ones(2, 4), list(range(start, start + 2))))
+    result = timer.finish(batch_size=2)
+    assert calls == [(2, True), (2, False), (2, False), (2, False)]  # one counted call, then three timed ones
+    assert result.flops_per_item == 2 * 4 * 3  # a (1, 4) x (4, 3) product per item: 24 FLOPs
+    assert result.latencies_ms == [1000.0, 1000.0, 1000.0] and result.model_s == 3.0
+    assert result.wall_s == 3.0 and result.items == 6  # the counted call's 50 s are not in the wall time

@@ -8,6 +8,7 @@ adapter calls also check that batching does not change greedy outputs).
 from __future__ import annotations
 
 import pickle
+import os
 from pathlib import Path
 from typing import Any
 
@@ -332,3 +333,17 @@ def test_processor_needing_a_missing_package_is_a_user_error(checkpoints: dict[s
     monkeypatch.setattr(transformers.AutoProcessor, "from_pretrained", needs_sentencepiece)
     with pytest.raises(UserError, match="pip install sentencepiece"):
         load_model(f"hf:{checkpoints['siglip']}")
+
+
+def test_the_offline_hint_names_the_hub_cache_hf_home_points_at(tmp_path: Path) -> None:
+    """huggingface_hub reads HF_HOME when it is imported: a fresh process with HF_HOME set."""
+    import subprocess
+    import sys
+
+    code = ("from mmbench.errors import UserError\nfrom mmbench.models.checkpoint import resolve_checkpoint\n"
+            "try:\n    resolve_checkpoint('nobody-here/no-such-checkpoint')\nexcept UserError as e:\n    print(e)\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE")}
+    env.update(HF_HOME=str(tmp_path / "hf-home"), HF_HUB_OFFLINE="1", PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert f"copy the cache ({tmp_path / 'hf-home' / 'hub'}) here" in out.stdout, out.stdout + out.stderr
+    assert "~/.cache/huggingface" not in out.stdout

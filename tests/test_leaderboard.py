@@ -237,3 +237,74 @@ def test_the_committed_leaderboard_holds_no_mock_runs() -> None:
     assert not any(r.model.get("spec") == "mock" for r in load_results([repo / "results"]).results)
     page = (repo / "docs" / "leaderboard.html").read_text(encoding="utf-8")
     assert ">mock<" not in page and "shapes-clip" in page
+
+
+def _served_from_store(run):  # type: ignore[no-untyped-def]
+    """``run`` as a re-run whose every prediction came from the store, recorded as files written
+    before that was said do: 0 items computed, items/s 0.0, a latency from no batches."""
+    run.timing.update(items=0, from_store=run.task["num_samples"], items_per_s=0.0,
+                      latency_ms={"p50": 0.0, "p90": 0.0, "p99": 0.0, "mean": 0.0, "n": 0})
+    return run
+
+
+def test_a_run_served_from_the_store_has_no_throughput_and_stays_out_of_the_median() -> None:
+    """The issue's example: runs of 0.0 (all from the store), 85.0, 262.4 and 767.0 items/s gave
+    "173.7, median of 4"; the computed three give 262.4, median of 3."""
+    speeds = (85.0, 262.4, 767.0)
+    runs = [synthetic_result("retrieval", "mock:resumed", 0.7, items_per_s=s, created_at=f"2026-11-2{i}T00:00:00Z")
+            for i, s in enumerate(speeds, start=1)]
+    runs.append(_served_from_store(synthetic_result("retrieval", "mock:resumed", 0.7, created_at="2026-11-28T00:00:00Z")))
+    board = build_leaderboard(runs, include_reported=False)
+    [cell] = board.rows[0].cells.values()
+    assert cell.items_per_s == 262.4 and cell.timed_runs == 3 and len(cell.history) == 4
+    assert cell.p50_ms == pytest.approx(1000.0 * 8 / 262.4)  # the latency median leaves it out too
+    md = to_markdown(board)
+    assert "| 262.4 (median of 3) |" in md and "173.7" not in md
+    history = md.split("## History")[1]
+    assert history.count("| from the store |") == 1 and "| 0.0 |" not in history
+    assert "<td>from the store</td>" in to_html(board)
+
+
+def test_the_run_summary_says_from_the_store_instead_of_a_rate() -> None:
+    from mmbench.tables import results_table
+
+    computed = synthetic_result("vqa", "mock:a", 0.5, items_per_s=40.0)
+    stored = _served_from_store(synthetic_result("vqa", "mock:b", 0.5))
+    lines = results_table([computed, stored]).splitlines()
+    row_a, row_b = (next(line for line in lines if f" {m} " in line) for m in ("mock:a", "mock:b"))
+    assert "| 40.0 " in row_a and "from the store" not in row_a
+    assert [c.strip() for c in row_b.strip("|").split("|")][3:5] == ["from the store", "from the store"]
+
+
+def test_markdown_shows_an_ampersand_as_is_and_still_escapes_html() -> None:
+    from mmbench.report.tables import md_text
+
+    assert md_text("table 'Zero-shot Captioning & General VQA'") == "table 'Zero-shot Captioning & General VQA'"
+    assert md_text("a &lt; b & <b>c</b> | `d`") == "a &amp;lt; b & &lt;b&gt;c&lt;/b&gt; \\| &#96;d&#96;"
+    md = to_markdown(build_leaderboard([synthetic_result("vqa", "mock:a", 0.5)]))
+    assert "&amp;" not in md and "Captioning & General VQA" in md  # a reported row's source
+
+
+def test_plot_legends_sit_outside_the_panels(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No legend box overlaps its panel's axes (where the points are), in either PNG."""
+    from mmbench.report import plots
+
+    figures = []
+    save = plots._save
+
+    def keep(plt, fig, path):  # type: ignore[no-untyped-def]
+        fig.tight_layout()  # as _save lays it out
+        fig.canvas.draw()
+        figures.append([(ax.get_window_extent(), ax.get_legend().get_window_extent()) for ax in fig.axes
+                        if ax.get_visible() and ax.get_legend() is not None])
+        return save(plt, fig, path)
+
+    monkeypatch.setattr(plots, "_save", keep)
+    runs = [synthetic_result(t, m, q, items_per_s=s) for t in TASK_TYPES
+            for m, q, s in (("mock:a", 0.9, 20.0), ("mock:b", 0.2, 900.0), ("mock:c", 0.6, 150.0))]
+    written = plots.write_plots(build_leaderboard(runs, include_reported=False), tmp_path)
+    assert [p.name for p in written] == ["quality_vs_throughput.png", "latency.png"] and len(figures) == 2
+    for panels in figures:
+        assert len(panels) == len(TASK_TYPES)
+        for axes_box, legend_box in panels:
+            assert not axes_box.overlaps(legend_box), (axes_box, legend_box)

@@ -77,3 +77,16 @@ def test_data_dir_help_states_the_readme_default(capsys: pytest.CaptureFixture[s
     assert "default: $MMBENCH_DATA, else ~/.cache/mmbench/data" in help_text
     readme = " ".join((Path(__file__).resolve().parents[1] / "README.md").read_text().split())
     assert "`--data-dir`, else `$MMBENCH_DATA`, else `~/.cache/mmbench/data`" in readme
+
+
+def test_evaluate_quiets_third_party_progress_bars_as_the_cli_does(monkeypatch: pytest.MonkeyPatch,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    for name in ("HF_HUB_DISABLE_PROGRESS_BARS", "HF_DATASETS_DISABLE_PROGRESS_BARS"):
+        monkeypatch.delenv(name, raising=False)  # restored after the test
+    result = mmbench.evaluate("shapes_vqa", "shapes-blip-vqa", limit=2, output_dir=None, num_workers=0)
+    err = capsys.readouterr().err
+    assert "accuracy" in result.metrics and "Loading weights" not in err and "%|" not in err
+    import os
+
+    assert os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] == os.environ["HF_DATASETS_DISABLE_PROGRESS_BARS"] == "1"
+    assert result.config.get("store") is None  # evaluate uses no prediction store unless given one (README)

@@ -90,3 +90,53 @@ def test_the_demo_times_are_those_measured() -> None:
     assert generation == f"{measured['median_generation_s']:.1f}"
     loads = measured["load_average_before_each_run"]
     assert (int(low), int(high)) == (int(min(loads)), round(max(loads)))
+
+
+#: Every approximate figure the README gives ("about 21 s"), and the test above or below that checks it
+#: against a committed output. A new "about N unit" in the README fails until it is added here with
+#: its check (or dropped).
+CHECKED_FIGURES = {
+    "about 21 s": "test_the_demo_times_are_those_measured",
+    "about 27 s": "test_the_demo_times_are_those_measured",
+    "about 0.75 MiB": "test_the_store_sizes_are_those_measured",
+}
+
+
+def test_every_approximate_figure_is_checked() -> None:
+    text = " ".join(README.split())
+    found = set(re.findall(r"\b(?:about|roughly|around|~) ?[\d][\d.,]* ?(?:ms|s|GB|MB|MiB|GiB|KiB|%|x|minutes|min|hours)\b", text))
+    assert found <= set(CHECKED_FIGURES), f"README figures without a committed output and a test: {sorted(found - set(CHECKED_FIGURES))}"
+    assert all(name in globals() for name in CHECKED_FIGURES.values())
+
+
+def test_the_store_sizes_are_those_measured() -> None:
+    """The README's store sizes per 10k outputs are benchmarks/results/store_size.json's, as rounded there."""
+    import json
+
+    measured = json.loads((REPO / "benchmarks" / "results" / "store_size.json").read_text(encoding="utf-8"))
+    text = " ".join(README.split())
+    match = re.search(r"per (\d+)k outputs about ([\d.]+) MiB for one-word VQA answers, ([\d.]+) MiB for ten-word captions, "
+                      r"([\d.]+) MiB for 512-d embeddings, ([\d.]+) MiB for 768-d and ([\d.]+) MiB for 4096-d ones", text)
+    assert match, "README's store-size sentence changed"
+    thousands, *mib = match.groups()
+    assert int(thousands) * 1000 == measured["outputs"]
+    keys = ("vqa_answer_1_word", "caption_10_words", "embedding_512d", "embedding_768d", "embedding_4096d")
+    for printed, key in zip(mib, keys):
+        decimals = len(printed.split(".")[1]) if "." in printed else 0
+        assert float(printed) == round(measured["mib"][key], decimals), key
+
+
+def test_the_zeroshot_class_counts_are_those_of_the_committed_samples() -> None:
+    """"holds 25 of them ... (2 to 24 images per class)": counted from the baseline's per-sample labels."""
+    import collections
+    import json
+
+    samples = next((REPO / "results" / "baseline").glob("shapes_zeroshot__*.samples.jsonl"))
+    per_class = collections.Counter(json.loads(line)["label"] for line in samples.read_text(encoding="utf-8").splitlines() if line)
+    text = " ".join(README.split())
+    match = re.search(r"scores against (\d+) colour-kind classes .*? holds (\d+) of them, unbalanced on purpose \((\d+) to (\d+) "
+                      r"images per class\).*?the other (\d+) pairs", text)
+    assert match, "README's shapes_zeroshot sentence changed"
+    total, present, low, high, other = map(int, match.groups())
+    assert total == len(mmbench_task_classnames()) and present == len(per_class) and other == total - present
+    assert (low, high) == (min(per_class.values()), max(per_class.values()))

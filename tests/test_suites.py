@@ -394,3 +394,26 @@ def test_cifar_hugging_face_copy_with_clip_names(tmp_path: Path) -> None:
                         "classnames": "cifar100", "templates": "openai_cifar"})
     assert split.classnames[1] == "aquarium fish" and len(split.templates) == 18
     assert split.samples[0].meta["label"] == 1
+
+
+@pytest.mark.parametrize("what", ["models", "tasks"])
+def test_list_wraps_to_the_terminal_width(what: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a 100-column terminal no line is wider than 100; every entry still starts a line and every
+    word of its description is printed (wrapped, not cut). Piped, each entry is one line."""
+    from mmbench.cli import main
+    from mmbench.commands import list as list_command
+
+    assert main(["list", what]) == 0
+    piped = capsys.readouterr().out.splitlines()
+    entries = {line.split()[0]: line for line in piped[2:] if line.strip()}
+    assert max(map(len, piped)) > 100  # the check below is not vacuous
+    monkeypatch.setattr(list_command, "terminal_width", lambda: 100)
+    assert main(["list", what]) == 0
+    wrapped = capsys.readouterr().out.splitlines()
+    assert max(map(len, wrapped)) <= 100, max(wrapped, key=len)
+    starts = [line.split()[0] for line in wrapped[2:] if line.strip() and not line.startswith(" ")]
+    assert starts == list(entries)
+    def characters(lines: list[str]) -> int:
+        return sum(len("".join(line.split())) for line in lines[2:])
+
+    assert characters(wrapped) == characters(piped)  # wrapping adds only white space: nothing is cut

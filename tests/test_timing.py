@@ -138,3 +138,31 @@ def test_combine_stages_totals_rates_over_the_right_wall_time() -> None:
 def test_peak_memory_on_cpu_is_the_process_peak_rss() -> None:
     mib, kind = timing.peak_memory("cpu")
     assert kind == "process_peak_rss" and 1.0 < mib < 1024 * 1024  # some MiB, not KiB or bytes misread
+
+
+def test_token_clock_on_cuda_marks_with_events_and_never_synchronises_a_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No GPU here: fake CUDA events stand in for torch.cuda.Event (the GPU's timestamps, in ms).
+    A mark records an event and waits for nothing; TTFT and TPOT come from the start event, the
+    first mark and the last one, read after the call."""
+    stamps = iter([0.0, 40.0, 50.0, 61.0, 69.0, 80.0])  # start, then five decoding steps (ms)
+    syncs: list[str] = []
+
+    class FakeEvent:
+        def __init__(self, ms: float) -> None:
+            self.ms = ms
+
+        def synchronize(self) -> None:
+            syncs.append("event")
+
+        def elapsed_time(self, other: "FakeEvent") -> float:
+            return other.ms - self.ms
+
+    monkeypatch.setattr(timing.TokenClock, "_event", lambda self: FakeEvent(next(stamps)))
+    monkeypatch.setattr(timing, "synchronize", lambda device: syncs.append(device))
+    clock = timing.TokenClock("cuda:0")
+    for _ in range(5):
+        clock.mark()
+    assert syncs == [] and clock.marks == [] and clock.steps == 5
+    assert clock.ttft_s == pytest.approx(0.040)  # start -> first token
+    assert clock.tpot_s == pytest.approx((80.0 - 40.0) / 4 / 1000)  # first -> last over 4 steps: 10 ms
+    assert len(clock._events or []) == 3  # start, first, latest: nothing else kept

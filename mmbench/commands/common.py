@@ -8,7 +8,7 @@ from typing import Any
 
 from mmbench.errors import UserError
 from mmbench.metric_options import parse_metric_args
-from mmbench.types import RunConfig
+from mmbench.types import DEFAULT_OUTPUT_DIR, RunConfig
 
 
 def add_run_options(parser: argparse.ArgumentParser, *, output: bool = True, batch_size: bool = True) -> None:
@@ -29,7 +29,8 @@ def add_run_options(parser: argparse.ArgumentParser, *, output: bool = True, bat
     add_metric_arg_option(g)
     g.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar (default: on a terminal)")
     if output:
-        g.add_argument("--output-dir", type=Path, default=Path("results"), help="where results are written (default: results/)")
+        g.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT_DIR,
+                       help=f"where results are written (default: {DEFAULT_OUTPUT_DIR}/ in the working directory)")
         g.add_argument("--no-write", action="store_true", help="do not write result files")
 
 

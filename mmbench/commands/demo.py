@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from mmbench.types import DEFAULT_OUTPUT_DIR
+
 # task -> bundled model that runs it; the mock adapter stands in for any model not registered
 SUITE_PLAN = (
     ("shapes_zeroshot", "shapes-clip"),
@@ -23,25 +25,28 @@ DEMO_PLAN = SUITE_PLAN + BENCH_PLAN
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("demo", help="run the bundled models on the synthetic shapes suite (no downloads)")
-    p.add_argument("--output-dir", type=Path, default=Path("results/demo"), help="where results are written (default: results/demo)")
+    p.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT_DIR / "demo",
+                   help=f"where results are written (default: {DEFAULT_OUTPUT_DIR / 'demo'}/ in the working directory)")
     p.add_argument("--model", default=None, help="run every task with this model instead of the bundled ones (e.g. mock)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
     p.set_defaults(func=run)
 
 
 def planned_models(override: str | None) -> list[tuple[str, str]]:
-    """(task, model spec) pairs; a bundled model whose weights are missing is replaced by ``mock``."""
+    """(task, model spec) pairs. Raises :class:`~mmbench.errors.UserError` (one line, before anything
+    loads) when a bundled model's weights are missing: the demo never quietly runs another model."""
+    from mmbench.errors import UserError
     from mmbench.models.bundled import BUNDLED_DIR
 
     if override:
         return [(task, override) for task, _ in DEMO_PLAN]
-    plan = []
-    for task, model in DEMO_PLAN:
-        if not (BUNDLED_DIR / model / "config.json").is_file():
-            print(f"note: bundled model {model} is not installed; running {task} with the mock model", file=sys.stderr)
-            model = "mock"
-        plan.append((task, model))
-    return plan
+    missing = sorted({model for _, model in DEMO_PLAN
+                      if not all((BUNDLED_DIR / model / name).is_file() for name in ("config.json", "model.safetensors"))})
+    if missing:
+        raise UserError(f"bundled model(s) {', '.join(missing)} not installed (no config.json and model.safetensors "
+                        f"under {BUNDLED_DIR}): reinstall mmbench from a complete clone or wheel; "
+                        "`mmbench demo --model mock` checks the plumbing without them")
+    return list(DEMO_PLAN)
 
 
 def run(args: argparse.Namespace) -> int:

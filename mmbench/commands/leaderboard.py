@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mmbench.types import DEFAULT_OUTPUT_DIR
+
 if TYPE_CHECKING:
     import pandas
 
@@ -24,8 +26,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                     "mean R@1, top-1), with items/s, p50 latency and parameter count. Published numbers are listed "
                     "separately as 'reported'; partial runs (--limit, incomplete data) in their own section. Unreadable files "
                     "are named on stderr and skipped.")
-    p.add_argument("paths", nargs="*", metavar="DIR", default=["results"],
-                   help="result files or folders searched recursively (default: results)")
+    p.add_argument("paths", nargs="*", metavar="DIR", default=[str(DEFAULT_OUTPUT_DIR)],
+                   help=f"result files or folders searched recursively (default: {DEFAULT_OUTPUT_DIR}, where runs are "
+                        "written; the repository's committed reference runs are in results/)")
     p.add_argument("--format", choices=FORMATS, default="markdown", help="what to print on stdout (default: markdown)")
     p.add_argument("-o", "--output", metavar="FILE", help="write the chosen format to FILE instead of stdout")
     p.add_argument("--out-dir", metavar="DIR",
@@ -69,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
         text = render(lb, args.format, args.title)
         if args.output:
             atomic_write_text(args.output, text)
+            print(f"wrote {args.output} ({args.format})", file=sys.stderr)  # as --out-dir says what it wrote
         else:
             sys.stdout.write(text)
     if args.plots:

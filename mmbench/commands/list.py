@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import shutil
+import sys
 from typing import Any
 
 
@@ -41,8 +43,34 @@ def run(args: argparse.Namespace) -> int:
                 needs = f"its {len(spec.group)} member tasks"
             rows.append([spec.name, spec.type, needs, f"v{spec.version}", spec.description])
         headers = ["name", "type", "needs", "version", "description"]
-    print(tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True))
+    width = terminal_width()
+    widths = fitted_widths(rows, headers, width) if width else None
+    print(tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True, maxcolwidths=widths))
     return 0
+
+
+def terminal_width() -> int | None:
+    """The terminal's width when stdout is one ($COLUMNS first), else None: piped output keeps one
+    line per entry, for grep and scripts."""
+    return shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+
+
+GAP = 2  # tabulate's "simple" format puts two spaces between columns
+MIN_WIDTH = 12  # no column is wrapped narrower than this
+
+
+def fitted_widths(rows: list[list[str]], headers: list[str], width: int) -> list[int | None]:
+    """Per column, the width to wrap it at (None: as wide as its longest cell) so that the table fits
+    ``width`` characters: the widest column but the first (the name, never wrapped) gives way first,
+    down to :data:`MIN_WIDTH`, words kept whole where they fit."""
+    natural = [max([len(h), *(len(str(r[i])) for r in rows)]) for i, h in enumerate(headers)]
+    fitted = list(natural)
+    while sum(fitted) + GAP * (len(fitted) - 1) > width:
+        widest = max(range(1, len(fitted)), key=lambda i: fitted[i])
+        if fitted[widest] <= MIN_WIDTH:
+            break
+        fitted[widest] -= 1
+    return [None if f == n else f for f, n in zip(fitted, natural)]
 
 
 def _needs(task_cls: Any) -> str:

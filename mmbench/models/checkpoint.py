@@ -46,12 +46,14 @@ def _from_hub(repo_id: str, revision: str | None) -> Path:
     try:
         return Path(snapshot_download(repo_id, revision=revision, allow_patterns=patterns, local_files_only=offline, etag_timeout=5))
     except LocalEntryNotFoundError:
+        from huggingface_hub import constants
+
         from mmbench.env import hub_download_command
 
-        raise UserError(
+        raise UserError(  # the hub cache this process reads: HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub
             f"{repo_id}: not in the local Hugging Face cache and the hub is unreachable (offline); "
             f"on a machine with network run `{hub_download_command(repo_id)}` and copy the cache "
-            f"(~/.cache/huggingface/hub) here, or pass a local directory: hf:/path/to/{repo_id.split('/')[-1]}"
+            f"({constants.HF_HUB_CACHE}) here, or pass a local directory: hf:/path/to/{repo_id.split('/')[-1]}"
         ) from None
     except Exception as e:  # network errors, 404s, gated repos
         raise UserError(f"{repo_id}: cannot fetch from the hub ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); "

@@ -11,7 +11,8 @@ split, skipped images; filter on it before comparing), ``samples_scored``, ``sam
 ``num_parameters``, ``dtype``, ``device``, ``batch_size``), the metric (``metric``, ``value`` on the
 results-file scale: 0-1, CIDEr native; ``mean_R@1`` derived as in the leaderboard), timing
 (``items_per_s``, ``tokens_per_s``, ``wall_s``, ``p50_ms``, ``p90_ms``, ``p99_ms``,
-``peak_memory_mb``) and ``file``. ``dtype`` and ``device`` are what the run used (its timing
+``peak_memory_mb``; throughput and latency empty for a run served entirely from the prediction
+store, which computed nothing) and ``file``. ``dtype`` and ``device`` are what the run used (its timing
 record, else the model's). A run without any finite metric keeps one row, its ``metric`` empty, so
 no run is lost. Unreadable files are skipped with a warning on stderr.
 
@@ -31,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from mmbench.report.columns import finite, with_derived
 from mmbench.report.loading import load_results as load_runs
 from mmbench.report.loading import model_name, task_name
-from mmbench.results import RunResult, run_coverage
+from mmbench.results import RunResult, run_coverage, served_from_store
 
 if TYPE_CHECKING:
     import pandas
@@ -56,6 +57,7 @@ class RunRecords(dict):  # type: ignore[type-arg]
 def rows(run: RunResult, run_key: str = "") -> list[dict[str, Any]]:
     """One dict per metric of ``run`` (the DataFrame's rows); one with ``metric`` None when it has none."""
     latency = run.timing.get("latency_ms") if isinstance(run.timing.get("latency_ms"), dict) else {}
+    stored = served_from_store(run)  # computed nothing: no throughput or latency to report
     coverage = run_coverage(run)
     shared = {
         "run_key": run_key or run.run_id, "run_id": run.run_id, "created_at": run.created_at, "task": task_name(run),
@@ -66,9 +68,10 @@ def rows(run: RunResult, run_key: str = "") -> list[dict[str, Any]]:
         "model_fingerprint": run.model.get("fingerprint"), "num_parameters": run.model.get("num_parameters"),
         "dtype": run.model.get("dtype") or run.timing.get("dtype"),
         "device": run.timing.get("device") or run.model.get("device"), "batch_size": run.timing.get("batch_size"),
-        "items_per_s": finite(run.timing.get("items_per_s")), "tokens_per_s": finite(run.timing.get("tokens_per_s")),
-        "wall_s": finite(run.timing.get("wall_s")), "p50_ms": finite(latency.get("p50")),
-        "p90_ms": finite(latency.get("p90")), "p99_ms": finite(latency.get("p99")),
+        "items_per_s": None if stored else finite(run.timing.get("items_per_s")),
+        "tokens_per_s": None if stored else finite(run.timing.get("tokens_per_s")),
+        "wall_s": finite(run.timing.get("wall_s")), "p50_ms": None if stored else finite(latency.get("p50")),
+        "p90_ms": None if stored else finite(latency.get("p90")), "p99_ms": None if stored else finite(latency.get("p99")),
         "peak_memory_mb": finite(run.timing.get("peak_memory_mb")), "file": str(run.path) if run.path else None,
     }
     metrics = with_derived(run.metrics)

@@ -12,7 +12,6 @@ import base64
 import hashlib
 import html
 import json
-from datetime import datetime, timezone
 from importlib import resources
 from typing import Any
 
@@ -20,7 +19,8 @@ from mmbench.report.columns import count, number, ordered_metric_names, points
 from mmbench.report.leaderboard import Cell, Leaderboard, ModelRow, TaskColumn
 from mmbench.report.svg import Point, scatter_svg
 from mmbench.results import RunCoverage
-from mmbench.report.tables import INCLUDE_PARTIAL, PARTIAL_NOTE, PARTIAL_TITLE, SCALE_NOTE, extraction_mark, median_note, partial_reason
+from mmbench.report.tables import (INCLUDE_PARTIAL, PARTIAL_NOTE, PARTIAL_TITLE, SCALE_NOTE, extraction_mark, median_note,
+                                   partial_reason, run_speed)
 
 
 def e(value: Any) -> str:
@@ -145,7 +145,7 @@ def _cell_detail(column: TaskColumn, cell: Cell) -> str:
                            for name, note in notes.items() if name not in metrics)
     history = "".join(
         f'<tr><td class="text">{e(r.created_at)}</td><td>{e(points(r.main_value))}</td>'
-        f'<td>{e(number(r.items_per_s))}</td><td class="text">{e(r.run_id)}</td>'
+        f'<td>{e(run_speed(r))}</td><td class="text">{e(r.run_id)}</td>'
         f'<td class="text">{e(r.path.name if r.path else "")}</td></tr>' for r in cell.history)
     skipped = (run.errors or {}).get("skipped") or []
     return (f'<h3>{e(column.label)} <span class="note">({e(column.task_type)}, version {e(column.version)}, '
@@ -168,11 +168,14 @@ def _details(lb: Leaderboard) -> str:
 
 
 def to_html(lb: Leaderboard, title: str = "mmbench leaderboard") -> str:
-    """The full page as a string (UTF-8 text, no external references)."""
-    generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    """The full page as a string (UTF-8 text, no external references). The same runs give the same
+    bytes: the page is dated by its newest run, not by the time it was built."""
+    stamps = [r.created_at for row in lb.rows for cell in row.cells.values() for r in cell.history]
+    stamps += [r.created_at for r in lb.partial]
+    generated = f"From runs up to {max(stamps)}" if stamps else "No runs"
     rows = "".join(_row(i, row, lb) for i, row in enumerate(lb.rows))
     warnings = "".join(f"<li>{e(w)}</li>" for w in lb.warnings)
-    body = (f"<h1>{e(title)}</h1><p class=\"note\">Generated {e(generated)}. {e(SCALE_NOTE)} Click a column to sort; "
+    body = (f"<h1>{e(title)}</h1><p class=\"note\">{e(generated)}. {e(SCALE_NOTE)} Click a column to sort; "
             "click a model for its metrics, configuration, environment and history.</p>"
             '<p><label for="filter">Filter models:</label> <input id="filter" type="search" autocomplete="off" '
             f'placeholder="name, dtype or device"> <span id="shown-count">{len(lb.rows)}</span> of {len(lb.rows)} shown</p>'

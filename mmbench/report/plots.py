@@ -85,7 +85,7 @@ def plot_quality_vs_throughput(lb: Leaderboard, path: str | Path) -> Path | None
         ax.set_ylabel(f"{pts[0][3]} (x100)")
         ax.set_title(_text(label))
         ax.grid(alpha=0.3)
-        ax.legend(loc="lower left", fontsize=8)
+        _legend_outside(ax)
     for ax in list(axes.flat)[len(panels):]:
         ax.set_visible(False)
     return _save(plt, fig, path)
@@ -121,17 +121,22 @@ def plot_latency(lb: Leaderboard, path: str | Path) -> Path | None:
         ax.set_xlabel("latency per batch (ms)")
         ax.set_title(_text(label))
         ax.grid(axis="x", alpha=0.3)
-        ax.legend(fontsize=8)
+        _legend_outside(ax)
     for ax in list(axes.flat)[len(panels):]:
         ax.set_visible(False)
     return _save(plt, fig, path)
+
+
+def _legend_outside(ax) -> None:  # type: ignore[no-untyped-def]
+    """The legend right of the panel, outside its axes, so it never covers a data point."""
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, fontsize=8)
 
 
 def _save(plt, fig, path: str | Path) -> Path:  # type: ignore[no-untyped-def]
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches="tight")  # the image grows to hold the legends outside the panels
     plt.close(fig)
     return path
 

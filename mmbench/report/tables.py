@@ -9,7 +9,7 @@ apostrophe.
 from __future__ import annotations
 
 import csv
-import html
+import re
 import io
 import json
 from typing import Any
@@ -18,7 +18,8 @@ from mmbench.report.columns import count, number, ordered_metric_names, points
 from mmbench.data.completeness import COMPLETENESS_NOTE
 from mmbench.report.leaderboard import Cell, Leaderboard, ModelRow, RunView, TaskColumn
 from mmbench.report.reference import ReportedResult
-from mmbench.results import RunCoverage
+from mmbench.results import RunCoverage, served_from_store
+from mmbench.tables import FROM_STORE
 
 PARTIAL_TITLE = "Partial runs (not the full benchmark; not in the table above)"
 PARTIAL_NOTE = ("Runs that scored fewer samples than the benchmark defines (--limit, an incomplete download, skipped "
@@ -29,11 +30,16 @@ SCALE_NOTE = ("Quality metrics x100 (CIDEr x100 as papers print it), from the ne
 
 
 EXTRACTION_FAILED = "extraction_failed"
+#: an ``&`` that a Markdown renderer would read as the start of an HTML entity (``&lt;``, ``&#96;``)
+_ENTITY_START = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
 
 
 def md_text(value: Any) -> str:
-    """A string safe inside a Markdown table cell: HTML-escaped, pipes escaped, one line."""
-    text = html.escape(" ".join(str(value).split()), quote=False)
+    """A string safe inside a Markdown table cell, one line: ``<`` and ``>`` escaped (no HTML gets
+    through), pipes and backticks escaped, and ``&`` escaped only where it would start an entity,
+    so "Captioning & VQA" reads the same in a terminal and on a rendered page."""
+    text = _ENTITY_START.sub("&amp;", " ".join(str(value).split()))
+    text = text.replace("<", "&lt;").replace(">", "&gt;")
     return text.replace("|", "\\|").replace("`", "&#96;")
 
 
@@ -116,6 +122,12 @@ def reported_markdown(reported: list[ReportedResult]) -> str:
     return _md_table(["Model", "Benchmark", "Metrics (x100)", "Source", "Status"], rows, text_columns=5)
 
 
+def run_speed(run: RunView) -> str:
+    """One run's items/s as its history lists it; ``from the store`` for a run that computed nothing
+    (it has no throughput, and no cell's median counts it)."""
+    return FROM_STORE if served_from_store(run.record) else number(run.items_per_s)
+
+
 def history_markdown(lb: Leaderboard) -> str:
     rows = []
     for row in lb.rows:
@@ -130,7 +142,7 @@ def history_markdown(lb: Leaderboard) -> str:
                     value = run.main_value
                 rows.append([md_text(row.label), md_text(column.label), md_text(run.created_at),
                              f"{md_text(metric)} {points(value)}{partial_mark(run.coverage)}",
-                             number(run.items_per_s), md_text(run.run_id)])
+                             run_speed(run), md_text(run.run_id)])
     return _md_table(["Model", "Task", "Run (UTC)", "Main metric", "items/s", "Run id"], rows, text_columns=4) if rows else ""
 
 
