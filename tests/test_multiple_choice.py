@@ -319,3 +319,27 @@ def test_leaderboard_shows_extraction_failed(mock_run: tuple[list[dict], Path], 
     table = capsys.readouterr().out
     assert "mmbench_en_dev accuracy_circular" in table
     assert "75.00 (partial 9 / 4329) (extraction_failed 22.22)" in table  # 2 of 9 rows unread
+
+
+def test_leaderboard_keeps_metric_arg_runs_in_their_own_column(mc_root: Path, tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """A run scored with --metric-arg never replaces the default run in its column; both carry
+    their options in the result (task.arguments.metric_args, config.metric_args)."""
+    out = tmp_path / "results"
+    base = ["run", "--task", "mmmu_val", "--model", "mock", "--data-dir", str(mc_root), "--output-dir", str(out),
+            "--no-cache", "--num-workers", "0"]
+    assert main(base) == 0
+    assert main([*base, "--metric-arg", "unparsed=random"]) == 0
+    capsys.readouterr()
+    written = [json.loads(p.read_text()) for p in sorted(out.glob("mmmu_val__*.json"))]
+    assert sorted(r["task"]["arguments"].get("metric_args", {}).get("unparsed", "") for r in written) == ["", "random"]
+    assert any(r["config"]["metric_args"] == {"unparsed": "random"} for r in written)
+    assert main(["leaderboard", str(out), "--include-partial", "--include-mock", "--no-reported"]) == 0
+    table = capsys.readouterr().out
+    # the mock's two MC answers are unread: wrong by default; drawn by MMMU's generator (A, then A of 3) with random
+    rng = random.Random(42)
+    draws = [rng.choice(["A", "B"]), rng.choice(["A", "B", "C"])]  # Accounting_1 (gold A), then Art_1 (gold A)
+    with_random = (1 + sum(d == "A" for d in draws)) / 3
+    assert "mmmu_val accuracy" in table and "mmmu_val [unparsed=random] accuracy" in table
+    assert "33.33 (partial 3 / 900) (extraction_failed 66.67)" in table
+    assert f"{100 * with_random:.2f} (partial 3 / 900) (extraction_failed 66.67)" in table
