@@ -343,3 +343,29 @@ def test_leaderboard_keeps_metric_arg_runs_in_their_own_column(mc_root: Path, tm
     assert "mmmu_val accuracy" in table and "mmmu_val [unparsed=random] accuracy" in table
     assert "33.33 (partial 3 / 900) (extraction_failed 66.67)" in table
     assert f"{100 * with_random:.2f} (partial 3 / 900) (extraction_failed 66.67)" in table
+
+
+def test_score_task_zeroshot_from_predicted_classes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An old type scored from embeddings: score --task takes the predicted class (name or index)."""
+    from mc_fixtures import png
+
+    for folder, names in (("blue", ["b1.png", "b2.png", "b3.png"]), ("red", ["r1.png"])):
+        (tmp_path / "val" / folder).mkdir(parents=True)
+        for name in names:
+            (tmp_path / "val" / folder / name).write_bytes(png(folder))
+    task = tmp_path / "colours.yaml"
+    task.write_text(f"name: colours\ntype: zeroshot\nversion: 1\ndata: {{format: imagenet_folders, dir: {tmp_path}, "
+                    f"images: val, templates: ['{{c}}']}}\n")
+    predictions = write_jsonl(tmp_path / "p.jsonl", [
+        {"id": "blue/b1.png", "prediction": "blue"}, {"id": "blue/b2.png", "prediction": "0"},  # right (name, index)
+        {"id": "blue/b3.png", "prediction": "red"}, {"id": "red/r1.png", "prediction": "red"}])
+    code, metrics = score_json(capsys, "--task", task, "--predictions", predictions)
+    assert code == 0, metrics
+    # top-1 3 of 4; per class: blue 2/3, red 1/1 -> mean 5/6; top-5 needs a ranking: not reported
+    assert metrics == pytest.approx({"top1": 3 / 4, "mean_per_class_recall": 5 / 6})
+    bad = write_jsonl(tmp_path / "bad.jsonl", [{"id": "blue/b1.png", "prediction": "green"}])
+    code, out = score_json(capsys, "--task", task, "--predictions", bad, "--allow-missing")
+    assert code == 2 and "neither a class name" in out["stderr"]
+    some = write_jsonl(tmp_path / "some.jsonl", [{"id": "red/r1.png", "prediction": "1"}])
+    code, metrics = score_json(capsys, "--task", task, "--predictions", some, "--allow-missing")
+    assert code == 0 and metrics == pytest.approx({"top1": 1 / 4, "mean_per_class_recall": 1 / 2})  # blue 0/3, red 1/1
