@@ -222,10 +222,17 @@ def test_score_allow_missing(mc_root: Path, tmp_path: Path, capsys: pytest.Captu
     assert "6 of 9 samples had no prediction" in captured.err
 
 
-def test_run_refuses_an_unknown_metric_arg_before_loading(mc_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_run_refuses_an_unknown_metric_arg_before_loading(mc_root: Path, tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["run", "--task", "mmstar", "--model", "mock", "--data-dir", str(mc_root), "--no-write", "--no-cache",
                  "--metric-arg", "unparsed=maybe"])
     assert code == 2 and "not one of wrong, random" in capsys.readouterr().err
+    from mmbench.tasks.spec import load_task_spec
+
+    task = tmp_path / "bad.yaml"  # a task file's own metrics section is checked as well
+    task.write_text(Path(load_task_spec("mmstar").source).read_text().replace("metrics:\n", "metrics:\n  parser: gpt\n"))
+    code = main(["run", "--task", str(task), "--model", "mock", "--data-dir", str(mc_root), "--no-write", "--no-cache"])
+    assert code == 2 and "metrics.parser must be vlmevalkit or mmmu, not 'gpt'" in capsys.readouterr().err
 
 
 def test_score_task_is_light(mc_root: Path, tmp_path: Path, mmbench_cli) -> None:
