@@ -384,3 +384,14 @@ def test_qwen2_vl_run_at_batch_4_equals_the_model_card(checkpoints: dict[str, Pa
         want = reference_generate(model, processor, messages, max_new_tokens=spec.generation["max_new_tokens"])
         assert records[sample.id]["prediction"] == want
         assert records[sample.id]["prompt"] == processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+
+
+def test_preflight_refuses_a_processor_option_of_another_family(checkpoints: dict[str, Path], mmbench_cli: Any,
+                                                                 tmp_path: Path) -> None:
+    """Before any data or weights load (and without importing torch): one line, exit 2."""
+    out = mmbench_cli("run", "--task", "shapes_vqa", "--model", f"hf:{checkpoints['idefics3']}", "--model-arg",
+                      "max_pixels=1000", "--output-dir", str(tmp_path), cache=tmp_path / "cache",
+                      forbid_imports=("torch", "transformers"))
+    assert out.returncode == 2, out.stderr
+    assert "max_pixels is not an option of the idefics3 family (it is one of: qwen2-vl, qwen2.5-vl, qwen3-vl)" in out.stderr
+    assert "Traceback" not in out.stderr

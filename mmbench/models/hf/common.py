@@ -151,6 +151,20 @@ class HFAdapter(ModelAdapter):
         return resolve(family.adapter).class_capabilities() if family else None
 
     @classmethod
+    def checkpoint_problems(cls, checkpoint: Path, model_args: Mapping[str, Any]) -> list[str]:
+        """What the run's preflight finds wrong with ``model_args`` for this checkpoint's family (a
+        processor option the family does not take), from config.json alone (no transformers import:
+        a model type no row names is left to loading, which knows transformers' generic classes)."""
+        try:
+            options = HFOptions.parse(model_args)
+            family = by_name(options.family) if options.family else known_family(read_config(checkpoint))
+            if family is not None:
+                options.check_family(family, str(checkpoint))
+        except UserError as e:
+            return [str(e)]
+        return []
+
+    @classmethod
     def offers(cls, location: str | None = None) -> str:
         """A family's capabilities; for the ``hf`` kind itself, each family's (or the one ``location``'s config picks)."""
         if cls is not HFAdapter:
