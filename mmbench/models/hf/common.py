@@ -18,7 +18,7 @@ from mmbench.fingerprint import checkpoint_digest  # noqa: F401  (re-exported fo
 from mmbench.models.base import ModelAdapter
 from mmbench.models.checkpoint import check_dtype_name, read_config, resolve_checkpoint, torch_dtype
 from mmbench.models.hf.families import FAMILIES, GENERIC, PROCESSOR_OPTIONS, Family, known_family
-from mmbench.models.hf.processors import image_processor_class, load_processor
+from mmbench.models.hf.processors import first_sentence, image_processor_class, load_processor
 from mmbench.models.options import AdapterOptions
 from mmbench.registry import resolve, unknown_name_message
 from mmbench.types import Capability, GenerationConfig
@@ -257,8 +257,8 @@ def pooled(output: Any) -> torch.Tensor:
 
 
 def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return f"{type(error).__name__}: {text.splitlines()[0] if text else ''}"
+    """The error's first sentence on one line (transformers wraps its messages over several lines)."""
+    return first_sentence(error)
 
 
 def _token_marker() -> Any:
