@@ -395,3 +395,22 @@ def test_preflight_refuses_a_processor_option_of_another_family(checkpoints: dic
     assert out.returncode == 2, out.stderr
     assert "max_pixels is not an option of the idefics3 family (it is one of: qwen2-vl, qwen2.5-vl, qwen3-vl)" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_runner_buckets_conversations_by_their_images_token_sum(checkpoints: dict[str, Path], tmp_path: Path) -> None:
+    """A conversation's bucket is the sum of its images' counts (two-image samples included), read
+    from the files' headers; batches then follow those sums."""
+    from mmbench.data.images import ImageFile
+    from mmbench.execution import batch_order, bucket_keys
+
+    model = mmbench_model(checkpoints, "qwen2-vl")
+    for i, image in enumerate(IMAGES):
+        image.save(tmp_path / f"{i}.png")
+    image_sets = [(3,), (0, 1), (2,), (4, 5), (0,), (6, 7)]
+    items = [types.SimpleNamespace(id=str(n), images=tuple(ImageFile(f"{i}.png") for i in chosen), conversation=[])
+             for n, chosen in enumerate(image_sets)]
+    stage = types.SimpleNamespace(kind="conversations", generative=True, bucket_key=None, items=items)
+    sums = [sum(model.image_token_count(*IMAGES[i].size) for i in chosen) for chosen in image_sets]
+    assert [key[0] for key in bucket_keys(stage, model, tmp_path)] == sums
+    assert len(set(sums)) > 2
+    assert [sums[i] for i in batch_order(stage, model, tmp_path)] == sorted(sums)
