@@ -384,3 +384,33 @@ def test_qwen2_vl_run_at_batch_4_equals_the_model_card(checkpoints: dict[str, Pa
         want = reference_generate(model, processor, messages, max_new_tokens=spec.generation["max_new_tokens"])
         assert records[sample.id]["prediction"] == want
         assert records[sample.id]["prompt"] == processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+
+
+def test_preflight_refuses_a_processor_option_of_another_family(checkpoints: dict[str, Path], mmbench_cli: Any,
+                                                                 tmp_path: Path) -> None:
+    """Before any data or weights load (and without importing torch): one line, exit 2."""
+    out = mmbench_cli("run", "--task", "shapes_vqa", "--model", f"hf:{checkpoints['idefics3']}", "--model-arg",
+                      "max_pixels=1000", "--output-dir", str(tmp_path), cache=tmp_path / "cache",
+                      forbid_imports=("torch", "transformers"))
+    assert out.returncode == 2, out.stderr
+    assert "max_pixels is not an option of the idefics3 family (it is one of: qwen2-vl, qwen2.5-vl, qwen3-vl)" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_runner_buckets_conversations_by_their_images_token_sum(checkpoints: dict[str, Path], tmp_path: Path) -> None:
+    """A conversation's bucket is the sum of its images' counts (two-image samples included), read
+    from the files' headers; batches then follow those sums."""
+    from mmbench.data.images import ImageFile
+    from mmbench.execution import batch_order, bucket_keys
+
+    model = mmbench_model(checkpoints, "qwen2-vl")
+    for i, image in enumerate(IMAGES):
+        image.save(tmp_path / f"{i}.png")
+    image_sets = [(3,), (0, 1), (2,), (4, 5), (0,), (6, 7)]
+    items = [types.SimpleNamespace(id=str(n), images=tuple(ImageFile(f"{i}.png") for i in chosen), conversation=[])
+             for n, chosen in enumerate(image_sets)]
+    stage = types.SimpleNamespace(kind="conversations", generative=True, bucket_key=None, items=items)
+    sums = [sum(model.image_token_count(*IMAGES[i].size) for i in chosen) for chosen in image_sets]
+    assert [key[0] for key in bucket_keys(stage, model, tmp_path)] == sums
+    assert len(set(sums)) > 2
+    assert [sums[i] for i in batch_order(stage, model, tmp_path)] == sorted(sums)

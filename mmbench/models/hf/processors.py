@@ -40,7 +40,7 @@ def load_processor(checkpoint: Path, model_type: str, *, trust_remote_code: bool
     except ImportError as e:
         raise UserError(missing_package_message(checkpoint, e)) from None
     except (OSError, ValueError, KeyError, TypeError) as e:
-        raise UserError(f"{checkpoint}: cannot load the checkpoint's processor ({_first_line(e)})") from None
+        raise UserError(f"{checkpoint}: cannot load the checkpoint's processor ({first_sentence(e)})") from None
 
 
 def build_image_only(cls: type, checkpoint: Path) -> Any:
@@ -115,7 +115,7 @@ def missing_package_message(checkpoint: Path | str, error: ImportError) -> str:
     wanted = [pip for word, pip in _INSTALL_HINTS.items() if word.lower() in text.lower()]
     fix = f"pip install {' '.join(wanted)}" if wanted else "install the package the message names"
     return (f"{checkpoint}: the checkpoint's processor needs a package that is not installed "
-            f"({_first_line(error)}); {fix}")
+            f"({first_sentence(error)}); {fix}")
 
 
 def _processor_class(checkpoint: Path, model_type: str) -> type | None:
@@ -149,7 +149,7 @@ def _video_attributes(cls: type) -> list[str]:
     return [a for a in cls.get_attributes() if "video" in a]
 
 
-def _first_line(error: BaseException) -> str:
+def first_sentence(error: BaseException) -> str:
     """The error's first sentence on one line (transformers wraps its messages over several lines)."""
     text = " ".join(str(error).split())
     sentence = text.split(". ")[0].rstrip(".")
