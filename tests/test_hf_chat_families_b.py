@@ -148,13 +148,14 @@ def test_paligemma_prefix_prompt_has_no_template_and_no_task_prefix(checkpoints:
         load_model(f"hf:{checkpoints['paligemma']}", system_prompt="be brief")
 
 
-def test_mistral3_image_token_count_predicts_the_input_length(checkpoints: dict[str, Path]) -> None:
-    """Bucketing reads Pixtral's image-token count from the image size alone: input length minus the
-    count is the same for every image size (same text)."""
+@pytest.mark.parametrize("family", ["mistral3", "aya-vision"])
+def test_image_token_count_predicts_the_input_length(checkpoints: dict[str, Path], family: str) -> None:
+    """Bucketing reads the image-token count (Pixtral's rows, Aya Vision's tiles) from the image size
+    alone: input length minus the count is the same for every image size (same text)."""
     from test_hf_chat_families import IMAGES, input_length
 
-    model = mmbench_model(checkpoints, "mistral3")
-    _, processor = reference(checkpoints, "mistral3")
+    model = mmbench_model(checkpoints, family)
+    _, processor = reference(checkpoints, family)
     lengths = [input_length(processor, image) for image in IMAGES]
     counts = [model.image_token_count(*image.size) for image in IMAGES]
     assert len(set(lengths)) > 1 and model.image_tokens_vary
@@ -167,3 +168,13 @@ def test_mllama_takes_no_tile_option(checkpoints: dict[str, Path]) -> None:
     reshape (transformers 5.24: "shape '[1, 16, 32]' is invalid"), so the family declares no tile option."""
     with pytest.raises(UserError, match="max_num_tiles is not an option of the mllama family"):
         load_model(f"hf:{checkpoints['mllama']}", max_num_tiles="1")
+
+
+def test_aya_vision_max_num_tiles_is_the_processors_max_patches(checkpoints: dict[str, Path]) -> None:
+    model = mmbench_model(checkpoints, "aya-vision", max_num_tiles="1")
+    ref, processor = reference(checkpoints, "aya-vision")
+    conversation = conversations()[3]  # 90x50: several tiles by default, the global view alone with max_patches=1
+    assert len(model.model_inputs([conversation])["input_ids"][0]) < \
+        len(mmbench_model(checkpoints, "aya-vision").model_inputs([conversation])["input_ids"][0])
+    assert model.image_token_count(90, 50) < mmbench_model(checkpoints, "aya-vision").image_token_count(90, 50)
+    assert model.generate([conversation], GEN) == [reference_generate(ref, processor, conversation, max_patches=1)]

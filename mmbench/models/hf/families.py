@@ -120,6 +120,9 @@ FAMILIES: tuple[Family, ...] = (
            model_class="MllamaForConditionalGeneration", multi_image=True,
            batching="left-padded batches (one <|image|> token per image; tiles padded across the batch); equal to one at a time",
            test=_TESTS_B),
+    Family("aya-vision", CHAT_ADAPTER, ("AyaVisionForConditionalGeneration",), ("aya_vision",), "CohereLabs/aya-vision-8b",
+           model_class="AyaVisionForConditionalGeneration", multi_image=True, image_tokens_vary=True,
+           processor_options=(("max_num_tiles", "max_patches"),), batching=_BUCKETED, test=_TESTS_B),
     GENERIC,
     DUAL_ENCODER,
 )
