@@ -15,13 +15,20 @@ top-2 logit margins per step.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import tiny_chat_families_b
 import torch
-from test_hf_chat_families import GEN, MAX_NEW_TOKENS, conversations, first_difference_margin, reference_generate
+from test_hf_chat_families import (
+    GEN,
+    MAX_NEW_TOKENS,
+    conversations,
+    first_difference_margin,
+    reference_generate,
+)
 
 from mmbench.errors import UserError
 from mmbench.models.spec import load_model

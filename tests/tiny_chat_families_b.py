@@ -139,7 +139,11 @@ def _generation_config(directory: Path, **values: Any) -> None:
 
 # ---- Gemma 3 -------------------------------------------------------------------------------------------
 def build_tiny_gemma3(directory: Path | str) -> Path:
-    from transformers import Gemma3Config, Gemma3ForConditionalGeneration, Gemma3ImageProcessorPil
+    from transformers import (
+        Gemma3Config,
+        Gemma3ForConditionalGeneration,
+        Gemma3ImageProcessorPil,
+    )
 
     _seed()
     specials = ["<pad>", "<eos>", "<bos>", "<unk>", "<start_of_turn>", "<end_of_turn>", "<start_of_image>", "<end_of_image>",
@@ -169,7 +173,12 @@ def build_tiny_gemma3(directory: Path | str) -> Path:
 
 # ---- PaliGemma: no chat template; the processor writes "<image>" x N, BOS, the prompt, "\n" ------------------
 def build_tiny_paligemma(directory: Path | str) -> Path:
-    from transformers import PaliGemmaConfig, PaliGemmaForConditionalGeneration, PaliGemmaProcessor, SiglipImageProcessorPil
+    from transformers import (
+        PaliGemmaConfig,
+        PaliGemmaForConditionalGeneration,
+        PaliGemmaProcessor,
+        SiglipImageProcessorPil,
+    )
 
     _seed()
     specials = ["<pad>", "<eos>", "<bos>", "<unk>", "<image>"]
@@ -199,7 +208,11 @@ def build_tiny_paligemma(directory: Path | str) -> Path:
 
 # ---- Mistral3: Pixtral vision tower (any image size: rows of [IMG] ended by [IMG_BREAK], then [IMG_END]) ---------
 def build_tiny_mistral3(directory: Path | str) -> Path:
-    from transformers import Mistral3Config, Mistral3ForConditionalGeneration, PixtralImageProcessorPil
+    from transformers import (
+        Mistral3Config,
+        Mistral3ForConditionalGeneration,
+        PixtralImageProcessorPil,
+    )
 
     _seed()
     specials = ["<unk>", "<s>", "</s>", "[INST]", "[/INST]", "[IMG]", "[IMG_BREAK]", "[IMG_END]", "[SYSTEM_PROMPT]",
@@ -224,7 +237,11 @@ def build_tiny_mistral3(directory: Path | str) -> Path:
 
 # ---- Mllama (Llama-3.2-Vision): tiled images reaching the decoder through cross-attention layers ----------------
 def build_tiny_mllama(directory: Path | str) -> Path:
-    from transformers import MllamaConfig, MllamaForConditionalGeneration, MllamaImageProcessorPil
+    from transformers import (
+        MllamaConfig,
+        MllamaForConditionalGeneration,
+        MllamaImageProcessorPil,
+    )
 
     _seed()
     specials = ["<|begin_of_text|>", "<|end_of_text|>", "<|finetune_right_pad_id|>", "<|start_header_id|>", "<|end_header_id|>",
@@ -252,7 +269,11 @@ def build_tiny_mllama(directory: Path | str) -> Path:
 
 # ---- Aya Vision: SigLIP tiles (GOT-OCR2 cropping), pixel-shuffled, Cohere2 decoder -----------------------------
 def build_tiny_aya_vision(directory: Path | str) -> Path:
-    from transformers import AyaVisionConfig, AyaVisionForConditionalGeneration, GotOcr2ImageProcessorPil
+    from transformers import (
+        AyaVisionConfig,
+        AyaVisionForConditionalGeneration,
+        GotOcr2ImageProcessorPil,
+    )
 
     _seed()
     specials = ["<PAD>", "<UNK>", "<CLS>", "<SEP>", "<MASK_TOKEN>", "<BOS_TOKEN>", "<EOS_TOKEN>", "<|START_OF_TURN_TOKEN|>",
