@@ -162,6 +162,8 @@ def check_model(spec: str, model_args: dict[str, Any], *, dtype: str = "float32"
         checkpoint = _local_checkpoint(location, model_args.get("revision"))
     except UserError as e:
         return ModelCheck(spec, None), problems + [f"--model {spec}: {e}"]
+    if checkpoint is not None and not problems and hasattr(target, "checkpoint_problems"):
+        problems += [f"--model {spec}: {p}" for p in target.checkpoint_problems(checkpoint, model_args)]
     if checkpoint is not None and kind == "hf" and not problems:
         problems += _memory_problems(checkpoint, model_args, dtype, device)
     if checkpoint is None or "family" in model_args:

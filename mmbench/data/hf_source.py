@@ -94,12 +94,8 @@ def expected_files(source: DataSource) -> list[tuple[str, Path]]:
     return [("Hugging Face dataset folder", folder)] if folder is not None else []
 
 
-def read(source: DataSource) -> DataSplit:
-    dataset = load_dataset_split(source)
-    if source.get("records") is not None:
-        from mmbench.data.hf_records import read_records
-
-        return read_records(source, dataset)
+def read_columns(source: DataSource, dataset: datasets.Dataset) -> DataSplit:
+    """The split of a dataset whose columns hold the roles (image, id, question ...) directly."""
     columns = resolve_columns(source, dataset)
     rows = filtered_rows(source, dataset)
     values = {role: _column_values(dataset, column) for role, column in columns.items()

@@ -46,7 +46,7 @@ class ImageSource(Protocol):
     """What ``Sample.images`` hold: a reference to one image that opens itself as an RGB PIL image.
 
     :class:`ImageFile` (a file under the split's image root), :class:`EncodedImage` (bytes),
-    :class:`DecodedImage` (a PIL image in memory) and ``mmbench.data.hf_source.HFImage`` (a lazy
+    :class:`DecodedImage` (a PIL image in memory) and ``mmbench.data.hf_images.HFImage`` (a lazy
     Hugging Face datasets cell). Each is small and pickles into DataLoader worker processes (our own
     objects, never data read from a file)."""
 

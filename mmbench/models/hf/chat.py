@@ -135,6 +135,7 @@ class HFBlip2Adapter(HFChatAdapter):
     family = "blip-2"
     model_class = "Blip2ForConditionalGeneration"
     prompt_style = "plain"
+    single_image_only = True  # one user turn with one image: the runner checks before the stage
     question_format = "Question: {prompt} Answer:"
 
     def _check_template(self) -> None:

@@ -18,7 +18,7 @@ from mmbench.fingerprint import checkpoint_digest  # noqa: F401  (re-exported fo
 from mmbench.models.base import ModelAdapter
 from mmbench.models.checkpoint import check_dtype_name, read_config, resolve_checkpoint, torch_dtype
 from mmbench.models.hf.families import DUAL_ENCODER, FAMILIES, GENERIC, PROCESSOR_OPTIONS, Family, known_family
-from mmbench.models.hf.processors import image_processor_class, load_processor
+from mmbench.models.hf.processors import first_sentence, image_processor_class, load_processor
 from mmbench.models.options import AdapterOptions
 from mmbench.registry import resolve, unknown_name_message
 from mmbench.types import Capability, GenerationConfig
@@ -170,6 +170,20 @@ class HFAdapter(ModelAdapter):
         return resolve(family.adapter).class_capabilities() if family else None
 
     @classmethod
+    def checkpoint_problems(cls, checkpoint: Path, model_args: Mapping[str, Any]) -> list[str]:
+        """What the run's preflight finds wrong with ``model_args`` for this checkpoint's family (a
+        processor option the family does not take), from config.json alone (no transformers import:
+        a model type no row names is left to loading, which knows transformers' generic classes)."""
+        try:
+            options = HFOptions.parse(model_args)
+            family = by_name(options.family) if options.family else known_family(read_config(checkpoint))
+            if family is not None:
+                options.check_family(family, str(checkpoint))
+        except UserError as e:
+            return [str(e)]
+        return []
+
+    @classmethod
     def offers(cls, location: str | None = None) -> str:
         """A family's capabilities; for the ``hf`` kind itself, each family's (or the one ``location``'s config picks)."""
         if cls is not HFAdapter:
@@ -280,8 +294,8 @@ def pooled(output: Any) -> torch.Tensor:
 
 
 def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return f"{type(error).__name__}: {text.splitlines()[0] if text else ''}"
+    """The error's first sentence on one line (transformers wraps its messages over several lines)."""
+    return first_sentence(error)
 
 
 def _token_marker() -> Any:

@@ -3,9 +3,9 @@
 In transformers 5.x the processors of Qwen2/2.5/3-VL, InternVL, LLaVA-OneVision and SmolVLM take a
 video processor, and video processors need torchvision; ``AutoProcessor.from_pretrained`` therefore
 fails on a machine without torchvision even though an image task never calls it. mmbench loads
-exactly what an image task uses: the checkpoint's own processor class, built by transformers' own
-``from_pretrained`` machinery (its processor_config.json, chat template, tokenizer and image
-processor), with the video attributes left out of the class's attribute list. The image processor is
+exactly what an image task uses: the checkpoint's own processor class, given by its own constructor
+the checkpoint's tokenizer, image processor, chat template and processor settings, with the video
+attributes left out of the class's attribute list. The image processor is
 whatever ``AutoImageProcessor`` picks (the fast one where torchvision is installed, else the PIL
 one), exactly as ``AutoProcessor`` would, so the result is the same with and without torchvision
 apart from that choice, which :func:`image_processor_class` reports for results and store keys.
@@ -36,18 +36,42 @@ def load_processor(checkpoint: Path, model_type: str, *, trust_remote_code: bool
             from transformers import AutoProcessor
 
             return AutoProcessor.from_pretrained(checkpoint, trust_remote_code=trust_remote_code)
-        return image_only(cls).from_pretrained(checkpoint)
+        return build_image_only(cls, checkpoint)
     except ImportError as e:
         raise UserError(missing_package_message(checkpoint, e)) from None
     except (OSError, ValueError, KeyError, TypeError) as e:
-        raise UserError(f"{checkpoint}: cannot load the checkpoint's processor ({_first_line(e)})") from None
+        raise UserError(f"{checkpoint}: cannot load the checkpoint's processor ({first_sentence(e)})") from None
+
+
+def build_image_only(cls: type, checkpoint: Path) -> Any:
+    """Processor class ``cls`` for ``checkpoint`` without its video processor: its tokenizer and image
+    processor loaded by the Auto classes (as ``AutoProcessor`` loads them), its settings and chat
+    template from the checkpoint's processor files (``get_processor_dict``), given to the class's
+    own constructor, which builds everything else (token ids, placeholders) as it always does."""
+    import inspect
+
+    from transformers import AutoImageProcessor, AutoTokenizer
+
+    loaders = {"tokenizer": AutoTokenizer.from_pretrained, "image_processor": AutoImageProcessor.from_pretrained}
+    parts: dict[str, Any] = {}
+    for attribute in cls.get_attributes():
+        if "video" in attribute:
+            parts[attribute] = None
+        elif attribute in loaders:
+            parts[attribute] = loaders[attribute](checkpoint)
+        else:
+            raise TypeError(f"{cls.__name__} has a sub-processor {attribute!r} that mmbench does not load")
+    settings, _ = cls.get_processor_dict(checkpoint)
+    accepted = set(inspect.signature(cls.__init__).parameters) - {"self", "args", "kwargs", *parts}
+    return image_only(cls)(**parts, **{k: v for k, v in settings.items() if k in accepted})
 
 
 def image_only(cls: type) -> type:
-    """A subclass of processor class ``cls`` whose attribute list has no video processor, so that
-    ``from_pretrained`` loads (and ``__init__`` checks) only the image processor and the tokenizer.
-    Requires the video attributes to come last among ``cls``'s attributes (true of every transformers
-    processor that has one): its ``__init__`` passes the sub-processors positionally in that order."""
+    """A subclass of processor class ``cls`` whose attribute list has no video processor, so that its
+    constructor checks and keeps only the image processor and the tokenizer; the video attributes
+    hold a :class:`NoVideoProcessor`. Requires the video attributes to come last among ``cls``'s
+    attributes (true of every transformers processor that has one): constructors pass their
+    sub-processors on positionally in that order."""
     video = _video_attributes(cls)
     attributes = cls.get_attributes()
     if attributes[len(attributes) - len(video):] != video:
@@ -57,12 +81,8 @@ def image_only(cls: type) -> type:
     def get_attributes(_: type) -> list[str]:
         return list(kept)
 
-    def from_args_and_dict(subclass: type, args: list[Any], processor_dict: dict[str, Any], **kwargs: Any) -> Any:
-        # the constructor's positional video slots get None (some constructors require the argument)
-        return super(subclass, subclass).from_args_and_dict([*args, *([None] * len(video))], processor_dict, **kwargs)
-
-    namespace: dict[str, Any] = {"get_attributes": classmethod(get_attributes), "from_args_and_dict": classmethod(from_args_and_dict),
-                                 "__module__": __name__, "__doc__": f"{cls.__name__} without its video processor (image tasks only)."}
+    namespace: dict[str, Any] = {"get_attributes": classmethod(get_attributes), "__module__": __name__,
+                                 "__doc__": f"{cls.__name__} without its video processor (image tasks only)."}
     namespace.update({name: NoVideoProcessor() for name in video})
     return type(cls.__name__, (cls,), namespace)
 
@@ -95,13 +115,16 @@ def missing_package_message(checkpoint: Path | str, error: ImportError) -> str:
     wanted = [pip for word, pip in _INSTALL_HINTS.items() if word.lower() in text.lower()]
     fix = f"pip install {' '.join(wanted)}" if wanted else "install the package the message names"
     return (f"{checkpoint}: the checkpoint's processor needs a package that is not installed "
-            f"({_first_line(error)}); {fix}")
+            f"({first_sentence(error)}); {fix}")
 
 
 def _processor_class(checkpoint: Path, model_type: str) -> type | None:
     """The processor class transformers would pick: a ``processor_class`` named in the checkpoint's
     files, else the one registered for ``model_type``; None when neither names one."""
-    from transformers.models.auto.processing_auto import PROCESSOR_MAPPING_NAMES, processor_class_from_name
+    from transformers.models.auto.processing_auto import (
+        PROCESSOR_MAPPING_NAMES,
+        processor_class_from_name,
+    )
 
     name = None
     for file in _CLASS_FILES:
@@ -126,7 +149,7 @@ def _video_attributes(cls: type) -> list[str]:
     return [a for a in cls.get_attributes() if "video" in a]
 
 
-def _first_line(error: BaseException) -> str:
+def first_sentence(error: BaseException) -> str:
     """The error's first sentence on one line (transformers wraps its messages over several lines)."""
     text = " ".join(str(error).split())
     sentence = text.split(". ")[0].rstrip(".")
