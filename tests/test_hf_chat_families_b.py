@@ -228,3 +228,16 @@ def test_shapes_vqa_through_the_cli_at_batch_4_equals_the_model_card(checkpoints
         assert records[sample.id]["prediction"] == call(model, processor, messages, spec.generation["max_new_tokens"])
     if family == "paligemma":
         assert records[split.samples[0].id]["prompt"].startswith("<image>")  # the prefix, no chat template
+
+
+def test_mllama_refuses_a_system_message_with_images_in_one_line(checkpoints: dict[str, Path]) -> None:
+    """Upstream's template raises for images plus a system message; mmbench says so before processing."""
+    with pytest.raises(UserError, match="does not take a system message with images"):
+        load_model(f"hf:{checkpoints['mllama']}", system_prompt="be brief")
+    model = mmbench_model(checkpoints, "mllama")
+    conversation = [{"role": "system", "content": [{"type": "text", "text": "be brief"}]}, *conversations()[0]]
+    with pytest.raises(UserError, match="this conversation has both"):
+        model.generate([conversation], GEN)
+    _, processor = reference(checkpoints, "mllama")
+    with pytest.raises(Exception, match="incompatible with system messages"):  # the template's own rule
+        processor.apply_chat_template(conversation, add_generation_prompt=True, tokenize=False)

@@ -116,7 +116,7 @@ FAMILIES: tuple[Family, ...] = (
     Family("mistral3", "mmbench.models.hf.pixtral:HFMistral3Adapter", ("Mistral3ForConditionalGeneration",), ("mistral3",),
            "mistralai/Mistral-Small-3.1-24B-Instruct-2503", model_class="Mistral3ForConditionalGeneration", multi_image=True,
            image_tokens_vary=True, batching=_BUCKETED, test=_TESTS_B),
-    Family("mllama", CHAT_ADAPTER, ("MllamaForConditionalGeneration",), ("mllama",), "meta-llama/Llama-3.2-11B-Vision-Instruct",
+    Family("mllama", "mmbench.models.hf.mllama:HFMllamaAdapter", ("MllamaForConditionalGeneration",), ("mllama",), "meta-llama/Llama-3.2-11B-Vision-Instruct",
            model_class="MllamaForConditionalGeneration", multi_image=True,
            batching="left-padded batches (one <|image|> token per image; tiles padded across the batch); equal to one at a time",
            test=_TESTS_B),
