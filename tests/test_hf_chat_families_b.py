@@ -15,13 +15,20 @@ top-2 logit margins per step.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import tiny_chat_families_b
 import torch
-from test_hf_chat_families import GEN, MAX_NEW_TOKENS, conversations, first_difference_margin, reference_generate
+from test_hf_chat_families import (
+    GEN,
+    MAX_NEW_TOKENS,
+    conversations,
+    first_difference_margin,
+    reference_generate,
+)
 
 from mmbench.errors import UserError
 from mmbench.models.spec import load_model
@@ -77,7 +84,7 @@ def reference(checkpoints: dict[str, Path], family: str) -> tuple[Any, Any]:
     return _REFERENCES[family]
 
 
-def paligemma_generate(model: Any, processor: Any, messages: list[dict[str, Any]]) -> str:
+def paligemma_generate(model: Any, processor: Any, messages: list[dict[str, Any]], max_new_tokens: int = MAX_NEW_TOKENS) -> str:
     """google/paligemma2-3b-mix-224's model card: ``processor(text=prompt, images=image)``, generate, decode the new tokens."""
     content = messages[0]["content"]
     images = [part["image"] for part in content if part["type"] == "image"]
@@ -86,8 +93,17 @@ def paligemma_generate(model: Any, processor: Any, messages: list[dict[str, Any]
     inputs.pop("labels", None)  # the processor's training labels; generate takes none
     length = inputs["input_ids"].shape[-1]
     with torch.no_grad():
-        out = model.generate(**inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False)
+        out = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False)
     return str(processor.decode(out[0][length:], skip_special_tokens=True)).strip()
+
+
+def chat_generate(model: Any, processor: Any, messages: list[dict[str, Any]], max_new_tokens: int) -> str:
+    """The chat model cards' call for one conversation (as ``reference_generate``, any ``max_new_tokens``)."""
+    inputs = processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=True, return_dict=True,
+                                           return_tensors="pt")
+    with torch.no_grad():
+        out = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False)
+    return str(processor.decode(out[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True)).strip()
 
 
 _EXPECTED: dict[str, list[str]] = {}
@@ -148,13 +164,14 @@ def test_paligemma_prefix_prompt_has_no_template_and_no_task_prefix(checkpoints:
         load_model(f"hf:{checkpoints['paligemma']}", system_prompt="be brief")
 
 
-def test_mistral3_image_token_count_predicts_the_input_length(checkpoints: dict[str, Path]) -> None:
-    """Bucketing reads Pixtral's image-token count from the image size alone: input length minus the
-    count is the same for every image size (same text)."""
+@pytest.mark.parametrize("family", ["mistral3", "aya-vision"])
+def test_image_token_count_predicts_the_input_length(checkpoints: dict[str, Path], family: str) -> None:
+    """Bucketing reads the image-token count (Pixtral's rows, Aya Vision's tiles) from the image size
+    alone: input length minus the count is the same for every image size (same text)."""
     from test_hf_chat_families import IMAGES, input_length
 
-    model = mmbench_model(checkpoints, "mistral3")
-    _, processor = reference(checkpoints, "mistral3")
+    model = mmbench_model(checkpoints, family)
+    _, processor = reference(checkpoints, family)
     lengths = [input_length(processor, image) for image in IMAGES]
     counts = [model.image_token_count(*image.size) for image in IMAGES]
     assert len(set(lengths)) > 1 and model.image_tokens_vary
@@ -167,3 +184,60 @@ def test_mllama_takes_no_tile_option(checkpoints: dict[str, Path]) -> None:
     reshape (transformers 5.24: "shape '[1, 16, 32]' is invalid"), so the family declares no tile option."""
     with pytest.raises(UserError, match="max_num_tiles is not an option of the mllama family"):
         load_model(f"hf:{checkpoints['mllama']}", max_num_tiles="1")
+
+
+def test_aya_vision_max_num_tiles_is_the_processors_max_patches(checkpoints: dict[str, Path]) -> None:
+    model = mmbench_model(checkpoints, "aya-vision", max_num_tiles="1")
+    ref, processor = reference(checkpoints, "aya-vision")
+    conversation = conversations()[3]  # 90x50: several tiles by default, the global view alone with max_patches=1
+    assert len(model.model_inputs([conversation])["input_ids"][0]) < \
+        len(mmbench_model(checkpoints, "aya-vision").model_inputs([conversation])["input_ids"][0])
+    assert model.image_token_count(90, 50) < mmbench_model(checkpoints, "aya-vision").image_token_count(90, 50)
+    assert model.generate([conversation], GEN) == [reference_generate(ref, processor, conversation, max_patches=1)]
+
+
+
+@pytest.mark.parametrize("family", ["paligemma", "mistral3"])
+def test_shapes_vqa_through_the_cli_at_batch_4_equals_the_model_card(checkpoints: dict[str, Path], family: str, tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """``mmbench run --task shapes_vqa --batch-size 4``: every prediction equals the model card's call on
+    that sample's image and the task's instruction prompt, one sample at a time."""
+    import json
+
+    from mmbench.cli import main
+    from mmbench.data import load_split, open_image
+    from mmbench.results import read_samples
+    from mmbench.tasks.spec import load_task_spec
+
+    capsys.readouterr()
+    status = main(["run", "--model", f"hf:{checkpoints[family]}", "--task", "shapes_vqa", "--limit", "6", "--batch-size", "4",
+                   "--num-workers", "0", "--json", "--output-dir", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert status == 0, out
+    result = json.loads(out)
+    result = result[0] if isinstance(result, list) else result
+    records = {r["id"]: r for r in read_samples(tmp_path / Path(result["samples_file"]).name.replace(".samples.jsonl", ".json"))}
+    spec = load_task_spec("shapes_vqa")
+    split = load_split(spec.data, None)
+    model, processor = reference(checkpoints, family)
+    call = paligemma_generate if family == "paligemma" else chat_generate
+    for sample in split.samples[:6]:
+        question = spec.prompt["instruction"].format(question=sample.meta["question"])
+        image = open_image(sample.image, split.root).convert("RGB")
+        messages = [{"role": "user", "content": [{"type": "image", "image": image}, {"type": "text", "text": question}]}]
+        assert records[sample.id]["prediction"] == call(model, processor, messages, spec.generation["max_new_tokens"])
+    if family == "paligemma":
+        assert records[split.samples[0].id]["prompt"].startswith("<image>")  # the prefix, no chat template
+
+
+def test_mllama_refuses_a_system_message_with_images_in_one_line(checkpoints: dict[str, Path]) -> None:
+    """Upstream's template raises for images plus a system message; mmbench says so before processing."""
+    with pytest.raises(UserError, match="does not take a system message with images"):
+        load_model(f"hf:{checkpoints['mllama']}", system_prompt="be brief")
+    model = mmbench_model(checkpoints, "mllama")
+    conversation = [{"role": "system", "content": [{"type": "text", "text": "be brief"}]}, *conversations()[0]]
+    with pytest.raises(UserError, match="this conversation has both"):
+        model.generate([conversation], GEN)
+    _, processor = reference(checkpoints, "mllama")
+    with pytest.raises(Exception, match="incompatible with system messages"):  # the template's own rule
+        processor.apply_chat_template(conversation, add_generation_prompt=True, tokenize=False)

@@ -108,6 +108,29 @@ MLLAMA_TEMPLATE = (
 )
 
 
+# CohereForAI/aya-vision-8b chat_template: BOS from the template, an optional system turn, each image as
+# <image> (the processor expands it to tiles of <|IMG_PATCH|>), texts trimmed, the chatbot turn to answer.
+AYA_VISION_TEMPLATE = (
+    "{{ bos_token }}"
+    "{% if messages[0]['role'] == 'system' %}{% set loop_messages = messages[1:] %}"
+    "{% if messages[0]['content'] is string %}{% set system_message = messages[0]['content'] %}"
+    "{% else %}{% set system_message = messages[0]['content'][0]['text'] %}{% endif %}"
+    "{% else %}{% set loop_messages = messages %}{% set system_message = false %}{% endif %}"
+    "{% if system_message != false %}{{ '<|START_OF_TURN_TOKEN|><|SYSTEM_TOKEN|>' + system_message + '<|END_OF_TURN_TOKEN|>' }}{% endif %}"
+    "{% for message in loop_messages %}"
+    "{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}"
+    "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}"
+    "{% if message['role'] == 'user' %}{{ '<|START_OF_TURN_TOKEN|><|USER_TOKEN|>' }}"
+    "{% elif message['role'] == 'assistant' %}{{ '<|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|>' }}{% endif %}"
+    "{% if message['content'] is string %}{{ message['content'] | trim }}"
+    "{% else %}{% for content in message['content'] %}"
+    "{% if content['type'] == 'image' %}{{ '<image>' }}{% elif content['type'] == 'text' %}{{ content['text'] | trim }}{% endif %}"
+    "{% endfor %}{% endif %}{{ '<|END_OF_TURN_TOKEN|>' }}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|>' }}{% endif %}"
+)
+
+
 def _generation_config(directory: Path, **values: Any) -> None:
     from transformers import GenerationConfig
 
@@ -116,7 +139,11 @@ def _generation_config(directory: Path, **values: Any) -> None:
 
 # ---- Gemma 3 -------------------------------------------------------------------------------------------
 def build_tiny_gemma3(directory: Path | str) -> Path:
-    from transformers import Gemma3Config, Gemma3ForConditionalGeneration, Gemma3ImageProcessorPil
+    from transformers import (
+        Gemma3Config,
+        Gemma3ForConditionalGeneration,
+        Gemma3ImageProcessorPil,
+    )
 
     _seed()
     specials = ["<pad>", "<eos>", "<bos>", "<unk>", "<start_of_turn>", "<end_of_turn>", "<start_of_image>", "<end_of_image>",
@@ -146,7 +173,12 @@ def build_tiny_gemma3(directory: Path | str) -> Path:
 
 # ---- PaliGemma: no chat template; the processor writes "<image>" x N, BOS, the prompt, "\n" ------------------
 def build_tiny_paligemma(directory: Path | str) -> Path:
-    from transformers import PaliGemmaConfig, PaliGemmaForConditionalGeneration, PaliGemmaProcessor, SiglipImageProcessorPil
+    from transformers import (
+        PaliGemmaConfig,
+        PaliGemmaForConditionalGeneration,
+        PaliGemmaProcessor,
+        SiglipImageProcessorPil,
+    )
 
     _seed()
     specials = ["<pad>", "<eos>", "<bos>", "<unk>", "<image>"]
@@ -176,7 +208,11 @@ def build_tiny_paligemma(directory: Path | str) -> Path:
 
 # ---- Mistral3: Pixtral vision tower (any image size: rows of [IMG] ended by [IMG_BREAK], then [IMG_END]) ---------
 def build_tiny_mistral3(directory: Path | str) -> Path:
-    from transformers import Mistral3Config, Mistral3ForConditionalGeneration, PixtralImageProcessorPil
+    from transformers import (
+        Mistral3Config,
+        Mistral3ForConditionalGeneration,
+        PixtralImageProcessorPil,
+    )
 
     _seed()
     specials = ["<unk>", "<s>", "</s>", "[INST]", "[/INST]", "[IMG]", "[IMG_BREAK]", "[IMG_END]", "[SYSTEM_PROMPT]",
@@ -201,7 +237,11 @@ def build_tiny_mistral3(directory: Path | str) -> Path:
 
 # ---- Mllama (Llama-3.2-Vision): tiled images reaching the decoder through cross-attention layers ----------------
 def build_tiny_mllama(directory: Path | str) -> Path:
-    from transformers import MllamaConfig, MllamaForConditionalGeneration, MllamaImageProcessorPil
+    from transformers import (
+        MllamaConfig,
+        MllamaForConditionalGeneration,
+        MllamaImageProcessorPil,
+    )
 
     _seed()
     specials = ["<|begin_of_text|>", "<|end_of_text|>", "<|finetune_right_pad_id|>", "<|start_header_id|>", "<|end_header_id|>",
@@ -227,9 +267,45 @@ def build_tiny_mllama(directory: Path | str) -> Path:
     return out
 
 
+# ---- Aya Vision: SigLIP tiles (GOT-OCR2 cropping), pixel-shuffled, Cohere2 decoder -----------------------------
+def build_tiny_aya_vision(directory: Path | str) -> Path:
+    from transformers import (
+        AyaVisionConfig,
+        AyaVisionForConditionalGeneration,
+        GotOcr2ImageProcessorPil,
+    )
+
+    _seed()
+    specials = ["<PAD>", "<UNK>", "<CLS>", "<SEP>", "<MASK_TOKEN>", "<BOS_TOKEN>", "<EOS_TOKEN>", "<|START_OF_TURN_TOKEN|>",
+                "<|END_OF_TURN_TOKEN|>", "<|USER_TOKEN|>", "<|CHATBOT_TOKEN|>", "<|SYSTEM_TOKEN|>", "<image>", "<|START_OF_IMG|>",
+                "<|END_OF_IMG|>", "<|IMG_PATCH|>", "<|IMG_LINE_BREAK|>", "TILE", "TILE_GLOBAL"]
+    specials += [f"TILE_{i}" for i in range(1, 13)]  # one token each, as the processor's token count assumes
+    tokenizer = _byte_level_bpe(specials, pad_token="<PAD>", unk_token="<UNK>", bos_token="<BOS_TOKEN>",
+                                eos_token="<|END_OF_TURN_TOKEN|>", add_bos_token=True)
+    tokenizer.add_special_tokens({"additional_special_tokens": specials[2:5] + specials[6:]})
+    ids = tokenizer.convert_tokens_to_ids
+    vision = {"model_type": "siglip_vision_model", "hidden_size": HIDDEN, "intermediate_size": 2 * HIDDEN, "num_hidden_layers": 2,
+              "num_attention_heads": 2, "image_size": 32, "patch_size": 8, "vision_use_head": False}
+    text = {"model_type": "cohere2", "vocab_size": len(tokenizer), "hidden_size": HIDDEN, "intermediate_size": 2 * HIDDEN,
+            "num_hidden_layers": 2, "num_attention_heads": 2, "num_key_value_heads": 1, "head_dim": 16, "logit_scale": 1.0,
+            "sliding_window": 64, "layer_types": ["sliding_attention", "full_attention"], "max_position_embeddings": 2048,
+            "initializer_range": INIT, "pad_token_id": 0, "bos_token_id": ids("<BOS_TOKEN>"),
+            "eos_token_id": ids("<|END_OF_TURN_TOKEN|>"), "tie_word_embeddings": False}
+    config = AyaVisionConfig(vision_config=vision, text_config=text, downsample_factor=2, image_token_index=ids("<|IMG_PATCH|>"),
+                             vision_feature_select_strategy="full", vision_feature_layer=-1, tie_word_embeddings=False)
+    model = AyaVisionForConditionalGeneration(config).eval()
+    images = GotOcr2ImageProcessorPil(size={"height": 32, "width": 32}, crop_to_patches=True, min_patches=1, max_patches=4,
+                                      image_mean=[0.5] * 3, image_std=[0.5] * 3)
+    out = _write(directory, model, tokenizer, images, AYA_VISION_TEMPLATE, "AyaVisionProcessor", patch_size=8, img_size=32,
+                 downsample_factor=2)
+    _generation_config(out, bos_token_id=ids("<BOS_TOKEN>"), pad_token_id=0, eos_token_id=ids("<|END_OF_TURN_TOKEN|>"))
+    return out
+
+
 BUILDERS = {
     "gemma3": build_tiny_gemma3,
     "paligemma": build_tiny_paligemma,
     "mistral3": build_tiny_mistral3,
     "mllama": build_tiny_mllama,
+    "aya-vision": build_tiny_aya_vision,
 }
