@@ -94,7 +94,11 @@ def apply_metric_args(spec: TaskSpec, task_cls: Any, metric_args: Mapping[str, s
     """``spec`` with the command line's metric options merged over its ``metrics`` section and
     recorded in ``spec.metric_args``; UserError (one line) for a key the task type does not
     declare, a bad value, or a combination the type refuses (``TaskType.metric_option_problems``)."""
-    if not metric_args:
+    check = getattr(task_cls, "metric_option_problems", None)
+    if not metric_args:  # the task file's own options are checked too, before anything loads
+        problems = check(spec.metrics) if check is not None else []
+        if problems:
+            raise UserError(f"{spec.source or spec.name}: " + "; ".join(problems))
         return spec
     declared: Mapping[str, MetricOption] = getattr(task_cls, "metric_options", {}) or {}
     parsed: dict[str, Any] = {}
@@ -106,7 +110,6 @@ def apply_metric_args(spec: TaskSpec, task_cls: Any, metric_args: Mapping[str, s
             raise UserError(f"{spec.name}: unknown metric option {key!r} for task type {spec.type}{hint} (known: {known})")
         parsed[key] = declared[key].parse(key, text)
     merged = {**spec.metrics, **parsed}
-    check = getattr(task_cls, "metric_option_problems", None)
     problems = check(merged) if check is not None else []
     if problems:
         raise UserError(f"{spec.name}: " + "; ".join(problems))

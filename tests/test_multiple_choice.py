@@ -222,10 +222,17 @@ def test_score_allow_missing(mc_root: Path, tmp_path: Path, capsys: pytest.Captu
     assert "6 of 9 samples had no prediction" in captured.err
 
 
-def test_run_refuses_an_unknown_metric_arg_before_loading(mc_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_run_refuses_an_unknown_metric_arg_before_loading(mc_root: Path, tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["run", "--task", "mmstar", "--model", "mock", "--data-dir", str(mc_root), "--no-write", "--no-cache",
                  "--metric-arg", "unparsed=maybe"])
     assert code == 2 and "not one of wrong, random" in capsys.readouterr().err
+    from mmbench.tasks.spec import load_task_spec
+
+    task = tmp_path / "bad.yaml"  # a task file's own metrics section is checked as well
+    task.write_text(Path(load_task_spec("mmstar").source).read_text().replace("metrics:\n", "metrics:\n  parser: gpt\n"))
+    code = main(["run", "--task", str(task), "--model", "mock", "--data-dir", str(mc_root), "--no-write", "--no-cache"])
+    assert code == 2 and "metrics.parser must be vlmevalkit or mmmu, not 'gpt'" in capsys.readouterr().err
 
 
 def test_score_task_is_light(mc_root: Path, tmp_path: Path, mmbench_cli) -> None:
@@ -319,3 +326,53 @@ def test_leaderboard_shows_extraction_failed(mock_run: tuple[list[dict], Path], 
     table = capsys.readouterr().out
     assert "mmbench_en_dev accuracy_circular" in table
     assert "75.00 (partial 9 / 4329) (extraction_failed 22.22)" in table  # 2 of 9 rows unread
+
+
+def test_leaderboard_keeps_metric_arg_runs_in_their_own_column(mc_root: Path, tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """A run scored with --metric-arg never replaces the default run in its column; both carry
+    their options in the result (task.arguments.metric_args, config.metric_args)."""
+    out = tmp_path / "results"
+    base = ["run", "--task", "mmmu_val", "--model", "mock", "--data-dir", str(mc_root), "--output-dir", str(out),
+            "--no-cache", "--num-workers", "0"]
+    assert main(base) == 0
+    assert main([*base, "--metric-arg", "unparsed=random"]) == 0
+    capsys.readouterr()
+    written = [json.loads(p.read_text()) for p in sorted(out.glob("mmmu_val__*.json"))]
+    assert sorted(r["task"]["arguments"].get("metric_args", {}).get("unparsed", "") for r in written) == ["", "random"]
+    assert any(r["config"]["metric_args"] == {"unparsed": "random"} for r in written)
+    assert main(["leaderboard", str(out), "--include-partial", "--include-mock", "--no-reported"]) == 0
+    table = capsys.readouterr().out
+    # the mock's two MC answers are unread: wrong by default; drawn by MMMU's generator (A, then A of 3) with random
+    rng = random.Random(42)
+    draws = [rng.choice(["A", "B"]), rng.choice(["A", "B", "C"])]  # Accounting_1 (gold A), then Art_1 (gold A)
+    with_random = (1 + sum(d == "A" for d in draws)) / 3
+    assert "mmmu_val accuracy" in table and "mmmu_val [unparsed=random] accuracy" in table
+    assert "33.33 (partial 3 / 900) (extraction_failed 66.67)" in table
+    assert f"{100 * with_random:.2f} (partial 3 / 900) (extraction_failed 66.67)" in table
+
+
+def test_score_task_zeroshot_from_predicted_classes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An old type scored from embeddings: score --task takes the predicted class (name or index)."""
+    from mc_fixtures import png
+
+    for folder, names in (("blue", ["b1.png", "b2.png", "b3.png"]), ("red", ["r1.png"])):
+        (tmp_path / "val" / folder).mkdir(parents=True)
+        for name in names:
+            (tmp_path / "val" / folder / name).write_bytes(png(folder))
+    task = tmp_path / "colours.yaml"
+    task.write_text(f"name: colours\ntype: zeroshot\nversion: 1\ndata: {{format: imagenet_folders, dir: {tmp_path}, "
+                    f"images: val, templates: ['{{c}}']}}\n")
+    predictions = write_jsonl(tmp_path / "p.jsonl", [
+        {"id": "blue/b1.png", "prediction": "blue"}, {"id": "blue/b2.png", "prediction": "0"},  # right (name, index)
+        {"id": "blue/b3.png", "prediction": "red"}, {"id": "red/r1.png", "prediction": "red"}])
+    code, metrics = score_json(capsys, "--task", task, "--predictions", predictions)
+    assert code == 0, metrics
+    # top-1 3 of 4; per class: blue 2/3, red 1/1 -> mean 5/6; top-5 needs a ranking: not reported
+    assert metrics == pytest.approx({"top1": 3 / 4, "mean_per_class_recall": 5 / 6})
+    bad = write_jsonl(tmp_path / "bad.jsonl", [{"id": "blue/b1.png", "prediction": "green"}])
+    code, out = score_json(capsys, "--task", task, "--predictions", bad, "--allow-missing")
+    assert code == 2 and "neither a class name" in out["stderr"]
+    some = write_jsonl(tmp_path / "some.jsonl", [{"id": "red/r1.png", "prediction": "1"}])
+    code, metrics = score_json(capsys, "--task", task, "--predictions", some, "--allow-missing")
+    assert code == 0 and metrics == pytest.approx({"top1": 1 / 4, "mean_per_class_recall": 1 / 2})  # blue 0/3, red 1/1

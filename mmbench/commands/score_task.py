@@ -2,8 +2,9 @@
 
 FILE is JSONL (or a JSON list) of ``{"id": <the benchmark's own sample id>, "prediction": <text>}``.
 The task's data is read by the task's own reader (``--data-dir``, ``--data hf`` as for ``run``);
-the predictions fill the task type's generative stage (``TaskType.text_stage``) in sample order and
-the task type's own ``score`` computes the metrics, ``--metric-arg`` included. An id the task does
+the task type scores the predictions in sample order (``TaskType.score_texts``: the outputs of its
+generative stage for generative types, the predicted class for zero-shot), ``--metric-arg``
+included. An id the task does
 not have, a duplicate id: one line, exit 2. A sample without a prediction: exit 2, or with
 ``--allow-missing`` an empty prediction (scored wrong) and a note. No model and no torch.
 """
@@ -49,9 +50,6 @@ def score_task(args: argparse.Namespace) -> Any:
         raise UserError(f"{spec.name} is a task group: score its members one at a time ({', '.join(spec.group)})")
     task_cls = task_types.get(spec.type)
     spec = apply_metric_args(spec, task_cls, parse_metric_args(args.metric_arg))  # before any data is read
-    if task_cls.text_stage is None:
-        raise UserError(f"{spec.name}: task type {spec.type} is scored from embeddings or logits, not text predictions; "
-                        f"use `mmbench score retrieval --embeddings` or `mmbench score classification --logits`")
     if args.data_dir is not None and not args.data_dir.expanduser().is_dir():
         raise UserError(f"--data-dir {args.data_dir}: no such folder")
     predictions = read_task_predictions(args.task_predictions)
@@ -70,7 +68,7 @@ def score_task(args: argparse.Namespace) -> Any:
     if missing:
         notes.append(f"{len(missing)} of {len(ids)} samples had no prediction and were scored as wrong (an empty prediction)")
     task = task_cls(spec, split, frozenset())
-    scored = task.score({task_cls.text_stage: [predictions.get(i, "") for i in ids]}, frozenset())
+    scored = task.score_texts([predictions.get(i, "") for i in ids])
     notes += [f"{name}: {note}" for name, note in scored.notes.items()]
     if spec.metric_args:
         notes.append(f"metric options from the command line: {spec.metric_args}")

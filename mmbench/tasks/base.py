@@ -215,6 +215,17 @@ class TaskType:
         """Metrics and per-sample records from the outputs of every stage."""
         raise NotImplementedError
 
+    def score_texts(self, texts: Sequence[str]) -> TaskScore:
+        """``mmbench score --task``: metrics from one text prediction per sample (in sample order),
+        as :meth:`score` computes them from the run's outputs: by default the texts are the
+        outputs of :attr:`text_stage`. A type scored from embeddings overrides this or refuses."""
+        if self.text_stage is None:
+            from mmbench.errors import UserError
+
+            raise UserError(f"{self.spec.name}: task type {self.type_name} is scored from embeddings, not text predictions; "
+                            f"use `mmbench score retrieval --embeddings` or `mmbench score classification --logits`")
+        return self.score({self.text_stage: list(texts)}, frozenset())
+
 
 def register_task_type(cls: type[TaskType]) -> type[TaskType]:
     """Register a task type from a script or notebook (plugins use the ``mmbench.task_types``
