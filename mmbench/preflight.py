@@ -258,9 +258,6 @@ def check_task(name: str, models: Sequence[ModelCheck], config: RunConfig, *, ch
         missing = sorted(c.value for c in task_cls.required - model.capabilities) if model.capabilities is not None else []
         if missing:
             problems.append(f"model {model.spec} cannot run {spec.name} ({spec.type}): it has no {', '.join(missing)}")
-    option_check = getattr(task_cls, "task_file_option_problems", None)  # a task file's metrics: a type checks itself
-    if option_check is not None:
-        problems += option_check(dict(spec.metrics), spec.source or spec.name)
     if check_data:
         problems += data_problems(spec, config.data_dir)
     return spec, problems

@@ -413,3 +413,12 @@ def test_pope_group_summary_is_the_mean_f1(root: Path, capsys: pytest.CaptureFix
     results = {r["task"]["name"]: r for r in json.loads(out.out)}
     f1s = [results[f"pope_{s}"]["metrics"]["f1"] for s in ("random", "popular", "adversarial")]
     assert len(set(f1s)) > 1 and results["pope"]["metrics"]["mean"] == pytest.approx(sum(f1s) / 3)
+
+
+def test_tables_print_mme_scores_as_they_are_and_others_x100() -> None:
+    from mmbench.report.reference import REPORTED
+    from mmbench.report.tables import reported_markdown
+
+    text = reported_markdown([r for r in REPORTED if r.task in ("mme", "ocrbench")])
+    assert "perception 1510.70" in text and "cognition 332.00" in text  # MME's own scale (max 2000 / 800)
+    assert "accuracy 84.50" in text  # a 0-1 metric, x100

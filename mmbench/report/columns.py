@@ -61,9 +61,20 @@ def natural_key(name: str) -> list[object]:
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
-def points(value: float | None, digits: int = 2) -> str:
-    """A 0-1 metric as printed in tables (x100), or an en dash when missing."""
-    return "–" if value is None else f"{value * 100:.{digits}f}"
+#: metrics stored on their benchmark's own printed scale (MME's scores, max 2000 / 800 / 200):
+#: tables print them as they are, not x100
+PRINTED_AS_IS = ("perception", "cognition")
+PRINTED_AS_IS_PREFIXES = ("mme_",)
+
+
+def points(value: float | None, digits: int = 2, metric: str | None = "") -> str:
+    """A metric as printed in tables: x100 (0-1 metrics, CIDEr), as is for MME's scores; an en
+    dash when missing."""
+    if value is None:
+        return "–"
+    name = metric or ""
+    scale = 1 if name in PRINTED_AS_IS or name.startswith(PRINTED_AS_IS_PREFIXES) else 100
+    return f"{value * scale:.{digits}f}"
 
 
 def number(value: Any, digits: int = 1) -> str:

@@ -67,7 +67,7 @@ def _row(index: int, row: ModelRow, lb: Leaderboard) -> str:
             cells += ['<td data-value="">–</td>'] * 3
             continue
         runs = f' <span class="note">({len(cell.history)} runs)</span>' if len(cell.history) > 1 else ""
-        cells += [f'<td data-value="{_num_attr(cell.main_value)}">{e(points(cell.main_value))}{runs}{_partial_badge(cell.coverage)}{e(extraction_mark(cell.metrics))}</td>',
+        cells += [f'<td data-value="{_num_attr(cell.main_value)}">{e(points(cell.main_value, metric=cell.main_metric))}{runs}{_partial_badge(cell.coverage)}{e(extraction_mark(cell.metrics))}</td>',
                   f'<td data-value="{_num_attr(cell.items_per_s)}">{e(number(cell.items_per_s))}{_median_note(cell)}</td>',
                   f'<td data-value="{_num_attr(cell.p50_ms)}">{e(number(cell.p50_ms))}</td>']
     return f'<tr data-search="{e(search)}">{"".join(cells)}</tr>'
@@ -83,7 +83,7 @@ def _partial(lb: Leaderboard) -> str:
         return ""
     rows = "".join(
         f'<tr><td class="text">{e(r.spec)}</td><td class="text">{e(r.task_name)}</td>'
-        f'<td>{e(r.coverage.label)}{_partial_badge(r.coverage)}</td><td>{e(r.main_metric or "")} {e(points(r.main_value))}</td>'
+        f'<td>{e(r.coverage.label)}{_partial_badge(r.coverage)}</td><td>{e(r.main_metric or "")} {e(points(r.main_value, metric=r.main_metric))}</td>'
         f'<td class="text">{e(partial_reason(r))}</td><td class="text">{e(r.run_id)}</td></tr>'
         for r in lb.partial)
     return (f'<h2>{e(PARTIAL_TITLE)}</h2><p class="note">{e(PARTIAL_NOTE).format(command=f"<code>{e(INCLUDE_PARTIAL)}</code>")}</p><table id="partial"><thead><tr>'
@@ -101,7 +101,7 @@ def _reported(lb: Leaderboard) -> str:
         return ""
     rows = "".join(
         f'<tr><td class="text">{e(r.model)} <span class="badge">reported</span></td><td class="text">{e(r.benchmark)}</td>'
-        f'<td class="text">{e(", ".join(f"{k} {points(v)}" for k, v in r.metrics.items()))}</td><td class="text">{e(r.source)}</td></tr>'
+        f'<td class="text">{e(", ".join(f"{k} {points(v, metric=k)}" for k, v in r.metrics.items()))}</td><td class="text">{e(r.source)}</td></tr>'
         for r in lb.reported)
     return ('<h2>Reported results <span class="badge">reported</span></h2><p class="note">Published numbers, '
             'not measured by mmbench; not part of the table, plots or Pareto fronts above.</p>'
@@ -139,12 +139,12 @@ def _cell_detail(column: TaskColumn, cell: Cell) -> str:
     metrics = cell.metrics
     metric_rows = "".join(
         f'<tr><td class="text">{e(name)}{" (main)" if name == cell.main_metric else ""}</td>'
-        f'<td>{e(points(metrics.get(name), 3))}</td><td class="text">{e(notes.get(name, ""))}</td></tr>'
+        f'<td>{e(points(metrics.get(name), 3, metric=name))}</td><td class="text">{e(notes.get(name, ""))}</td></tr>'
         for name in ordered_metric_names(column.task_type, metrics))
     metric_rows += "".join(f'<tr><td class="text">{e(name)}</td><td>–</td><td class="text">{e(note)}</td></tr>'
                            for name, note in notes.items() if name not in metrics)
     history = "".join(
-        f'<tr><td class="text">{e(r.created_at)}</td><td>{e(points(r.main_value))}</td>'
+        f'<tr><td class="text">{e(r.created_at)}</td><td>{e(points(r.main_value, metric=r.main_metric))}</td>'
         f'<td>{e(run_speed(r))}</td><td class="text">{e(r.run_id)}</td>'
         f'<td class="text">{e(r.path.name if r.path else "")}</td></tr>' for r in cell.history)
     skipped = (run.errors or {}).get("skipped") or []

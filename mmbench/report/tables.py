@@ -73,7 +73,7 @@ def to_markdown(lb: Leaderboard) -> str:
         for column in lb.columns:
             cell = row.cells.get(column.key)
             runs = f" ({len(cell.history)} runs)" if cell and len(cell.history) > 1 else ""
-            line += [points(cell.main_value) + runs + partial_mark(cell.coverage) + extraction_mark(cell.metrics),
+            line += [points(cell.main_value, metric=cell.main_metric) + runs + partial_mark(cell.coverage) + extraction_mark(cell.metrics),
                      number(cell.items_per_s) + median_note(cell),
                      number(cell.p50_ms)] if cell else ["–"] * 3
         body.append(line)
@@ -110,14 +110,14 @@ def partial_reason(run: RunView) -> str:
 
 def partial_markdown(runs: list[RunView]) -> str:
     rows = [[md_text(run.spec), md_text(run.task_name), run.coverage.label,
-             f"{md_text(run.main_metric or '')} {points(run.main_value)}", md_text(partial_reason(run)), md_text(run.run_id)]
+             f"{md_text(run.main_metric or '')} {points(run.main_value, metric=run.main_metric)}", md_text(partial_reason(run)), md_text(run.run_id)]
             for run in runs]
     return _md_table(["Model", "Task", "Samples scored", "Main metric", "Why partial", "Run id"], rows, text_columns=6)
 
 
 def reported_markdown(reported: list[ReportedResult]) -> str:
     rows = [[md_text(r.model), md_text(r.benchmark),
-             ", ".join(f"{md_text(name)} {points(v)}" for name, v in r.metrics.items()), md_text(r.source), "reported"]
+             ", ".join(f"{md_text(name)} {points(v, metric=name)}" for name, v in r.metrics.items()), md_text(r.source), "reported"]
             for r in reported]
     return _md_table(["Model", "Benchmark", "Metrics (x100)", "Source", "Status"], rows, text_columns=5)
 
@@ -141,7 +141,7 @@ def history_markdown(lb: Leaderboard) -> str:
                 if value is None and metric:
                     value = run.main_value
                 rows.append([md_text(row.label), md_text(column.label), md_text(run.created_at),
-                             f"{md_text(metric)} {points(value)}{partial_mark(run.coverage)}",
+                             f"{md_text(metric)} {points(value, metric=metric)}{partial_mark(run.coverage)}",
                              run_speed(run), md_text(run.run_id)])
     return _md_table(["Model", "Task", "Run (UTC)", "Main metric", "items/s", "Run id"], rows, text_columns=4) if rows else ""
 

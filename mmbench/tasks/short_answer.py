@@ -11,6 +11,7 @@ differ unless ``--allow-mismatch``); one other than ``official`` is also named i
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from mmbench.errors import UserError
@@ -37,22 +38,22 @@ class ShortAnswerTask(TaskType):
     metric_options = convention_option(conventions)  # each type redeclares it with its own conventions
 
     @classmethod
-    def task_file_option_problems(cls, metrics: dict[str, Any], where: str) -> list[str]:
-        """Problems with a task file's ``metrics:`` (``--metric-arg`` values are checked by
-        :func:`mmbench.metric_options.apply_metric_args`), found before any model loads."""
-        problems = [f"{where}: unknown metric option {key!r} for task type {cls.type_name} "
-                    f"(known: {', '.join(cls.metric_options)})" for key in metrics if key not in cls.metric_options]
+    def metric_option_problems(cls, metrics: Mapping[str, Any]) -> list[str]:
+        """Problems with the metric options (the task file's ``metrics:`` with ``--metric-arg``
+        merged in; :func:`mmbench.metric_options.apply_metric_args` calls this before anything loads)."""
+        problems = [f"unknown metric option {key!r} for task type {cls.type_name} (known: {', '.join(cls.metric_options)})"
+                    for key in metrics if key not in cls.metric_options]
         convention = metrics.get("convention", OFFICIAL)
         if convention not in cls.conventions:
-            problems.append(f"{where}: convention {convention!r} is not offered for task type {cls.type_name} "
+            problems.append(f"convention {convention!r} is not offered for task type {cls.type_name} "
                             f"(known: {', '.join(cls.conventions)}; {OFFICIAL} is the benchmark's own scorer)")
         return problems
 
     @property
     def convention(self) -> str:
-        problems = self.task_file_option_problems(self.spec.metrics, self.spec.source or self.spec.name)
+        problems = self.metric_option_problems(self.spec.metrics)
         if problems:
-            raise UserError(problems[0])
+            raise UserError(f"{self.spec.source or self.spec.name}: {problems[0]}")
         return str(self.spec.metrics.get("convention", OFFICIAL))
 
     def next_stages(self, outputs: Outputs, skipped: frozenset[str]) -> list[Stage]:
