@@ -150,6 +150,8 @@ def check_model(spec: str, model_args: dict[str, Any]) -> tuple[ModelCheck, list
         return ModelCheck(spec, None), []
     options = target.options_class
     problems = [f"--model {spec}: {p}" for p in options.problems(model_args)] if options is not None else []
+    if not problems:  # a served model: one request to its endpoint (no retries)
+        problems = [f"--model {spec}: {p}" for p in target.endpoint_problems(location, model_args)]
     if kind not in CHECKPOINT_KINDS:
         return ModelCheck(spec, target.capabilities_for(checkpoint)), problems
     if not location:

@@ -105,7 +105,7 @@ def evaluate(task: str | Path | TaskSpec, model: Any, config: RunConfig | None =
         timing=runner.timing_section(total_wall_s=total_wall, peak_memory=(peak_mb, memory_kind), metric_s=metric_s),
         errors={"skipped": runner.skipped} if runner.skipped else {},
         env=environment(),
-        config=_config_record(config, batch_size, group),
+        config=_config_record(config, batch_size, group, adapter),
         samples=scored.samples,
     )
     if group.is_main and config.output_dir is not None:
@@ -186,8 +186,9 @@ def _seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def _config_record(config: RunConfig, batch_size: int, group: distributed.Group) -> dict[str, Any]:
+def _config_record(config: RunConfig, batch_size: int, group: distributed.Group, adapter: Any) -> dict[str, Any]:
     record = dataclasses.asdict(config)
+    record["model_args"] = adapter.public_model_args(dict(config.model_args))  # e.g. a base URL without credentials
     record["batch_size"] = batch_size
     for key in ("output_dir", "data_dir"):
         record[key] = str(record[key]) if record[key] is not None else None
