@@ -94,6 +94,10 @@ def evaluate(task: str | Path | TaskSpec, model: Any, config: RunConfig | None =
 
     from mmbench.env import environment
 
+    served = runner.answer_records_by_id()
+    for record in scored.samples if served else []:  # what the server said it ran, per answer
+        if str(record.get("id")) in served:
+            record["served"] = served[str(record.get("id"))]
     coverage = data.coverage.with_skipped(len(skipped_ids))
     result = RunResult(
         task={"name": spec.name, "type": spec.type, "version": spec.version, "arguments": spec.arguments(),
@@ -102,7 +106,7 @@ def evaluate(task: str | Path | TaskSpec, model: Any, config: RunConfig | None =
         model=adapter.describe(),
         metrics=scored.metrics,
         metric_notes={**scored.notes, **coverage.note()},
-        timing=runner.timing_section(total_wall_s=total_wall, peak_memory=(peak_mb, memory_kind), metric_s=metric_s),
+        timing=_with_requests(runner.timing_section(total_wall_s=total_wall, peak_memory=(peak_mb, memory_kind), metric_s=metric_s), adapter),
         errors={"skipped": runner.skipped} if runner.skipped else {},
         env=environment(),
         config=_config_record(config, batch_size, group, adapter),
@@ -184,6 +188,14 @@ def _seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
+
+
+def _with_requests(section: dict[str, Any], adapter: Any) -> dict[str, Any]:
+    """A served model's request statistics (requests/s, latencies, retries, usage, cost) in ``timing.requests``."""
+    summary = getattr(adapter, "request_summary", None)
+    if summary is not None:
+        section["requests"] = summary()
+    return section
 
 
 def _config_record(config: RunConfig, batch_size: int, group: distributed.Group, adapter: Any) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from typing import Any, ClassVar, Iterable, Iterator, TypeVar
 
 from mmbench.errors import UserError
@@ -40,6 +41,8 @@ class OpenAIAdapter(ModelAdapter):
     options_class = OpenAIOptions
     #: the runner streams answers into the store one by one (:meth:`answer_stream`)
     streams_answers: ClassVar[bool] = True
+    #: the model runs elsewhere: this machine's cores encode images (DataLoader workers as for a GPU)
+    remote: ClassVar[bool] = True
     _checked: ClassVar[set[tuple[str, str, str]]] = set()
 
     def __init__(self, served_model: str, options: OpenAIOptions) -> None:
@@ -48,6 +51,7 @@ class OpenAIAdapter(ModelAdapter):
         self.base_url = Endpoint.parse(options.resolved_base_url() or "").public
         self.stats = RequestStats()
         self.client = ChatClient(served_model, options, self.stats)
+        self._last = threading.local()
         self.device, self.dtype = "cpu", "none"
 
     @classmethod
@@ -112,15 +116,40 @@ class OpenAIAdapter(ModelAdapter):
         return list(items)
 
     # ---- generation --------------------------------------------------------------------------------
-    def generate(self, conversations: list[Any], cfg: GenerationConfig) -> list[str]:  # type: ignore[override]
-        """One answer per conversation; the first request the server refuses (or that fails after
-        every retry) raises a UserError naming the conversation's position."""
+    def generate(self, conversations: list[Any], cfg: Any, legacy_cfg: Any = None) -> list[str]:  # type: ignore[override]
+        """One answer per conversation, ``concurrency`` requests in flight (one conversation: on
+        this thread, which then remembers its :class:`Answer` for :meth:`last_answer`). A request
+        the server refuses raises :class:`RequestRefused`; one still failing after every retry
+        raises :class:`EndpointFailed`."""
+        if legacy_cfg is not None:  # generate(images, prompts, cfg) of the single-image tasks: one user turn each
+            conversations = [[{"role": "user", "content": [{"type": "image", "image": image}, {"type": "text", "text": prompt}]}]
+                             for image, prompt in zip(conversations, cfg)]
+            cfg = legacy_cfg
+        if len(conversations) == 1:
+            answer = self._complete(conversations[0], cfg.max_new_tokens)
+            self._last.answer = answer
+            return [answer.text]
         answers: dict[int, str] = {}
         for index, outcome in self.answer_stream(enumerate(conversations), cfg):
             if isinstance(outcome, BaseException):
-                raise UserError(f"openai: request for conversation {index} failed: {outcome}")
+                raise _as_user_error(outcome, f"conversation {index}")
             answers[index] = outcome.text
         return [answers[i] for i in range(len(conversations))]
+
+    def _complete(self, conversation: Any, max_tokens: int) -> Answer:
+        try:
+            return self.client.complete(conversation, max_tokens)
+        except (RequestFailed, Retryable) as error:
+            raise _as_user_error(error, "this request") from None
+
+    def last_answer(self) -> Answer | None:
+        """The last answer this thread received from a one-conversation :meth:`generate` (its
+        :meth:`Answer.record` is kept per sample; its TTFT/TPOT go to the timing)."""
+        return getattr(self._last, "answer", None)
+
+    @property
+    def concurrency(self) -> int:
+        return self.options.concurrency
 
     def answer_stream(self, keyed: Iterable[tuple[K, Any]], cfg: GenerationConfig) -> Iterator[tuple[K, Answer | Exception]]:
         """``(key, Answer)`` per ``(key, conversation)``, in the order answers arrive, with
@@ -164,7 +193,26 @@ class OpenAIAdapter(ModelAdapter):
         return {**super().describe(), **self.identity(), "device": "remote"}
 
     def request_summary(self) -> dict[str, Any]:
-        return self.stats.summary(self.options.price_in, self.options.price_out)
+        """The request statistics since the last call (one run's), then counting starts afresh."""
+        summary = self.stats.summary(self.options.price_in, self.options.price_out)
+        self.stats = self.client.stats = RequestStats()
+        return summary
+
+
+class RequestRefused(UserError):
+    """The server refused a request (a 4xx other than 429): ``--on-error skip`` skips its sample."""
+
+    skippable = True
+
+
+class EndpointFailed(UserError):
+    """A request still failed after every retry: the run stops."""
+
+
+def _as_user_error(error: BaseException, what: str) -> UserError:
+    if isinstance(error, RequestFailed):
+        return RequestRefused(f"the server refused {what}: {error}")
+    return EndpointFailed(f"{what} failed after every retry: {error}; check the server, or raise max_retries / timeout")
 
 
 def _refusal(where: str, status: int, message: str, key_env: str, key_set: bool) -> str:

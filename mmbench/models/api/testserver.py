@@ -164,7 +164,11 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if state.delay_s:
             time.sleep(state.delay_s)
-        text, digest = state.answer(body)
+        try:
+            text, digest = state.answer(body)
+        except Exception as error:  # the responder failed: a 500 naming why (retried by the client)
+            self._error(500, f"responder failed: {type(error).__name__}: {error}")
+            return
         if fault == "malformed":
             self._send(200, b'{"id": "chatcmpl-x", "choices": [{"message": ')
             return
@@ -226,11 +230,21 @@ def model_responder(adapter: Any) -> Responder:
     """Answers with an mmbench model adapter's ``generate`` (one conversation at a time, greedy)."""
     from mmbench.types import GenerationConfig
 
+    import inspect
+
+    legacy = len(inspect.signature(adapter.generate).parameters) == 3  # generate(images, prompts, cfg)
+
     def respond(conversation: list[dict[str, Any]], max_tokens: int) -> str:
         transform = adapter.image_transform()
         served = [{**m, "content": [{**p, "image": transform(p["image"])} if p["type"] == "image" else p for p in m["content"]]}
                   for m in conversation]
-        return str(adapter.generate([served], GenerationConfig(max_new_tokens=max_tokens))[0])
+        cfg = GenerationConfig(max_new_tokens=max_tokens)
+        if legacy:
+            parts = served[-1]["content"]
+            images = [p["image"] for p in parts if p["type"] == "image"]
+            text = "".join(p["text"] for p in parts if p["type"] == "text")
+            return str(adapter.generate(adapter.collate_images(images), [text], cfg)[0])
+        return str(adapter.generate([served], cfg)[0])
 
     return respond
 
