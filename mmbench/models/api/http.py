@@ -110,7 +110,7 @@ def as_retryable(error: BaseException) -> BaseException:
     if isinstance(error, (socket.timeout, TimeoutError)):
         return Retryable(TIMEOUT, "no response within the timeout")
     if isinstance(error, (ConnectionError, http.client.HTTPException, OSError)):
-        return Retryable(CONNECTION, f"connection failed ({type(error).__name__}: {error})")
+        return Retryable(CONNECTION, f"connection failed: {type(error).__name__}: {error}")
     return error
 
 

@@ -8,7 +8,8 @@ can be compared with in-process ones. For fault tests the server can require a k
 answer, refuse prompts over a length, and play a script of faults (``faults``), one per incoming
 completion request in arrival order: ``429`` (with ``Retry-After``), ``500``, ``503``, ``drop``
 (close the connection without an answer), ``slow`` (answer nothing for ``slow_s`` seconds, then
-close), ``malformed`` (a 200 whose body is not JSON). ``successes`` counts the answers sent per
+close), ``malformed`` (a 200 whose body is not JSON); ``refuse_texts``: a prompt holding one of
+these gets a 400 (as a prompt over the context limit does). ``successes`` counts the answers sent per
 request body digest. Listens on 127.0.0.1 only; ``stop()`` (or the context manager) shuts it down.
 """
 
@@ -35,10 +36,13 @@ class TestServer:
 
     def __init__(self, responder: Responder, *, model: str = "test-model", api_key: str | None = None,
                  delay_s: float = 0.0, faults: Iterable[str] = (), retry_after_s: float = 0.05, slow_s: float = 1.0,
-                 max_prompt_chars: int | None = None, fingerprint: str | None = "fp_mmbench_test") -> None:
+                 max_prompt_chars: int | None = None, refuse_texts: Iterable[str] = (),
+                 fingerprint: str | None = "fp_mmbench_test") -> None:
         self.responder, self.model, self.api_key = responder, model, api_key
         self.delay_s, self.retry_after_s, self.slow_s = delay_s, retry_after_s, slow_s
         self.max_prompt_chars, self.fingerprint = max_prompt_chars, fingerprint
+        self.refuse_texts = tuple(refuse_texts)
+        self.in_flight = self.max_in_flight = 0
         self.faults = list(faults)
         unknown = [f for f in self.faults if f not in FAULTS]
         if unknown:
@@ -158,17 +162,24 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(404, f"The model `{body.get('model')}` does not exist.")
             return
         prompt_chars = sum(len(p.get("text", "")) for m in body["messages"] for p in _parts(m["content"]))
-        if state.max_prompt_chars is not None and prompt_chars > state.max_prompt_chars:
+        prompt = " ".join(p.get("text", "") for m in body["messages"] for p in _parts(m["content"]))
+        if (state.max_prompt_chars is not None and prompt_chars > state.max_prompt_chars) or any(t in prompt for t in state.refuse_texts):
             self._error(400, f"This model's maximum context length is {state.max_prompt_chars} characters, "
                              f"the prompt has {prompt_chars}")
             return
-        if state.delay_s:
-            time.sleep(state.delay_s)
+        with state._lock:
+            state.in_flight += 1
+            state.max_in_flight = max(state.max_in_flight, state.in_flight)
         try:
+            if state.delay_s:
+                time.sleep(state.delay_s)
             text, digest = state.answer(body)
         except Exception as error:  # the responder failed: a 500 naming why (retried by the client)
             self._error(500, f"responder failed: {type(error).__name__}: {error}")
             return
+        finally:
+            with state._lock:
+                state.in_flight -= 1
         if fault == "malformed":
             self._send(200, b'{"id": "chatcmpl-x", "choices": [{"message": ')
             return
