@@ -105,3 +105,19 @@ def test_a_refused_request_fails_naming_the_sample_or_is_skipped(served, mmbench
     assert all("maximum context length" in e["error"] for e in result["errors"]["skipped"])
     assert result["task"]["num_scored"] == N - len(expected)
     assert all(samples[i].get("skipped") for i in expected)
+
+
+def test_served_vs_local_benchmark_agrees_with_itself_on_the_test_server(served) -> None:
+    import importlib.util
+
+    model, _ = served
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "served_vs_local.py"
+    spec = importlib.util.spec_from_file_location("served_vs_local", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    from mmbench.models.spec import load_model
+
+    with TestServer(model_responder(model), model="shapes-llava") as server:
+        outcome = module.compare("shapes_vqa", model, load_model("openai:shapes-llava", base_url=server.base_url), limit=4)
+    assert outcome["agreement"] == 1.0 and outcome["local"]["items"] == outcome["served"]["items"] == 4
+    assert outcome["served"]["items_per_s"] > 0

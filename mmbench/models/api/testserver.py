@@ -171,7 +171,7 @@ class _Handler(BaseHTTPRequestHandler):
         prompt_chars = sum(len(p.get("text", "")) for m in body["messages"] for p in _parts(m["content"]))
         prompt = " ".join(p.get("text", "") for m in body["messages"] for p in _parts(m["content"]))
         if (state.max_prompt_chars is not None and prompt_chars > state.max_prompt_chars) or any(t in prompt for t in state.refuse_texts):
-            self._error(400, f"This model's maximum context length is {state.max_prompt_chars} characters, "
+            self._error(400, f"This model's maximum context length is {state.max_prompt_chars or 0} characters, "
                              f"the prompt has {prompt_chars}")
             return
         with state._lock:
