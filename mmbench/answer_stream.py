@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from typing import Any, Iterator
 
-from mmbench.image_batches import next_timed
+from mmbench.image_batches import model_batch, next_timed
 from mmbench.models.api.pool import as_completed
 
 
@@ -34,7 +34,7 @@ def stream_answers(stage: Any, batches: Any, adapter: Any, timer: Any) -> Iterat
     def call(pair: tuple[int, Any]) -> tuple[Any, float, dict[str, Any] | None]:
         index, value = pair
         started = time.perf_counter()
-        rows = list(stage.step(adapter, adapter.collate_images([value]), [stage.items[index]]))
+        rows = list(stage.step(adapter, model_batch(stage, [value], adapter), [stage.items[index]]))
         if len(rows) != 1:
             raise RuntimeError(f"adapter {adapter.spec or adapter.adapter_name} returned {len(rows)} outputs for 1 input in stage {stage.name!r}")
         return rows[0], time.perf_counter() - started, adapter.last_answer()

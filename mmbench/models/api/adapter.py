@@ -116,15 +116,11 @@ class OpenAIAdapter(ModelAdapter):
         return list(items)
 
     # ---- generation --------------------------------------------------------------------------------
-    def generate(self, conversations: list[Any], cfg: Any, legacy_cfg: Any = None) -> list[str]:  # type: ignore[override]
+    def generate(self, conversations: list[Any], cfg: GenerationConfig) -> list[str]:
         """One answer per conversation, ``concurrency`` requests in flight (one conversation: on
         this thread, which then remembers its :class:`Answer` for :meth:`last_answer`). A request
         the server refuses raises :class:`RequestRefused`; one still failing after every retry
         raises :class:`EndpointFailed`."""
-        if legacy_cfg is not None:  # generate(images, prompts, cfg) of the single-image tasks: one user turn each
-            conversations = [[{"role": "user", "content": [{"type": "image", "image": image}, {"type": "text", "text": prompt}]}]
-                             for image, prompt in zip(conversations, cfg)]
-            cfg = legacy_cfg
         if len(conversations) == 1:
             answer = self._complete(conversations[0], cfg.max_new_tokens)
             self._last.answer = answer

@@ -248,21 +248,11 @@ def model_responder(adapter: Any) -> Responder:
     """Answers with an mmbench model adapter's ``generate`` (one conversation at a time, greedy)."""
     from mmbench.types import GenerationConfig
 
-    import inspect
-
-    legacy = len(inspect.signature(adapter.generate).parameters) == 3  # generate(images, prompts, cfg)
-
     def respond(conversation: list[dict[str, Any]], max_tokens: int) -> str:
         transform = adapter.image_transform()
         served = [{**m, "content": [{**p, "image": transform(p["image"])} if p["type"] == "image" else p for p in m["content"]]}
                   for m in conversation]
-        cfg = GenerationConfig(max_new_tokens=max_tokens)
-        if legacy:
-            parts = served[-1]["content"]
-            images = [p["image"] for p in parts if p["type"] == "image"]
-            text = "".join(p["text"] for p in parts if p["type"] == "text")
-            return str(adapter.generate(adapter.collate_images(images), [text], cfg)[0])
-        return str(adapter.generate([served], cfg)[0])
+        return str(adapter.generate([served], GenerationConfig(max_new_tokens=max_tokens))[0])
 
     return respond
 
