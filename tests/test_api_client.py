@@ -169,3 +169,18 @@ def test_cli_stops_before_anything_loads_with_one_line(case: str, mmbench_cli, t
     assert len(lines) == 1 and url in lines[0], done.stderr
     assert "Traceback" not in done.stderr
     assert not out.exists() and not store.exists()
+
+
+def test_two_images_interleaved_with_text_and_a_system_turn_arrive_in_order() -> None:
+    from mmbench.conversation import interleave
+
+    images = [Image.new("RGB", (11, 3)), Image.new("RGB", (4, 9))]
+    conversation = [{"role": "system", "content": [{"type": "text", "text": "be brief"}]},
+                    {"role": "user", "content": interleave("compare <image 2> with <image 1> please", images)}]
+    with TestServer(echo_responder, model="m") as server:
+        adapter = adapter_for(server)
+        # the echo joins every part with " | "; interleave keeps the spaces around each image name
+        parts = "compare  | <image 4x9> |  with  | <image 11x3> |  please"
+        assert adapter.generate([conversation], GenerationConfig()) == [f"be brief | {parts}"]
+        replaced = adapter_for(server, system_prompt="answer in one word")
+        assert replaced.generate([conversation], GenerationConfig()) == [f"answer in one word | {parts}"]
