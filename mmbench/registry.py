@@ -131,6 +131,7 @@ task_types: Registry[Any] = Registry("task type", "mmbench.task_types", builtins
     "retrieval": "mmbench.tasks.retrieval:RetrievalTask",
     "vqa": "mmbench.tasks.vqa:VqaTask",
     "zeroshot": "mmbench.tasks.zeroshot:ZeroShotTask",
+    "mmvet": "mmbench.tasks.judged:MmVetTask",
 })
 #: Model kinds and bundled models (adapter classes, or factories for plugins): the table is
 #: :data:`mmbench.models.spec.BUILTIN_MODELS`.

@@ -72,13 +72,30 @@ class StageRunner:
         self.commits = 0
         self.answer_records: dict[str, dict[str, Any]] = {}  # stage -> item id -> the server's record of its answer
         self.store = _open_store(config.store)
+        self.judge: Any = None  # the --judge adapter, for stages with model="judge"
+        self.judge_context: dict[str, Any] = {}
+        self.judge_stages: set[str] = set()
 
     def close(self) -> None:
         if self.store is not None:
             self.store.close()
 
     def run(self, stage: Stage) -> list[Any]:
-        """Per-item outputs of ``stage`` (``None`` for unreadable items), from the store or computed."""
+        """Per-item outputs of ``stage`` (``None`` for unreadable items), from the store or computed;
+        a judge stage runs on the judge (``--judge``) under the judge's store context."""
+        if stage.model != "judge":
+            return self._run(stage)
+        if self.judge is None:
+            raise UserError(f"{self.label} needs a judge for stage {stage.name!r}: pass --judge SPEC (e.g. --judge openai:gpt-4o-mini)")
+        saved = self.adapter, self.context, self.prompts
+        self.adapter, self.context, self.prompts = self.judge, self.judge_context, {}
+        self.judge_stages.add(stage.name)
+        try:
+            return self._run(stage)
+        finally:
+            self.adapter, self.context, self.prompts = saved
+
+    def _run(self, stage: Stage) -> list[Any]:
         from mmbench import timing
         from mmbench.store import as_output
 
@@ -177,8 +194,9 @@ class StageRunner:
     def answer_records_by_id(self) -> dict[str, Any]:
         """Sample id -> what the server said about its answer, for every stage that recorded any."""
         by_id: dict[str, Any] = {}
-        for records in self.answer_records.values():
-            by_id.update(records)
+        for stage, records in self.answer_records.items():
+            if stage not in self.judge_stages:
+                by_id.update(records)
         return by_id
 
     def _stored(self, stage: Stage, keys: list[str]) -> tuple[int | None, dict[str, Any]]:

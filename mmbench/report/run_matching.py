@@ -69,6 +69,9 @@ def check_protocol(base: RunResult, cand: RunResult, allow: bool) -> list[str]:
         b, c = base.task.get(key), cand.task.get(key)
         if b != c:
             problems.append(f"{task_name(base)}: {label} differs (baseline {b!r}, candidate {c!r})")
+    b_judge, c_judge = _judge(base), _judge(cand)
+    if b_judge != c_judge:  # a judged score depends on its judge (VLMEvalKit #1570: 3 points)
+        problems.append(f"{task_name(base)}: judge differs (baseline {b_judge}, candidate {c_judge})")
     b_cov, c_cov = run_coverage(base), run_coverage(cand)
     if b_cov.complete != c_cov.complete:  # a partial run is not the benchmark (mmbench.data.completeness)
         problems.append(f"{task_name(base)}: complete run against a partial one (baseline {_coverage_text(b_cov)}, "
@@ -81,3 +84,11 @@ def check_protocol(base: RunResult, cand: RunResult, allow: bool) -> list[str]:
 
 def _coverage_text(coverage: RunCoverage) -> str:
     return f"{'complete' if coverage.complete else 'partial'}, {coverage.label} samples"
+
+
+def _judge(run: RunResult) -> str | None:
+    """The judge of a judged run as compare names it: spec, served model name and prompt version."""
+    judge = run.task.get("judge")
+    if not judge:
+        return None
+    return f"{judge.get('spec')} (served {judge.get('served_model')}, prompt {judge.get('prompt_version')})"

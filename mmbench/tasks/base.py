@@ -62,6 +62,9 @@ class Stage:
     #: stages whose output depends only on the model and the item (text embeddings: the zero-shot
     #: classifier's class x template prompts are computed once per model and template set)
     shared_as: str | None = None
+    #: which model runs the stage: "model" (the one evaluated) or "judge" (``--judge``: grading or
+    #: answer extraction; its outputs are stored under the judge's identity, not the model's)
+    model: Literal["model", "judge"] = "model"
 
     def item_keys(self) -> list[str]:
         """A stable key per item, for the prediction store: ``id:<id>`` of a Sample or ImageRef,

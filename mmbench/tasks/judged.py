@@ -1,0 +1,118 @@
+"""Judged tasks: a judge model (``--judge``) grades each answer; MM-Vet (``mmvet``).
+
+MM-Vet (github.com/yuweihao/MM-Vet, ``mm-vet_evaluator.py``): the judge receives the grading
+prompt (few-shot table, versioned in the task file as ``metrics.judge_prompt``), a newline, then
+``question | ground truth | prediction | `` (the ground truth with spaces around ``<AND>`` / ``<OR>``),
+as one user message, and answers with at most 3 tokens; the first space-separated word of its
+answer, read as a number in [0, 1], is the sample's score. An unreadable answer is asked again
+once with ``metrics.judge_retry_suffix`` appended (the official evaluator's second prompt; it then
+raises the temperature for up to five tries, which mmbench does not do: the judge stays greedy so
+that a re-score is reproducible), and a score still unreadable counts 0.0 as the official
+evaluator's last resort does, counted in ``judge_unparsed`` and marked per sample. Metrics (0-1;
+MM-Vet prints them x100): ``score`` (mean over samples) and ``score_<capability>`` (mean over the
+samples of that capability: rec, ocr, know, gen, spat, math).
+
+Judge calls are stages with ``model="judge"``: they go through the prediction store under the
+judge's identity, so a re-score pays nothing; the judge's spec, served model name and prompt
+version are recorded in the result's ``task.judge`` and matched by ``compare``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar, Sequence
+
+from mmbench.conversation import text_part
+from mmbench.errors import UserError
+from mmbench.tasks.base import ConversationItem, Outputs, Stage, TaskScore, TaskType, skipped_note
+from mmbench.types import Capability, GenerationConfig
+
+JUDGE_MAX_TOKENS = 3  # the official evaluator's max_tokens
+
+
+def mmvet_judge_text(prompt: str, question: str, answer: str, prediction: str) -> str:
+    """The official grading message: prompt, newline, ``question | ground truth | prediction | ``."""
+    truth = answer.replace("<AND>", " <AND> ").replace("<OR>", " <OR> ")
+    return prompt + "\n" + " | ".join([question, truth, prediction, ""])
+
+
+def read_mmvet_score(content: str | None) -> float | None:
+    """The first space-separated word of the judge's answer as a score in [0, 1]; None if it is not one."""
+    if content is None:
+        return None
+    word = content.split(" ")[0].strip()
+    try:
+        score = float(word)
+    except ValueError:
+        return None
+    return score if 0.0 <= score <= 1.0 else None
+
+
+class MmVetTask(TaskType):
+    """MM-Vet: open answers graded 0-1 by a judge model with MM-Vet's few-shot prompt."""
+
+    type_name = "mmvet"
+    required = frozenset({Capability.GENERATE})
+    metric_names = ("score",)
+    main_metric = "score"
+    needs_judge: ClassVar[bool] = True
+
+    def _options(self) -> tuple[str, str]:
+        prompt, suffix = self.spec.metrics.get("judge_prompt"), self.spec.metrics.get("judge_retry_suffix")
+        if not isinstance(prompt, str) or not isinstance(suffix, str) or not self.spec.metrics.get("judge_prompt_version"):
+            raise UserError(f"{self.spec.source}: metrics must hold judge_prompt, judge_retry_suffix and judge_prompt_version")
+        return prompt, suffix
+
+    def next_stages(self, outputs: Outputs, skipped: frozenset[str]) -> list[Stage]:
+        prompt, suffix = self._options()
+        if "answers" not in outputs:
+            return [self.generation_stage("answers")]
+        kept = self.kept(skipped)
+        if "judge" not in outputs:
+            return [self._judge_stage("judge", kept, outputs, prompt, "")]
+        if "judge_retry" not in outputs:
+            unread = [i for pos, i in enumerate(kept) if read_mmvet_score(outputs["judge"][pos]) is None]
+            return [self._judge_stage("judge_retry", unread, outputs, prompt, suffix)]
+        return []
+
+    def _judge_stage(self, name: str, indices: Sequence[int], outputs: Outputs, prompt: str, suffix: str) -> Stage:
+        items = []
+        for i in indices:
+            s = self.samples[i]
+            text = mmvet_judge_text(prompt, s.meta["question"], s.texts[0], str(outputs["answers"][i])) + suffix
+            items.append(ConversationItem(s.id, [{"role": "user", "content": [text_part(text)]}]))
+        cfg = GenerationConfig(max_new_tokens=JUDGE_MAX_TOKENS)
+
+        def step(judge: Any, conversations: Any, batch: Sequence[ConversationItem]) -> list[str]:
+            return judge.generate(list(conversations), cfg)
+
+        return Stage(name, "conversations", items, step, generative=True, model="judge")
+
+    def score(self, outputs: Outputs, skipped: frozenset[str]) -> TaskScore:
+        kept = self.kept(skipped)
+        first = dict(zip(kept, outputs["judge"]))
+        unread = [i for i in kept if read_mmvet_score(first[i]) is None]
+        retried = dict(zip(unread, outputs.get("judge_retry", [])))
+        records, scores, by_capability = [], [], {}
+        unparsed = 0
+        for i in kept:
+            s = self.samples[i]
+            score, rule = read_mmvet_score(first[i]), "judge"
+            if score is None:
+                score, rule = read_mmvet_score(retried.get(i)), "judge_retry"
+            if score is None:
+                score, rule = 0.0, "unparsed: 0.0 (the official evaluator's last resort)"
+                unparsed += 1
+            scores.append(score)
+            for capability in s.meta["capability"].split(","):
+                by_capability.setdefault(capability, []).append(score)
+            records.append({"id": s.id, "question": s.meta["question"], "prediction": outputs["answers"][i], "answer": s.texts[0],
+                            "capability": s.meta["capability"], "judge_output": first[i], "judge_retry_output": retried.get(i),
+                            "score_rule": rule, "metrics": {"score": score}})
+        metrics = {"score": sum(scores) / len(scores) if scores else float("nan"),
+                   **{f"score_{c}": sum(v) / len(v) for c, v in sorted(by_capability.items())},
+                   "judge_unparsed": unparsed / len(kept) if kept else 0.0}
+        notes = skipped_note(len(skipped), len(self.samples))
+        if unparsed:
+            notes["judge_unparsed"] = f"{unparsed} of {len(kept)} judge answers had no score in [0, 1] after the retry prompt: counted 0.0"
+        return TaskScore(metrics, records + self.skipped_records(skipped), notes)
