@@ -112,7 +112,8 @@ def evaluate(task: str | Path | TaskSpec, model: Any, config: RunConfig | None =
         model=adapter.describe(),
         metrics=scored.metrics,
         metric_notes={**scored.notes, **coverage.note()},
-        timing=_with_requests(runner.timing_section(total_wall_s=total_wall, peak_memory=(peak_mb, memory_kind), metric_s=metric_s), adapter),
+        timing=_with_requests(runner.timing_section(total_wall_s=total_wall, peak_memory=(peak_mb, memory_kind), metric_s=metric_s),
+                              adapter, judge),
         errors={"skipped": runner.skipped} if runner.skipped else {},
         env=environment(),
         config=_config_record(config, batch_size, group, adapter),
@@ -242,11 +243,13 @@ def judge_identity(judge: Any, spec: TaskSpec) -> dict[str, Any]:
             "prompt_version": spec.metrics.get("judge_prompt_version")}
 
 
-def _with_requests(section: dict[str, Any], adapter: Any) -> dict[str, Any]:
-    """A served model's request statistics (requests/s, latencies, retries, usage, cost) in ``timing.requests``."""
-    summary = getattr(adapter, "request_summary", None)
-    if summary is not None:
-        section["requests"] = summary()
+def _with_requests(section: dict[str, Any], adapter: Any, judge: Any = None) -> dict[str, Any]:
+    """A served model's request statistics (requests/s, latencies, retries, usage, cost) in
+    ``timing.requests``; a served judge's in ``timing.judge_requests``."""
+    for key, model in (("requests", adapter), ("judge_requests", judge)):
+        summary = getattr(model, "request_summary", None)
+        if summary is not None:
+            section[key] = summary()
     return section
 
 

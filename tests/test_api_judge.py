@@ -82,6 +82,7 @@ def test_mmvet_scores_judge_cache_identity_and_compare(mmbench_cli, tmp_path: Pa
     judge_record = result["task"]["judge"]
     assert judge_record["spec"] == "openai:judge-a" and judge_record["served_model"] == "judge-a"
     assert judge_record["prompt_version"] == "mmvet-v1-7d717c2"
+    assert result["timing"]["judge_requests"]["requests"] == 6 and "requests" not in result["timing"]  # mock is not served
     samples = {json.loads(line)["id"]: json.loads(line) for line in result_file.with_name(result_file.name[:-5] + ".samples.jsonl").read_text().splitlines()}
     assert samples["v1_2"]["score_rule"] == "judge_retry" and samples["v1_3"]["score_rule"].startswith("unparsed")
     # the official grading message: prompt, newline, "question | ground truth (spaced markers) | prediction | "

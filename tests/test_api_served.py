@@ -81,30 +81,38 @@ def test_sigkill_then_the_same_command_requests_only_what_was_not_stored(served,
         assert done.returncode == 0, done.stderr
         assert server.completion_requests - before == N - 4  # the 4 committed answers are not asked for again
         assert f"resuming: 4 of {N} predictions already stored" in done.stderr
-        again = run_openai(mmbench_cli, server, tmp_path, "--model-arg", "concurrency=8")  # other transport settings
-        assert again.returncode == 0, again.stderr
-        assert server.completion_requests - before == N - 4  # a finished run sends nothing
+        from mmbench import evaluate
+        from mmbench.models.spec import load_model
+
+        other_transport = load_model("openai:shapes-llava", base_url=server.base_url, api_key_env="MMBENCH_SERVED_KEY",
+                                     backoff="0.01", concurrency="8", max_retries="2")
+        again = evaluate("shapes_vqa", other_transport, limit=N, output_dir=None, store=tmp_path / "store.sqlite", num_workers=0)
+        assert server.completion_requests - before == N - 4  # a finished run sends nothing, whatever the transport settings
+        assert {str(s["id"]): s["prediction"] for s in again.samples} == reference
     result, samples = written(tmp_path)
     assert {i: s["prediction"] for i, s in samples.items()} == reference
     assert all(s["served"]["served_model"] == "shapes-llava" for s in samples.values())  # records kept for stored answers too
 
 
-def test_a_refused_request_fails_naming_the_sample_or_is_skipped(served, mmbench_cli, tmp_path) -> None:
+def test_a_refused_request_fails_naming_the_sample_or_is_skipped(served, tmp_path) -> None:
+    from mmbench import evaluate
+    from mmbench.errors import UserError
+    from mmbench.models.spec import load_model
+
     model, _ = served
+    expected = {i for i, q in questions().items() if "color" in q}  # the server refuses these prompts
     with TestServer(model_responder(model), model="shapes-llava", refuse_texts=["color"]) as server:
-        failed = run_openai(mmbench_cli, server, tmp_path / "fail")
-        skipped = run_openai(mmbench_cli, server, tmp_path / "skip", "--on-error", "skip")
-    assert failed.returncode == 2
-    (line,) = [l for l in failed.stderr.splitlines() if l.startswith("mmbench: error")]
-    assert "HTTP 400" in line and "maximum context length" in line and "sample " in line and "--on-error skip" in line
-    assert skipped.returncode == 0, skipped.stderr
-    result, samples = written(tmp_path / "skip")
-    refused = {e["id"] for e in result["errors"]["skipped"]}
-    expected = {i for i, q in questions().items() if "color" in q}
-    assert expected and refused == expected
-    assert all("maximum context length" in e["error"] for e in result["errors"]["skipped"])
-    assert result["task"]["num_scored"] == N - len(expected)
-    assert all(samples[i].get("skipped") for i in expected)
+        adapter = load_model("openai:shapes-llava", base_url=server.base_url, concurrency="1")
+        with pytest.raises(UserError) as failed:
+            evaluate("shapes_vqa", adapter, limit=N, output_dir=None, store=tmp_path / "fail.sqlite", num_workers=0)
+        result = evaluate("shapes_vqa", adapter, limit=N, output_dir=None, store=tmp_path / "skip.sqlite", num_workers=0,
+                          on_error="skip")
+    first = sorted(expected, key=int)[0]  # concurrency 1: the samples are asked in order
+    assert str(failed.value).startswith(f"sample {first}: the server refused this request: HTTP 400: This model's maximum context length")
+    assert str(failed.value).endswith("(use --on-error skip to skip such samples; they are then listed in the results)")
+    assert expected and {e["id"] for e in result.errors["skipped"]} == expected
+    assert all("maximum context length" in e["error"] for e in result.errors["skipped"])
+    assert result.task["num_scored"] == N - len(expected)
 
 
 def test_served_vs_local_benchmark_agrees_with_itself_on_the_test_server(served) -> None:
