@@ -10,7 +10,8 @@ each, exit status 2):
   declares (unknown keys with a "did you mean", values of the wrong type: the same wording for every
   kind); a checkpoint location that exists (a local folder, or a hub id in the local cache when
   offline); its capabilities where the kind tells them;
-- each task: its name or file, its type, the capabilities it needs against each model, and its
+- each task: its name or file, its type, its ``--metric-arg`` values against the metric options
+  the type declares (:mod:`mmbench.metric_options`), the capabilities it needs against each model, and its
   data files (what ``mmbench data path`` lists), bundled datasets being generated here if needed.
 
 Nothing here imports torch or transformers for a CPU run.
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from mmbench.errors import UserError
+from mmbench.metric_options import apply_metric_args
 from mmbench.models.checkpoint import DTYPE_NAMES
 from mmbench.types import Capability, RunConfig
 GPU_INSTALL_HINT = 'install a PyTorch build with GPU support: see "GPU install" in the README'
@@ -220,6 +222,10 @@ def check_task(name: str, models: Sequence[ModelCheck], config: RunConfig, *, ch
         task_cls = task_types.get(spec.type)
     except UserError as e:
         return spec, [f"{spec.source or spec.name}: {e}"]
+    try:  # --metric-arg: checked against the options the task type declares, merged over metrics:
+        spec = apply_metric_args(spec, task_cls, config.metric_args)
+    except UserError as e:
+        return spec, [str(e)]
     problems = []
     for model in models:
         missing = sorted(c.value for c in task_cls.required - model.capabilities) if model.capabilities is not None else []

@@ -128,6 +128,7 @@ def _first_doc_line(obj: object) -> str:
 #: Task types (classes). A new type: its module in mmbench/tasks/ plus one line here.
 task_types: Registry[Any] = Registry("task type", "mmbench.task_types", builtins={
     "captioning": "mmbench.tasks.captioning:CaptioningTask",
+    "multiple_choice": "mmbench.tasks.multiple_choice:MultipleChoiceTask",
     "retrieval": "mmbench.tasks.retrieval:RetrievalTask",
     "vqa": "mmbench.tasks.vqa:VqaTask",
     "zeroshot": "mmbench.tasks.zeroshot:ZeroShotTask",

@@ -50,6 +50,9 @@ def evaluate(task: str | Path | TaskSpec, model: Any, config: RunConfig | None =
     started = time.perf_counter()
     spec = task if isinstance(task, TaskSpec) else load_task_spec(task)
     task_cls = _task_type(spec)
+    from mmbench.metric_options import apply_metric_args
+
+    spec = apply_metric_args(spec, task_cls, config.metric_args)  # a no-op when preflight merged them already
     adapter = _load_adapter(model, config)
     config = dataclasses.replace(config, device=adapter.device)  # "auto" resolved, as recorded
     _check_capabilities(task_cls, spec, adapter)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from mmbench.errors import UserError
+from mmbench.metric_options import parse_metric_args
 from mmbench.types import RunConfig
 
 
@@ -25,10 +26,17 @@ def add_run_options(parser: argparse.ArgumentParser, *, output: bool = True, bat
                    help="an unreadable image: fail naming it (default) or skip it, listed in the results")
     g.add_argument("--model-arg", action="append", default=[], metavar="KEY=VALUE",
                    help="adapter option, e.g. revision, attn_implementation, max_new_tokens, prompt, trust_remote_code, pad_to_square (llava:), family (hf:)")
+    add_metric_arg_option(g)
     g.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar (default: on a terminal)")
     if output:
         g.add_argument("--output-dir", type=Path, default=Path("results"), help="where results are written (default: results/)")
         g.add_argument("--no-write", action="store_true", help="do not write result files")
+
+
+def add_metric_arg_option(parser: Any) -> None:
+    parser.add_argument("--metric-arg", action="append", default=[], metavar="KEY=VALUE",
+                        help="metric option over the task file's metrics section (repeatable), e.g. unparsed=random; "
+                             "checked before anything loads and recorded in the result")
 
 
 def add_data_source_option(parser: argparse.ArgumentParser) -> None:
@@ -65,7 +73,7 @@ def run_config(args: argparse.Namespace, **overrides: Any) -> RunConfig:
     config = RunConfig(
         batch_size=getattr(args, "batch_size", None), device=device, dtype=dtype, limit=args.limit, seed=args.seed,
         num_workers=args.num_workers, data_dir=args.data_dir, on_error=args.on_error, progress=args.progress,
-        model_args=model_args,
+        model_args=model_args, metric_args=parse_metric_args(getattr(args, "metric_arg", None) or []),
         output_dir=None if getattr(args, "no_write", False) else getattr(args, "output_dir", None),
     )
     for key, value in overrides.items():

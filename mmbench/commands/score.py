@@ -1,5 +1,7 @@
 """``mmbench score captioning|vqa|retrieval|classification``: score existing prediction files,
-no model involved (README "Scoring existing predictions").
+no model involved (README "Scoring existing predictions"); ``mmbench score --task TASK
+--predictions FILE`` scores any task's predictions against its own data
+(:mod:`mmbench.commands.score_task`).
 
 Output: ``--json`` prints one JSON object, metric name -> unrounded value (0-1 scale, CIDEr
 native), on stdout and nothing else there; otherwise a table with values x100. Warnings go to
@@ -36,12 +38,15 @@ def add_parser(subparsers: Any) -> None:
         "score", help="score existing prediction files (no model)",
         description="Score prediction files produced by mmbench or any other harness, without a model.",
     )
-    tasks = parser.add_subparsers(dest="score_task", metavar="TASK", required=True)
+    from mmbench.commands.score_task import add_options
+
+    add_options(parser)  # score --task TASK --predictions FILE: any task, scored as `run` scores it
+    tasks = parser.add_subparsers(dest="score_task", metavar="TASK", required=False)
     _captioning_parser(tasks)
     _vqa_parser(tasks)
     _retrieval_parser(tasks)
     _classification_parser(tasks)
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, score_parser=parser)
 
 
 def _task_parser(tasks: Any, name: str, help_text: str, scorer: Callable[[argparse.Namespace], Scored]) -> argparse.ArgumentParser:
@@ -79,6 +84,15 @@ def _classification_parser(tasks: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "score_task", None) is None:
+        if args.task is None:  # a usage error, as argparse reports one (exit status 2)
+            args.score_parser.error("name a scorer (captioning, vqa, retrieval, classification) or --task TASK "
+                                    "--predictions FILE")
+        from mmbench.commands.score_task import score_task
+
+        args.scorer, args.json = score_task, args.task_json
+    elif args.task is not None:
+        raise UserError(f"mmbench score: --task scores a task's own data; it cannot be combined with the {args.score_task} scorer")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         scored = args.scorer(args)

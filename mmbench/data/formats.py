@@ -44,6 +44,11 @@ data_formats: Registry[Any] = Registry("data format", "mmbench.data_formats", bu
     "imagenet_flat": ("mmbench.data.imagenet_flat", "ImageNet val images in one folder + devkit ground truth or LOC_val_solution.csv"),
     "cifar": ("mmbench.data.cifar", "CIFAR-10/100 python batches (test_batch / test + meta), read without unpickling objects"),
     "mmvet": ("mmbench.data.mmvet", "MM-Vet mm-vet.json (v1_<n> -> imagename, capability, question, answer) + images/"),
+    "mc_tsv": ("mmbench.data.mc_tsv", "MMBench / MMStar TSV (VLMEvalKit's format): base64 images, lettered option columns, circular copies"),
+    "mmmu": ("mmbench.data.mmmu", "MMMU hub layout: <Subject>/<split>-00000-of-00001.parquet, up to 7 images per question"),
+    "scienceqa": ("mmbench.data.scienceqa", "ScienceQA problems.json + pid_splits.json + images/<split>/<pid>/image.png"),
+    "seedbench": ("mmbench.data.seedbench", "SEED-Bench.json (image questions) + SEED-Bench-image/"),
+    "mc_parquet": ("mmbench.data.mc_parquet", "AI2D / RealWorldQA hub parquet (data/test-*.parquet), ids = row numbers"),
     "hf": ("mmbench.data.hf_format", "Hugging Face datasets (hub id or local folder)"),
 })
 

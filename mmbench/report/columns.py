@@ -45,7 +45,7 @@ def main_metric_name(task_type: str, metrics: Mapping[str, Any]) -> str | None:
 
     if task_type == "group":
         return GROUP_MAIN_METRIC
-    main = str(task_types.get(task_type).main_metric) if task_type and task_type in task_types else ""
+    main = str(task_types.get(task_type).main_metric_for(metrics)) if task_type and task_type in task_types else ""
     return main or (min(metrics) if metrics else None)
 
 

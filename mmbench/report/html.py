@@ -20,7 +20,7 @@ from mmbench.report.columns import count, number, ordered_metric_names, points
 from mmbench.report.leaderboard import Cell, Leaderboard, ModelRow, TaskColumn
 from mmbench.report.svg import Point, scatter_svg
 from mmbench.results import RunCoverage
-from mmbench.report.tables import INCLUDE_PARTIAL, PARTIAL_NOTE, PARTIAL_TITLE, SCALE_NOTE, median_note, partial_reason
+from mmbench.report.tables import INCLUDE_PARTIAL, PARTIAL_NOTE, PARTIAL_TITLE, SCALE_NOTE, extraction_mark, median_note, partial_reason
 
 
 def e(value: Any) -> str:
@@ -67,7 +67,7 @@ def _row(index: int, row: ModelRow, lb: Leaderboard) -> str:
             cells += ['<td data-value="">–</td>'] * 3
             continue
         runs = f' <span class="note">({len(cell.history)} runs)</span>' if len(cell.history) > 1 else ""
-        cells += [f'<td data-value="{_num_attr(cell.main_value)}">{e(points(cell.main_value))}{runs}{_partial_badge(cell.coverage)}</td>',
+        cells += [f'<td data-value="{_num_attr(cell.main_value)}">{e(points(cell.main_value))}{runs}{_partial_badge(cell.coverage)}{e(extraction_mark(cell.metrics))}</td>',
                   f'<td data-value="{_num_attr(cell.items_per_s)}">{e(number(cell.items_per_s))}{_median_note(cell)}</td>',
                   f'<td data-value="{_num_attr(cell.p50_ms)}">{e(number(cell.p50_ms))}</td>']
     return f'<tr data-search="{e(search)}">{"".join(cells)}</tr>'

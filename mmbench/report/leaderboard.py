@@ -5,8 +5,8 @@ Built from the results DataFrame (:func:`mmbench.load_results`, :mod:`mmbench.re
 run counts, parameter counts, devices) is read from the frame's columns; each run's full record
 (``df.attrs["runs"]``) is kept only for the per-run detail (configuration, environment, timing).
 Rendered by :mod:`.tables` (Markdown, CSV, JSON) and :mod:`.html`. A column is one task
-*protocol*: runs of one task name with different versions or data fingerprints (e.g. a
-``--limit`` run) land in separate columns, so a column never mixes numbers that are not
+*protocol*: runs of one task name with different versions, data fingerprints (e.g. a
+``--limit`` run) or ``--metric-arg`` options land in separate columns, so a column never mixes numbers that are not
 comparable. A row is one model spec (and dtype, when a spec was run in several). Of several runs
 of one model on one column the newest's metrics are shown, and the median of their throughput and
 p50 latency (one noisy run does not move them); all runs are kept as its history.
@@ -39,17 +39,19 @@ TASK_TYPE_ORDER = ("captioning", "retrieval", "vqa", "zeroshot")
 
 @dataclass(frozen=True)
 class TaskColumn:
-    """One task protocol: name + version + data fingerprint. ``label`` is unique in a leaderboard."""
+    """One task protocol: name + version + data fingerprint (+ the command line's metric options,
+    ``--metric-arg``, when a run had any). ``label`` is unique in a leaderboard."""
 
     name: str
     task_type: str
     version: str
     fingerprint: str
     label: str = ""
+    options: str = ""  # "key=value, ..." of the runs' --metric-arg; "" for the task file's own options
 
     @property
-    def key(self) -> tuple[str, str, str]:
-        return (self.name, self.version, self.fingerprint)
+    def key(self) -> tuple[str, ...]:
+        return (self.name, self.version, self.fingerprint, self.options)
 
 
 @dataclass(frozen=True)
@@ -155,7 +157,7 @@ class ModelRow:
     label: str
     spec: str
     dtype: str
-    cells: dict[tuple[str, str, str], Cell] = field(default_factory=dict)
+    cells: dict[tuple[str, ...], Cell] = field(default_factory=dict)
 
     def latest_runs(self) -> list[RunView]:
         return [cell.latest for cell in self.cells.values()]
@@ -228,15 +230,19 @@ def _median(values: pandas.Series) -> float | None:
 
 def _labelled(columns: Iterable[TaskColumn]) -> list[TaskColumn]:
     """Sort columns (task type, name) and give each a unique label: the task name, plus version and
-    fingerprint prefix when one name has several protocols."""
+    fingerprint prefix when one name has several protocols, plus ``[key=value]`` for runs with
+    ``--metric-arg`` options (scored differently, so never in the default column)."""
     columns = sorted(columns, key=lambda c: (TASK_TYPE_ORDER.index(c.task_type) if c.task_type in TASK_TYPE_ORDER
-                                             else len(TASK_TYPE_ORDER), c.name, c.version, c.fingerprint))
-    names: dict[str, int] = defaultdict(int)
+                                             else len(TASK_TYPE_ORDER), c.name, c.version, c.fingerprint, c.options))
+    protocols: dict[str, set[tuple[str, str]]] = defaultdict(set)
     for c in columns:
-        names[c.name] += 1
-    return [TaskColumn(c.name, c.task_type, c.version, c.fingerprint,
-                       c.name if names[c.name] == 1 else f"{c.name} (v{c.version or '?'}, data {c.fingerprint[:8] or '?'})")
-            for c in columns]
+        protocols[c.name].add((c.version, c.fingerprint))
+
+    def label(c: TaskColumn) -> str:
+        text = c.name if len(protocols[c.name]) == 1 else f"{c.name} (v{c.version or '?'}, data {c.fingerprint[:8] or '?'})"
+        return f"{text} [{c.options}]" if c.options else text
+
+    return [TaskColumn(c.name, c.task_type, c.version, c.fingerprint, label(c), c.options) for c in columns]
 
 
 def build_leaderboard(results: pandas.DataFrame | Iterable[RunResult], warnings: Iterable[str] | None = None,
@@ -252,12 +258,13 @@ def build_leaderboard(results: pandas.DataFrame | Iterable[RunResult], warnings:
     runs = _newest_first(frame)
     runs = runs.assign(**{name: runs[name].map(_text) for name in ("model", "dtype", "task", "task_type", "task_version",
                                                                     "data_fingerprint")})
+    runs = runs.assign(metric_options=runs["run_key"].map(lambda key: _metric_options_text(views[key])))
     shown = runs if include_partial else runs[runs["complete"].astype(bool)]
-    columns: dict[tuple[str, str, str], TaskColumn] = {}
-    by_model: dict[tuple[str, str], dict[tuple[str, str, str], Cell]] = defaultdict(dict)
-    for (spec, dtype, task, version, fingerprint), group in shown.groupby(
-            ["model", "dtype", "task", "task_version", "data_fingerprint"], sort=False):
-        column = TaskColumn(task, group["task_type"].iloc[0], version, fingerprint)
+    columns: dict[tuple[str, ...], TaskColumn] = {}
+    by_model: dict[tuple[str, str], dict[tuple[str, ...], Cell]] = defaultdict(dict)
+    for (spec, dtype, task, version, fingerprint, options), group in shown.groupby(
+            ["model", "dtype", "task", "task_version", "data_fingerprint", "metric_options"], sort=False):
+        column = TaskColumn(task, group["task_type"].iloc[0], version, fingerprint, options=options)
         columns.setdefault(column.key, column)
         by_model[(spec, dtype)][column.key] = Cell(
             [views[k] for k in group["run_key"]], _median(group["items_per_s"]), _median(group["p50_ms"]),
@@ -272,6 +279,13 @@ def build_leaderboard(results: pandas.DataFrame | Iterable[RunResult], warnings:
     partial_runs = runs[~runs["complete"].astype(bool)] if not include_partial else runs.iloc[0:0]
     partial = [views[k] for k in partial_runs.sort_values(["task", "model"], kind="stable")["run_key"]]  # newest first per pair
     return Leaderboard(ordered, rows, list(REPORTED) if include_reported else [], warnings, partial)
+
+
+def _metric_options_text(run: RunView) -> str:
+    """``"unparsed=random"``: the run's ``--metric-arg`` options (``task.arguments.metric_args``), sorted."""
+    arguments = run.task.get("arguments") if isinstance(run.task, dict) else None
+    given = arguments.get("metric_args") if isinstance(arguments, dict) else None
+    return ", ".join(f"{k}={v}" for k, v in sorted(given.items())) if isinstance(given, dict) else ""
 
 
 def _sort_key(row: ModelRow, columns: list[TaskColumn]) -> tuple[Any, ...]:

@@ -28,6 +28,7 @@ LLAVA_ZOO = "LLaVA model zoo (docs/MODEL_ZOO.md)"
 QWEN_VL_README = ("Qwen-VL README.md, table 'Zero-shot Captioning & General VQA' (splits: eval_mm/EVALUATION.md, "
                   "eval_mm/evaluate_caption.py, eval_mm/evaluate_vqa.py)")
 OPEN_CLIP_RETRIEVAL = "open_clip docs/openclip_retrieval_results.csv"
+QWEN25_VL_README = "QwenLM/Qwen2.5-VL README.md (commit 3b32d7e), Performance table, column Qwen2.5-VL-7B"
 OPEN_CLIP_CORE = ("mean of the open_clip rows of the nine members: docs/openclip_classification_results.csv (top-1) "
                   "and docs/openclip_retrieval_results.csv (mean of image and text retrieval R@1)")
 
@@ -125,4 +126,14 @@ REPORTED: tuple[ReportedResult, ...] = (
                    {"accuracy": 0.352}, QWEN_VL_README),
     ReportedResult("Qwen-VL-Chat", "vizwiz_vqa_val", "vqa", "VizWiz-VQA val, zero-shot, VQA accuracy",
                    {"accuracy": 0.389}, QWEN_VL_README),
+    # ---- multiple choice (docs/reported.md, docs/protocols.md "Multiple choice") ----
+    ReportedResult("LLaVA-1.5-7B", "mmbench_en_dev", "multiple_choice",
+                   "MMBench-EN dev, CircularEval (LLaVA's evaluation reads mmbench_dev_20230712.tsv)",
+                   {"accuracy_circular": 0.643}, LLAVA_ZOO),
+    ReportedResult("LLaVA-1.5-7B", "scienceqa_img", "multiple_choice", "ScienceQA test, IMG subset",
+                   {"accuracy": 0.668}, LLAVA_ZOO),
+    ReportedResult("Qwen2.5-VL-7B", "mmmu_val", "multiple_choice", "MMMU (the table does not name the split)",
+                   {"accuracy": 0.586}, QWEN25_VL_README),
+    ReportedResult("Qwen2.5-VL-7B", "mmstar", "multiple_choice", "MMStar (1,500 questions)",
+                   {"accuracy": 0.639}, QWEN25_VL_README),
 )

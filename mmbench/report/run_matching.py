@@ -2,7 +2,8 @@
 
 Runs are matched by task name (and model spec when both sides hold several models); of several
 runs of one task and model the newest counts. Different task types, task versions or data
-fingerprints, and a complete run against a partial one, are refused (:class:`UserError`) unless
+fingerprints, different metric options (``task.arguments.metrics``: the task file's
+``metrics`` with ``--metric-arg`` merged in), and a complete run against a partial one, are refused (:class:`UserError`) unless
 allowed (``--allow-mismatch``), then noted.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from mmbench.errors import UserError
 from mmbench.report.loading import latest_first, load_results, model_name, task_name
@@ -72,6 +74,9 @@ def check_protocol(base: RunResult, cand: RunResult, allow: bool) -> list[str]:
     b_judge, c_judge = _judge(base), _judge(cand)
     if b_judge != c_judge:  # a judged score depends on its judge (VLMEvalKit #1570: 3 points)
         problems.append(f"{task_name(base)}: judge differs (baseline {b_judge}, candidate {c_judge})")
+    b_opts, c_opts = metric_options(base), metric_options(cand)
+    if b_opts != c_opts:  # --metric-arg or a task file's metrics section (mmbench.metric_options)
+        problems.append(f"{task_name(base)}: metric options differ (baseline {b_opts}, candidate {c_opts})")
     b_cov, c_cov = run_coverage(base), run_coverage(cand)
     if b_cov.complete != c_cov.complete:  # a partial run is not the benchmark (mmbench.data.completeness)
         problems.append(f"{task_name(base)}: complete run against a partial one (baseline {_coverage_text(b_cov)}, "
@@ -92,3 +97,10 @@ def _judge(run: RunResult) -> str | None:
     if not judge:
         return None
     return f"{judge.get('spec')} (served {judge.get('served_model')}, prompt {judge.get('prompt_version')})"
+
+
+def metric_options(run: RunResult) -> dict[str, Any]:
+    """The metric options a run scored with (its task file's ``metrics`` with ``--metric-arg`` merged in)."""
+    arguments = run.task.get("arguments") or {}
+    options = arguments.get("metrics") if isinstance(arguments, dict) else None
+    return dict(options) if isinstance(options, dict) else {}

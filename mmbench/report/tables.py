@@ -28,6 +28,9 @@ SCALE_NOTE = ("Quality metrics x100 (CIDEr x100 as papers print it), from the ne
               "the median over the model's runs of the task (the run count beside it when more than one).")
 
 
+EXTRACTION_FAILED = "extraction_failed"
+
+
 def md_text(value: Any) -> str:
     """A string safe inside a Markdown table cell: HTML-escaped, pipes escaped, one line."""
     text = html.escape(" ".join(str(value).split()), quote=False)
@@ -64,7 +67,8 @@ def to_markdown(lb: Leaderboard) -> str:
         for column in lb.columns:
             cell = row.cells.get(column.key)
             runs = f" ({len(cell.history)} runs)" if cell and len(cell.history) > 1 else ""
-            line += [points(cell.main_value) + runs + partial_mark(cell.coverage), number(cell.items_per_s) + median_note(cell),
+            line += [points(cell.main_value) + runs + partial_mark(cell.coverage) + extraction_mark(cell.metrics),
+                     number(cell.items_per_s) + median_note(cell),
                      number(cell.p50_ms)] if cell else ["–"] * 3
         body.append(line)
     empty = "_No complete runs; partial runs are listed below._" if lb.partial else "_No result files found._"
@@ -80,6 +84,13 @@ def to_markdown(lb: Leaderboard) -> str:
     if lb.warnings:
         parts += ["", "Skipped: " + "; ".join(md_text(w) for w in lb.warnings)]
     return "\n".join(parts) + "\n"
+
+
+def extraction_mark(metrics: dict[str, float]) -> str:
+    """`` (extraction_failed 2.22)`` after a multiple-choice value: the share of answers no rule
+    could read (x100), shown wherever the run reports it (mmbench.tasks.multiple_choice)."""
+    value = metrics.get(EXTRACTION_FAILED)
+    return "" if value is None else f" ({EXTRACTION_FAILED} {points(value)})"
 
 
 def partial_mark(coverage: RunCoverage) -> str:

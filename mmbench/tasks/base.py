@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal, Mapping, Sequence
 
 from mmbench.conversation import Conversation, conversation_digest, images_in, joined_text, user_turn
+from mmbench.metric_options import MetricOption
 from mmbench.registry import task_types
 from mmbench.types import Capability, GenerationConfig, Sample
 
@@ -123,6 +124,23 @@ class TaskType:
     required: ClassVar[frozenset[Capability]] = frozenset()
     metric_names: ClassVar[tuple[str, ...]] = ()
     main_metric: ClassVar[str] = ""  # shown first in tables and leaderboards (mmbench.report.columns)
+    #: the generative stage whose outputs (one text per sample, in sample order) ``mmbench score
+    #: --task`` fills from a prediction file; None: the type does not score text predictions
+    text_stage: ClassVar[str | None] = None
+    #: the metric options the type accepts from ``--metric-arg`` (mmbench.metric_options): key -> MetricOption
+    metric_options: ClassVar[Mapping[str, MetricOption]] = {}
+
+    @classmethod
+    def main_metric_for(cls, metrics: Mapping[str, Any]) -> str:
+        """The main metric of a result of this type (a type whose lead depends on the task, such
+        as MMBench's ``accuracy_circular``, overrides this); default :attr:`main_metric`."""
+        return cls.main_metric
+
+    @classmethod
+    def metric_option_problems(cls, metrics: Mapping[str, Any]) -> list[str]:
+        """Problems with a combination of metric options (after ``--metric-arg`` is merged in);
+        one line each. Default: none."""
+        return []
 
     def __init__(self, spec: TaskSpec, split: DataSplit, capabilities: frozenset[Capability] = frozenset(),
                  prompt_style: str = "instruction") -> None:
@@ -199,6 +217,17 @@ class TaskType:
     def score(self, outputs: Outputs, skipped: frozenset[str]) -> TaskScore:
         """Metrics and per-sample records from the outputs of every stage."""
         raise NotImplementedError
+
+    def score_texts(self, texts: Sequence[str]) -> TaskScore:
+        """``mmbench score --task``: metrics from one text prediction per sample (in sample order),
+        as :meth:`score` computes them from the run's outputs: by default the texts are the
+        outputs of :attr:`text_stage`. A type scored from embeddings overrides this or refuses."""
+        if self.text_stage is None:
+            from mmbench.errors import UserError
+
+            raise UserError(f"{self.spec.name}: task type {self.type_name} is scored from embeddings, not text predictions; "
+                            f"use `mmbench score retrieval --embeddings` or `mmbench score classification --logits`")
+        return self.score({self.text_stage: list(texts)}, frozenset())
 
 
 def register_task_type(cls: type[TaskType]) -> type[TaskType]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
+from mmbench.metric_options import MetricOption
 from mmbench.tasks.base import Outputs, Stage, TaskScore, TaskType, skipped_note
 from mmbench.types import Capability, Sample
 
@@ -24,6 +25,11 @@ class CaptioningTask(TaskType):
     required = frozenset({Capability.GENERATE})
     metric_names = ("Bleu_1", "Bleu_2", "Bleu_3", "Bleu_4", "METEOR", "ROUGE_L", "CIDEr", "SPICE")
     main_metric = "CIDEr"
+    text_stage = "captions"
+    metric_options = {
+        "metrics": MetricOption("the caption metrics to compute", kind="list"),
+        "subsets": MetricOption("a sample field whose groups are also scored on their own (NoCaps: domain)"),
+    }
 
     def prepare_scoring(self) -> None:
         wanted = self.spec.metrics.get("metrics")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+from mmbench.metric_options import MetricOption
 from mmbench.tasks.base import ImageRef, Outputs, Stage, TaskScore, TaskType, skipped_note
 from mmbench.types import Capability
 
@@ -20,6 +21,10 @@ class RetrievalTask(TaskType):
     required = frozenset({Capability.ENCODE_IMAGES, Capability.ENCODE_TEXTS})
     metric_names = tuple(f"{d}_R@{k}" for d in ("i2t", "t2i") for k in DEFAULT_KS)
     main_metric = "mean_R@1"
+    metric_options = {
+        "ks": MetricOption("the K of recall@K", kind="int_list"),
+        "rerank_k": MetricOption("ITM re-ranking of the top K candidates (0: off)", kind="int"),
+    }
 
     def _texts(self) -> tuple[list[str], list[int]]:
         texts, owner = [], []

@@ -51,6 +51,7 @@ class TaskSpec:
     aggregate: str = ""  # a task group's aggregation of its members' main metrics
     hub: dict[str, Any] | None = None  # the task file's hub source (mmbench.data.hub), None without one
     data_source: str = "official"  # which of the two ``data`` holds: "official" or "hf" (the hub section)
+    metric_args: dict[str, str] = field(default_factory=dict)  # --metric-arg values merged into ``metrics`` (mmbench.metric_options)
 
     def arguments(self) -> dict[str, Any]:
         """Everything that defines the benchmark, for results files and cache keys."""
@@ -60,6 +61,8 @@ class TaskSpec:
                      "metrics": self.metrics, "output": self.output}
         if self.system:  # only when set, so results written before the key existed still match
             arguments["system"] = self.system
+        if self.metric_args:  # the command line's part of ``metrics`` (recorded only when given)
+            arguments["metric_args"] = dict(self.metric_args)
         return arguments
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from mmbench.errors import UserError
+from mmbench.metric_options import MetricOption
 from mmbench.tasks.base import Outputs, Stage, TaskScore, TaskType, skipped_note
 from mmbench.types import Capability, Sample
 
@@ -26,6 +27,12 @@ class VqaTask(TaskType):
     required = frozenset({Capability.GENERATE})
     metric_names = ("accuracy", "accuracy_yes_no", "accuracy_number", "accuracy_other")
     main_metric = "accuracy"
+    text_stage = "answers"
+    metric_options = {
+        "scoring": MetricOption("vqa (10-answer accuracy) or exact_match (one gold answer)", ("vqa", "exact_match")),
+        "normalization": MetricOption("answer normalisation", ("standard", "official", "evalai", "vizwiz", "gqa", "exact")),
+        "breakdowns": MetricOption("sample fields splitting the accuracy", kind="list"),
+    }
 
     def next_stages(self, outputs: Outputs, skipped: frozenset[str]) -> list[Stage]:
         if "answers" in outputs:

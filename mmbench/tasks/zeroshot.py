@@ -4,7 +4,7 @@ average, re-normalise; logits = 100 * image @ classifier; top-1 / top-5 / mean p
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 from mmbench.errors import UserError
 from mmbench.tasks.base import Outputs, Stage, TaskScore, TaskType, skipped_note
@@ -57,3 +57,39 @@ class ZeroShotTask(TaskType):
             for i, s in enumerate(kept)
         ] + self.skipped_records(skipped)
         return TaskScore(dict(metrics), records, skipped_note(len(skipped), len(self.samples)))
+
+    def score_texts(self, texts: Sequence[str]) -> TaskScore:
+        """``mmbench score --task``: each prediction names the predicted class, by its name in the
+        task's class list or by its index (a name that several classes share must be given as an
+        index). ``top1`` and ``mean_per_class_recall`` as :meth:`score` computes them; ``top5``
+        needs a ranking, which one predicted class does not give, and is left out (noted)."""
+        import numpy as np
+
+        from mmbench.errors import DataError
+        from mmbench.metrics.classification import metrics_from_ranks
+
+        classnames, _ = self._prompts()
+        by_name: dict[str, list[int]] = {}
+        for index, name in enumerate(classnames):
+            by_name.setdefault(name, []).append(index)
+        predicted = []
+        for sample, text in zip(self.samples, texts):
+            value = text.strip()
+            if not value:  # no prediction (score --task --allow-missing): wrong
+                predicted.append(-1)
+            elif value.isdigit() and int(value) < len(classnames):
+                predicted.append(int(value))
+            elif len(by_name.get(value, [])) == 1:
+                predicted.append(by_name[value][0])
+            elif value in by_name:
+                raise DataError(f"sample {sample.id}: class name {value!r} is shared by classes {by_name[value]}; give the index")
+            else:
+                raise DataError(f"sample {sample.id}: {value!r} is neither a class name of {self.spec.name} nor a class index "
+                                f"(0..{len(classnames) - 1})")
+        labels = np.asarray([int(s.meta["label"]) for s in self.samples], dtype=np.int64)
+        ranks = np.where(np.asarray(predicted) == labels, 0, len(classnames))  # right: rank 0; wrong: not ranked
+        metrics = metrics_from_ranks(ranks, labels)
+        del metrics["top5"]
+        records = [{"id": s.id, "label": int(labels[i]), "prediction": predicted[i],
+                    "metrics": {"top1": float(predicted[i] == labels[i])}} for i, s in enumerate(self.samples)]
+        return TaskScore(metrics, records, {"top5": "not computed: a prediction file names one class per sample, no ranking"})
