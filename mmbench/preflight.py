@@ -240,7 +240,7 @@ def check_task(name: str, models: Sequence[ModelCheck], config: RunConfig, *, ch
 def judge_problems(spec: Any, task_cls: Any, config: RunConfig) -> list[str]:
     """A judged task needs ``--judge``; the judge's spec and ``--judge-arg`` options are checked as
     a model's are (for a served judge: one request to its endpoint)."""
-    if not getattr(task_cls, "needs_judge", False):
+    if not task_cls.uses_judge(spec.metrics):
         return []
     if not config.judge:
         return [f"{spec.name} is graded by a judge model: pass --judge SPEC (e.g. --judge openai:gpt-4o-mini, "

@@ -216,7 +216,7 @@ def _seed_everything(seed: int) -> None:
 def _load_judge(task_cls: type[TaskType], spec: TaskSpec, config: RunConfig) -> Any:
     """The ``--judge`` adapter for a task type that uses one (None otherwise); a judged task without
     ``--judge`` is stopped by the preflight, and here too for API callers."""
-    if not getattr(task_cls, "needs_judge", False):
+    if not task_cls.uses_judge(spec.metrics):
         return None
     if not config.judge:
         raise UserError(f"{spec.name} is graded by a judge model: pass --judge SPEC (e.g. --judge openai:gpt-4o-mini)")
@@ -237,13 +237,19 @@ def judge_context(spec: TaskSpec, judge: Any, config: RunConfig) -> dict[str, An
     described = {k: v for k, v in judge.describe().items() if k not in ("spec", "checkpoint", "device")}
     return {"mmbench": __version__, "judge": described, "judge_args": judge.store_model_args(dict(config.judge_args)),
             "task": {"name": spec.name, "type": spec.type, "version": spec.version,
-                     "judge_prompt_version": spec.metrics.get("judge_prompt_version")}}
+                     "judge_prompt_version": judge_prompt_version(spec)}}
 
 
 def judge_identity(judge: Any, spec: TaskSpec) -> dict[str, Any]:
     """What a result records of its judge (and ``compare`` matches on): spec, served model name, fingerprint, prompt version."""
     return {"spec": judge.spec, "served_model": getattr(judge, "served_model", None), "fingerprint": judge.fingerprint,
-            "prompt_version": spec.metrics.get("judge_prompt_version")}
+            "prompt_version": judge_prompt_version(spec)}
+
+
+def judge_prompt_version(spec: TaskSpec) -> Any:
+    """The task file's ``metrics.judge_prompt_version``, else the task type's built-in judge prompt's version."""
+    task_cls = task_types.get(spec.type)
+    return spec.metrics.get("judge_prompt_version") or getattr(task_cls, "judge_prompt_version", None)
 
 
 def _with_requests(section: dict[str, Any], adapter: Any, judge: Any = None) -> dict[str, Any]:

@@ -116,3 +116,44 @@ def test_judged_task_stops_before_anything_loads(judge: str | None, mmbench_cli,
     (line,) = [l for l in done.stderr.splitlines() if l.strip()]
     assert ("pass --judge SPEC" in line) if judge is None else ("--judge openai:j" in line and "cannot reach" in line)
     assert not (tmp_path / "out").exists() and not (tmp_path / "store.sqlite").exists()
+
+
+def test_judge_unmapped_maps_only_what_no_rule_could(tmp_path: Path) -> None:
+    """mmstar (three rows, tests/mc_fixtures.py) answered by a scripted served model: row 1 in a
+    letter the rules read, rows 0 and 2 in words they cannot; the judge maps row 0 to B (right) and
+    answers row 2 with something that is no option letter."""
+    from mc_fixtures import write_mmstar
+
+    from mmbench import evaluate
+    from mmbench.errors import UserError
+    from mmbench.models.spec import load_model
+
+    write_mmstar(tmp_path / "data")
+    answers = {"What colour": "the second one", "How many": "A", "Is the shape red": "hmm"}
+    verdicts = {"the second one": "B", "hmm": "maybe"}
+    asked: list[str] = []
+
+    def model(conversation: list[dict], max_tokens: int) -> str:
+        text = " ".join(p["text"] for m in conversation for p in m["content"] if p["type"] == "text")
+        return next(a for q, a in answers.items() if q in text)
+
+    def judge(conversation: list[dict], max_tokens: int) -> str:
+        text = conversation[-1]["content"][0]["text"]
+        asked.append(text)
+        return next(v for a, v in verdicts.items() if f"The model's answer: {a}\n" in text)
+
+    with TestServer(model, model="m") as served, TestServer(judge, model="j") as judging:
+        adapter = load_model("openai:m", base_url=served.base_url)
+        common = dict(limit=None, output_dir=None, store=tmp_path / "store.sqlite", data_dir=tmp_path / "data", num_workers=0)
+        with pytest.raises(UserError, match="pass --judge"):
+            evaluate("mmstar", adapter, metric_args={"judge_unmapped": "true"}, **common)
+        result = evaluate("mmstar", adapter, metric_args={"judge_unmapped": "true"}, judge="openai:j",
+                          judge_args={"base_url": judging.base_url}, **common)
+        plain = evaluate("mmstar", adapter, **common)
+    assert len(asked) == 2  # only the two answers no rule maps
+    assert result.metrics["accuracy"] == pytest.approx(2 / 3) and plain.metrics["accuracy"] == pytest.approx(1 / 3)
+    assert result.metrics["extraction_failed"] == pytest.approx(2 / 3) == plain.metrics["extraction_failed"]
+    assert result.metrics["judged"] == 1.0 and "judged" not in plain.metrics
+    rules = {r["id"]: r["extraction_rule"] for r in result.samples}
+    assert rules == {"0": "judge", "1": plain.samples[1]["extraction_rule"], "2": None}
+    assert result.task["judge"]["prompt_version"] == "mmbench-choice-judge-v1"

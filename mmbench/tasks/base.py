@@ -124,6 +124,13 @@ class TaskType:
     required: ClassVar[frozenset[Capability]] = frozenset()
     metric_names: ClassVar[tuple[str, ...]] = ()
     main_metric: ClassVar[str] = ""  # shown first in tables and leaderboards (mmbench.report.columns)
+    #: graded by a judge model (``--judge``) whatever the options (mmvet)
+    needs_judge: ClassVar[bool] = False
+
+    @classmethod
+    def uses_judge(cls, metrics: Mapping[str, Any]) -> bool:
+        """Whether a run with these metric options needs ``--judge`` (default: :attr:`needs_judge`)."""
+        return cls.needs_judge
     #: the generative stage whose outputs (one text per sample, in sample order) ``mmbench score
     #: --task`` fills from a prediction file; None: the type does not score text predictions
     text_stage: ClassVar[str | None] = None

@@ -20,7 +20,7 @@ version are recorded in the result's ``task.judge`` and matched by ``compare``.
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar, Sequence
+from typing import Any, Sequence
 
 from mmbench.conversation import text_part
 from mmbench.errors import UserError
@@ -55,7 +55,7 @@ class MmVetTask(TaskType):
     required = frozenset({Capability.GENERATE})
     metric_names = ("score",)
     main_metric = "score"
-    needs_judge: ClassVar[bool] = True
+    needs_judge = True
 
     def _options(self) -> tuple[str, str]:
         prompt, suffix = self.spec.metrics.get("judge_prompt"), self.spec.metrics.get("judge_retry_suffix")
