@@ -213,6 +213,8 @@ class StageRunner:
         last items in batch order (the longest prompts when bucketed)."""
         if self.batch_size != AUTO:
             return int(self.batch_size)
+        if streams(self.adapter, stage):  # a served model: no probe requests; the loader keeps the requests fed
+            return max(16, int(self.adapter.concurrency))
         probe = indices[-auto_batch_cap(self.adapter.device, len(indices)):]
         if not probe:
             return 1
