@@ -133,6 +133,7 @@ task_types: Registry[Any] = Registry("task type", "mmbench.task_types", builtins
     "vqa": "mmbench.tasks.vqa:VqaTask",
     "zeroshot": "mmbench.tasks.zeroshot:ZeroShotTask",
     "mmvet": "mmbench.tasks.judged:MmVetTask",
+    "llava_bench": "mmbench.tasks.judged:LlavaBenchTask",
 })
 #: Model kinds and bundled models (adapter classes, or factories for plugins): the table is
 #: :data:`mmbench.models.spec.BUILTIN_MODELS`.

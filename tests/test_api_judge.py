@@ -157,3 +157,39 @@ def test_judge_unmapped_maps_only_what_no_rule_could(tmp_path: Path) -> None:
     rules = {r["id"]: r["extraction_rule"] for r in result.samples}
     assert rules == {"0": "judge", "1": plain.samples[1]["extraction_rule"], "2": None}
     assert result.task["judge"]["prompt_version"] == "mmbench-choice-judge-v1"
+
+
+def test_llava_bench_relative_score_from_the_judges_pairs(tmp_path: Path) -> None:
+    from mmbench import evaluate
+
+    folder = tmp_path / "data" / "llava-bench-in-the-wild"
+    (folder / "images").mkdir(parents=True)
+    Image.new("RGB", (16, 16), (10, 200, 10)).save(folder / "images" / "001.jpg")
+    questions = [(0, "conv", "Is it green?"), (1, "detail", "Describe it."), (2, "complex", "Why is it green?")]
+    (folder / "questions.jsonl").write_text("".join(json.dumps({"question_id": q, "image": "001.jpg", "text": t, "category": c}) + "\n"
+                                                     for q, c, t in questions))
+    (folder / "context.jsonl").write_text(json.dumps({"id": "1", "image": "001.jpg", "caption": "A green square."}) + "\n")
+    (folder / "answers_gpt4.jsonl").write_text("".join(json.dumps({"question_id": q, "text": f"reference {q}"}) + "\n"
+                                                       for q, _, _ in questions))
+    reviews = {"Is it green?": "8 6\nclose", "Describe it.": "7,7\nequal", "Why is it green?": "both fine"}
+    seen: list[list[dict]] = []
+
+    def judge(conversation: list[dict], max_tokens: int) -> str:
+        seen.append(conversation)
+        text = conversation[-1]["content"][0]["text"]
+        return next(r for q, r in reviews.items() if f"[Question]\n{q}\n" in text)
+
+    with TestServer(judge, model="j") as server:
+        result = evaluate("llava_bench_wild", "mock", output_dir=None, store=None, data_dir=tmp_path / "data", num_workers=0,
+                          judge="openai:j", judge_args={"base_url": server.base_url})
+    # LLaVA's summary: mean of the model's ratings over the mean of the reference's (pairs 8 6 and 7 7; the third unreadable)
+    assert result.metrics["score"] == pytest.approx((6 + 7) / 2 / ((8 + 7) / 2))
+    assert result.metrics["score_conv"] == pytest.approx(6 / 8) and result.metrics["score_detail"] == 1.0
+    assert "score_complex" not in result.metrics and result.metrics["judge_unparsed"] == pytest.approx(1 / 3)
+    first = next(c for c in seen if "[Question]\nIs it green?\n" in c[-1]["content"][0]["text"])
+    assert first[0] == {"role": "system", "content": [{"type": "text", "text": "You are a helpful and precise assistant for checking the quality of the answer."}]}
+    prediction = next(r["prediction"] for r in result.samples if r["id"] == "0")
+    assert first[-1]["content"][0]["text"].startswith(
+        f"[Context]\nA green square.\n\n[Question]\nIs it green?\n\n[Assistant 1]\nreference 0\n\n[End of Assistant 1]\n\n"
+        f"[Assistant 2]\n{prediction}\n\n[End of Assistant 2]\n\n[System]\nWe would like to request your feedback")
+    assert result.task["judge"]["prompt_version"] == "llava-bench-181a2f8"

@@ -116,3 +116,92 @@ class MmVetTask(TaskType):
         if unparsed:
             notes["judge_unparsed"] = f"{unparsed} of {len(kept)} judge answers had no score in [0, 1] after the retry prompt: counted 0.0"
         return TaskScore(metrics, records + self.skipped_records(skipped), notes)
+
+
+# ---- LLaVA-Bench in-the-wild ---------------------------------------------------------------------------
+
+def llava_bench_judge_text(context: str, question: str, reference: str, answer: str, rule: str) -> str:
+    """LLaVA's review message (eval_gpt_review_bench.py): context, question, Assistant 1 (the
+    reference answer), Assistant 2 (the model's answer), then the category's rule."""
+    return (f"[Context]\n{context}\n\n[Question]\n{question}\n\n"
+            f"[Assistant 1]\n{reference}\n\n[End of Assistant 1]\n\n"
+            f"[Assistant 2]\n{answer}\n\n[End of Assistant 2]\n\n[System]\n{rule}\n\n")
+
+
+def read_score_pair(review: str | None) -> tuple[float, float] | None:
+    """LLaVA's ``parse_score``: the review's first line, commas as spaces, split on single spaces;
+    exactly two numbers, else None (LLaVA records [-1, -1])."""
+    if review is None:
+        return None
+    parts = review.split("\n")[0].replace(",", " ").split(" ")
+    if len(parts) != 2:
+        return None
+    try:
+        return float(parts[0]), float(parts[1])
+    except ValueError:
+        return None
+
+
+class LlavaBenchTask(TaskType):
+    """LLaVA-Bench in-the-wild: the judge rates the reference and the model's answer; relative score."""
+
+    type_name = "llava_bench"
+    required = frozenset({Capability.GENERATE})
+    metric_names = ("score",)
+    main_metric = "score"
+    needs_judge = True
+
+    def next_stages(self, outputs: Outputs, skipped: frozenset[str]) -> list[Stage]:
+        rules, system = self.spec.metrics.get("judge_rules"), self.spec.metrics.get("judge_system")
+        if not isinstance(rules, dict) or not isinstance(system, str) or not self.spec.metrics.get("judge_prompt_version"):
+            raise UserError(f"{self.spec.source}: metrics must hold judge_rules (category -> rule), judge_system and judge_prompt_version")
+        if "answers" not in outputs:
+            return [self.generation_stage("answers")]
+        if "judge" in outputs:
+            return []
+        items = []
+        for i in self.kept(skipped):
+            s = self.samples[i]
+            rule = rules.get(s.meta["category"])
+            if rule is None:
+                raise UserError(f"{self.spec.source}: no judge rule for category {s.meta['category']!r} (sample {s.id})")
+            text = llava_bench_judge_text(s.meta["context"], s.meta["question"], s.texts[0], str(outputs["answers"][i]), rule)
+            items.append(ConversationItem(s.id, [{"role": "system", "content": [text_part(system)]},
+                                                 {"role": "user", "content": [text_part(text)]}]))
+        cfg = GenerationConfig(max_new_tokens=int(self.spec.metrics.get("judge_max_tokens", 1024)))
+
+        def step(judge: Any, conversations: Any, batch: Sequence[ConversationItem]) -> list[str]:
+            return judge.generate(list(conversations), cfg)
+
+        return [Stage("judge", "conversations", items, step, generative=True, model="judge")]
+
+    def score(self, outputs: Outputs, skipped: frozenset[str]) -> TaskScore:
+        kept = self.kept(skipped)
+        pairs: dict[str, list[tuple[float, float]]] = {"all": []}
+        records, unparsed = [], 0
+        for i, review in zip(kept, outputs["judge"]):
+            s = self.samples[i]
+            pair = read_score_pair(review)
+            record = {"id": s.id, "question": s.meta["question"], "category": s.meta["category"],
+                      "prediction": outputs["answers"][i], "reference": s.texts[0], "judge_output": review}
+            if pair is None:
+                unparsed += 1
+                record["score_rule"] = "unparsed: left out of the means"
+            else:
+                record.update({"reference_score": pair[0], "model_score": pair[1], "score_rule": "judge"})
+                pairs["all"].append(pair)
+                pairs.setdefault(s.meta["category"], []).append(pair)
+            records.append(record)
+        metrics: dict[str, float] = {}
+        for group, values in pairs.items():
+            if values:
+                reference = sum(p[0] for p in values) / len(values)
+                model = sum(p[1] for p in values) / len(values)
+                name = "score" if group == "all" else f"score_{group}"
+                metrics[name] = model / reference if reference else float("nan")
+        metrics["judge_unparsed"] = unparsed / len(kept) if kept else 0.0
+        notes = skipped_note(len(skipped), len(self.samples))
+        if unparsed:
+            notes["judge_unparsed"] = (f"{unparsed} of {len(kept)} reviews had no score pair on their first line: left out "
+                                       "(LLaVA's script averages them in as -1)")
+        return TaskScore(metrics, records + self.skipped_records(skipped), notes)
