@@ -478,6 +478,9 @@ NO_HUB_SOURCE = {
                      "found here; the official problems.json, pid_splits.json and images are the source",
     "seedbench_img": "no hub copy with a readable commit sha and a confirmed layout was found here; the official "
                      "SEED-Bench.json and image folder are the source",
+    "mmvet": "judged (issue 24): the official mm-vet.zip layout is the source; no hub copy was pinned in that issue",
+    "llava_bench_wild": "judged (issue 24): read from the dataset repository's own files (questions.jsonl, context.jsonl, "
+                        "answers_gpt4.jsonl, images/) downloaded into the data root; no revision was pinned in that issue",
 }
 
 
