@@ -218,6 +218,9 @@ class MultipleChoiceTask(TaskType):
         kept = [self.samples[i] for i in self.kept(skipped)]
         predictions = {self.samples[i].id: str(answers[i]) for i in self.kept(skipped)}
         judged = None
+        if self.spec.metrics.get("judge_unmapped") and "judge" not in outputs:
+            raise UserError(f"{self.spec.name}: judge_unmapped needs a judge, which only `mmbench run --judge SPEC` calls; "
+                            "score without judge_unmapped here")
         if self.spec.metrics.get("judge_unmapped"):
             unmapped = self._unmapped(outputs, skipped)
             judged = {self.samples[i].id: str(out) for i, out in zip(unmapped, outputs["judge"])}
