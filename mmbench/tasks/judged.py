@@ -48,7 +48,13 @@ def read_mmvet_score(content: str | None) -> float | None:
     return score if 0.0 <= score <= 1.0 else None
 
 
-class MmVetTask(TaskType):
+class _Judged(TaskType):
+    def score_texts(self, texts: Sequence[str]) -> TaskScore:
+        raise UserError(f"{self.spec.name} is graded by a judge model, which `mmbench score` does not call; "
+                        f"run `mmbench run --task {self.spec.name} --judge SPEC` (stored answers and judgements are reused)")
+
+
+class MmVetTask(_Judged):
     """MM-Vet: open answers graded 0-1 by a judge model with MM-Vet's few-shot prompt."""
 
     type_name = "mmvet"
@@ -142,7 +148,7 @@ def read_score_pair(review: str | None) -> tuple[float, float] | None:
         return None
 
 
-class LlavaBenchTask(TaskType):
+class LlavaBenchTask(_Judged):
     """LLaVA-Bench in-the-wild: the judge rates the reference and the model's answer; relative score."""
 
     type_name = "llava_bench"
