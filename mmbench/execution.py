@@ -246,12 +246,12 @@ def usable_cores() -> int:
 
 
 def decoding_workers(device: str) -> int:
-    """DataLoader workers for image decoding. On a GPU the host's cores are free for decoding
+    """DataLoader workers for image decoding. On a GPU (or for a "remote" served model) the host's cores are free for decoding
     (all but one, at most 8). On the CPU the model needs the cores itself: one worker per 8
     cores (at most 4), so none below 8 cores, where decoding in the loop costs less than a
     worker competing with the model's threads for the same cores."""
     cores = usable_cores()
-    if device.startswith(("cuda", "mps")):
+    if device.startswith(("cuda", "mps", "remote")):
         return max(1, min(8, cores - 1))
     return min(4, cores // 8)
 

@@ -33,7 +33,8 @@ def load_batches(stage: Stage, indices: list[int], adapter: Any, root: Path, con
     from torch.utils.data import DataLoader
 
     dataset = ImageItems([stage.items[i] for i in indices], root, adapter.image_transform())
-    workers = _num_workers(config, adapter.device, len(indices), batch_size)
+    # a served model leaves this machine's cores to the image encoding, as a GPU does
+    workers = _num_workers(config, "remote" if getattr(adapter, "remote", False) else adapter.device, len(indices), batch_size)
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=workers, collate_fn=_as_list,
                         worker_init_fn=_single_thread_worker if workers else None,
                         prefetch_factor=4 if workers else None, persistent_workers=False)

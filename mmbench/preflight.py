@@ -156,6 +156,8 @@ def check_model(spec: str, model_args: dict[str, Any], *, dtype: str = "float32"
         return ModelCheck(spec, None), []
     options = target.options_class
     problems = [f"--model {spec}: {p}" for p in options.problems(model_args)] if options is not None else []
+    if not problems:  # a served model: one request to its endpoint (no retries)
+        problems = [f"--model {spec}: {p}" for p in target.endpoint_problems(location, model_args)]
     if kind not in CHECKPOINT_KINDS:
         return ModelCheck(spec, target.capabilities_for(checkpoint)), problems
     if not location:
@@ -258,9 +260,22 @@ def check_task(name: str, models: Sequence[ModelCheck], config: RunConfig, *, ch
         missing = sorted(c.value for c in task_cls.required - model.capabilities) if model.capabilities is not None else []
         if missing:
             problems.append(f"model {model.spec} cannot run {spec.name} ({spec.type}): it has no {', '.join(missing)}")
+    problems += judge_problems(spec, task_cls, config)
     if check_data:
         problems += data_problems(spec, config.data_dir)
     return spec, problems
+
+
+def judge_problems(spec: Any, task_cls: Any, config: RunConfig) -> list[str]:
+    """A judged task needs ``--judge``; the judge's spec and ``--judge-arg`` options are checked as
+    a model's are (for a served judge: one request to its endpoint)."""
+    if not task_cls.uses_judge(spec.metrics):
+        return []
+    if not config.judge:
+        return [f"{spec.name} is graded by a judge model: pass --judge SPEC (e.g. --judge openai:gpt-4o-mini, "
+                f"or any model spec that generates text)"]
+    _, problems = check_model(config.judge, config.judge_args)
+    return [p.replace(f"--model {config.judge}:", f"--judge {config.judge}:", 1) for p in problems]
 
 
 def data_problems(spec: Any, data_dir: Path | None) -> list[str]:

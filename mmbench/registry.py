@@ -137,6 +137,8 @@ task_types: Registry[Any] = Registry("task type", "mmbench.task_types", builtins
     "document_qa": "mmbench.tasks.documents:AnlsTask",
     "chartqa": "mmbench.tasks.documents:ChartQaTask",
     "ocrbench": "mmbench.tasks.documents:OcrBenchTask",
+    "mmvet": "mmbench.tasks.judged:MmVetTask",
+    "llava_bench": "mmbench.tasks.judged:LlavaBenchTask",
 })
 #: Model kinds and bundled models (adapter classes, or factories for plugins): the table is
 #: :data:`mmbench.models.spec.BUILTIN_MODELS`.

@@ -84,6 +84,9 @@ def evaluate(task: str | Path | TaskSpec, model: Any, config: RunConfig | None =
         task_obj.prepare_scoring()
     runner = StageRunner(adapter, split.root, config, batch_size, spec.name, group,
                          store_context(spec, data.full_fingerprint, adapter, config))
+    judge = _load_judge(task_cls, spec, config)
+    if judge is not None:
+        runner.judge, runner.judge_context = judge, judge_context(spec, judge, config)
     try:
         outputs = run_stages(task_obj, runner)
     finally:
@@ -103,18 +106,25 @@ def evaluate(task: str | Path | TaskSpec, model: Any, config: RunConfig | None =
 
     from mmbench.env import environment
 
+    served = runner.answer_records_by_id()
+    for record in scored.samples if served else []:  # what the server said it ran, per answer
+        if str(record.get("id")) in served:
+            record["served"] = served[str(record.get("id"))]
     coverage = data.coverage.with_skipped(len(skipped_ids))
+    judge_record = judge_identity(judge, spec) if judge is not None else None
     result = RunResult(
         task={"name": spec.name, "type": spec.type, "version": spec.version, "arguments": spec.arguments(),
               "data_fingerprint": data_fingerprint(split), "num_samples": len(split.samples),
-              "num_scored": coverage.scored, **coverage.record(), "source": spec.source},
+              "num_scored": coverage.scored, **coverage.record(), "source": spec.source,
+              **({"judge": judge_record} if judge_record else {})},
         model=adapter.describe(),
         metrics=scored.metrics,
         metric_notes={**scored.notes, **coverage.note()},
-        timing=runner.timing_section(total_wall_s=total_wall, peak_memory=(peak_mb, memory_kind), metric_s=metric_s),
+        timing=_with_requests(runner.timing_section(total_wall_s=total_wall, peak_memory=(peak_mb, memory_kind), metric_s=metric_s),
+                              adapter, judge),
         errors={"skipped": runner.skipped} if runner.skipped else {},
         env=environment(),
-        config=_config_record(config, batch_size, group),
+        config=_config_record(config, batch_size, group, adapter),
         samples=scored.samples,
     )
     if group.is_main and config.output_dir is not None:
@@ -208,8 +218,62 @@ def _seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def _config_record(config: RunConfig, batch_size: int, group: distributed.Group) -> dict[str, Any]:
+def _load_judge(task_cls: type[TaskType], spec: TaskSpec, config: RunConfig) -> Any:
+    """The ``--judge`` adapter for a task type that uses one (None otherwise); a judged task without
+    ``--judge`` is stopped by the preflight, and here too for API callers."""
+    if not task_cls.uses_judge(spec.metrics):
+        return None
+    if not config.judge:
+        raise UserError(f"{spec.name} is graded by a judge model: pass --judge SPEC (e.g. --judge openai:gpt-4o-mini)")
+    from mmbench.models.spec import load_model
+
+    judge = load_model(config.judge, device=config.device, dtype=config.dtype, **config.judge_args)
+    missing = "generate" not in {c.value for c in judge.capabilities}
+    if missing:
+        raise UserError(f"--judge {config.judge}: the judge must generate text (it offers {', '.join(sorted(c.value for c in judge.capabilities))})")
+    return judge
+
+
+def judge_context(spec: TaskSpec, judge: Any, config: RunConfig) -> dict[str, Any]:
+    """The store key of judge stages: the judge (not the model evaluated: the judge's input holds the
+    answer it grades), its options and the task's judge prompt version."""
+    from mmbench import __version__
+
+    described = {k: v for k, v in judge.describe().items() if k not in ("spec", "checkpoint", "device")}
+    return {"mmbench": __version__, "judge": described, "judge_args": judge.store_model_args(dict(config.judge_args)),
+            "task": {"name": spec.name, "type": spec.type, "version": spec.version,
+                     "judge_prompt_version": judge_prompt_version(spec)}}
+
+
+def judge_identity(judge: Any, spec: TaskSpec) -> dict[str, Any]:
+    """What a result records of its judge (and ``compare`` matches on): spec, served model name, fingerprint, prompt version."""
+    return {"spec": judge.spec, "served_model": getattr(judge, "served_model", None), "fingerprint": judge.fingerprint,
+            "prompt_version": judge_prompt_version(spec)}
+
+
+def judge_prompt_version(spec: TaskSpec) -> Any:
+    """The task file's ``metrics.judge_prompt_version``, else the task type's built-in judge prompt's version."""
+    task_cls = task_types.get(spec.type)
+    return spec.metrics.get("judge_prompt_version") or getattr(task_cls, "judge_prompt_version", None)
+
+
+def _with_requests(section: dict[str, Any], adapter: Any, judge: Any = None) -> dict[str, Any]:
+    """A served model's request statistics (requests/s, latencies, retries, usage, cost) in
+    ``timing.requests``; a served judge's in ``timing.judge_requests``."""
+    for key, model in (("requests", adapter), ("judge_requests", judge)):
+        summary = getattr(model, "request_summary", None)
+        if summary is not None:
+            section[key] = summary()
+    return section
+
+
+def _config_record(config: RunConfig, batch_size: int, group: distributed.Group, adapter: Any) -> dict[str, Any]:
     record = dataclasses.asdict(config)
+    record["model_args"] = adapter.public_model_args(dict(config.model_args))  # e.g. a base URL without credentials
+    if config.judge_args.get("base_url"):
+        from mmbench.models.api.options import public_url
+
+        record["judge_args"] = {**config.judge_args, "base_url": public_url(str(config.judge_args["base_url"]))}
     record["batch_size"] = batch_size
     for key in ("output_dir", "data_dir"):
         record[key] = str(record[key]) if record[key] is not None else None

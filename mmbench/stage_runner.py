@@ -20,14 +20,16 @@ just before scoring.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from mmbench import distributed
-from mmbench.errors import DataError
+from mmbench.answer_stream import stream_answers, streams
+from mmbench.errors import DataError, UserError
 from mmbench.execution import AUTO, StageExecutor, auto_batch_cap, batch_order, find_batch_size
 from mmbench.image_batches import ImageItems, load_batches, model_batch, next_timed
 from mmbench.models.base import check_single_image
@@ -68,14 +70,32 @@ class StageRunner:
         self.from_store: dict[str, int] = {}
         self.prompts: dict[str, str] = {}  # sample id -> the text the model was given (conversation stages)
         self.commits = 0
+        self.answer_records: dict[str, dict[str, Any]] = {}  # stage -> item id -> the server's record of its answer
         self.store = _open_store(config.store)
+        self.judge: Any = None  # the --judge adapter, for stages with model="judge"
+        self.judge_context: dict[str, Any] = {}
+        self.judge_stages: set[str] = set()
 
     def close(self) -> None:
         if self.store is not None:
             self.store.close()
 
     def run(self, stage: Stage) -> list[Any]:
-        """Per-item outputs of ``stage`` (``None`` for unreadable items), from the store or computed."""
+        """Per-item outputs of ``stage`` (``None`` for unreadable items), from the store or computed;
+        a judge stage runs on the judge (``--judge``) under the judge's store context."""
+        if stage.model != "judge":
+            return self._run(stage)
+        if self.judge is None:
+            raise UserError(f"{self.label} needs a judge for stage {stage.name!r}: pass --judge SPEC (e.g. --judge openai:gpt-4o-mini)")
+        saved = self.adapter, self.context, self.prompts
+        self.adapter, self.context, self.prompts = self.judge, self.judge_context, {}
+        self.judge_stages.add(stage.name)
+        try:
+            return self._run(stage)
+        finally:
+            self.adapter, self.context, self.prompts = saved
+
+    def _run(self, stage: Stage) -> list[Any]:
         from mmbench import timing
         from mmbench.store import as_output
 
@@ -103,20 +123,23 @@ class StageRunner:
         size = self._stage_batch_size(stage, shard)
         executor = StageExecutor(stage, self.adapter, size, timer)
         bar = _progress(len(todo), f"{self.label}:{stage.name}", self.config)
+        records = self.answer_records.setdefault(stage.name, {})
+        records.update(self._stored_records(stage, keys, mine))
         try:
             batches = load_batches(stage, shard, self.adapter, self.root, self.config, size, skipped)
-            while (loaded := next_timed(batches, timer)) is not None:
-                loaded_indices, inputs = loaded
-                for indices, computed in executor.run(inputs, loaded_indices):
-                    rows = [as_output(row) for row in computed]
-                    if self.store is not None:
-                        crash_point("commit", self.commits)
-                        if context_id is None:
-                            context_id = self.store.create_context(self._stage_context(stage))
-                        self.store.put(context_id, [(keys[i], row) for i, row in zip(indices, rows)])
-                        self.commits += 1
-                    mine.update(zip(indices, rows))
-                bar.update(len(loaded_indices))
+            for indices, computed, answer_records in self._computed(stage, batches, executor, timer, skipped, bar):
+                rows = [as_output(row) for row in computed]
+                if self.store is not None:
+                    crash_point("commit", self.commits)
+                    if context_id is None:
+                        context_id = self.store.create_context(self._stage_context(stage))
+                    if answer_records:  # before the answers: an answer stored is never without its record
+                        self.store.put(self.store.create_context(self._records_context(stage)),
+                                       [(keys[i], json.dumps(answer_records[i])) for i in indices if i in answer_records])
+                    self.store.put(context_id, [(keys[i], row) for i, row in zip(indices, rows)])
+                    self.commits += 1
+                mine.update(zip(indices, rows))
+                records.update({str(getattr(stage.items[i], "id", i)): r for i, r in answer_records.items()})
         finally:
             bar.close()
         own_timing = timer.finish(batch_size=executor.batch_size, auto=self.batch_size == AUTO,
@@ -134,6 +157,48 @@ class StageRunner:
         self.from_store[stage.name] = len(first_owner)
         return outputs
 
+    def _computed(self, stage: Stage, batches: Any, executor: StageExecutor, timer: Any,
+                  skipped: list[tuple[int, dict[str, str]]], bar: Any) -> Iterator[tuple[list[int], list[Any], dict[int, Any]]]:
+        """(item indices, outputs, answer records by index) as computed: per model call, or for an
+        adapter that streams answers (:mod:`mmbench.answer_stream`) per answer as it arrives."""
+        if not streams(self.adapter, stage):
+            while (loaded := next_timed(batches, timer)) is not None:
+                loaded_indices, inputs = loaded
+                for indices, computed in executor.run(inputs, loaded_indices):
+                    yield list(indices), computed, {}
+                bar.update(len(loaded_indices))
+            return
+        for index, output, record, error in stream_answers(stage, batches, self.adapter, timer):
+            bar.update(1)
+            if error is not None:
+                item_id = str(getattr(stage.items[index], "id", index))
+                if not isinstance(error, UserError):
+                    raise error
+                if self.config.on_error == "skip" and getattr(error, "skippable", False):
+                    skipped.append((index, {"id": item_id, "error": str(error)}))
+                    continue
+                hint = " (use --on-error skip to skip such samples; they are then listed in the results)" if getattr(error, "skippable", False) else ""
+                raise type(error)(f"sample {item_id}: {error}{hint}") from None
+            yield [index], [output], ({index: record} if record is not None else {})
+
+    def _records_context(self, stage: Stage) -> dict[str, Any]:
+        return {**self._stage_context(stage), "records": "answers"}
+
+    def _stored_records(self, stage: Stage, keys: list[str], found: dict[int, Any]) -> dict[str, Any]:
+        """The answer records (served model name, system fingerprint) of the answers taken from the store."""
+        if self.store is None or not found or not streams(self.adapter, stage):
+            return {}
+        stored = self.store.get(self.store.context(self._records_context(stage)), [keys[i] for i in found])
+        return {str(getattr(stage.items[i], "id", i)): json.loads(stored[keys[i]]) for i in found if keys[i] in stored}
+
+    def answer_records_by_id(self) -> dict[str, Any]:
+        """Sample id -> what the server said about its answer, for every stage that recorded any."""
+        by_id: dict[str, Any] = {}
+        for stage, records in self.answer_records.items():
+            if stage not in self.judge_stages:
+                by_id.update(records)
+        return by_id
+
     def _stored(self, stage: Stage, keys: list[str]) -> tuple[int | None, dict[str, Any]]:
         if self.store is None:
             return None, {}
@@ -148,6 +213,8 @@ class StageRunner:
         last items in batch order (the longest prompts when bucketed)."""
         if self.batch_size != AUTO:
             return int(self.batch_size)
+        if streams(self.adapter, stage):  # a served model: no probe requests; the loader keeps the requests fed
+            return max(16, int(self.adapter.concurrency))
         probe = indices[-auto_batch_cap(self.adapter.device, len(indices)):]
         if not probe:
             return 1

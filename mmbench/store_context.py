@@ -22,7 +22,7 @@ def store_context(spec: TaskSpec, data_fingerprint: str, adapter: Any, config: R
     return {
         "mmbench": __version__,
         "model": model,
-        "model_args": dict(config.model_args),
+        "model_args": adapter.store_model_args(dict(config.model_args)),
         "preprocessing": describe_transform(adapter.image_transform()),
         "device_type": str(adapter.device).split(":")[0],
         "task": {"name": spec.name, "type": spec.type, "version": spec.version, "data_fingerprint": data_fingerprint,

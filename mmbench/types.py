@@ -94,4 +94,6 @@ class RunConfig:
     model_args: dict[str, Any] = field(default_factory=dict)  # --model-arg key=value
     store: Path | None = None  # the prediction store (SQLite); None: none (the CLI's default is in the cache folder)
     fresh: bool = False  # ignore stored predictions (new ones are still stored)
+    judge: str | None = None  # --judge SPEC: the model that grades or extracts answers for judged tasks
+    judge_args: dict[str, Any] = field(default_factory=dict)  # --judge-arg key=value
     metric_args: dict[str, str] = field(default_factory=dict)  # --metric-arg key=value (mmbench.metric_options)

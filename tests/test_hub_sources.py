@@ -486,6 +486,9 @@ NO_HUB_SOURCE = {
     "chartqa_test": "lmms-lab/ChartQA holds one test table with a type column and no file position: the official "
                     "human/<n>, augmented/<n> ids cannot be rebuilt with certainty",
     "ocrbench": "echo840/OCRBench rows carry no OCRBench id, so <dataset_name>/<id> cannot be rebuilt",
+    "mmvet": "judged (issue 24): the official mm-vet.zip layout is the source; no hub copy was pinned in that issue",
+    "llava_bench_wild": "judged (issue 24): read from the dataset repository's own files (questions.jsonl, context.jsonl, "
+                        "answers_gpt4.jsonl, images/) downloaded into the data root; no revision was pinned in that issue",
 }
 
 

@@ -22,6 +22,10 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print the results as JSON on stdout instead of a table")
     add_data_source_option(p)
     add_run_options(p)
+    j = p.add_argument_group("judges", "Judged tasks (mmvet) are graded by a judge model; its calls go through the "
+                             "prediction store and its identity is part of the result.")
+    j.add_argument("--judge", default=None, metavar="SPEC", help="the judge: any model spec that generates text, e.g. openai:gpt-4o-mini")
+    j.add_argument("--judge-arg", action="append", default=[], metavar="KEY=VALUE", help="judge option (as --model-arg for the judge)")
     g = p.add_argument_group("prediction store (resume and cache)",
                              "Every output (answers, captions, embeddings, the zero-shot text embeddings) is committed to "
                              "the store per batch: a re-run resumes from it and a finished run only re-scores. "
@@ -48,6 +52,9 @@ def run(args: argparse.Namespace) -> int:
 
         config.store = args.store or default_store_path()
     config.fresh = args.fresh
+    from mmbench.commands.common import parse_model_args
+
+    config.judge, config.judge_args = args.judge, parse_model_args(args.judge_arg)
     if not distributed.launched_distributed():
         return _run(args, config)
     from mmbench.devices import resolve_device

@@ -48,6 +48,8 @@ data_formats: Registry[Any] = Registry("data format", "mmbench.data_formats", bu
     "imagenet_folders": ("mmbench.data.imagenet_folders", "ImageNet-style class folders (wnid or class name per folder)"),
     "imagenet_flat": ("mmbench.data.imagenet_flat", "ImageNet val images in one folder + devkit ground truth or LOC_val_solution.csv"),
     "cifar": ("mmbench.data.cifar", "CIFAR-10/100 python batches (test_batch / test + meta), read without unpickling objects"),
+    "llava_bench": ("mmbench.data.llava_bench", "LLaVA-Bench in-the-wild: questions.jsonl, context.jsonl, answers_gpt4.jsonl, images/"),
+    "mmvet": ("mmbench.data.mmvet", "MM-Vet mm-vet.json (v1_<n> -> imagename, capability, question, answer) + images/"),
     "mc_tsv": ("mmbench.data.mc_tsv", "MMBench / MMStar TSV (VLMEvalKit's format): base64 images, lettered option columns, circular copies"),
     "mmmu": ("mmbench.data.mmmu", "MMMU hub layout: <Subject>/<split>-00000-of-00001.parquet, up to 7 images per question"),
     "scienceqa": ("mmbench.data.scienceqa", "ScienceQA problems.json + pid_splits.json + images/<split>/<pid>/image.png"),

@@ -96,6 +96,11 @@ class ModelAdapter:
     def capabilities(self) -> frozenset[Capability]:
         return type(self).class_capabilities()
 
+    @classmethod
+    def endpoint_problems(cls, location: str | None, model_args: dict[str, Any]) -> list[str]:
+        """Problems found by asking a served model's endpoint, before the run (one line each; served kinds)."""
+        return []
+
     # ---- preprocessing (runs in DataLoader workers: must be picklable) ------------------------
     def image_transform(self) -> ImageTransform:
         """A picklable callable PIL RGB image -> model input for one image (default: the image)."""
@@ -171,6 +176,14 @@ class ModelAdapter:
         """Image tokens the model's input holds for an image of ``width`` x ``height`` pixels, computed
         from the preprocessing alone (no model call); only asked when :attr:`image_tokens_vary`."""
         raise NotImplementedError(f"{type(self).__name__} sets image_tokens_vary but has no image_token_count")
+
+    def store_model_args(self, model_args: dict[str, Any]) -> dict[str, Any]:
+        """The ``--model-arg`` values that are part of the prediction store's key (default: all)."""
+        return dict(model_args)
+
+    def public_model_args(self, model_args: dict[str, Any]) -> dict[str, Any]:
+        """The ``--model-arg`` values as result files record them (default: as given)."""
+        return dict(model_args)
 
     def describe(self) -> dict[str, Any]:
         return {

@@ -29,6 +29,9 @@ BUILTIN_MODELS: dict[str, tuple[str, str, dict[str, str]]] = {
              "built-in plain-PyTorch BLIP (caption, VQA, ITM heads) loading HF Blip checkpoints", {"type": "built-in"}),
     "llava": ("mmbench.models.builtin.llava.adapter:LlavaAdapter",
               "built-in plain-PyTorch LLaVA (CLIP tower + projector + Llama decoder)", {"type": "built-in"}),
+    "openai": ("mmbench.models.api.adapter:OpenAIAdapter",
+               "any OpenAI-compatible chat-completions endpoint (vLLM, SGLang, hosted APIs): openai:<served model name>",
+               {"type": "served"}),
     # the bundled models: the hf: adapter on a checkpoint folder shipped in the wheel
     **{name: (_HF, description, {"type": "bundled", "bundled": name}) for name, description in BUNDLED.items()},
 }

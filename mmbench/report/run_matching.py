@@ -71,6 +71,9 @@ def check_protocol(base: RunResult, cand: RunResult, allow: bool) -> list[str]:
         b, c = base.task.get(key), cand.task.get(key)
         if b != c:
             problems.append(f"{task_name(base)}: {label} differs (baseline {b!r}, candidate {c!r})")
+    b_judge, c_judge = _judge(base), _judge(cand)
+    if b_judge != c_judge:  # a judged score depends on its judge (VLMEvalKit #1570: 3 points)
+        problems.append(f"{task_name(base)}: judge differs (baseline {b_judge}, candidate {c_judge})")
     b_opts, c_opts = metric_options(base), metric_options(cand)
     if b_opts != c_opts:  # --metric-arg or a task file's metrics section (mmbench.metric_options)
         problems.append(f"{task_name(base)}: metric options differ (baseline {b_opts}, candidate {c_opts})")
@@ -86,6 +89,14 @@ def check_protocol(base: RunResult, cand: RunResult, allow: bool) -> list[str]:
 
 def _coverage_text(coverage: RunCoverage) -> str:
     return f"{'complete' if coverage.complete else 'partial'}, {coverage.label} samples"
+
+
+def _judge(run: RunResult) -> str | None:
+    """The judge of a judged run as compare names it: spec, served model name and prompt version."""
+    judge = run.task.get("judge")
+    if not judge:
+        return None
+    return f"{judge.get('spec')} (served {judge.get('served_model')}, prompt {judge.get('prompt_version')})"
 
 
 def metric_options(run: RunResult) -> dict[str, Any]:

@@ -63,6 +63,9 @@ class Stage:
     #: stages whose output depends only on the model and the item (text embeddings: the zero-shot
     #: classifier's class x template prompts are computed once per model and template set)
     shared_as: str | None = None
+    #: which model runs the stage: "model" (the one evaluated) or "judge" (``--judge``: grading or
+    #: answer extraction; its outputs are stored under the judge's identity, not the model's)
+    model: Literal["model", "judge"] = "model"
 
     def item_keys(self) -> list[str]:
         """A stable key per item, for the prediction store: ``id:<id>`` of a Sample or ImageRef,
@@ -121,6 +124,13 @@ class TaskType:
     required: ClassVar[frozenset[Capability]] = frozenset()
     metric_names: ClassVar[tuple[str, ...]] = ()
     main_metric: ClassVar[str] = ""  # shown first in tables and leaderboards (mmbench.report.columns)
+    #: graded by a judge model (``--judge``) whatever the options (mmvet)
+    needs_judge: ClassVar[bool] = False
+
+    @classmethod
+    def uses_judge(cls, metrics: Mapping[str, Any]) -> bool:
+        """Whether a run with these metric options needs ``--judge`` (default: :attr:`needs_judge`)."""
+        return cls.needs_judge
     #: the generative stage whose outputs (one text per sample, in sample order) ``mmbench score
     #: --task`` fills from a prediction file; None: the type does not score text predictions
     text_stage: ClassVar[str | None] = None

@@ -50,6 +50,12 @@ from mmbench.metric_options import MetricOption
 from mmbench.tasks.base import Outputs, Stage, TaskScore, TaskType, skipped_note
 from mmbench.types import Capability, Sample
 
+JUDGE_PROMPT_VERSION = "mmbench-choice-judge-v1"
+#: the judge's question for an answer no rule maps (mmbench's own wording of VLMEvalKit's idea)
+JUDGE_PROMPT = ("A model answered a multiple-choice question in free text. Decide which option its answer means.\n"
+                "Question: {question}\nOptions:\n{options}\nThe model's answer: {answer}\n"
+                "Reply with the option's letter only, or Z if the answer matches none of the options.")
+JUDGE_MAX_TOKENS = 4
 MULTIPLE_CHOICE = "multiple-choice"
 OPEN = "open"
 LETTERS = string.ascii_uppercase
@@ -93,7 +99,16 @@ class MultipleChoiceTask(TaskType):
         "unparsed": MetricOption("an answer no rule reads: wrong (default) or random (MMMU's seeded fallback; "
                                  "parser mmmu)", ("wrong", "random")),
         "breakdowns": MetricOption("sample fields splitting the accuracy (accuracy_<value>)", kind="list"),
+        "judge_unmapped": MetricOption("ask the --judge model which option an answer no rule maps means "
+                                       "(VLMEvalKit's fallback; extraction_failed still counts them, judged those it mapped)",
+                                       kind="bool"),
     }
+    #: the built-in prompt of ``judge_unmapped`` (a task file may replace it: metrics.judge_prompt + judge_prompt_version)
+    judge_prompt_version = JUDGE_PROMPT_VERSION
+
+    @classmethod
+    def uses_judge(cls, metrics: Mapping[str, Any]) -> bool:
+        return bool(metrics.get("judge_unmapped"))
 
     @classmethod
     def main_metric_for(cls, metrics: Mapping[str, Any]) -> str:
@@ -160,22 +175,68 @@ class MultipleChoiceTask(TaskType):
         return conversation
 
     def next_stages(self, outputs: Outputs, skipped: frozenset[str]) -> list[Stage]:
-        return [] if "answers" in outputs else [self.generation_stage("answers")]
+        if "answers" not in outputs:
+            return [self.generation_stage("answers")]
+        if self.spec.metrics.get("judge_unmapped") and "judge" not in outputs:
+            return [self._judge_stage(self._unmapped(outputs, skipped), outputs)]
+        return []
+
+    def _unmapped(self, outputs: Outputs, skipped: frozenset[str]) -> list[int]:
+        """Indices of multiple-choice samples whose answer no rule maps (what the judge is asked about)."""
+        from mmbench.extraction.think import has_think, strip_think
+
+        parser = self.spec.metrics.get("parser", "vlmevalkit")
+        unmapped = []
+        for i in self.kept(skipped):
+            sample, raw = self.samples[i], str(outputs["answers"][i])
+            text = strip_think(raw) if has_think(raw) else raw
+            if not is_open(sample) and _read_choice(text, lettered(sample), parser).failed:
+                unmapped.append(i)
+        return unmapped
+
+    def _judge_stage(self, indices: Sequence[int], outputs: Outputs) -> Stage:
+        from mmbench.tasks.base import ConversationItem
+        from mmbench.types import GenerationConfig
+
+        template = str(self.spec.metrics.get("judge_prompt") or JUDGE_PROMPT)
+        items = []
+        for i in indices:
+            sample = self.samples[i]
+            options = "\n".join(f"{letter}. {text}" for letter, text in lettered(sample).items())
+            text = template.format(question=sample.meta.get("question", ""), options=options, answer=str(outputs["answers"][i]))
+            items.append(ConversationItem(sample.id, [{"role": "user", "content": [text_part(text)]}]))
+        cfg = GenerationConfig(max_new_tokens=JUDGE_MAX_TOKENS)
+
+        def step(judge: Any, conversations: Any, batch: Sequence[Any]) -> list[str]:
+            return judge.generate(list(conversations), cfg)
+
+        return Stage("judge", "conversations", items, step, generative=True, model="judge")
 
     # ---- scoring -----------------------------------------------------------------------------------
     def score(self, outputs: Outputs, skipped: frozenset[str]) -> TaskScore:
         answers = outputs["answers"]
         kept = [self.samples[i] for i in self.kept(skipped)]
         predictions = {self.samples[i].id: str(answers[i]) for i in self.kept(skipped)}
-        records, notes = score_choices(kept, predictions, self.spec.metrics)
+        judged = None
+        if self.spec.metrics.get("judge_unmapped") and "judge" not in outputs:
+            raise UserError(f"{self.spec.name}: judge_unmapped needs a judge, which only `mmbench run --judge SPEC` calls; "
+                            "score without judge_unmapped here")
+        if self.spec.metrics.get("judge_unmapped"):
+            unmapped = self._unmapped(outputs, skipped)
+            judged = {self.samples[i].id: str(out) for i, out in zip(unmapped, outputs["judge"])}
+        records, notes = score_choices(kept, predictions, self.spec.metrics, judged)
         metrics = choice_metrics(kept, {r["id"]: r for r in records}, list(self.spec.metrics.get("breakdowns") or []))
+        if judged is not None:
+            metrics["judged"] = float(sum(1 for r in records if r.get("extraction_rule") == "judge"))
         notes.update(skipped_note(len(skipped), len(self.samples)))
         return TaskScore(metrics, records + self.skipped_records(skipped), notes)
 
 
-def score_choices(samples: Sequence[Sample], predictions: Mapping[str, str],
-                  options: Mapping[str, Any]) -> tuple[list[dict[str, Any]], dict[str, str]]:
-    """One record per sample, in sample order: what was read, by which rule, and whether it is right."""
+def score_choices(samples: Sequence[Sample], predictions: Mapping[str, str], options: Mapping[str, Any],
+                  judged: Mapping[str, str] | None = None) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """One record per sample, in sample order: what was read, by which rule, and whether it is right.
+    ``judged``: sample id -> the judge's answer for answers no rule maps (``judge_unmapped``); the
+    judge's answer is read by the same rules over the options and ``Z`` (none of them)."""
     from mmbench.extraction.think import has_think, strip_think
 
     parser = options.get("parser", "vlmevalkit")
@@ -200,11 +261,18 @@ def score_choices(samples: Sequence[Sample], predictions: Mapping[str, str],
             options_by_letter = lettered(sample)
             found = _read_choice(text, options_by_letter, parser)
             choice = found.choice
-            if found.failed and fallback is not None:
+            if found.failed and judged is not None and sample.id in judged:
+                verdict = read_judge_choice(judged[sample.id], options_by_letter)
+                record["judge_output"] = judged[sample.id]
+                if verdict is not None:
+                    choice = verdict
+                    found = Extraction(None, "judge")  # still an extraction failure of the rules: counted as such
+            if found.failed and choice is None and fallback is not None:
                 choice, drawn = fallback.choice(list(options_by_letter)), drawn + 1
             correct = choice is not None and choice == gold
             record.update({"options": options_by_letter, "answer": gold, "choice": choice,
-                           "extraction_rule": found.rule if not found.failed else ("random" if choice else None),
+                           "extraction_rule": found.rule if not found.failed else ("judge" if found.rule == "judge" else
+                                                                                    "random" if choice else None),
                            "extraction_failed": found.failed})
         for key in ("question_type", "circular_group", "category", "l2-category", "l2_category", "subject", "domain"):
             if key in sample.meta:
@@ -218,6 +286,13 @@ def score_choices(samples: Sequence[Sample], predictions: Mapping[str, str],
                else "scored as wrong")
         notes["extraction_failed"] = f"{failed} of {len(records)} answers matched no extraction rule: {how}"
     return records, notes
+
+
+def read_judge_choice(answer: str, options: Mapping[str, str]) -> str | None:
+    """The option letter a judge answered (``Z``: none of them, scored wrong), or None when its
+    answer is not one letter of the options or Z after stripping spaces and a trailing period."""
+    letter = answer.strip().rstrip(".").strip().upper()
+    return letter if letter in options or letter == "Z" else None
 
 
 def _read_choice(text: str, options: Mapping[str, str], parser: str) -> Extraction:
