@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mmbench.fingerprint import FileHashCache, checkpoint_digest  # noqa: E402
+from mmbench.models.fingerprint import FileHashCache, checkpoint_digest  # noqa: E402
 
 
 def main() -> None:

@@ -33,14 +33,14 @@ sys.path.insert(0, str(REPO / "tests"))
 
 
 def _sync(device: str) -> None:
-    from mmbench.timing import synchronize
+    from mmbench.measure.timing import synchronize
 
     synchronize(device)
 
 
 def _card(device: str) -> tuple[str, Any]:
-    from mmbench.accelerators import find_accelerator
-    from mmbench.devices import device_label
+    from mmbench.measure.accelerators import find_accelerator
+    from mmbench.measure.devices import device_label
 
     name = device_label(device)
     return name, find_accelerator(name) if device.startswith("cuda") else None
@@ -50,11 +50,11 @@ def clip_row(checkpoint: Path, dtype: str, batch: int, images: int, device: str)
     import torch
 
     import mmbench
-    from mmbench.accelerators import peak_tflops
+    from mmbench.measure.accelerators import peak_tflops
     from mmbench.commands.bench import repeated
-    from mmbench.flops import achieved_tflops, counting_flops, utilisation
+    from mmbench.measure.flops import achieved_tflops, counting_flops, utilisation
     from mmbench.models.spec import load_model
-    from mmbench.runner import load_task_data
+    from mmbench.engine.runner import load_task_data
     from mmbench.tasks.spec import load_task_spec
     from mmbench.types import RunConfig
 

@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from mmbench.store import PredictionStore
+from mmbench.engine.store import PredictionStore
 
 N = 10_000
 RESULT = Path(__file__).resolve().parent / "results" / "store_size.json"

@@ -14,15 +14,15 @@ if TYPE_CHECKING:
 
 
 def evaluate(task: Any, model: Any, config: Any = None, **overrides: Any) -> "RunResult":
-    """Run ``task`` (name, path or Task) with ``model`` (spec or adapter); see :mod:`mmbench.runner`."""
-    from mmbench.runner import evaluate as _evaluate
+    """Run ``task`` (name, path or Task) with ``model`` (spec or adapter); see :mod:`mmbench.engine.runner`."""
+    from mmbench.engine.runner import evaluate as _evaluate
 
     return _evaluate(task, model, config, **overrides)
 
 
 def evaluate_group(group: Any, model: Any, config: Any = None, **overrides: Any) -> "list[RunResult]":
-    """Run every member of a task group, then its summary; see :mod:`mmbench.groups`."""
-    from mmbench.groups import evaluate_group as _evaluate_group
+    """Run every member of a task group, then its summary; see :mod:`mmbench.engine.groups`."""
+    from mmbench.engine.groups import evaluate_group as _evaluate_group
 
     return _evaluate_group(group, model, config, **overrides)
 

@@ -18,7 +18,7 @@ from mmbench import __version__
 from mmbench.errors import UserError
 
 COMMANDS = ("run", "demo", "score", "list", "data", "leaderboard", "compare", "bench")
-#: commands that load models: cycle collection pauses while they start (see mmbench.startup)
+#: commands that load models: cycle collection pauses while they start (see mmbench.measure.startup)
 MODEL_COMMANDS = ("run", "demo", "bench")
 
 
@@ -42,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    from mmbench import startup
+    from mmbench.measure import startup
 
     if args.command in MODEL_COMMANDS:
         startup.pause_collection()  # resumed by the first evaluation, or below

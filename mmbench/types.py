@@ -80,7 +80,7 @@ class RunConfig:
     """How to run an evaluation (not what to evaluate)."""
 
     batch_size: int | str | None = None  # None: the task file's batch_size, else 16; "auto": largest that fits
-    device: str = "auto"  # cuda if available, else mps, else cpu (mmbench.devices)
+    device: str = "auto"  # cuda if available, else mps, else cpu (mmbench.measure.devices)
     dtype: str = "float32"
     limit: int | None = None
     seed: int = 0
@@ -96,4 +96,4 @@ class RunConfig:
     fresh: bool = False  # ignore stored predictions (new ones are still stored)
     judge: str | None = None  # --judge SPEC: the model that grades or extracts answers for judged tasks
     judge_args: dict[str, Any] = field(default_factory=dict)  # --judge-arg key=value
-    metric_args: dict[str, str] = field(default_factory=dict)  # --metric-arg key=value (mmbench.metric_options)
+    metric_args: dict[str, str] = field(default_factory=dict)  # --metric-arg key=value (mmbench.tasks.metric_options)

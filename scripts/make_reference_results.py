@@ -65,7 +65,7 @@ def main() -> int:
 def rebuild(folder: Path, plan: list[tuple[str, str]]) -> None:
     from mmbench.models.spec import load_model
     from mmbench.results import slug
-    from mmbench.runner import evaluate
+    from mmbench.engine.runner import evaluate
     from mmbench.types import RunConfig
 
     folder.mkdir(parents=True, exist_ok=True)

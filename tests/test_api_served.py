@@ -28,7 +28,7 @@ def served(tmp_path_factory: pytest.TempPathFactory):
 
 def questions() -> dict[str, str]:
     """The first N questions of shapes_vqa, read from the data (not from any prediction path)."""
-    from mmbench.runner import load_task_data
+    from mmbench.engine.runner import load_task_data
     from mmbench.tasks.spec import load_task_spec
     from mmbench.types import RunConfig
 

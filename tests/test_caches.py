@@ -67,18 +67,18 @@ def test_zero_shot_text_embeddings_are_reused_by_another_task_with_the_same_temp
 
 def test_bench_never_reads_the_store_and_times_at_least_three_batches(monkeypatch: pytest.MonkeyPatch,
                                                                        capsys: pytest.CaptureFixture[str]) -> None:
-    import mmbench.runner
+    import mmbench.engine.runner
     from mmbench.cli import main
 
     seen = []
-    real = mmbench.runner.evaluate
+    real = mmbench.engine.runner.evaluate
 
     def spy(*args: Any, **kwargs: Any) -> Any:
         config = args[2]
         seen.append((config.store, config.batch_size))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(mmbench.runner, "evaluate", spy)
+    monkeypatch.setattr(mmbench.engine.runner, "evaluate", spy)
     assert main(["bench", "--task", "shapes_vqa", "--model", "mock", "--batch-sizes", "4,64", "--limit", "10",
                  "--warmup", "1", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
@@ -99,7 +99,7 @@ def _cli_run(capsys: pytest.CaptureFixture[str], *extra: str) -> dict[str, Any]:
 
 
 def _stored(path: Path) -> int:
-    from mmbench.store import PredictionStore
+    from mmbench.engine.store import PredictionStore
 
     store = PredictionStore(path)
     try:
@@ -110,10 +110,10 @@ def _stored(path: Path) -> int:
 
 def test_run_cache_hit_no_cache_miss_and_invalidation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                        capsys: pytest.CaptureFixture[str]) -> None:
-    import mmbench.store
+    import mmbench.engine.store
 
     default = tmp_path / "cache" / "predictions.sqlite"
-    monkeypatch.setattr(mmbench.store, "default_store_path", lambda: default)
+    monkeypatch.setattr(mmbench.engine.store, "default_store_path", lambda: default)
     every = 10 + 120  # 10 images, 30 classes x 4 templates (the zero-shot text embeddings)
 
     first = _cli_run(capsys)
@@ -125,10 +125,10 @@ def test_run_cache_hit_no_cache_miss_and_invalidation(tmp_path: Path, monkeypatc
     assert (missed["from_store"], missed["items"]) == (0, every)
     assert _stored(default) == every  # ... and writes nothing
     other = tmp_path / "elsewhere" / "predictions.sqlite"
-    monkeypatch.setattr(mmbench.store, "default_store_path", lambda: other)
+    monkeypatch.setattr(mmbench.engine.store, "default_store_path", lambda: other)
     _cli_run(capsys, "--no-cache")
     assert not other.parent.exists()  # not even an empty store is created
-    monkeypatch.setattr(mmbench.store, "default_store_path", lambda: default)
+    monkeypatch.setattr(mmbench.engine.store, "default_store_path", lambda: default)
 
     refreshed = _cli_run(capsys, "--fresh")  # reads nothing, computes everything, stores it again
     assert (refreshed["from_store"], refreshed["items"]) == (0, every) and _stored(default) == every
@@ -151,11 +151,11 @@ def test_run_cache_hit_no_cache_miss_and_invalidation(tmp_path: Path, monkeypatc
 def test_bench_never_reads_a_filled_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     """The default store holds every prediction `mmbench bench` could reuse; it still computes them all."""
-    import mmbench.store
+    import mmbench.engine.store
     from mmbench.cli import main
 
     default = tmp_path / "predictions.sqlite"
-    monkeypatch.setattr(mmbench.store, "default_store_path", lambda: default)
+    monkeypatch.setattr(mmbench.engine.store, "default_store_path", lambda: default)
     assert main(["run", "--task", "shapes_vqa", "--model", "mock", "--limit", "16", "--no-write", "--json"]) == 0
     capsys.readouterr()
     filled = _stored(default)

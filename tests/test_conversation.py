@@ -118,7 +118,7 @@ class ConversationRecorder:
 
 def _two_image_vqa(limit: int) -> tuple[Any, Any]:
     """shapes_vqa's first questions, each sample holding its own image and then the next sample's."""
-    from mmbench.runner import load_task_data
+    from mmbench.engine.runner import load_task_data
     from mmbench.tasks.spec import load_task_spec
     from mmbench.types import RunConfig
 
@@ -206,7 +206,7 @@ class OldStyleAdapter:
 
 def test_an_old_style_adapter_runs_single_image_tasks_through_the_shim() -> None:
     import mmbench
-    from mmbench.runner import load_task_data
+    from mmbench.engine.runner import load_task_data
     from mmbench.tasks.spec import load_task_spec
     from mmbench.types import RunConfig
 

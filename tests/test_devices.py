@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from mmbench import devices
-from mmbench.runner import evaluate
+from mmbench.measure import devices
+from mmbench.engine.runner import evaluate
 
 
 def test_auto_prefers_cuda_then_mps_then_cpu(monkeypatch: pytest.MonkeyPatch) -> None:

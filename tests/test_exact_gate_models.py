@@ -33,7 +33,7 @@ def _run(tmp: Path, name: str, weights: dict | None) -> tuple[Path, list]:
     from safetensors.torch import save_file
 
     from mmbench.models.spec import load_model
-    from mmbench.runner import evaluate
+    from mmbench.engine.runner import evaluate
 
     checkpoint = tmp / "checkpoints" / name
     shutil.copytree(BUNDLED_DIR / "shapes-clip", checkpoint)

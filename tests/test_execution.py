@@ -145,7 +145,7 @@ def _resized_vqa(root: Any, count: int) -> tuple[Any, Any]:
     import dataclasses
 
     from mmbench.data import open_image
-    from mmbench.runner import load_task_data
+    from mmbench.engine.runner import load_task_data
     from mmbench.tasks.spec import load_task_spec
     from mmbench.types import RunConfig
 
@@ -185,7 +185,7 @@ def test_llava_next_image_token_count_is_the_processors_expansion(tiny_llava_nex
 def test_items_of_different_image_token_counts_land_in_different_buckets(tiny_llava_next: Any, tmp_path: Any) -> None:
     from PIL import Image
 
-    from mmbench.execution import batch_order, bucket_keys
+    from mmbench.engine.execution import batch_order, bucket_keys
     from mmbench.tasks.base import Stage
 
     spec, data = _resized_vqa(tmp_path, 24)

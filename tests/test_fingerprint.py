@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from mmbench import fingerprint
-from mmbench.fingerprint import FileHashCache, checkpoint_digest, output_files
+from mmbench.models import fingerprint
+from mmbench.models.fingerprint import FileHashCache, checkpoint_digest, output_files
 from mmbench.models.bundled import BUNDLED_DIR
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from mmbench import timing
-from mmbench.accelerators import find_accelerator, peak_tflops
-from mmbench.flops import achieved_tflops, counting_flops, utilisation
+from mmbench.measure import timing
+from mmbench.measure.accelerators import find_accelerator, peak_tflops
+from mmbench.measure.flops import achieved_tflops, counting_flops, utilisation
 
 
 def test_linear_stack_flops_equal_the_hand_count() -> None:
@@ -103,7 +103,7 @@ def test_flops_are_counted_on_a_separate_untimed_call(monkeypatch: pytest.Monkey
     slow counter would) and once timed; no timed second, model_s or wall second holds the count."""
     from types import SimpleNamespace
 
-    from mmbench import execution, flops
+    from mmbench.engine import execution, flops
 
     clock = _Clock()
     monkeypatch.setattr(execution, "time", clock)

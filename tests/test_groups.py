@@ -42,7 +42,7 @@ def test_malformed_groups_are_one_line_errors(raw: dict, message: str) -> None:
 
 
 def test_groups_do_not_nest(tmp_path: Path) -> None:
-    from mmbench.groups import expand_groups
+    from mmbench.engine.groups import expand_groups
 
     inner = group_file(tmp_path, name="inner")
     outer = group_file(tmp_path, [inner.name], name="outer")  # a member file relative to the group file

@@ -401,7 +401,7 @@ def test_runner_buckets_conversations_by_their_images_token_sum(checkpoints: dic
     """A conversation's bucket is the sum of its images' counts (two-image samples included), read
     from the files' headers; batches then follow those sums."""
     from mmbench.data.images import ImageFile
-    from mmbench.execution import batch_order, bucket_keys
+    from mmbench.engine.execution import batch_order, bucket_keys
 
     model = mmbench_model(checkpoints, "qwen2-vl")
     for i, image in enumerate(IMAGES):

@@ -254,7 +254,7 @@ def test_data_path_lists_every_file(mc_root: Path, capsys: pytest.CaptureFixture
 
 def test_metric_options_are_recorded_and_compare_refuses_a_mismatch() -> None:
     from mmbench.errors import UserError
-    from mmbench.metric_options import apply_metric_args
+    from mmbench.tasks.metric_options import apply_metric_args
     from mmbench.registry import task_types
     from mmbench.report.run_matching import check_protocol
     from mmbench.results import RunResult

@@ -15,7 +15,7 @@ from dataclasses import replace
 import pytest
 
 from mmbench.results import RunResult, run_coverage
-from mmbench.runner import evaluate
+from mmbench.engine.runner import evaluate
 from mmbench.tasks.spec import TaskSpec, load_task_spec
 from tests import suite_files as files
 

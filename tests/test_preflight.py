@@ -24,7 +24,7 @@ def no_model_loading(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("the model was loaded (or a task ran) before the command's input was validated")
 
     monkeypatch.setattr("mmbench.models.spec.load_model", forbidden)
-    monkeypatch.setattr("mmbench.runner.evaluate", forbidden)
+    monkeypatch.setattr("mmbench.engine.runner.evaluate", forbidden)
 
 
 def errors(capsys: pytest.CaptureFixture[str], *argv: str) -> list[str]:
@@ -121,7 +121,7 @@ def test_a_bad_task_type_in_a_task_file(tmp_path: Path, capsys: pytest.CaptureFi
 
 
 def test_the_cpu_preflight_imports_neither_torch_nor_transformers(tmp_path: Path) -> None:
-    code = ("import sys\nfrom mmbench.preflight import check_run\nfrom mmbench.types import RunConfig\n"
+    code = ("import sys\nfrom mmbench.engine.preflight import check_run\nfrom mmbench.types import RunConfig\n"
             f"specs = check_run(['shapes_zeroshot', 'vqav2_val'], ['mock', 'shapes-clip'], RunConfig(data_dir=None))\n"
             "raise SystemExit(0)\n")
     # vqav2_val's data is missing, so this must raise; we only care what was imported by then

@@ -26,7 +26,7 @@ import pytest
 import mmbench
 from mmbench.models.mock import MockAdapter
 from mmbench.results import read_result, samples_path
-from mmbench.store import PredictionStore, context_digest, decode
+from mmbench.engine.store import PredictionStore, context_digest, decode
 
 SHAPES = ("shapes_caption", "shapes_retrieval", "shapes_vqa", "shapes_zeroshot")
 LIMIT = 40
@@ -326,7 +326,7 @@ def _sweep_twice(tmp_path: Path) -> None:
 
 
 def test_a_sweep_goes_on_past_a_task_whose_data_is_missing(tmp_path: Path) -> None:
-    from mmbench.sweep import run_pairs
+    from mmbench.engine.sweep import run_pairs
     from mmbench.types import RunConfig
 
     task = tmp_path / "absent.yaml"
@@ -340,7 +340,7 @@ def test_a_sweep_goes_on_past_a_task_whose_data_is_missing(tmp_path: Path) -> No
 
 
 def test_a_sweep_reports_pairs_a_model_cannot_run_without_loading_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from mmbench.sweep import run_pairs, summary_table
+    from mmbench.engine.sweep import run_pairs, summary_table
     from mmbench.types import RunConfig
 
     outcomes = run_pairs(["shapes-clip"], ["shapes_vqa", "shapes_caption"], RunConfig(output_dir=tmp_path, limit=2), keep_going=True)

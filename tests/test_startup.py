@@ -7,27 +7,27 @@ from typing import Any
 
 import pytest
 
-import mmbench.runner
+import mmbench.engine.runner
 from mmbench.cli import main
 
 
 def test_run_pauses_collection_until_the_evaluation_and_restores_it(monkeypatch: pytest.MonkeyPatch,
                                                                      capsys: pytest.CaptureFixture[str]) -> None:
     seen: list[bool] = []
-    real = mmbench.runner.load_task_data
+    real = mmbench.engine.runner.load_task_data
 
     def spy(*args: Any, **kwargs: Any) -> Any:
         seen.append(gc.isenabled())  # while the command starts: paused
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(mmbench.runner, "load_task_data", spy)
-    stage_run = mmbench.runner.run_stages
+    monkeypatch.setattr(mmbench.engine.runner, "load_task_data", spy)
+    stage_run = mmbench.engine.runner.run_stages
 
     def in_loop(*args: Any, **kwargs: Any) -> Any:
         seen.append(gc.isenabled())  # the prediction loop: collecting
         return stage_run(*args, **kwargs)
 
-    monkeypatch.setattr(mmbench.runner, "run_stages", in_loop)
+    monkeypatch.setattr(mmbench.engine.runner, "run_stages", in_loop)
     assert gc.isenabled()
     assert main(["run", "--task", "shapes_vqa", "--model", "mock", "--limit", "4", "--no-cache", "--no-write", "--json"]) == 0
     assert seen == [False, True] and gc.isenabled()

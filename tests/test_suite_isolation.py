@@ -24,7 +24,7 @@ def test_a_users_folders_in_the_environment_are_replaced(tmp_path: Path, monkeyp
 
 def test_this_session_uses_the_suites_folders(request: pytest.FixtureRequest) -> None:
     from mmbench.data.shapes import cache_root
-    from mmbench.store import default_store_path
+    from mmbench.engine.store import default_store_path
 
     own = Path(request.config.rootpath) / ".pytest_cache"
     assert Path(os.environ["MMBENCH_CACHE"]).is_relative_to(own) and Path(os.environ["MMBENCH_DATA"]).is_relative_to(own)

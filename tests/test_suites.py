@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from mmbench.runner import evaluate
+from mmbench.engine.runner import evaluate
 from mmbench.tasks.spec import load_task_spec
 from tests import suite_files as files
 

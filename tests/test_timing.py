@@ -1,4 +1,4 @@
-"""mmbench/timing.py on its own: percentiles, latency summaries, the per-batch timer (warm-up, the
+"""mmbench/measure/timing.py on its own: percentiles, latency summaries, the per-batch timer (warm-up, the
 split of a stage's time into input wait, model and post-processing), decoding-step clocks and the
 results file's timing section. Expected values are worked out by hand in the comments."""
 
@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from mmbench import timing
+from mmbench.measure import timing
 
 
 @pytest.mark.parametrize("q, expected", [

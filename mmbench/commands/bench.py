@@ -63,10 +63,10 @@ def run(args: argparse.Namespace) -> int:
     from mmbench.console import quiet_library_progress
     from mmbench.data.hub import with_source
     from mmbench.models.spec import load_model
-    from mmbench.preflight import check_run
-    from mmbench.runner import evaluate, load_task_data
+    from mmbench.engine.preflight import check_run
+    from mmbench.engine.runner import evaluate, load_task_data
     from mmbench.tasks.spec import load_task_spec
-    from mmbench.timing import MIN_TIMED_BATCHES
+    from mmbench.measure.timing import MIN_TIMED_BATCHES
 
     sizes = parse_sizes(args.batch_sizes)
     if args.warmup < 0:
@@ -110,7 +110,7 @@ def _print_table(args: argparse.Namespace, rows: list[dict[str, Any]], data: Any
     from tabulate import tabulate
 
     from mmbench.tables import fmt_number
-    from mmbench.timing import MIN_TIMED_BATCHES
+    from mmbench.measure.timing import MIN_TIMED_BATCHES
 
     def percent(value: float | None) -> str:
         return fmt_number(None if value is None else 100 * value)

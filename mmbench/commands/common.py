@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from mmbench.errors import UserError
-from mmbench.metric_options import parse_metric_args
+from mmbench.tasks.metric_options import parse_metric_args
 from mmbench.types import DEFAULT_OUTPUT_DIR, RunConfig
 
 

@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
 
     spec = load_task_spec(args.task)
     if spec.group:  # a task group: each member's data, in order; the worst status
-        from mmbench.groups import member_refs
+        from mmbench.engine.groups import member_refs
 
         source = split_name(args.task)[1] or args.data_source
         members = [load_task_spec(with_source(ref, source)) for ref in member_refs(spec)]

@@ -52,8 +52,8 @@ def planned_models(override: str | None) -> list[tuple[str, str]]:
 def run(args: argparse.Namespace) -> int:
     from mmbench.console import quiet_library_progress
     from mmbench.models.spec import load_model
-    from mmbench.preflight import check_run
-    from mmbench.runner import evaluate
+    from mmbench.engine.preflight import check_run
+    from mmbench.engine.runner import evaluate
     from mmbench.tables import notes_lines, results_table
     from mmbench.types import RunConfig
 

@@ -42,13 +42,13 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mmbench import distributed
+    from mmbench.engine import distributed
 
     config = run_config(args)
     if args.no_cache and (args.store or args.fresh):
         raise UserError("--no-cache cannot be combined with --store or --fresh (it uses no store at all)")
     if not args.no_cache:
-        from mmbench.store import default_store_path
+        from mmbench.engine.store import default_store_path
 
         config.store = args.store or default_store_path()
     config.fresh = args.fresh
@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     config.judge, config.judge_args = args.judge, parse_model_args(args.judge_arg)
     if not distributed.launched_distributed():
         return _run(args, config)
-    from mmbench.devices import resolve_device
+    from mmbench.measure.devices import resolve_device
 
     config.device = resolve_device(config.device)
     group = distributed.init(config.device)
@@ -77,11 +77,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, config: Any) -> int:
-    from mmbench import distributed
+    from mmbench.engine import distributed
     from mmbench.data.hub import with_source
-    from mmbench.groups import group_summary
-    from mmbench.preflight import check_run, expand_task_groups
-    from mmbench.sweep import progress_line, run_pairs, summary_table
+    from mmbench.engine.groups import group_summary
+    from mmbench.engine.preflight import check_run, expand_task_groups
+    from mmbench.engine.sweep import progress_line, run_pairs, summary_table
     from mmbench.tables import notes_lines, results_table
 
     tasks, groups, problems = expand_task_groups(args.task)  # a task group runs its members, then writes its summary

@@ -17,20 +17,11 @@ import argparse
 import json
 import sys
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from mmbench.commands.score_task import Scored
 from mmbench.errors import DataError, UserError, first_ids
-
-
-@dataclass
-class Scored:
-    """What one scorer hands back for printing."""
-
-    title: str
-    metrics: dict[str, float]
-    warnings: list[str] = field(default_factory=list)
 
 
 def add_parser(subparsers: Any) -> None:

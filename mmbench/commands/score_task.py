@@ -12,10 +12,20 @@ not have, a duplicate id: one line, exit 2. A sample without a prediction: exit 
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mmbench.errors import DataError, UserError, first_ids
+
+
+@dataclass
+class Scored:
+    """What one scorer hands back for printing (every ``mmbench score`` scorer)."""
+
+    title: str
+    metrics: dict[str, float]
+    warnings: list[str] = field(default_factory=list)
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
@@ -35,11 +45,10 @@ def add_options(parser: argparse.ArgumentParser) -> None:
 
 
 def score_task(args: argparse.Namespace) -> Any:
-    from mmbench.commands.score import Scored
     from mmbench.data import load_split
     from mmbench.data.hub import with_source
     from mmbench.data.predictions import read_task_predictions
-    from mmbench.metric_options import apply_metric_args, parse_metric_args
+    from mmbench.tasks.metric_options import apply_metric_args, parse_metric_args
     from mmbench.registry import task_types
     from mmbench.tasks.spec import load_task_spec
 

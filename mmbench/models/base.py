@@ -205,7 +205,7 @@ def single_image_inputs(adapter: ModelAdapter, conversations: list[Conversation]
     """(collated images on the adapter's device, prompts) of conversations that are each one user
     turn holding one image and text: what single-image generators (BLIP, the built-in LLaVA) take.
     Any other shape is refused with one line naming the model."""
-    from mmbench.devices import to_device
+    from mmbench.measure.devices import to_device
 
     images, prompts = [], []
     for conversation in conversations:

@@ -50,7 +50,7 @@ def parse_model_spec(spec: str) -> tuple[str, str | None]:
 
 def load_model(spec: str, *, device: str = "auto", dtype: str = "float32", **model_args: Any) -> ModelAdapter:
     """Build the adapter a spec names, on ``device`` ("auto": cuda, else mps, else cpu) in ``dtype``."""
-    from mmbench.devices import announce_device, resolve_device
+    from mmbench.measure.devices import announce_device, resolve_device
 
     name, location = parse_model_spec(spec)
     entry = models.entry(name)

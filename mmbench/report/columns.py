@@ -13,7 +13,7 @@ from typing import Any
 
 MEAN_R1 = "mean_R@1"
 
-#: A task group's summary metric: the mean of its members' main metrics (mmbench.groups). The
+#: A task group's summary metric: the mean of its members' main metrics (mmbench.engine.groups). The
 #: task types declare theirs as ``TaskType.main_metric``.
 GROUP_MAIN_METRIC = "mean"
 

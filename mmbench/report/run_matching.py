@@ -75,7 +75,7 @@ def check_protocol(base: RunResult, cand: RunResult, allow: bool) -> list[str]:
     if b_judge != c_judge:  # a judged score depends on its judge (VLMEvalKit #1570: 3 points)
         problems.append(f"{task_name(base)}: judge differs (baseline {b_judge}, candidate {c_judge})")
     b_opts, c_opts = metric_options(base), metric_options(cand)
-    if b_opts != c_opts:  # --metric-arg or a task file's metrics section (mmbench.metric_options)
+    if b_opts != c_opts:  # --metric-arg or a task file's metrics section (mmbench.tasks.metric_options)
         problems.append(f"{task_name(base)}: metric options differ (baseline {b_opts}, candidate {c_opts})")
     b_cov, c_cov = run_coverage(base), run_coverage(cand)
     if b_cov.complete != c_cov.complete:  # a partial run is not the benchmark (mmbench.data.completeness)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal, Mapping, Sequence
 
 from mmbench.conversation import Conversation, conversation_digest, images_in, joined_text, user_turn
-from mmbench.metric_options import MetricOption
+from mmbench.tasks.metric_options import MetricOption
 from mmbench.registry import task_types
 from mmbench.types import Capability, GenerationConfig, Sample
 
@@ -134,7 +134,7 @@ class TaskType:
     #: the generative stage whose outputs (one text per sample, in sample order) ``mmbench score
     #: --task`` fills from a prediction file; None: the type does not score text predictions
     text_stage: ClassVar[str | None] = None
-    #: the metric options the type accepts from ``--metric-arg`` (mmbench.metric_options): key -> MetricOption
+    #: the metric options the type accepts from ``--metric-arg`` (mmbench.tasks.metric_options): key -> MetricOption
     metric_options: ClassVar[Mapping[str, MetricOption]] = {}
 
     @classmethod

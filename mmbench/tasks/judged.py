@@ -19,7 +19,6 @@ version are recorded in the result's ``task.judge`` and matched by ``compare``.
 
 from __future__ import annotations
 
-import re
 from typing import Any, Sequence
 
 from mmbench.conversation import text_part

@@ -46,7 +46,7 @@ from typing import Any, Mapping, Sequence
 from mmbench.conversation import Conversation, image_part, interleave, text_part, user_turn
 from mmbench.errors import DataError, UserError
 from mmbench.extraction import Extraction
-from mmbench.metric_options import MetricOption
+from mmbench.tasks.metric_options import MetricOption
 from mmbench.tasks.base import Outputs, Stage, TaskScore, TaskType, skipped_note
 from mmbench.types import Capability, Sample
 

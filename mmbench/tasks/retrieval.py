@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from mmbench.metric_options import MetricOption
+from mmbench.tasks.metric_options import MetricOption
 from mmbench.tasks.base import ImageRef, Outputs, Stage, TaskScore, TaskType, skipped_note
 from mmbench.types import Capability
 

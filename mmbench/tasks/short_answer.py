@@ -2,7 +2,7 @@
 benchmark's own rule (yes/no, documents, charts, OCR): one generative stage, a scorer per type.
 
 Metric options (the task file's ``metrics:``, or ``--metric-arg convention=...`` on ``run`` and
-``score --task``: :mod:`mmbench.metric_options`): ``convention`` names whose reading of the answers
+``score --task``: :mod:`mmbench.tasks.metric_options`): ``convention`` names whose reading of the answers
 is used: ``official`` (the default: the benchmark's own scorer) or a peer harness's, among those
 the type lists in ``conventions`` (docs/protocols.md says how each differs). The convention is
 recorded in the result's task arguments (``compare`` refuses to pair runs whose metric options
@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from mmbench.errors import UserError
-from mmbench.metric_options import MetricOption
+from mmbench.tasks.metric_options import MetricOption
 from mmbench.tasks.base import Outputs, Stage, TaskScore, TaskType, skipped_note
 from mmbench.types import Capability, Sample
 
@@ -40,7 +40,7 @@ class ShortAnswerTask(TaskType):
     @classmethod
     def metric_option_problems(cls, metrics: Mapping[str, Any]) -> list[str]:
         """Problems with the metric options (the task file's ``metrics:`` with ``--metric-arg``
-        merged in; :func:`mmbench.metric_options.apply_metric_args` calls this before anything loads)."""
+        merged in; :func:`mmbench.tasks.metric_options.apply_metric_args` calls this before anything loads)."""
         problems = [f"unknown metric option {key!r} for task type {cls.type_name} (known: {', '.join(cls.metric_options)})"
                     for key in metrics if key not in cls.metric_options]
         convention = metrics.get("convention", OFFICIAL)

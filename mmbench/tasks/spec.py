@@ -24,7 +24,7 @@ from mmbench.registry import tasks as task_registry, unknown_name_message
 REQUIRED_KEYS = ("name", "type", "version", "data")
 KNOWN_KEYS = {"name", "type", "version", "description", "data", "hub", "prompt", "system", "generation", "metrics",
               "batch_size", "output"}
-# A task group names other tasks instead of data: ``group: [task, ...]`` (see mmbench.groups).
+# A task group names other tasks instead of data: ``group: [task, ...]`` (see mmbench.engine.groups).
 GROUP_TYPE = "group"
 GROUP_REQUIRED_KEYS = ("name", "version", "group")
 GROUP_KEYS = {"name", "type", "version", "description", "group", "aggregate"}
@@ -51,7 +51,7 @@ class TaskSpec:
     aggregate: str = ""  # a task group's aggregation of its members' main metrics
     hub: dict[str, Any] | None = None  # the task file's hub source (mmbench.data.hub), None without one
     data_source: str = "official"  # which of the two ``data`` holds: "official" or "hf" (the hub section)
-    metric_args: dict[str, str] = field(default_factory=dict)  # --metric-arg values merged into ``metrics`` (mmbench.metric_options)
+    metric_args: dict[str, str] = field(default_factory=dict)  # --metric-arg values merged into ``metrics`` (mmbench.tasks.metric_options)
 
     def arguments(self) -> dict[str, Any]:
         """Everything that defines the benchmark, for results files and cache keys."""

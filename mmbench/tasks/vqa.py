@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from mmbench.errors import UserError
-from mmbench.metric_options import MetricOption
+from mmbench.tasks.metric_options import MetricOption
 from mmbench.tasks.base import Outputs, Stage, TaskScore, TaskType, skipped_note
 from mmbench.types import Capability, Sample
 

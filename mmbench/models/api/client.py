@@ -21,7 +21,7 @@ from typing import Any, Callable
 from mmbench.models.api.http import MALFORMED, Connection, Endpoint, RequestFailed, Retryable, check_status, parse_json, scrub
 from mmbench.models.api.images import DataURLEncoder
 from mmbench.models.api.options import OpenAIOptions
-from mmbench.timing import latency_summary, percentile
+from mmbench.measure.timing import latency_summary, percentile
 
 
 @dataclass

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import torch
 
-from mmbench.timing import mark_token
+from mmbench.measure.timing import mark_token
 
 #: new token ids (R, T) -> float32 logits of the next token (R, V); advances the cache by T
 StepFn = Callable[[torch.Tensor], torch.Tensor]
@@ -115,7 +115,7 @@ def greedy_search(step: StepFn, prompt: torch.Tensor, s: DecodeSettings, valid: 
     logits = step(prompt)
     for i in range(s.max_new_tokens):
         token = process_scores(logits, sequences, i, s, valid).argmax(dim=-1)  # (B,)
-        mark_token()  # time to first token / per output token (mmbench.timing)
+        mark_token()  # time to first token / per output token (mmbench.measure.timing)
         token = torch.where(finished, torch.full_like(token, s.pad_token_id), token)
         sequences = torch.cat([sequences, token[:, None]], dim=1)
         valid = torch.cat([valid, valid.new_ones(valid.shape[0], 1)], dim=1)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from mmbench.errors import UserError
-from mmbench.fingerprint import checkpoint_digest  # noqa: F401  (re-exported for the adapters)
+from mmbench.models.fingerprint import checkpoint_digest  # noqa: F401  (re-exported for the adapters)
 from mmbench.models.base import ModelAdapter
 from mmbench.models.checkpoint import check_dtype_name, read_config, resolve_checkpoint, torch_dtype
 from mmbench.models.hf.families import DUAL_ENCODER, FAMILIES, GENERIC, PROCESSOR_OPTIONS, Family, known_family
@@ -247,7 +247,7 @@ class HFAdapter(ModelAdapter):
         """Greedy (or beam) decoding settings for ``model.generate``; ``max_new_tokens`` option wins.
         During a timed run, greedy decoding also reports each step to mmbench's token clock
         (transformers refuses streamers with beam search: no TTFT/TPOT there)."""
-        from mmbench.timing import clock_running
+        from mmbench.measure.timing import clock_running
 
         kwargs: dict[str, Any] = {
             "max_new_tokens": self.options.max_new_tokens or cfg.max_new_tokens,
@@ -303,7 +303,7 @@ def _token_marker() -> Any:
     ``put`` is the prompt, not a generated token)."""
     from transformers.generation.streamers import BaseStreamer
 
-    from mmbench.timing import mark_token
+    from mmbench.measure.timing import mark_token
 
     class TokenMarker(BaseStreamer):
         def __init__(self) -> None:

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from mmbench.conversation import images_in, replace_images
-from mmbench.devices import to_device
+from mmbench.measure.devices import to_device
 from mmbench.errors import DataError
-from mmbench.execution import decoding_workers, model_threads
+from mmbench.engine.execution import decoding_workers, model_threads
 from mmbench.tasks.base import ConversationItem, Stage
 from mmbench.types import RunConfig
 

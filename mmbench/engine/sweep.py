@@ -38,11 +38,11 @@ class PairOutcome:
 def run_pairs(models: Sequence[str], tasks: Sequence[str], config: RunConfig, *, keep_going: bool,
               report: Callable[[PairOutcome, int, int], None] | None = None) -> list[PairOutcome]:
     """Evaluate every (model, task) pair in model-major order; ``report`` is called after each pair."""
-    from mmbench import distributed
+    from mmbench.engine import distributed
     from mmbench.console import quiet_library_progress
     from mmbench.data.hub import notes as hub_notes
-    from mmbench.preflight import PreflightError, check_model, check_run, check_task, device_problems, option_problems
-    from mmbench.runner import load_task_data, print_partial_warnings
+    from mmbench.engine.preflight import PreflightError, check_model, check_run, check_task, device_problems, option_problems
+    from mmbench.engine.runner import load_task_data, print_partial_warnings
 
     quiet_library_progress(config.progress)  # before any data loads: hub datasets print bars too
     main = distributed.current().is_main
@@ -104,7 +104,7 @@ def run_pairs(models: Sequence[str], tasks: Sequence[str], config: RunConfig, *,
 
 
 def _load(model: str, config: RunConfig, keep_going: bool) -> tuple[Any, str]:
-    from mmbench import distributed
+    from mmbench.engine import distributed
     from mmbench.console import quiet_library_progress
     from mmbench.models.spec import load_model
 
@@ -118,8 +118,8 @@ def _load(model: str, config: RunConfig, keep_going: bool) -> tuple[Any, str]:
 
 
 def _evaluate(model: str, name: str, adapter: Any, spec: Any, data: Any, config: RunConfig, keep_going: bool) -> PairOutcome:
-    from mmbench import distributed
-    from mmbench.runner import evaluate
+    from mmbench.engine import distributed
+    from mmbench.engine.runner import evaluate
 
     started = time.perf_counter()
     try:

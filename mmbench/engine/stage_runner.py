@@ -3,14 +3,14 @@
 :func:`run_stages` asks the task for its next stages, passing the outputs of those already run
 (the task/runner contract in :mod:`mmbench.tasks.base`); :class:`StageRunner` runs each stage:
 
-- outputs already in the prediction store (:mod:`mmbench.store`) are taken from it ("resuming:
+- outputs already in the prediction store (:mod:`mmbench.engine.store`) are taken from it ("resuming:
   N of M predictions already stored"); only the rest is computed, and each batch is committed to
   the store as soon as it is computed, so a killed run loses at most the batch in flight;
-- in a torch.distributed job (:mod:`mmbench.distributed`) the remaining items are split into
+- in a torch.distributed job (:mod:`mmbench.engine.distributed`) the remaining items are split into
   contiguous, non-overlapping shares, one per rank, and every rank receives every output at the
   end of the stage;
-- batches come from :mod:`mmbench.image_batches` (images decoded in worker processes) and are
-  executed by :class:`mmbench.execution.StageExecutor` (timed model calls, out-of-memory back-off,
+- batches come from :mod:`mmbench.engine.image_batches` (images decoded in worker processes) and are
+  executed by :class:`mmbench.engine.execution.StageExecutor` (timed model calls, out-of-memory back-off,
   ``--batch-size auto``).
 
 Crash injection for the crash-safety tests (never set in normal use): ``MMBENCH_CRASH_AT=commit:N``
@@ -27,13 +27,13 @@ import sys
 from pathlib import Path
 from typing import Any, Iterator
 
-from mmbench import distributed
-from mmbench.answer_stream import stream_answers, streams
+from mmbench.engine import distributed
+from mmbench.engine.answer_stream import stream_answers, streams
 from mmbench.errors import DataError, UserError
-from mmbench.execution import AUTO, StageExecutor, auto_batch_cap, batch_order, find_batch_size
-from mmbench.image_batches import ImageItems, load_batches, model_batch, next_timed
+from mmbench.engine.execution import AUTO, StageExecutor, auto_batch_cap, batch_order, find_batch_size
+from mmbench.engine.image_batches import ImageItems, load_batches, model_batch, next_timed
 from mmbench.models.base import check_single_image
-from mmbench.store_context import stage_context
+from mmbench.engine.store_context import stage_context
 from mmbench.tasks.base import Stage, TaskType
 from mmbench.types import RunConfig
 
@@ -96,8 +96,8 @@ class StageRunner:
             self.adapter, self.context, self.prompts = saved
 
     def _run(self, stage: Stage) -> list[Any]:
-        from mmbench import timing
-        from mmbench.store import as_output
+        from mmbench.measure import timing
+        from mmbench.engine.store import as_output
 
         keys = stage.item_keys()
         if stage.kind == "conversations":
@@ -160,7 +160,7 @@ class StageRunner:
     def _computed(self, stage: Stage, batches: Any, executor: StageExecutor, timer: Any,
                   skipped: list[tuple[int, dict[str, str]]], bar: Any) -> Iterator[tuple[list[int], list[Any], dict[int, Any]]]:
         """(item indices, outputs, answer records by index) as computed: per model call, or for an
-        adapter that streams answers (:mod:`mmbench.answer_stream`) per answer as it arrives."""
+        adapter that streams answers (:mod:`mmbench.engine.answer_stream`) per answer as it arrives."""
         if not streams(self.adapter, stage):
             while (loaded := next_timed(batches, timer)) is not None:
                 loaded_indices, inputs = loaded
@@ -232,7 +232,7 @@ class StageRunner:
     def timing_section(self, *, total_wall_s: float, peak_memory: tuple[float, str], metric_s: float | None = None) -> dict[str, Any]:
         """The results file's ``timing``: totals over every rank, per-rank figures, store hits.
         Only computed predictions are timed; ``from_store`` counts the others."""
-        from mmbench import timing
+        from mmbench.measure import timing
 
         merged = [_merge_timings(rank_timings) for rank_timings in self.timings]
         section = timing.combine_stages(merged, device=self.adapter.device, dtype=self.adapter.dtype,
@@ -253,7 +253,7 @@ def _merge_timings(rank_timings: list[Any]) -> Any:
     time is the slowest rank's (they run side by side); latencies are pooled."""
     if len(rank_timings) == 1:
         return rank_timings[0]
-    from mmbench.timing import StageTiming
+    from mmbench.measure.timing import StageTiming
 
     first = rank_timings[0]
     return StageTiming(first.name, items=sum(t.items for t in rank_timings), batches=sum(t.batches for t in rank_timings),
@@ -269,7 +269,7 @@ def _merge_timings(rank_timings: list[Any]) -> Any:
 
 
 def _rank_summary(rank: int, stages: list[Any]) -> dict[str, Any]:
-    from mmbench.timing import latency_summary
+    from mmbench.measure.timing import latency_summary
 
     items = sum(t.items for t in stages)
     wall = sum(t.wall_s for t in stages)
@@ -287,7 +287,7 @@ def _progress(total: int, desc: str, config: RunConfig) -> Any:
 def _open_store(path: Path | None) -> Any:
     if path is None:
         return None
-    from mmbench.store import PredictionStore
+    from mmbench.engine.store import PredictionStore
 
     return PredictionStore(path)
 

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from mmbench.devices import device_label
+from mmbench.measure.devices import device_label
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -148,12 +148,12 @@ class StageTiming:
 
     @property
     def tflops_per_s(self) -> float | None:
-        from mmbench.flops import achieved_tflops
+        from mmbench.measure.flops import achieved_tflops
 
         return achieved_tflops(self.flops_per_item, self.items, self.model_s)
 
     def summary(self, peak_tflops: float | None = None) -> dict[str, Any]:
-        from mmbench.flops import utilisation
+        from mmbench.measure.flops import utilisation
 
         return {
             "items": self.items, "batches": self.batches, "batch_size": self.batch_size,
@@ -244,10 +244,10 @@ def combine_stages(stages: list[StageTiming], *, device: str, dtype: str, batch_
     ``predict_s`` (the stage loops) splits into ``input_wait_s``, ``model_s``, ``postprocess_s``
     and loop overhead; ``metric_s`` is scoring, outside the loops. ``tflops_per_s`` is over model
     time; ``mfu`` divides it by the card's dense FP16/BF16 peak (None off CUDA, for FP32 runs and
-    for cards not in :mod:`mmbench.accelerators`).
+    for cards not in :mod:`mmbench.measure.accelerators`).
     """
-    from mmbench.accelerators import peak_tflops
-    from mmbench.flops import achieved_tflops, utilisation
+    from mmbench.measure.accelerators import peak_tflops
+    from mmbench.measure.flops import achieved_tflops, utilisation
 
     name = device_label(device)
     peak = peak_tflops(device, name, dtype)

@@ -106,7 +106,7 @@ def group_summary(group: TaskSpec, results: Sequence[RunResult], config: RunConf
 def evaluate_group(group: str | Path | TaskSpec, model: Any, config: RunConfig | None = None, **overrides: Any) -> list[RunResult]:
     """Evaluate every member of a task group with one model; returns the members' results and
     then the group summary (see the module doc)."""
-    from mmbench.runner import _load_adapter, evaluate
+    from mmbench.engine.runner import _load_adapter, evaluate
 
     config = dataclasses.replace(config or RunConfig(), **overrides)
     spec = group if isinstance(group, TaskSpec) else load_task_spec(group)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from typing import Any, Iterator
 
-from mmbench.image_batches import model_batch, next_timed
+from mmbench.engine.image_batches import model_batch, next_timed
 from mmbench.models.api.pool import as_completed
 
 

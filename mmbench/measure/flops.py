@@ -3,7 +3,7 @@
 The counter sees every matmul, convolution and attention the call dispatches (a multiply-add is
 2 FLOPs; element-wise work is not counted, as in the usual MFU convention). The runner counts
 the first batch of each stage once, on a separate untimed call before that batch's timed one
-(:class:`mmbench.execution.StageExecutor`), and divides by its items; for generation that is the FLOPs of the first batch's prompts and
+(:class:`mmbench.engine.execution.StageExecutor`), and divides by its items; for generation that is the FLOPs of the first batch's prompts and
 generated tokens, so later batches of other lengths differ somewhat.
 """
 

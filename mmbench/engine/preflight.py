@@ -11,7 +11,7 @@ each, exit status 2):
   kind); a checkpoint location that exists (a local folder, or a hub id in the local cache when
   offline); its capabilities where the kind tells them;
 - each task: its name or file, its type, its ``--metric-arg`` values against the metric options
-  the type declares (:mod:`mmbench.metric_options`), the capabilities it needs against each model, and its
+  the type declares (:mod:`mmbench.tasks.metric_options`), the capabilities it needs against each model, and its
   data files (what ``mmbench data path`` lists), bundled datasets being generated here if needed.
 
 Nothing here imports torch or transformers for a CPU run.
@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from mmbench.errors import UserError
-from mmbench.metric_options import apply_metric_args
+from mmbench.tasks.metric_options import apply_metric_args
 from mmbench.models.checkpoint import DTYPE_NAMES
 from mmbench.types import Capability, RunConfig
 GPU_INSTALL_HINT = 'install a PyTorch build with GPU support: see "GPU install" in the README'
@@ -186,7 +186,7 @@ def _memory_problems(checkpoint: Path, model_args: dict[str, Any], dtype: str, d
     if dtype not in DTYPE_NAMES or (device == "auto" and "torch" not in sys.modules):
         return []
     if device == "auto":
-        from mmbench.devices import resolve_device
+        from mmbench.measure.devices import resolve_device
 
         device = resolve_device(device)
     options = HFOptions.parse(model_args, device=device, dtype=dtype)
@@ -222,7 +222,7 @@ def _cached_hub_checkpoint(repo_id: str, revision: str | None) -> Path | None:
 def expand_task_groups(names: Sequence[str]) -> tuple[list[str], list[Any], list[str]]:
     """(member task names, group specs, problems): every ``--task`` expanded on its own, so that one
     bad name does not hide the others."""
-    from mmbench.groups import expand_groups
+    from mmbench.engine.groups import expand_groups
 
     tasks: list[str] = []
     groups: list[Any] = []

@@ -1,7 +1,7 @@
 """How the runner's batches are formed and executed: length buckets, out-of-memory back-off,
 ``--batch-size auto``, the timing of each model call and FLOP counting.
 
-The runner (:mod:`mmbench.runner`) owns the loop; this module owns what happens to one loaded
+The runner (:mod:`mmbench.engine.runner`) owns the loop; this module owns what happens to one loaded
 batch. :class:`StageExecutor` calls the stage's step on it, timed and synchronised; on a CUDA
 out-of-memory error (``torch.OutOfMemoryError``) it frees the cache, halves its batch size,
 retries the same items and carries on at the smaller size; each back-off is recorded
@@ -158,7 +158,7 @@ class StageExecutor:
         self.batch_size = smaller
 
     def _call(self, inputs: Any, items: list[Any]) -> list[Any]:
-        from mmbench import timing
+        from mmbench.measure import timing
 
         device = self.adapter.device
         if self._count_flops:
@@ -181,8 +181,8 @@ class StageExecutor:
         and the count is tried again on the smaller batch."""
         import torch
 
-        from mmbench import timing
-        from mmbench.flops import counting_flops
+        from mmbench.measure import timing
+        from mmbench.measure.flops import counting_flops
 
         device = self.adapter.device
         start = time.perf_counter()
@@ -208,7 +208,7 @@ def output_rows(result: Any, expected: int, adapter: Any, stage: str) -> list[An
 def find_batch_size(stage: Any, adapter: Any, probe_inputs: Any, probe_items: Sequence[Any]) -> int:
     """``--batch-size auto`` for one stage: double from 1 on the stage's first items until a call
     runs out of memory or the cap is reached; the largest size that ran. Nothing is timed or kept."""
-    from mmbench import timing
+    from mmbench.measure import timing
 
     cap = len(probe_items)
     size, fitted = 1, 0

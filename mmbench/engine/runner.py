@@ -1,10 +1,10 @@
 """``evaluate(task, model, config) -> RunResult``: one evaluation from task and model to result file.
 
 :func:`evaluate` checks capabilities before any data is read, reads the task's data
-(:func:`load_task_data`), runs the task's stages (:mod:`mmbench.stage_runner`: prediction store,
+(:func:`load_task_data`), runs the task's stages (:mod:`mmbench.engine.stage_runner`: prediction store,
 sharding over ranks, the only loop over batches), scores on rank 0 and writes the result. Batches
-are loaded by :mod:`mmbench.image_batches` and executed by :mod:`mmbench.execution`; the store key
-comes from :mod:`mmbench.store_context`.
+are loaded by :mod:`mmbench.engine.image_batches` and executed by :mod:`mmbench.engine.execution`; the store key
+comes from :mod:`mmbench.engine.store_context`.
 """
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ from pathlib import Path
 from dataclasses import dataclass
 from typing import Any
 
-from mmbench import distributed
+from mmbench.engine import distributed
 from mmbench.data.completeness import Coverage, expected_count
 from mmbench.data.split import DataSplit
 from mmbench.errors import CapabilityError, DataError, UserError
 from mmbench.registry import task_types
 from mmbench.results import RunResult, write_result
-from mmbench.stage_runner import StageRunner, crash_point, run_stages
-from mmbench.store_context import store_context
+from mmbench.engine.stage_runner import StageRunner, crash_point, run_stages
+from mmbench.engine.store_context import store_context
 from mmbench.tasks.base import TaskScore, TaskType
 from mmbench.tasks.spec import TaskSpec, load_task_spec
 from mmbench.types import RunConfig
@@ -55,7 +55,7 @@ def evaluate(task: str | Path | TaskSpec, model: Any, config: RunConfig | None =
     started = time.perf_counter()
     spec = task if isinstance(task, TaskSpec) else load_task_spec(task)
     task_cls = _task_type(spec)
-    from mmbench.metric_options import apply_metric_args
+    from mmbench.tasks.metric_options import apply_metric_args
 
     spec = apply_metric_args(spec, task_cls, config.metric_args)  # a no-op when preflight merged them already
     adapter = _load_adapter(model, config)
@@ -67,7 +67,7 @@ def evaluate(task: str | Path | TaskSpec, model: Any, config: RunConfig | None =
     if data is None:
         data = load_task_data(spec, config)
         print_partial_warnings(data.coverage)
-    from mmbench.startup import resume_collection
+    from mmbench.measure.startup import resume_collection
 
     resume_collection()  # the model and the data are loaded: collect cycles again (if the CLI paused it)
     split = data.split
@@ -76,7 +76,7 @@ def evaluate(task: str | Path | TaskSpec, model: Any, config: RunConfig | None =
     group = distributed.current()
     batch_size = config.batch_size or spec.batch_size or DEFAULT_BATCH_SIZE
     task_obj: TaskType = task_cls(spec, split, adapter.capabilities, adapter.prompt_style)
-    from mmbench import timing
+    from mmbench.measure import timing
 
     timing.reset_peak_memory(adapter.device)
     scoring = config.score and group.is_main
