@@ -6,7 +6,6 @@ extracted by a scripted served judge. Expected accuracies are hand-computed from
 from __future__ import annotations
 
 import io
-import json
 from pathlib import Path
 
 import pytest
@@ -36,7 +35,7 @@ TASKS = {MC: "figure question answering", FREE: "math word problem"}
 
 
 def query_of(pid: str) -> str:
-    question_type, _, choices, _, _, _, _, _ = PROBLEMS[pid]
+    choices = PROBLEMS[pid][2]
     text = f"Hint: answer problem {pid}.\nQuestion: What is asked in problem {pid}?"
     if choices:
         text += "\nChoices:\n" + "\n".join(f"({chr(65 + i)}) {c}" for i, c in enumerate(choices))
@@ -101,8 +100,8 @@ def test_accuracy_by_mathvistas_rules_judge_cached(data_root: Path, tmp_path: Pa
 
     judge = ScriptedJudge()
     with TestServer(model_answer, model="m") as served, TestServer(judge, model="judge-x") as judging:
-        common = dict(limit=None, output_dir=None, store=tmp_path / "store.sqlite", data_dir=data_root, num_workers=0,
-                      judge="openai:judge-x", judge_args={"base_url": judging.base_url})
+        common = {"limit": None, "output_dir": None, "store": tmp_path / "store.sqlite", "data_dir": data_root,
+                  "num_workers": 0, "judge": "openai:judge-x", "judge_args": {"base_url": judging.base_url}}
         result = evaluate("mathvista_testmini", load_model("openai:m", base_url=served.base_url), **common)
         assert judging.completion_requests == 10  # pids 11-13 are read by MathVista's rules before the judge
         again = evaluate("mathvista_testmini", load_model("openai:m", base_url=served.base_url), **common)
@@ -180,7 +179,11 @@ def test_hub_copy_reads_the_same_samples(data_root: Path, tmp_path: Path) -> Non
 
 
 def test_normalisation_rules_as_mathvista_states_them() -> None:
-    from mmbench.tasks.mathvista import levenshtein, normalize_extraction, rule_extraction
+    from mmbench.tasks.mathvista import (
+        levenshtein,
+        normalize_extraction,
+        rule_extraction,
+    )
 
     mc = {"question_type": MC, "answer_type": "text", "choices": ("(1, 2)", "(2, 1)", "none"), "precision": None}
     assert normalize_extraction(" (b) ", mc) == "(2, 1)"  # "(X)" -> letter, upper-cased
@@ -192,3 +195,15 @@ def test_normalisation_rules_as_mathvista_states_them() -> None:
     number = {"question_type": FREE, "answer_type": "float", "choices": (), "precision": 0}
     assert normalize_extraction("2.5", number) == "2.0"  # round(2.5, 0) -> 2.0 (banker's rounding, as Python rounds)
     assert rule_extraction("3", number) == ("3.0", "float response")
+
+
+def test_reported_rows_as_the_leaderboard_prints_them() -> None:
+    """MathVista README's testmini leaderboard (column ALL): LLaVA-1.5-13B 27.6, InternVL2-Pro 66.8."""
+    from mmbench.report.reference import REPORTED
+
+    rows = {(r.model, r.task): r.metrics for r in REPORTED}
+    assert rows[("LLaVA-1.5-13B", "mathvista_testmini")] == {"accuracy": 0.276}
+    assert rows[("InternVL2-Pro", "mathvista_testmini")] == {"accuracy": 0.668}
+    documented = (Path(__file__).resolve().parents[1] / "docs" / "reported.md").read_text()
+    assert "| LLaVA-1.5-13B | `mathvista_testmini` | testmini, accuracy (ALL) | 27.6 |" in documented
+    assert "| InternVL2-Pro | `mathvista_testmini` | testmini, accuracy (ALL) | 66.8 |" in documented

@@ -39,7 +39,8 @@ characters than letters and digits turned into ``_`` (``accuracy_task_figure_que
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
 
 from mmbench.conversation import text_part
 from mmbench.errors import UserError
@@ -126,7 +127,7 @@ class MathVistaTask(_Judged):
     metric_names = ("accuracy",)
     main_metric = "accuracy"
     needs_judge = True
-    metric_options = {"ignore_empty_extractions": MetricOption(
+    metric_options: ClassVar[Mapping[str, MetricOption]] = {"ignore_empty_extractions": MetricOption(
         "MathVista's calculate_score.py flag: an empty extraction is wrong instead of matched to the nearest choice", kind="bool")}
 
     def _prompt(self) -> str:
