@@ -139,6 +139,7 @@ task_types: Registry[Any] = Registry("task type", "mmbench.task_types", builtins
     "ocrbench": "mmbench.tasks.documents:OcrBenchTask",
     "mmvet": "mmbench.tasks.judged:MmVetTask",
     "llava_bench": "mmbench.tasks.judged:LlavaBenchTask",
+    "mathvista": "mmbench.tasks.mathvista:MathVistaTask",
 })
 #: Model kinds and bundled models (adapter classes, or factories for plugins): the table is
 #: :data:`mmbench.models.spec.BUILTIN_MODELS`.

@@ -54,6 +54,7 @@ data_formats: Registry[Any] = Registry("data format", "mmbench.data_formats", bu
     "mmmu": ("mmbench.data.mmmu", "MMMU hub layout: <Subject>/<split>-00000-of-00001.parquet, up to 7 images per question"),
     "scienceqa": ("mmbench.data.scienceqa", "ScienceQA problems.json + pid_splits.json + images/<split>/<pid>/image.png"),
     "seedbench": ("mmbench.data.seedbench", "SEED-Bench.json (image questions) + SEED-Bench-image/"),
+    "mathvista": ("mmbench.data.mathvista", "MathVista hub layout (AI4Math/MathVista): data/testmini-*.parquet, ids = pid"),
     "mc_parquet": ("mmbench.data.mc_parquet", "AI2D / RealWorldQA hub parquet (data/test-*.parquet), ids = row numbers"),
     "hf": ("mmbench.data.hf_format", "Hugging Face datasets (hub id or local folder)"),
 })

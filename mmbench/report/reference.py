@@ -30,6 +30,7 @@ QWEN_VL_README = ("Qwen-VL README.md, table 'Zero-shot Captioning & General VQA'
 QWEN2_VL_README = "Qwen2-VL README.md (QwenLM/Qwen2-VL at commit 00b393f), table 'Image Benchmarks', column Qwen2-VL-7B"
 OPEN_CLIP_RETRIEVAL = "open_clip docs/openclip_retrieval_results.csv"
 QWEN25_VL_README = "QwenLM/Qwen2.5-VL README.md (commit 3b32d7e), Performance table, column Qwen2.5-VL-7B"
+MATHVISTA_README = "MathVista README.md (lupantech/MathVista at 53d5258), 'Leaderboard on the testmini subset', column ALL"
 OPEN_CLIP_CORE = ("mean of the open_clip rows of the nine members: docs/openclip_classification_results.csv (top-1) "
                   "and docs/openclip_retrieval_results.csv (mean of image and text retrieval R@1)")
 
@@ -149,4 +150,9 @@ REPORTED: tuple[ReportedResult, ...] = (
                    {"accuracy": 0.586}, QWEN25_VL_README),
     ReportedResult("Qwen2.5-VL-7B", "mmstar", "multiple_choice", "MMStar (1,500 questions)",
                    {"accuracy": 0.639}, QWEN25_VL_README),
+    # ---- judged (docs/reported.md "MathVista") ----
+    ReportedResult("LLaVA-1.5-13B", "mathvista_testmini", "mathvista", "MathVista testmini (1,000 problems)",
+                   {"accuracy": 0.276}, MATHVISTA_README),
+    ReportedResult("InternVL2-Pro", "mathvista_testmini", "mathvista", "MathVista testmini (1,000 problems)",
+                   {"accuracy": 0.668}, MATHVISTA_README),
 )
