@@ -44,7 +44,7 @@ from typing import Any, ClassVar
 
 from mmbench.conversation import text_part
 from mmbench.errors import UserError
-from mmbench.metric_options import MetricOption
+from mmbench.tasks.metric_options import MetricOption
 from mmbench.tasks.base import ConversationItem, Outputs, Stage, TaskScore, skipped_note
 from mmbench.tasks.judged import _Judged
 from mmbench.types import Capability, GenerationConfig, Sample
