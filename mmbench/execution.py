@@ -52,7 +52,7 @@ def bucket_keys(stage: Any, adapter: Any, root: Path) -> list[tuple[Any, ...]] |
     count depends on the image (LLaVA-NeXT's any-resolution tiles), else 0. None when the stage is
     not bucketed (not generative, or neither part varies)."""
     key = getattr(stage, "bucket_key", None)
-    by_image = stage.kind == "images" and adapter.image_tokens_vary
+    by_image = stage.kind in ("images", "conversations") and adapter.image_tokens_vary
     if not stage.generative or (key is None and not by_image):
         return None
     image_tokens = _image_token_counts(stage.items, adapter, root) if by_image else [0] * len(stage.items)
@@ -61,18 +61,24 @@ def bucket_keys(stage: Any, adapter: Any, root: Path) -> list[tuple[Any, ...]] |
 
 
 def _image_token_counts(items: Sequence[Any], adapter: Any, root: Path) -> list[int]:
-    """The adapter's image token count per item (each distinct image's header read once); -1 for
-    an unreadable image, which the loader then fails or skips as usual."""
+    """The adapter's image token count per item, summed over a conversation's images (each distinct
+    image's header read once); -1 for an item with an unreadable image, which the loader then fails
+    or skips as usual."""
     from mmbench.data.images import ImageFile, image_size
 
     counts: dict[Any, int] = {}
+
+    def count(image: Any) -> int:
+        name = str(image) if isinstance(image, ImageFile) else id(image)  # a file: once
+        if name not in counts:
+            size = image_size(image, root)
+            counts[name] = -1 if size is None else int(adapter.image_token_count(*size))
+        return counts[name]
+
     out = []
     for item in items:
-        name = str(item.image) if isinstance(item.image, ImageFile) else id(item.image)  # a file: once
-        if name not in counts:
-            size = image_size(item.image, root)
-            counts[name] = -1 if size is None else int(adapter.image_token_count(*size))
-        out.append(counts[name])
+        per_image = [count(image) for image in (item.images if hasattr(item, "conversation") else [item.image])]
+        out.append(-1 if -1 in per_image else sum(per_image))
     return out
 
 

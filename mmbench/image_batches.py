@@ -1,6 +1,7 @@
 """Model-ready batches of a stage's items: texts in slices, images opened and preprocessed in
-DataLoader worker processes while the model runs (:class:`ImageItems`), unreadable images failing
-fast (``--on-error fail``) or skipped and listed (``--on-error skip``).
+DataLoader worker processes while the model runs (:class:`ImageItems`: one image per item, or every
+image of a conversation), unreadable images failing fast (``--on-error fail``) or skipped and listed
+(``--on-error skip``).
 """
 
 from __future__ import annotations
@@ -9,10 +10,11 @@ import time
 from pathlib import Path
 from typing import Any, Sequence
 
+from mmbench.conversation import images_in, replace_images
 from mmbench.devices import to_device
 from mmbench.errors import DataError
 from mmbench.execution import decoding_workers, model_threads
-from mmbench.tasks.base import Stage
+from mmbench.tasks.base import ConversationItem, Stage
 from mmbench.types import RunConfig
 
 
@@ -63,11 +65,21 @@ def _checked(loader: Any, stage: Stage, indices: list[int], adapter: Any, config
                 item = stage.items[index]
                 skipped.append((index, {"id": str(getattr(item, "id", index)), "image": str(getattr(item, "image", "")), "error": error}))
         if chosen:
-            yield chosen, to_device(adapter.collate_images(values), adapter.device)
+            yield chosen, model_batch(stage, values, adapter)
+
+
+def model_batch(stage: Stage, values: list[Any], adapter: Any) -> Any:
+    """What a stage's step receives for loaded items: conversations as a list (the adapter batches
+    their images itself), single images collated and moved to the model's device."""
+    if stage.kind == "conversations":
+        return values
+    return to_device(adapter.collate_images(values), adapter.device)
 
 
 class ImageItems:
-    """Map-style dataset: item i -> (i, transformed image or None, error text or None).
+    """Map-style dataset: item i -> (i, transformed image or None, error text or None); for a
+    conversation item (:class:`mmbench.tasks.base.ConversationItem`) the value is its conversation
+    with every image transformed in place.
 
     Errors are returned, not raised, so the main process can fail with one clean line or skip.
     """
@@ -85,6 +97,9 @@ class ImageItems:
 
         item = self.items[index]
         try:
+            if isinstance(item, ConversationItem):
+                images = [self.transform(open_image(image, self.root)) for image in images_in(item.conversation)]
+                return index, replace_images(item.conversation, images), None
             return index, self.transform(open_image(item.image, self.root)), None
         except DataError as e:
             return index, None, str(e)

@@ -72,7 +72,7 @@ def evaluate(task: str | Path | TaskSpec, model: Any, config: RunConfig | None =
 
     group = distributed.current()
     batch_size = config.batch_size or spec.batch_size or DEFAULT_BATCH_SIZE
-    task_obj: TaskType = task_cls(spec, split, adapter.capabilities)
+    task_obj: TaskType = task_cls(spec, split, adapter.capabilities, adapter.prompt_style)
     from mmbench import timing
 
     timing.reset_peak_memory(adapter.device)
@@ -90,6 +90,7 @@ def evaluate(task: str | Path | TaskSpec, model: Any, config: RunConfig | None =
     if scoring:
         crash_point("scoring")
         scored = task_obj.score(outputs, skipped_ids)
+        _add_prompts(scored.samples, runner.prompts, task_obj.generation)
     else:
         note = "skipped (timing run)" if not config.score else f"computed on rank 0 (this is rank {group.rank})"
         scored = TaskScore({}, [], {"scoring": note})
@@ -180,6 +181,19 @@ def _check_capabilities(task_cls: type[TaskType], spec: TaskSpec, adapter: Any) 
     if missing:
         name = adapter.spec or adapter.adapter_name
         raise CapabilityError(f"model {name} cannot run {spec.name} ({spec.type}): it has no {', '.join(missing)}")
+
+
+def _add_prompts(records: list[dict[str, Any]], prompts: dict[str, str], generation: Any) -> None:
+    """Each generated sample's record keeps the text the model was given and the generation
+    settings, so a surprising answer can be traced."""
+    if not prompts:
+        return
+    settings = dataclasses.asdict(generation)
+    for record in records:
+        prompt = prompts.get(str(record.get("id")))
+        if prompt is not None and not record.get("skipped"):
+            record["prompt"] = prompt
+            record["generation"] = settings
 
 
 def _seed_everything(seed: int) -> None:

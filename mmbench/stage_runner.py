@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from mmbench import distributed
-from mmbench.devices import to_device
 from mmbench.errors import DataError
 from mmbench.execution import AUTO, StageExecutor, auto_batch_cap, batch_order, find_batch_size
-from mmbench.image_batches import ImageItems, load_batches, next_timed
+from mmbench.image_batches import ImageItems, load_batches, model_batch, next_timed
+from mmbench.models.base import check_single_image
 from mmbench.store_context import stage_context
 from mmbench.tasks.base import Stage, TaskType
 from mmbench.types import RunConfig
@@ -66,6 +66,7 @@ class StageRunner:
         self.skipped: list[dict[str, str]] = []
         self.timings: list[list[Any]] = []
         self.from_store: dict[str, int] = {}
+        self.prompts: dict[str, str] = {}  # sample id -> the text the model was given (conversation stages)
         self.commits = 0
         self.store = _open_store(config.store)
 
@@ -79,6 +80,12 @@ class StageRunner:
         from mmbench.store import as_output
 
         keys = stage.item_keys()
+        if stage.kind == "conversations":
+            if self.adapter.single_image_only:
+                for item in stage.items:
+                    check_single_image(self.adapter, item.conversation, item.id)
+            if self.group.is_main:
+                self.prompts.update((item.id, self.adapter.render_prompt(item.conversation)) for item in stage.items)
         context_id, stored = self._stored(stage, keys)
         have = [i for i, key in enumerate(keys) if key in stored]
         haves = self.group.all_gather(have)  # also a barrier: every rank has read before any writes
@@ -152,7 +159,7 @@ class StageRunner:
         kept = [(item, value) for item, (_, value, error) in zip(items, loaded) if error is None]
         if not kept:
             raise DataError(f"stage {stage.name!r}: none of the first images could be read to find a batch size ({loaded[0][2]})")
-        inputs = to_device(self.adapter.collate_images([value for _, value in kept]), self.adapter.device)
+        inputs = model_batch(stage, [value for _, value in kept], self.adapter)
         return find_batch_size(stage, self.adapter, inputs, [item for item, _ in kept])
 
     def timing_section(self, *, total_wall_s: float, peak_memory: tuple[float, str], metric_s: float | None = None) -> dict[str, Any]:

@@ -49,16 +49,25 @@ class GenerationConfig:
 class Sample:
     """One evaluation item as a reader produces it.
 
-    ``image`` is an image reference that opens itself (:class:`mmbench.data.images.ImageSource`:
-    ``image.open(root)``): a file relative to the split's image root (``ImageFile``), bytes, a PIL
-    image in memory or a Hugging Face datasets cell. ``texts`` holds references (captions, answers);
-    ``meta`` holds anything task specific (question, question_type, label, ...).
+    ``images`` holds the sample's images in order (zero, one or many), each an image reference that
+    opens itself (:class:`mmbench.data.images.ImageSource`: ``image.open(root)``): a file relative to
+    the split's image root (``ImageFile``), bytes, a PIL image in memory or a Hugging Face datasets
+    cell. ``texts`` holds references (captions, answers); ``meta`` holds anything task specific
+    (question, question_type, label, options ...). A generative task turns a sample into a
+    conversation (:mod:`mmbench.conversation`).
     """
 
     id: str
-    image: ImageSource
+    images: tuple[ImageSource, ...] = ()
     texts: tuple[str, ...] = ()
     meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def image(self) -> ImageSource:
+        """The sample's only image (image-level stages: embeddings, ITM, single-image tasks)."""
+        if len(self.images) != 1:
+            raise ValueError(f"sample {self.id} has {len(self.images)} images where one was expected")
+        return self.images[0]
 
 
 # Where runs are written unless told otherwise: a folder of the user's own, never the repository's

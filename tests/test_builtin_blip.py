@@ -22,6 +22,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
 from conftest import MmbenchCli  # tests/ is on sys.path (rootdir conftest)
+from mmbench.conversation import single_image_conversations
 from mmbench.errors import UserError
 from mmbench.models.builtin.blip.adapter import (
     BlipCaptionAdapter,
@@ -353,8 +354,8 @@ def test_adapter_image_transform_matches_processor(adapters: dict, pairs: dict) 
 def test_caption_adapter_equals_hf_adapter(adapters: dict, pairs: dict, cfg: GenerationConfig, prompts: list[str]) -> None:
     mine, hf = adapters["caption"]
     pixels = pairs[CAPTION[0]].pixels
-    captions = mine.generate(pixels, prompts, cfg)
-    assert captions == hf.generate(pixels, prompts, cfg)
+    captions = mine.generate(single_image_conversations(pixels, prompts), cfg)
+    assert captions == hf.generate(single_image_conversations(pixels, prompts), cfg)
     assert all(len(c.split()) >= 3 for c in captions) and mine.count_tokens(captions) >= 4 * cfg.min_new_tokens
 
 
@@ -364,8 +365,8 @@ def test_caption_prompt_argument_is_stripped(pairs: dict) -> None:
     without = create(str(directory))
     cfg = GenerationConfig(max_new_tokens=10, min_new_tokens=10)
     pixels = pairs[CAPTION[0]].pixels
-    assert with_prompt.generate(pixels, [""] * 4, cfg) == without.generate(pixels, ["a picture of"] * 4, cfg)
-    assert with_prompt.generate(pixels, [""] * 4, cfg) != without.generate(pixels, [""] * 4, cfg)
+    assert with_prompt.generate(single_image_conversations(pixels, [""] * 4), cfg) == without.generate(single_image_conversations(pixels, ["a picture of"] * 4), cfg)
+    assert with_prompt.generate(single_image_conversations(pixels, [""] * 4), cfg) != without.generate(single_image_conversations(pixels, [""] * 4), cfg)
 
 
 @pytest.mark.parametrize("cfg", [GenerationConfig(max_new_tokens=21, min_new_tokens=20), GenerationConfig(max_new_tokens=6, num_beams=2)],
@@ -373,7 +374,7 @@ def test_caption_prompt_argument_is_stripped(pairs: dict) -> None:
 def test_vqa_adapter_equals_hf_adapter(adapters: dict, pairs: dict, cfg: GenerationConfig) -> None:
     mine, hf = adapters["vqa"]
     pixels = pairs[VQA[0]].pixels
-    assert mine.generate(pixels, QUESTIONS, cfg) == hf.generate(pixels, QUESTIONS, cfg)
+    assert mine.generate(single_image_conversations(pixels, QUESTIONS), cfg) == hf.generate(single_image_conversations(pixels, QUESTIONS), cfg)
 
 
 def test_itm_adapter_equals_hf_adapter(adapters: dict, pairs: dict) -> None:
@@ -397,7 +398,7 @@ def test_half_precision_adapters_track_float32(adapters: dict, pairs: dict, dtyp
     assert half.model.dtype == getattr(torch, dtype)
     assert max_diff(half.encode_images(pixels), mine.encode_images(pixels)) < 0.05
     assert max_diff(half.match(pixels, TEXTS), mine.match(pixels, TEXTS)) < 0.1
-    captions = create(str(pairs[CAPTION[0]].directory), dtype=dtype).generate(pixels, [""] * 4, GenerationConfig(max_new_tokens=5, min_new_tokens=5))
+    captions = create(str(pairs[CAPTION[0]].directory), dtype=dtype).generate(single_image_conversations(pixels, [""] * 4), GenerationConfig(max_new_tokens=5, min_new_tokens=5))
     assert len(captions) == 4 and all(captions)
 
 

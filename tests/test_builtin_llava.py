@@ -21,6 +21,7 @@ import torch
 
 transformers = pytest.importorskip("transformers")
 
+from mmbench.conversation import single_image_conversations
 from mmbench.errors import UserError
 from mmbench.models.builtin.llava import adapter as llava_adapter
 from mmbench.models.builtin.llava.config import PRESETS, VisionConfig
@@ -241,7 +242,7 @@ def test_adapter_generate_equals_transformers_pipeline(adapter: llava_adapter.Ll
     expected = [t.strip() for t in checkpoint.processor.tokenizer.batch_decode(output[:, inputs["input_ids"].shape[1]:],
                                                                                skip_special_tokens=True)]
     batch = adapter.collate_images([adapter.image_transform()(im) for im in images])
-    assert adapter.generate(batch, PROMPTS, GenerationConfig(max_new_tokens=22)) == expected
+    assert adapter.generate(single_image_conversations(batch, PROMPTS), GenerationConfig(max_new_tokens=22)) == expected
 
 
 def test_batch_equals_one_at_a_time(adapter: llava_adapter.LlavaAdapter, images: list[Any]) -> None:
@@ -249,8 +250,8 @@ def test_batch_equals_one_at_a_time(adapter: llava_adapter.LlavaAdapter, images:
     cfg = GenerationConfig(max_new_tokens=24, min_new_tokens=24)
     many_images = [images[i % 3] for i in range(16)]
     many_prompts = [PROMPTS[(i * 2) % 3] + " " + "the " * (i % 5) for i in range(16)]
-    batched = adapter.generate(adapter.collate_images([transform(im) for im in many_images]), many_prompts, cfg)
-    single = [adapter.generate(adapter.collate_images([transform(im)]), [p], cfg)[0] for im, p in zip(many_images, many_prompts)]
+    batched = adapter.generate(single_image_conversations(adapter.collate_images([transform(im) for im in many_images]), many_prompts), cfg)
+    single = [adapter.generate(single_image_conversations(adapter.collate_images([transform(im)]), [p]), cfg)[0] for im, p in zip(many_images, many_prompts)]
     assert batched == single
     assert len(set(batched)) > 1
 
@@ -264,7 +265,7 @@ def test_prompt_and_length_options(checkpoint: Checkpoint, images: list[Any]) ->
     expected = [t.strip() for t in checkpoint.processor.tokenizer.batch_decode(output[:, inputs["input_ids"].shape[1]:],
                                                                                skip_special_tokens=True)]
     batch = model.collate_images([model.image_transform()(im) for im in images[:2]])
-    assert model.generate(batch, PROMPTS[:2], GenerationConfig(max_new_tokens=30)) == expected
+    assert model.generate(single_image_conversations(batch, PROMPTS[:2]), GenerationConfig(max_new_tokens=30)) == expected
 
 
 def test_pad_to_square_can_be_turned_off(checkpoint: Checkpoint, images: list[Any]) -> None:
@@ -356,7 +357,7 @@ def test_bad_model_arguments_are_user_errors(checkpoint: Checkpoint, adapter: ll
     with pytest.raises(UserError, match="unknown model argument"):
         llava_adapter.create(str(checkpoint.path), temperature="0.7")
     with pytest.raises(UserError, match="beam search"):
-        adapter.generate(torch.zeros(1, 3, 28, 28), ["x"], GenerationConfig(num_beams=3))
+        adapter.generate(single_image_conversations(torch.zeros(1, 3, 28, 28), ["x"]), GenerationConfig(num_beams=3))
 
 
 # ---- presets: the released architectures ----------------------------------------------------------------

@@ -23,9 +23,9 @@ class CountingMock(MockAdapter):
         super().__init__()
         self.calls: dict[str, int] = {"generate": 0, "encode_texts": 0, "encode_images": 0}
 
-    def generate(self, images: Any, prompts: list[str], cfg: GenerationConfig) -> list[str]:
-        self.calls["generate"] += len(prompts)
-        return super().generate(images, prompts, cfg)
+    def generate(self, conversations: list[Any], cfg: GenerationConfig) -> list[str]:
+        self.calls["generate"] += len(conversations)
+        return super().generate(conversations, cfg)
 
     def encode_texts(self, texts: list[str]) -> Any:
         self.calls["encode_texts"] += len(texts)

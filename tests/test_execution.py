@@ -34,9 +34,9 @@ class OutOfMemoryAbove(MockAdapter):
         self._check(len(images))
         return super().encode_images(images)
 
-    def generate(self, images: Any, prompts: list[str], cfg: GenerationConfig) -> list[str]:
-        self._check(len(prompts))
-        return super().generate(images, prompts, cfg)
+    def generate(self, conversations: list[Any], cfg: GenerationConfig) -> list[str]:
+        self._check(len(conversations))
+        return super().generate(conversations, cfg)
 
 
 def _predictions(result: Any) -> list[Any]:
@@ -81,9 +81,11 @@ class PromptRecorder(MockAdapter):
         super().__init__()
         self.batches: list[list[int]] = []
 
-    def generate(self, images: Any, prompts: list[str], cfg: GenerationConfig) -> list[str]:
-        self.batches.append([self.prompt_length(p) for p in prompts])
-        return super().generate(images, prompts, cfg)
+    def generate(self, conversations: list[Any], cfg: GenerationConfig) -> list[str]:
+        from mmbench.conversation import joined_text
+
+        self.batches.append([self.prompt_length(joined_text(c)) for c in conversations])
+        return super().generate(conversations, cfg)
 
 
 def test_generation_is_batched_by_prompt_length_and_outputs_keep_their_order() -> None:
@@ -158,7 +160,7 @@ def _resized_vqa(root: Any, count: int) -> tuple[Any, Any]:
             copies[sample.image] = ImageFile(f"{len(copies)}.png")
             size = NEXT_SIZES[(len(copies) - 1) % len(NEXT_SIZES)]
             open_image(sample.image, data.split.root).resize(size).save(root / copies[sample.image].path)
-        samples.append(dataclasses.replace(sample, image=copies[sample.image]))
+        samples.append(dataclasses.replace(sample, images=(copies[sample.image],)))
     split = dataclasses.replace(data.split, root=root, samples=samples)
     return spec, dataclasses.replace(data, split=split)
 
@@ -216,9 +218,11 @@ def test_llava_next_bucketed_greedy_generation_equals_batch_size_one(tiny_llava_
     generate = model.generate
     batches: list[list[int]] = []
 
-    def recording(images: Any, prompts: list[str], cfg: GenerationConfig) -> list[str]:
-        batches.append([model.image_token_count(*image.size) for image in images])
-        return generate(images, prompts, cfg)
+    def recording(conversations: list[Any], cfg: GenerationConfig) -> list[str]:
+        from mmbench.conversation import images_in
+
+        batches.append([model.image_token_count(*image.size) for c in conversations for image in images_in(c)])
+        return generate(conversations, cfg)
 
     model.generate = recording
     try:

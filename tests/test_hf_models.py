@@ -18,6 +18,7 @@ import tiny_checkpoints  # tests/ is on sys.path (rootdir conftest)
 import torch
 from PIL import Image
 
+from mmbench.conversation import single_image_conversations
 from mmbench.errors import UserError
 from mmbench.models import hf as hf_module
 from mmbench.models.spec import load_model
@@ -143,7 +144,7 @@ def test_blip_caption_equals_transformers(checkpoints: dict[str, Path]) -> None:
     for image in IMAGES:
         with torch.no_grad():
             expected.append(_decode_one(processor, ref.generate(**processor(images=image, return_tensors="pt"), max_new_tokens=6)[0]))
-    assert model.generate(batch(model, IMAGES), [""] * len(IMAGES), GEN) == expected
+    assert model.generate(single_image_conversations(batch(model, IMAGES), [""] * len(IMAGES)), GEN) == expected
     assert len(set(expected)) > 1  # the tiny model's captions depend on the image
 
 
@@ -159,9 +160,9 @@ def test_blip_caption_prompt_is_continued_and_stripped(checkpoints: dict[str, Pa
         assert full.startswith(prompt)
         expected.append(full[len(prompt):].strip())
     prompts = [prompt, prompt, "", prompt]  # mixed prompts in one batch
-    got = model.generate(batch(model, IMAGES), prompts, GEN)
+    got = model.generate(single_image_conversations(batch(model, IMAGES), prompts), GEN)
     assert [got[0], got[1], got[3]] == [expected[0], expected[1], expected[3]]
-    assert got[2] == model.generate(batch(model, IMAGES[2:3]), [""], GEN)[0]
+    assert got[2] == model.generate(single_image_conversations(batch(model, IMAGES[2:3]), [""]), GEN)[0]
 
 
 def test_blip_vqa_batched_equals_one_at_a_time(checkpoints: dict[str, Path]) -> None:
@@ -172,7 +173,7 @@ def test_blip_vqa_batched_equals_one_at_a_time(checkpoints: dict[str, Path]) -> 
         with torch.no_grad():
             ids = ref.generate(**processor(images=image, text=question, return_tensors="pt"), max_new_tokens=6)[0]
         expected.append(_decode_one(processor, ids))
-    assert model.generate(batch(model, IMAGES), QUESTIONS, GEN) == expected
+    assert model.generate(single_image_conversations(batch(model, IMAGES), QUESTIONS), GEN) == expected
     assert len(set(expected)) > 1
 
 
@@ -217,7 +218,7 @@ def test_generation_batch_of_16_equals_batch_of_1_and_transformers(checkpoints: 
     images = _images(16)
     questions = [QUESTIONS[i % len(QUESTIONS)] + " " * (i % 3) + "ok" * (i % 5) for i in range(16)]  # different lengths
     expected = [_generate_one(ref, processor, image, text_of(processor, q)) for image, q in zip(images, questions)]
-    assert model.generate(batch(model, images), questions, GEN) == expected  # BLIP-2 wraps the bare question
+    assert model.generate(single_image_conversations(batch(model, images), questions), GEN) == expected  # BLIP-2 wraps the bare question
     assert len(set(expected)) > 1
 
 
@@ -226,7 +227,7 @@ def test_generic_image_text_to_text_fallback(checkpoints: dict[str, Path]) -> No
     assert type(generic).__name__ == "HFImageTextToTextAdapter"
     llava = adapter(checkpoints, "llava")
     pixels = batch(generic, IMAGES)
-    assert generic.generate(pixels, QUESTIONS, GEN) == llava.generate(pixels, QUESTIONS, GEN)
+    assert generic.generate(single_image_conversations(pixels, QUESTIONS), GEN) == llava.generate(single_image_conversations(pixels, QUESTIONS), GEN)
 
 
 def test_prompt_override_and_max_new_tokens(checkpoints: dict[str, Path]) -> None:
@@ -236,7 +237,7 @@ def test_prompt_override_and_max_new_tokens(checkpoints: dict[str, Path]) -> Non
     with torch.no_grad():
         out = ref.generate(**inputs, max_new_tokens=3, do_sample=False)
     expected = _decode_one(processor, out[0, inputs["input_ids"].shape[1]:])
-    assert model.generate(batch(model, IMAGES[:1]), ["the image"], GEN) == [expected]
+    assert model.generate(single_image_conversations(batch(model, IMAGES[:1]), ["the image"]), GEN) == [expected]
 
 
 # ---- options, loading, offline ---------------------------------------------------------------------------

@@ -162,7 +162,7 @@ def test_offers_are_derived_from_the_adapter_classes() -> None:
     assert rows["mock"] == "encode_images, encode_texts, generate, match"
 
     class CaptionOnly(BlipAdapter):
-        def generate(self, images, prompts, cfg):  # type: ignore[no-untyped-def]
+        def generate(self, conversations, cfg):  # type: ignore[no-untyped-def]
             return []
 
     assert CaptionOnly.offers() == "generate"

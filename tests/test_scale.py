@@ -290,7 +290,7 @@ class BrokenGenerator(MockAdapter):
 
     adapter_name = "broken-generator"
 
-    def generate(self, images: object, prompts: list[str], cfg: object) -> list[str]:
+    def generate(self, conversations: object, cfg: object) -> list[str]:
         raise RuntimeError("CUDA error: an illegal memory access was encountered")
 
 

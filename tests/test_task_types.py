@@ -20,15 +20,18 @@ def _task(kind: str, samples: list[Sample], **spec: object) -> object:
                                 frozenset(Capability))
 
 
-VQA = [Sample("1", "a.png", ("yes",) * 10, {"question": "is it red?", "answer_type": "yes/no"}),
-       Sample("2", "b.png", ("2", "2", "3", "3", "3", "3", "3", "3", "3", "3"), {"question": "how many?", "answer_type": "number"}),
-       Sample("3", "c.png", ("blue",) * 10, {"question": "what colour?", "answer_type": "other"})]
+VQA = [Sample("1", ("a.png",), ("yes",) * 10, {"question": "is it red?", "answer_type": "yes/no"}),
+       Sample("2", ("b.png",), ("2", "2", "3", "3", "3", "3", "3", "3", "3", "3"), {"question": "how many?", "answer_type": "number"}),
+       Sample("3", ("c.png",), ("blue",) * 10, {"question": "what colour?", "answer_type": "other"})]
 
 
 def test_vqa_asks_one_generative_stage_then_scores_vqa_accuracy() -> None:
     task = _task("vqa", VQA, prompt="{question}")
     [stage] = task.next_stages({}, frozenset())
-    assert (stage.name, stage.kind, stage.generative, len(stage.items)) == ("answers", "images", True, 3)
+    assert (stage.name, stage.kind, stage.generative, len(stage.items)) == ("answers", "conversations", True, 3)
+    # one user turn per sample: its image, then the task's prompt (the conversation contract)
+    assert stage.items[0].conversation == [{"role": "user", "content": [{"type": "image", "image": "a.png"},
+                                                                         {"type": "text", "text": "is it red?"}]}]
     assert task.next_stages({"answers": ["Yes", "2", "red"]}, frozenset()) == []
     scored = task.score({"answers": ["Yes", "2", "red"]}, frozenset())
     # VQA accuracy: 10 of 10 humans -> 1; 2 of 10 -> 0.6 (min(1, m/3) over leave-one-out subsets); 0 -> 0
@@ -44,7 +47,7 @@ def test_vqa_leaves_skipped_samples_out_and_says_so() -> None:
 
 
 def test_vqa_test_dev_writes_every_question_to_the_submission() -> None:
-    task = _task("vqa", [Sample(s.id, s.image, (), s.meta) for s in VQA], prompt="{question}", output={"submission": "evalai"})
+    task = _task("vqa", [Sample(s.id, s.images, (), s.meta) for s in VQA], prompt="{question}", output={"submission": "evalai"})
     scored = task.score({"answers": ["yes", None, "blue"]}, frozenset({"2"}))
     assert scored.metrics == {}
     assert scored.artifacts["submission.json"] == [{"question_id": 1, "answer": "yes"}, {"question_id": 2, "answer": ""},
@@ -52,7 +55,7 @@ def test_vqa_test_dev_writes_every_question_to_the_submission() -> None:
 
 
 def test_zeroshot_builds_class_prompts_and_classifies_by_the_averaged_prompts() -> None:
-    samples = [Sample(str(i), f"{i}.png", (), {"label": label}) for i, label in enumerate([0, 1, 1])]
+    samples = [Sample(str(i), (f"{i}.png",), (), {"label": label}) for i, label in enumerate([0, 1, 1])]
     task = _task("zeroshot", samples, classnames=["cat", "dog"], templates=["a {c}.", "the {c}"])
     prompts, images = task.next_stages({}, frozenset())
     assert prompts.items == ["a cat.", "the cat", "a dog.", "the dog"]  # class-major
@@ -69,6 +72,6 @@ def test_zeroshot_builds_class_prompts_and_classifies_by_the_averaged_prompts() 
 def test_zeroshot_template_without_a_placeholder_is_a_user_error() -> None:
     from mmbench.errors import UserError
 
-    task = _task("zeroshot", [Sample("0", "0.png", (), {"label": 0})], classnames=["cat"], templates=["a photo"])
+    task = _task("zeroshot", [Sample("0", ("0.png",), (), {"label": 0})], classnames=["cat"], templates=["a photo"])
     with pytest.raises(UserError, match=r"t.yaml: template 'a photo' has no \{c\} placeholder"):
         task.next_stages({}, frozenset())

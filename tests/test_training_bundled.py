@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import torch
 
+from mmbench.conversation import single_image_conversations
 from mmbench.data import load_split, open_image
 from mmbench.data.shapes import SHAPES_TASK_DATA
 from mmbench.models.bundled import BUNDLED_DIR, NAMES
@@ -65,9 +66,9 @@ def test_generators_are_deterministic_and_batch_size_invariant(factory: Any, tas
         template = "{q}" if adapter.prompt_style == "plain" else "{q}\nAnswer the question using a single word or phrase."
         prompts = [template.format(q=s.meta["question"]) for s in samples]
     cfg = GenerationConfig(max_new_tokens=20)
-    batched = adapter.generate(images, prompts, cfg)
-    assert batched == adapter.generate(images, prompts, cfg)
-    single = [adapter.generate(x, [p], cfg)[0] for x, p in zip(_one_by_one(images), prompts)]
+    batched = adapter.generate(single_image_conversations(images, prompts), cfg)
+    assert batched == adapter.generate(single_image_conversations(images, prompts), cfg)
+    single = [adapter.generate(single_image_conversations(x, [p]), cfg)[0] for x, p in zip(_one_by_one(images), prompts)]
     assert single == batched
     assert any(text.strip() for text in batched)
 

@@ -55,15 +55,15 @@ def _checksum_problems(data: Mapping[str, Any], folder: Path | None) -> list[str
 def _image_problems(split: Any, decode: bool) -> list[str]:
     bad: list[str] = []
     seen: set[ImageFile] = set()
-    for sample in split.samples:
-        if not isinstance(sample.image, ImageFile) or sample.image in seen:  # images in memory cannot go missing
+    for image in (image for sample in split.samples for image in sample.images):
+        if not isinstance(image, ImageFile) or image in seen:  # images in memory cannot go missing
             continue
-        seen.add(sample.image)
+        seen.add(image)
         try:
             if decode:
-                open_image(sample.image, split.root)
-            elif not image_path(sample.image.path, split.root).is_file():
-                raise DataError(f"image not found: {image_path(sample.image.path, split.root)}")
+                open_image(image, split.root)
+            elif not image_path(image.path, split.root).is_file():
+                raise DataError(f"image not found: {image_path(image.path, split.root)}")
         except DataError as e:
             bad.append(str(e))
     listed = bad[:MAX_LISTED] + ([f"... and {len(bad) - MAX_LISTED} more image problems"] if len(bad) > MAX_LISTED else [])

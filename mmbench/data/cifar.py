@@ -59,7 +59,7 @@ def read(source: DataSource) -> DataSplit:
     from PIL import Image
 
     images = data.reshape(-1, 3, SIDE, SIDE).transpose(0, 2, 3, 1)
-    samples = [Sample(id=str(i), image=DecodedImage(Image.fromarray(images[i], "RGB")), meta={"label": labels[i], "filename": filenames[i]})
+    samples = [Sample(id=str(i), images=(DecodedImage(Image.fromarray(images[i], "RGB")),), meta={"label": labels[i], "filename": filenames[i]})
                for i in range(len(labels))]
     prompt_templates, template_file = templates(source, default="openai_cifar")
     files = [batch_path, meta_path] + [p for p in (names_file, template_file) if p]

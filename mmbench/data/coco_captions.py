@@ -70,7 +70,7 @@ def read(source: DataSource) -> DataSplit:
     for i, ann in enumerate(annotations):
         if str(ann["image_id"]) not in files:
             raise DataError(f"{path}: annotations[{i}] refers to image_id {ann['image_id']}, which is not in 'images'")
-    samples = [Sample(id=image_id, image=ImageFile(files[image_id]), texts=tuple(captions[image_id]),
+    samples = [Sample(id=image_id, images=(ImageFile(files[image_id]),), texts=tuple(captions[image_id]),
                       meta={"filename": Path(files[image_id]).name, **extra[image_id]})
                for image_id in files if image_id in captions]
     if not samples:

@@ -55,7 +55,7 @@ def read(source: DataSource) -> DataSplit:
             files.append(list_path)
     if not captions:
         raise DataError(f"{path}: no captions for split {source.split()!r}")
-    samples = [Sample(id=Path(name).stem, image=ImageFile(check_relative(name, f"{path}: image {name!r}")), texts=tuple(texts),
+    samples = [Sample(id=Path(name).stem, images=(ImageFile(check_relative(name, f"{path}: image {name!r}")),), texts=tuple(texts),
                       meta={"filename": Path(name).name}) for name, texts in captions.items()]
     return DataSplit(root=root, samples=samples, files=files)
 

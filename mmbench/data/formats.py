@@ -43,7 +43,7 @@ data_formats: Registry[Any] = Registry("data format", "mmbench.data_formats", bu
     "imagenet_folders": ("mmbench.data.imagenet_folders", "ImageNet-style class folders (wnid or class name per folder)"),
     "imagenet_flat": ("mmbench.data.imagenet_flat", "ImageNet val images in one folder + devkit ground truth or LOC_val_solution.csv"),
     "cifar": ("mmbench.data.cifar", "CIFAR-10/100 python batches (test_batch / test + meta), read without unpickling objects"),
-    "hf": ("mmbench.data.hf_source", "Hugging Face datasets (hub id or local folder)"),
+    "hf": ("mmbench.data.hf_format", "Hugging Face datasets (hub id or local folder)"),
 })
 
 

@@ -64,7 +64,7 @@ def _sample(qid: str, entry: Any, path: Path) -> Sample | None:
             "semantic": str(require(types, "semantic", path, f"{where}.types", str)),
             "answer_kind": "open" if structural == "query" else "binary"}
     image = check_relative(f"{image_id}.jpg", f"{path}: {where}")
-    return Sample(id=qid, image=ImageFile(image), texts=(require(entry, "answer", path, where, str),), meta=meta)
+    return Sample(id=qid, images=(ImageFile(image),), texts=(require(entry, "answer", path, where, str),), meta=meta)
 
 
 def sample_from_record(record: Mapping[str, Any], path: Path, where: str) -> Sample | None:

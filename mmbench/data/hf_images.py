@@ -63,6 +63,12 @@ class HFImage:
         """(width, height) from the cell's encoded header, as :meth:`open` would return it."""
         return EncodedImage(self.column.cell(self.row)["bytes"]).size(root)
 
+    def identity(self) -> str:
+        """A digest of the cell's encoded bytes (:func:`mmbench.data.images.image_identity`)."""
+        import hashlib
+
+        return "bytes:" + hashlib.sha256(self.column.cell(self.row)["bytes"]).hexdigest()[:24]
+
     def __repr__(self) -> str:
         return f"HFImage(column={self.column.column!r}, row={self.row})"
 

@@ -58,7 +58,7 @@ def read_records(source: DataSource, dataset: datasets.Dataset) -> DataSplit:
                             f"or data.images_from")
         image_column = HFImageColumn(dataset, column)
         image_of, root = (lambda row: HFImage(image_column, row)), source.dir or Path(".")
-    samples = [dataclasses.replace(sample, image=image_of(row)) for row, sample in decoded.items()]
+    samples = [dataclasses.replace(sample, images=(image_of(row),)) for row, sample in decoded.items()]
     check_unique([s.id for s in samples], path, "sample id")
     return DataSplit(root=root, samples=samples, files=metadata_files(source))
 

@@ -94,12 +94,8 @@ def expected_files(source: DataSource) -> list[tuple[str, Path]]:
     return [("Hugging Face dataset folder", folder)] if folder is not None else []
 
 
-def read(source: DataSource) -> DataSplit:
-    dataset = load_dataset_split(source)
-    if source.get("records") is not None:
-        from mmbench.data.hf_records import read_records
-
-        return read_records(source, dataset)
+def read_columns(source: DataSource, dataset: datasets.Dataset) -> DataSplit:
+    """The split of a dataset whose columns hold the roles (image, id, question ...) directly."""
     columns = resolve_columns(source, dataset)
     rows = filtered_rows(source, dataset)
     values = {role: _column_values(dataset, column) for role, column in columns.items()
@@ -290,7 +286,7 @@ def _sample(row: int, values: dict[str, list[Any]], image_of: Any, label_map: di
     if "label" in meta and label_map is not None:
         meta["label"] = label_map[int(meta["label"])]
     sample_id = values["id"][row] if "id" in values else row
-    return Sample(id=str(sample_id), image=image_of(row), texts=texts, meta=meta)
+    return Sample(id=str(sample_id), images=(image_of(row),), texts=texts, meta=meta)
 
 
 def _mapped_ids(source: DataSource, ids: list[Any], rows: list[int]) -> list[Any]:

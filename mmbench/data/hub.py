@@ -1,7 +1,7 @@
 """Hub sources: a task's data from a Hugging Face dataset instead of the official files.
 
 A task file may carry a ``hub`` section beside ``data``: a well-known copy of the same split on
-the Hugging Face hub, read by the ``hf`` format (:mod:`mmbench.data.hf_source`, one reader for
+the Hugging Face hub, read by the ``hf`` format (:mod:`mmbench.data.hf_format`, one reader for
 every hub copy). ``mmbench run --data hf`` (or the task name ``<task>@hf``) reads it instead of
 the official files, which stay the default and the reference.
 

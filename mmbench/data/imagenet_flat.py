@@ -53,7 +53,7 @@ def read(source: DataSource) -> DataSplit:
         if wnid not in position:
             raise DataError(f"{labels_path}: {name}: {wnid!r} is not an ImageNet-1k wnid")
         rel = check_relative(name, f"{labels_path}: {name}")
-        samples.append(Sample(id=rel, image=ImageFile(rel), meta={"label": position[wnid]}))
+        samples.append(Sample(id=rel, images=(ImageFile(rel),), meta={"label": position[wnid]}))
     prompt_templates, template_file = templates(source)
     files += [template_file] if template_file else []
     return DataSplit(root=root, samples=samples, classnames=imagenet_classnames(), templates=prompt_templates, files=files)

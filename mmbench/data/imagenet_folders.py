@@ -44,7 +44,7 @@ def read(source: DataSource) -> DataSplit:
         for image in sorted((root / folder).iterdir()):
             if image.suffix.lower() in IMAGE_SUFFIXES and not image.name.startswith("."):
                 rel = f"{folder}/{image.name}"
-                samples.append(Sample(id=rel, image=ImageFile(rel), meta={"label": index_of[folder]}))
+                samples.append(Sample(id=rel, images=(ImageFile(rel),), meta={"label": index_of[folder]}))
     if not samples:
         raise DataError(f"{root}: class folders hold no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
     prompt_templates, template_file = templates(source)

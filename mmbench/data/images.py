@@ -43,10 +43,10 @@ def image_path(image: str | Path, root: Path) -> Path:
 
 
 class ImageSource(Protocol):
-    """What ``Sample.image`` holds: a reference to one image that opens itself as an RGB PIL image.
+    """What ``Sample.images`` hold: a reference to one image that opens itself as an RGB PIL image.
 
     :class:`ImageFile` (a file under the split's image root), :class:`EncodedImage` (bytes),
-    :class:`DecodedImage` (a PIL image in memory) and ``mmbench.data.hf_source.HFImage`` (a lazy
+    :class:`DecodedImage` (a PIL image in memory) and ``mmbench.data.hf_images.HFImage`` (a lazy
     Hugging Face datasets cell). Each is small and pickles into DataLoader worker processes (our own
     objects, never data read from a file)."""
 
@@ -109,7 +109,7 @@ class DecodedImage:
 
 
 def open_image(image: ImageSource, root: Path) -> Image.Image:
-    """Decode ``Sample.image`` to an RGB PIL image, applying the EXIF orientation: ``image.open(root)``.
+    """Decode an image reference to an RGB PIL image, applying the EXIF orientation: ``image.open(root)``.
 
     A missing, unreadable or corrupt image raises :class:`DataError` naming it. A plain
     module-level function, so it pickles into DataLoader worker processes.
@@ -122,7 +122,7 @@ _TRANSPOSED_ORIENTATIONS = (5, 6, 7, 8)
 
 
 def image_size(image: ImageSource, root: Path) -> tuple[int, int] | None:
-    """(width, height) of ``Sample.image`` as :func:`open_image` returns it (EXIF orientation
+    """(width, height) of an image reference as :func:`open_image` returns it (EXIF orientation
     applied), or None when it cannot be read (the loader reports that image later): the source's
     own ``size`` where it has one (a header read), else the opened image's."""
     from PIL import Image
@@ -136,6 +136,23 @@ def image_size(image: ImageSource, root: Path) -> tuple[int, int] | None:
     except (OSError, ValueError, SyntaxError, DataError, Image.DecompressionBombError):
         return None
     return width, height
+
+
+def image_identity(image: ImageSource) -> str:
+    """A stable text naming an image reference's content, for the prediction store's conversation
+    keys: a file's relative path (its bytes are covered by the data fingerprint), else a digest of
+    the encoded bytes or of the decoded pixels."""
+    import hashlib
+
+    if isinstance(image, ImageFile):
+        return f"file:{image.path}"
+    if isinstance(image, EncodedImage):
+        return "bytes:" + hashlib.sha256(image.data).hexdigest()[:24]
+    own = getattr(image, "identity", None)
+    if callable(own):
+        return str(own())
+    opened = image.open(Path("."))
+    return "pixels:" + hashlib.sha256(repr((opened.size, opened.mode)).encode() + opened.tobytes()).hexdigest()[:24]
 
 
 def _header_size(source: Any) -> tuple[int, int]:

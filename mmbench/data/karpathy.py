@@ -53,4 +53,4 @@ def _sample(entry: dict, path: Path, index: int) -> Sample:
     if not texts:
         raise DataError(f"{path}: {where} ({filename}) has no sentences")
     image_id = entry["cocoid"] if entry.get("cocoid") is not None else Path(filename).stem
-    return Sample(id=str(image_id), image=ImageFile(rel), texts=texts, meta={"filename": filename})
+    return Sample(id=str(image_id), images=(ImageFile(rel),), texts=texts, meta={"filename": filename})

@@ -85,4 +85,4 @@ def _sample(entry: Any, where: str, path: Path, ocr: dict[str, list[str]]) -> Sa
     tokens = [str(t) for t in tokens] if isinstance(tokens, list) else ocr.get(image_id, [])
     rel = check_relative(f"{image_id}.jpg", f"{path}: {where}")
     meta = {"question": question, "image_id": image_id, "ocr_tokens": ", ".join(tokens), "ocr_reference": ocr_reference(tokens)}
-    return Sample(id=qid, image=ImageFile(rel), texts=tuple(answers), meta=meta)
+    return Sample(id=qid, images=(ImageFile(rel),), texts=tuple(answers), meta=meta)

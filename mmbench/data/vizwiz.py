@@ -56,4 +56,4 @@ def _sample(entry: Any, index: int, path: Path) -> Sample:
     if flag not in ANSWERABLE:
         raise DataError(f"{path}: {where} ({name}) has answerable={flag!r}; expected 0 or 1")
     meta = {"question": question, "answer_type": require(entry, "answer_type", path, where, str), "answerable": ANSWERABLE[flag]}
-    return Sample(id=name, image=ImageFile(name), texts=texts, meta=meta)
+    return Sample(id=name, images=(ImageFile(name),), texts=texts, meta=meta)

@@ -164,4 +164,4 @@ def _sample(question: QuestionEntry, index: int, path: Path, answers: dict[str, 
     found = answers.get(qid)
     meta = {"question": question.question, "question_type": found.question_type or None if found else None,
             "answer_type": found.answer_type or None if found else None, "image_id": image_id}
-    return Sample(id=qid, image=ImageFile(rel), texts=found.answers if found else (), meta=meta)
+    return Sample(id=qid, images=(ImageFile(rel),), texts=found.answers if found else (), meta=meta)

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from mmbench.conversation import Conversation, images_in, joined_text, prompt_text
+from mmbench.errors import UserError
 from mmbench.types import Capability, GenerationConfig
 
 if TYPE_CHECKING:
@@ -29,10 +31,16 @@ class ModelAdapter:
     Contracts (N images, M texts, D embedding width):
     - ``encode_images(batch) -> Tensor (N, D)``, float32, L2-normalised rows, on CPU or device.
     - ``encode_texts(texts) -> Tensor (M, D)``, float32, L2-normalised rows.
-    - ``generate(batch, prompts, cfg) -> list[str]``, one string per image, prompt stripped.
+    - ``generate(conversations, cfg) -> list[str]``, one string per conversation (one per sample),
+      prompt stripped. A conversation is OpenAI's chat shape with images as objects
+      (:mod:`mmbench.conversation`); its image parts hold the outputs of ``image_transform``.
     - ``match(batch, texts) -> Tensor (N,)``: image-text matching score of aligned pairs
       (image i with text i), higher is better (BLIP ITM logit).
     ``batch`` is what ``collate_images`` made of the outputs of ``image_transform``.
+
+    An adapter written against the former ``generate(images, prompts, cfg)`` keeps working: a
+    subclass overriding ``generate`` with those three parameters is wrapped by
+    :func:`legacy_generate` (single-image conversations only).
     """
 
     #: registry name of the adapter kind ("hf", "clip", "mock", ...)
@@ -46,10 +54,21 @@ class ModelAdapter:
     #: True when the number of image tokens in the model's input depends on the image's size
     #: (LLaVA-NeXT's any-resolution tiles): generation then batches images of equal counts together
     image_tokens_vary: ClassVar[bool] = False
+    #: True for generators that take one user turn with one image (:func:`single_image_inputs`):
+    #: a conversation of another shape stops the run before the stage starts, naming the sample
+    single_image_only: ClassVar[bool] = False
     #: the spec the adapter was built from ("hf:openai/clip-vit-base-patch32")
     spec: str = ""
     device: str = "cpu"
     dtype: str = "float32"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("generate")
+        if own is not None and _takes_images_and_prompts(own):
+            cls.generate = legacy_generate(own)  # type: ignore[method-assign]
+            cls.single_image_only = True
+            cls.legacy_generate = True
 
     # ---- construction and capabilities ----------------------------------------------------------
     @classmethod
@@ -99,8 +118,13 @@ class ModelAdapter:
     def encode_texts(self, texts: list[str]) -> torch.Tensor:
         raise NotImplementedError
 
-    def generate(self, images: Any, prompts: list[str], cfg: GenerationConfig) -> list[str]:
+    def generate(self, conversations: list[Conversation], cfg: GenerationConfig) -> list[str]:
         raise NotImplementedError
+
+    def render_prompt(self, conversation: Conversation) -> str:
+        """The text the model is given for ``conversation`` (chat models: the chat template's
+        rendering), for the per-sample records; default: :func:`mmbench.conversation.prompt_text`."""
+        return prompt_text(conversation)
 
     def match(self, images: Any, texts: list[str]) -> torch.Tensor:
         raise NotImplementedError
@@ -162,6 +186,59 @@ class ModelAdapter:
 
 def _identity(image: Any) -> Any:
     return image
+
+
+def single_image_inputs(adapter: ModelAdapter, conversations: list[Conversation]) -> tuple[Any, list[str]]:
+    """(collated images on the adapter's device, prompts) of conversations that are each one user
+    turn holding one image and text: what single-image generators (BLIP, the built-in LLaVA) take.
+    Any other shape is refused with one line naming the model."""
+    from mmbench.devices import to_device
+
+    images, prompts = [], []
+    for conversation in conversations:
+        check_single_image(adapter, conversation, "")
+        images.append(images_in(conversation)[0])
+        prompts.append(joined_text(conversation))
+    return to_device(adapter.collate_images(images), adapter.device), prompts
+
+
+def check_single_image(adapter: ModelAdapter, conversation: Conversation, sample_id: str) -> None:
+    """UserError unless ``conversation`` is one user turn holding exactly one image (what a
+    single-image generator takes), naming the sample and the fix."""
+    found = images_in(conversation)
+    if len(conversation) == 1 and conversation[0]["role"] == "user" and len(found) == 1:
+        return
+    fix = ("port its generate(images, prompts, cfg) to generate(conversations, cfg) as the README's 'Your own model' shows"
+           if getattr(adapter, "legacy_generate", False) else
+           "use a model that accepts several images or system messages (see the README's model families)")
+    where = f"sample {sample_id}: " if sample_id else ""
+    raise UserError(f"{where}model {adapter.spec or adapter.adapter_name} takes one user turn with one image; this task gives "
+                    f"{len(conversation)} message(s) with {len(found)} image(s): {fix}")
+
+
+def legacy_generate(old: Callable[..., list[str]]) -> Callable[..., list[str]]:
+    """The documented shim for adapters written against ``generate(images, prompts, cfg)``: it
+    hands them the collated image batch and the prompt texts of single-image conversations."""
+
+    def generate(self: ModelAdapter, conversations: list[Conversation], cfg: GenerationConfig) -> list[str]:
+        images, prompts = single_image_inputs(self, conversations)
+        return old(self, images, prompts, cfg)
+
+    generate.__doc__ = old.__doc__
+    generate.__wrapped_legacy__ = old  # type: ignore[attr-defined]
+    return generate
+
+
+def _takes_images_and_prompts(method: Any) -> bool:
+    """True for ``generate(self, images, prompts, cfg)``, the former contract (three parameters)."""
+    import inspect
+
+    try:
+        parameters = list(inspect.signature(method).parameters.values())[1:]
+    except (TypeError, ValueError):
+        return False
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) == 3
 
 
 def _byte_dtype() -> Any:

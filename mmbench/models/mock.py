@@ -11,6 +11,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
+from mmbench.conversation import Conversation, images_in, joined_text
 from mmbench.models.base import ModelAdapter
 from mmbench.models.options import AdapterOptions
 from mmbench.types import GenerationConfig
@@ -105,9 +106,21 @@ class MockAdapter(ModelAdapter):
     def encode_texts(self, texts: list[str]) -> Any:
         return self._colour_vectors([t.lower().replace(".", " ").split() for t in texts])
 
-    def generate(self, images: Any, prompts: list[str], cfg: GenerationConfig) -> list[str]:
-        colours = self.dominant_colours(images)
-        return [_answer(prompt.lower(), colour) for prompt, colour in zip(prompts, colours)]
+    def generate(self, conversations: list[Conversation], cfg: GenerationConfig) -> list[str]:
+        """Per conversation: the answer its text asks for about the dominant colour of its first
+        image ("none" without an image); with several images, "how many" counts those of that colour."""
+        import torch
+
+        answers = []
+        for conversation in conversations:
+            images = images_in(conversation)
+            prompt = joined_text(conversation).lower()
+            colours = self.dominant_colours(torch.stack(images)) if images else ["none"]
+            answer = _answer(prompt, colours[0])
+            if len(colours) > 1 and "how many" in prompt:
+                answer = str(sum(c == colours[0] for c in colours))
+            answers.append(answer)
+        return answers
 
     def match(self, images: Any, texts: list[str]) -> Any:
         return (self.encode_images(images) * self.encode_texts(texts)).sum(-1)

@@ -3,7 +3,8 @@
 A task type never loops over batches and never times anything. The data flow is in the
 signatures (the runner never writes into a task):
 
-- ``TaskType(spec, split, capabilities)``: what to evaluate and what the model can do;
+- ``TaskType(spec, split, capabilities, prompt_style)``: what to evaluate, what the model can do and
+  which of the task's prompts it takes;
 - ``next_stages(outputs, skipped) -> list[Stage]``: given the outputs of the stages run so far
   (stage name -> one output per item) and the ids of samples whose images could not be read,
   the stages to run next; an empty list when the work is done. Later stages can depend on
@@ -19,6 +20,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal, Mapping, Sequence
 
+from mmbench.conversation import Conversation, conversation_digest, images_in, joined_text, user_turn
 from mmbench.registry import task_types
 from mmbench.types import Capability, GenerationConfig, Sample
 
@@ -40,7 +42,10 @@ class Stage:
 
     ``kind="images"``: each item has an ``image`` attribute (a Sample or an ImageRef); the runner
     opens and transforms the image in DataLoader workers, collates, and calls
-    ``step(model, batch, items)``. ``kind="texts"``: items are strings, passed as the batch.
+    ``step(model, batch, items)``. ``kind="conversations"``: items are :class:`ConversationItem`;
+    the runner opens and transforms every image of each conversation in DataLoader workers and calls
+    ``step(model, conversations, items)`` with the images in place (:mod:`mmbench.conversation`).
+    ``kind="texts"``: items are strings, passed as the batch.
     ``generative`` marks stages whose outputs are generated strings (tokens/s is counted).
     ``bucket_key(model, item)``, for generative stages, says which items batch well together
     (e.g. the prompt's token length): the runner batches them in key order to cut padding and
@@ -48,7 +53,7 @@ class Stage:
     """
 
     name: str
-    kind: Literal["images", "texts"]
+    kind: Literal["images", "conversations", "texts"]
     items: Sequence[Any]
     step: StepFn
     generative: bool = False
@@ -60,11 +65,16 @@ class Stage:
 
     def item_keys(self) -> list[str]:
         """A stable key per item, for the prediction store: ``id:<id>`` of a Sample or ImageRef,
+        ``id:<id>:<digest>`` of a conversation (every text and every image's identity),
         ``text:<sha256>`` of a string item (the output of a text depends only on the text)."""
         return [_item_key(item, self.name) for item in self.items]
 
 
 def _item_key(item: Any, stage: str) -> str:
+    if isinstance(item, ConversationItem):
+        from mmbench.data.images import image_identity
+
+        return f"id:{item.id}:{conversation_digest(item.conversation, image_identity)}"
     if isinstance(item, str):
         return "text:" + hashlib.sha256(item.encode("utf-8")).hexdigest()
     item_id = getattr(item, "id", "")
@@ -80,6 +90,19 @@ class ImageRef:
     image: ImageSource
     payload: Any = None
     id: str = ""
+
+
+@dataclass(frozen=True)
+class ConversationItem:
+    """A generative stage's item: one sample's conversation, its image parts holding the sample's
+    image references (opened and transformed by the runner)."""
+
+    id: str
+    conversation: Conversation
+
+    @property
+    def images(self) -> list[Any]:
+        return images_in(self.conversation)
 
 
 @dataclass
@@ -98,11 +121,13 @@ class TaskType:
     metric_names: ClassVar[tuple[str, ...]] = ()
     main_metric: ClassVar[str] = ""  # shown first in tables and leaderboards (mmbench.report.columns)
 
-    def __init__(self, spec: TaskSpec, split: DataSplit, capabilities: frozenset[Capability] = frozenset()) -> None:
+    def __init__(self, spec: TaskSpec, split: DataSplit, capabilities: frozenset[Capability] = frozenset(),
+                 prompt_style: str = "instruction") -> None:
         self.spec = spec
         self.split = split
         self.samples: list[Sample] = list(split.samples)
         self.capabilities = frozenset(capabilities)  # of the model being evaluated
+        self.prompt_style = prompt_style  # of the model being evaluated: which of the task's prompts it takes
 
     @property
     def generation(self) -> GenerationConfig:
@@ -126,6 +151,28 @@ class TaskType:
             from mmbench.errors import UserError
 
             raise UserError(f"{self.spec.source}: prompt template {template!r} refers to {e}, which sample {sample.id} lacks") from None
+
+    def conversation_for(self, sample: Sample) -> Conversation:
+        """The sample's conversation for the model: by default one user turn holding every image of
+        the sample, then the task's prompt (:func:`mmbench.conversation.user_turn`). Task types whose
+        questions place images in the text (MMMU) override this."""
+        return user_turn(sample.images, self.prompt_for(sample, self.prompt_style), self.spec.system or None)
+
+    def generation_stage(self, name: str = "answers", samples: Sequence[Sample] | None = None) -> Stage:
+        """The generative stage over ``samples`` (default: all): one conversation per sample, answered
+        by ``model.generate(conversations, cfg)`` with the task's generation settings; batched by
+        prompt length (the text parts' token count)."""
+        cfg = self.generation
+        chosen = self.samples if samples is None else list(samples)
+        items = [ConversationItem(s.id, self.conversation_for(s)) for s in chosen]
+
+        def step(model: ModelAdapter, conversations: Any, batch_items: Sequence[ConversationItem]) -> list[str]:
+            return model.generate(list(conversations), cfg)
+
+        def prompt_length(model: ModelAdapter, item: ConversationItem) -> int:
+            return model.prompt_length(joined_text(item.conversation))
+
+        return Stage(name, "conversations", items, step, generative=True, bucket_key=prompt_length)
 
     def kept(self, skipped: frozenset[str]) -> list[int]:
         """Indices of samples whose images could be read (all of them unless ``--on-error skip``)."""

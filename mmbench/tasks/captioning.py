@@ -11,7 +11,7 @@ metrics are those of the whole set ("entire" in the NoCaps tables).
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from typing import Sequence
 
 from mmbench.tasks.base import Outputs, Stage, TaskScore, TaskType, skipped_note
 from mmbench.types import Capability, Sample
@@ -35,12 +35,7 @@ class CaptioningTask(TaskType):
     def next_stages(self, outputs: Outputs, skipped: frozenset[str]) -> list[Stage]:
         if "captions" in outputs:
             return []
-        cfg = self.generation
-
-        def step(model: Any, batch: Any, items: Sequence[Sample]) -> list[str]:
-            return model.generate(batch, [self.prompt_for(s, model.prompt_style) for s in items], cfg)
-
-        return [Stage("captions", "images", self.samples, step, generative=True)]
+        return [self.generation_stage("captions")]
 
     def score(self, outputs: Outputs, skipped: frozenset[str]) -> TaskScore:
         from mmbench.metrics.captioning import score_captions

@@ -22,8 +22,8 @@ from mmbench.errors import UserError
 from mmbench.registry import tasks as task_registry, unknown_name_message
 
 REQUIRED_KEYS = ("name", "type", "version", "data")
-KNOWN_KEYS = {"name", "type", "version", "description", "data", "hub", "prompt", "generation", "metrics", "batch_size",
-              "output"}
+KNOWN_KEYS = {"name", "type", "version", "description", "data", "hub", "prompt", "system", "generation", "metrics",
+              "batch_size", "output"}
 # A task group names other tasks instead of data: ``group: [task, ...]`` (see mmbench.groups).
 GROUP_TYPE = "group"
 GROUP_REQUIRED_KEYS = ("name", "version", "group")
@@ -41,6 +41,7 @@ class TaskSpec:
     data: dict[str, Any]
     description: str = ""
     prompt: str | dict[str, str] | None = None  # a template, or {instruction: ..., plain: ...}
+    system: str = ""  # a system message opening every conversation ("" : none, the reference protocols' default)
     generation: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)  # metric options (normalization, ks, rerank_k ...)
     output: dict[str, Any] = field(default_factory=dict)  # extra artefacts (e.g. {"submission": "evalai"})
@@ -55,8 +56,11 @@ class TaskSpec:
         """Everything that defines the benchmark, for results files and cache keys."""
         if self.group:
             return {"type": self.type, "group": list(self.group), "aggregate": self.aggregate}
-        return {"type": self.type, "data": self.data, "prompt": self.prompt, "generation": self.generation,
-                "metrics": self.metrics, "output": self.output}
+        arguments = {"type": self.type, "data": self.data, "prompt": self.prompt, "generation": self.generation,
+                     "metrics": self.metrics, "output": self.output}
+        if self.system:  # only when set, so results written before the key existed still match
+            arguments["system"] = self.system
+        return arguments
 
 
 def parse_task_spec(raw: Any, source: str) -> TaskSpec:
@@ -72,6 +76,8 @@ def parse_task_spec(raw: Any, source: str) -> TaskSpec:
         raise UserError(f"{source}: unknown key(s) {', '.join(unknown)} in task file (known: {', '.join(sorted(KNOWN_KEYS))})")
     if raw.get("prompt") is not None and not isinstance(raw["prompt"], (str, dict)):
         raise UserError(f"{source}: 'prompt' must be a string or a mapping of prompt style -> template")
+    if raw.get("system") is not None and not isinstance(raw["system"], str):
+        raise UserError(f"{source}: 'system' must be a string (a system message opening every conversation)")
     for key in ("data", "generation", "metrics", "output"):
         if raw.get(key) is not None and not isinstance(raw[key], dict):
             raise UserError(f"{source}: {key!r} must be a mapping")
@@ -84,7 +90,7 @@ def parse_task_spec(raw: Any, source: str) -> TaskSpec:
         raise UserError(f"{source}: batch_size must be a positive integer")
     return TaskSpec(
         name=str(raw["name"]), type=str(raw["type"]), version=str(raw["version"]), data=dict(raw["data"]),
-        description=str(raw.get("description") or ""), prompt=raw.get("prompt"),
+        description=str(raw.get("description") or ""), prompt=raw.get("prompt"), system=str(raw.get("system") or ""),
         generation=dict(raw.get("generation") or {}), metrics=dict(raw.get("metrics") or {}),
         output=dict(raw.get("output") or {}), batch_size=batch_size, source=source, hub=hub,
     )

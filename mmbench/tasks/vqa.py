@@ -12,7 +12,7 @@ the 10-answer scoring reports the VQAv2 answer types (yes/no, number, other).
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Sequence
 
 from mmbench.errors import UserError
 from mmbench.tasks.base import Outputs, Stage, TaskScore, TaskType, skipped_note
@@ -30,15 +30,7 @@ class VqaTask(TaskType):
     def next_stages(self, outputs: Outputs, skipped: frozenset[str]) -> list[Stage]:
         if "answers" in outputs:
             return []
-        cfg = self.generation
-
-        def step(model: Any, batch: Any, items: Sequence[Sample]) -> list[str]:
-            return model.generate(batch, [self.prompt_for(s, model.prompt_style) for s in items], cfg)
-
-        def prompt_length(model: Any, sample: Sample) -> int:
-            return model.prompt_length(self.prompt_for(sample, model.prompt_style))
-
-        return [Stage("answers", "images", self.samples, step, generative=True, bucket_key=prompt_length)]
+        return [self.generation_stage("answers")]
 
     def score(self, outputs: Outputs, skipped: frozenset[str]) -> TaskScore:
         answers = outputs["answers"]

@@ -18,7 +18,8 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from mmbench.models.base import ImageTransform
+from mmbench.conversation import Conversation
+from mmbench.models.base import ImageTransform, single_image_inputs
 from mmbench.models.hf.common import CheckpointImageTransform, HFAdapter
 from mmbench.types import GenerationConfig
 
@@ -50,11 +51,14 @@ class HFBlipAdapter(HFAdapter):
 class HFBlipCaptionAdapter(HFBlipAdapter):
     """BLIP captioning (Salesforce/blip-image-captioning-*)."""
 
+    single_image_only = True  # one user turn with one image (single_image_inputs)
+
     family = "blip-caption"
     model_class = "BlipForConditionalGeneration"
     prompt_style = "plain"  # the task's plain prompt ('' for captions): BLIP was not instruction-tuned
 
-    def generate(self, images: Any, prompts: list[str], cfg: GenerationConfig) -> list[str]:
+    def generate(self, conversations: list[Conversation], cfg: GenerationConfig) -> list[str]:
+        images, prompts = single_image_inputs(self, conversations)
         import torch
 
         pixel_values = self.pixels(images)
@@ -84,11 +88,14 @@ class HFBlipCaptionAdapter(HFBlipAdapter):
 class HFBlipVqaAdapter(HFBlipAdapter):
     """BLIP VQA (Salesforce/blip-vqa-*): generated open-ended answers."""
 
+    single_image_only = True  # one user turn with one image (single_image_inputs)
+
     family = "blip-vqa"
     model_class = "BlipForQuestionAnswering"
     prompt_style = "plain"  # the bare question, as BLIP was trained
 
-    def generate(self, images: Any, prompts: list[str], cfg: GenerationConfig) -> list[str]:
+    def generate(self, conversations: list[Conversation], cfg: GenerationConfig) -> list[str]:
+        images, prompts = single_image_inputs(self, conversations)
         import torch
 
         model = self.model

@@ -12,10 +12,11 @@ at a time. Only the newly generated text is returned, stripped.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from mmbench.conversation import Conversation, joined_text
 from mmbench.errors import UserError
-from mmbench.models.base import ImageTransform
+from mmbench.models.base import ImageTransform, single_image_inputs
 from mmbench.models.hf.common import HFAdapter, HFOptions, RGBImage
 from mmbench.types import GenerationConfig
 
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 
 class HFImageTextToTextAdapter(HFAdapter):
     """Any image-text-to-text checkpoint: one user turn holding the image then the prompt, via the chat template."""
+
+    single_image_only = True  # one user turn with one image (single_image_inputs)
 
     family = "image-text-to-text"
     model_class = "AutoModelForImageTextToText"
@@ -46,7 +49,11 @@ class HFImageTextToTextAdapter(HFAdapter):
         messages = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": prompt}]}]
         return str(self.processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False))
 
-    def generate(self, images: Any, prompts: list[str], cfg: GenerationConfig) -> list[str]:
+    def render_prompt(self, conversation: Conversation) -> str:
+        return self.format_prompt(self.options.apply_prompt(joined_text(conversation)))
+
+    def generate(self, conversations: list[Conversation], cfg: GenerationConfig) -> list[str]:
+        images, prompts = single_image_inputs(self, conversations)
         import torch
 
         texts = [self.format_prompt(self.options.apply_prompt(p)) for p in prompts]

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from mmbench.conversation import Conversation
 from mmbench.errors import UserError
-from mmbench.models.base import ModelAdapter
+from mmbench.models.base import ModelAdapter, single_image_inputs
 from mmbench.models.builtin.blip.config import head_from_hf_dict
 from mmbench.models.checkpoint import (
     load_image_transform,
@@ -138,9 +139,12 @@ class BlipAdapter(ModelAdapter):
 class BlipCaptionAdapter(BlipAdapter):
     """``BlipForConditionalGeneration``: captions, conditioned on the prompt, prompt stripped."""
 
+    single_image_only = True  # one user turn with one image (single_image_inputs)
+
     model: BlipForConditionalGeneration
 
-    def generate(self, images: Any, prompts: list[str], cfg: GenerationConfig) -> list[str]:
+    def generate(self, conversations: list[Conversation], cfg: GenerationConfig) -> list[str]:
+        images, prompts = single_image_inputs(self, conversations)
         pixels = self.pixels(images)
         prompts = [self.apply_prompt(p) for p in prompts]
         captions = [""] * len(prompts)
@@ -170,9 +174,12 @@ class BlipVqaAdapter(BlipAdapter):
     (as the ``hf:`` adapter, which decodes each question length apart).
     """
 
+    single_image_only = True  # one user turn with one image (single_image_inputs)
+
     model: BlipForQuestionAnswering
 
-    def generate(self, images: Any, prompts: list[str], cfg: GenerationConfig) -> list[str]:
+    def generate(self, conversations: list[Conversation], cfg: GenerationConfig) -> list[str]:
+        images, prompts = single_image_inputs(self, conversations)
         ids, mask = self.tokenize([self.apply_prompt(p) for p in prompts])
         return self.decode(self.model.generate(self.pixels(images), ids, mask, self.settings(cfg)))
 

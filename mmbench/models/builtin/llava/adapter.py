@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from mmbench.conversation import Conversation, joined_text
 from mmbench.errors import UserError
-from mmbench.models.base import ModelAdapter
+from mmbench.models.base import ModelAdapter, single_image_inputs
 from mmbench.models.checkpoint import (
     load_image_transform,
     load_tokenizer,
@@ -57,6 +58,8 @@ class LlavaOptions(AdapterOptions):
 
 class LlavaAdapter(ModelAdapter):
     """Generation with the built-in LLaVA: image + prompt -> stripped new text."""
+
+    single_image_only = True  # one user turn with one image (single_image_inputs)
 
     adapter_name: ClassVar[str] = "llava"
     options_class = LlavaOptions
@@ -121,7 +124,12 @@ class LlavaAdapter(ModelAdapter):
         return ids[:at] + [image_id] * count + ids[at + 1:]
 
     # ---- generation -----------------------------------------------------------------------------
-    def generate(self, images: Any, prompts: list[str], cfg: GenerationConfig) -> list[str]:
+    def render_prompt(self, conversation: Conversation) -> str:
+        text = joined_text(conversation)
+        return self.format_prompt(self.options.prompt.replace("{prompt}", text) if self.options.prompt else text)
+
+    def generate(self, conversations: list[Conversation], cfg: GenerationConfig) -> list[str]:
+        images, prompts = single_image_inputs(self, conversations)
         from mmbench.models.builtin.decoding import DecodeSettings
 
         if cfg.num_beams != 1:
