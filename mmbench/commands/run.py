@@ -14,7 +14,7 @@ from mmbench.errors import UserError
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("run", help="evaluate a model on one or more tasks",
-                       description="Evaluate a model on tasks; writes results/<run>.json and .samples.jsonl.")
+                       description="Evaluate a model on tasks; writes <output dir>/<run>.json and .samples.jsonl (default: mmbench-results/).")
     p.add_argument("--task", "-t", action="append", required=True, help="task name or path to a task .yaml (repeatable)")
     p.add_argument("--model", "-m", action="append", required=True,
                    help="model spec: hf:<dir-or-id>, clip:..., blip:..., llava:..., mock, or a bundled name (repeatable: "
