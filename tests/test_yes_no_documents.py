@@ -309,6 +309,10 @@ def test_reported_rows_with_their_sources() -> None:
     assert rows[("Qwen2-VL-7B-Instruct", "ocrbench")].metrics == {"accuracy": 0.845}
     documented = (Path(__file__).resolve().parents[1] / "docs" / "reported.md").read_text(encoding="utf-8")
     assert all(f"`{task}`" in documented for task in ("pope", "mme", "chartqa_test", "ocrbench"))
+    # the sources print DocVQA / InfoVQA on the test split only: no val row may claim them
+    assert not [r for r in REPORTED if r.task in ("docvqa_val", "infovqa_val")]
+    assert "DocVQA<sub>test</sub>, InfoVQA<sub>test</sub>" in documented
+    assert "`docvqa_val` and `infovqa_val` have\nno reported row" in documented
 
 
 def test_pope_hub_copy_in_lmms_lab_schema_gives_the_official_samples(root: Path, tmp_path: Path,
