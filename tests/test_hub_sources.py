@@ -472,17 +472,15 @@ def test_task_without_hub_source_is_one_line_exit_2(capsys: pytest.CaptureFixtur
 
 #: standard tasks without a hub section, and why (issue 22: "a pinned hub source where a copy exists")
 NO_HUB_SOURCE = {
-    "mmmu_val": "the official files are the hub repository MMMU/MMMU itself (data.dir holds its download); no commit "
-                "sha of it could be read here, and its rows hold up to 7 image columns, which records decoding cannot attach",
     "scienceqa_img": "no hub copy keyed by ScienceQA's pids (the benchmark's own ids) with a readable commit sha was "
                      "found here; the official problems.json, pid_splits.json and images are the source",
-    "seedbench_img": "no hub copy with a readable commit sha and a confirmed layout was found here; the official "
-                     "SEED-Bench.json and image folder are the source",
+    "seedbench_img": "lmms-lab/SEED-Bench: only a parquet-converter commit (92acad169cd5ffa23a1db506b3ef235330112b96, "
+                     "branch refs/convert/parquet) and short shas of main were read, and its rows hold the image as a list "
+                     "(video frames for video questions), which no record decoder reads yet; the official SEED-Bench.json "
+                     "and image folder are the source",
     # issue 23 (docs/protocols.md "Hub copies")
     "mme": "lmms-lab/MME's question_id (<category>/<image>) is shared by an image's two questions: the official "
            "<category>/<image>/<0|1> ids cannot be rebuilt from a row, and no full commit sha was read",
-    "docvqa_val": "only a short sha (59fed3c) of lmms-lab/DocVQA could be read here, no pinnable 40-hex revision",
-    "infovqa_val": "lmms-lab/DocVQA's InfographicVQA configuration: no pinnable 40-hex revision could be read here",
     "chartqa_test": "lmms-lab/ChartQA holds one test table with a type column and no file position: the official "
                     "human/<n>, augmented/<n> ids cannot be rebuilt with certainty",
     "ocrbench": "echo840/OCRBench rows carry no OCRBench id, so <dataset_name>/<id> cannot be rebuilt",

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from mc_fixtures import write_mc_data, write_mc_hub
+from mc_fixtures import MMMU_COLUMNS, write_mc_data, write_mc_hub
 from mmbench.cli import main
 
 MC_TASKS = ("mmbench_en_dev", "mmstar", "mmmu_val", "scienceqa_img", "seedbench_img", "ai2d_test", "realworldqa")
@@ -135,6 +135,60 @@ def test_score_from_the_hub_copies(mc_root: Path, tmp_path: Path, capsys: pytest
     ai2d = write_jsonl(tmp_path / "a.jsonl", [{"id": 0, "prediction": "D"}, {"id": 1, "prediction": "label 2"}])
     code, metrics = score_json(capsys, "--task", "ai2d_test@hf", "--predictions", ai2d, "--data-dir", mc_root)
     assert code == 0 and metrics == pytest.approx({"accuracy": 1 / 2, "extraction_failed": 0.0})
+
+
+def test_mmmu_hub_copy_keeps_every_image_in_place(mc_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """MMMU/MMMU as its repository holds it (<Subject>/validation-00000-of-00001.parquet written by
+    ``datasets``, image_1 .. image_7 Image columns, null where a question has fewer images):
+    ``mmmu_val@hf`` gives the official reader's ids, subjects, options and images in order (the
+    two-image open question keeps both, <image 1> first), and scores the same predictions alike."""
+    import datasets
+    import pandas as pd
+
+    from mmbench.data import load_split
+    from mmbench.tasks.spec import load_task_spec
+
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "hf-cache")  # not the user's cache
+    text = datasets.Value("string")
+    features = datasets.Features({**{c: text for c in MMMU_COLUMNS}, **{f"image_{n}": datasets.Image() for n in range(1, 8)}})
+    for subject in ("Accounting", "Art"):  # the subjects the miniature fills (the others are empty files)
+        table = pd.read_parquet(mc_root / "mmmu" / subject / "validation-00000-of-00001.parquet")
+        rows = {c: list(table[c]) for c in MMMU_COLUMNS}
+        shard = tmp_path / "hub" / "MMMU" / "MMMU" / subject / "validation-00000-of-00001.parquet"
+        shard.parent.mkdir(parents=True)
+        datasets.Dataset.from_dict(rows, features=features).to_parquet(str(shard))
+
+    official = load_split(load_task_spec("mmmu_val").data, mc_root)
+    hub = load_split(load_task_spec("mmmu_val@hf").data, tmp_path)
+    assert [(s.id, s.texts, s.meta["subject"], s.meta["domain"], s.meta["options"]) for s in hub.samples] == \
+        [(s.id, s.texts, s.meta["subject"], s.meta["domain"], s.meta["options"]) for s in official.samples]
+    assert [len(s.images) for s in hub.samples] == [1, 1, 2]
+    opened = [[image.open(hub.root).tobytes() for image in s.images] for s in hub.samples]
+    assert opened == [[image.open(official.root).tobytes() for image in s.images] for s in official.samples]
+    assert opened[2][0] != opened[2][1]  # blue then green: <image 1> stays image 1
+
+    predictions = write_jsonl(tmp_path / "p.jsonl", MMMU_PREDICTIONS)
+    code, metrics = score_json(capsys, "--task", "mmmu_val@hf", "--predictions", predictions, "--data-dir", tmp_path)
+    assert code == 0, metrics
+    assert metrics["accuracy"] == pytest.approx(2 / 3) and metrics["extraction_failed"] == pytest.approx(1 / 3)
+
+
+def test_hub_image_columns_must_name_image_columns(mc_root: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import datasets
+
+    from mmbench.data import load_split
+    from mmbench.errors import DataError
+    from mmbench.tasks.spec import load_task_spec
+
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "hf-cache")
+    shard = tmp_path / "hub" / "MMMU" / "MMMU" / "Art" / "validation-00000-of-00001.parquet"
+    shard.parent.mkdir(parents=True)
+    datasets.Dataset.from_dict({"id": ["validation_Art_1"], "question": ["q"], "options": ["['a', 'b']"], "answer": ["A"],
+                                "question_type": ["multiple-choice"], "image_1": ["not an image"]}).to_parquet(str(shard))
+    with pytest.raises(DataError, match=r"data.image_columns names \['image_1'"):
+        load_split({**load_task_spec("mmmu_val@hf").data, "image_columns": ["image_1"]}, tmp_path)
 
 
 def test_score_accepts_a_json_list(mc_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -316,8 +370,34 @@ def test_reported_rows_as_the_sources_print_them() -> None:
     assert rows[("LLaVA-1.5-7B", "scienceqa_img")] == {"accuracy": 0.668}
     assert rows[("Qwen2.5-VL-7B", "mmmu_val")] == {"accuracy": 0.586}
     assert rows[("Qwen2.5-VL-7B", "mmstar")] == {"accuracy": 0.639}
+    # VLMEvalKit results/*.md: SEEDBench_IMG.md (fef2454) llava_v1.5_7b ExactMatchAcc 65.59,
+    # AI2D.md (de438e0) LLaVA-v1.5-7B 54.1, MMMU.md (808a01d) llava_v1.5_7b Overall (Val) 36.1
+    assert rows[("LLaVA-1.5-7B", "seedbench_img")] == {"accuracy": 0.6559}
+    assert rows[("LLaVA-1.5-7B", "ai2d_test")] == {"accuracy": 0.541}
+    assert rows[("LLaVA-1.5-7B", "mmmu_val")] == {"accuracy": 0.361}
+    # Qwen2-VL README (00b393f), column Qwen2-VL-7B: MMMU_val 54.1, MMStar 60.7, RealWorldQA 70.1
+    assert rows[("Qwen2-VL-7B-Instruct", "mmmu_val")] == {"accuracy": 0.541}
+    assert rows[("Qwen2-VL-7B-Instruct", "mmstar")] == {"accuracy": 0.607}
+    assert rows[("Qwen2-VL-7B-Instruct", "realworldqa")] == {"accuracy": 0.701}
+    # LLaVA MODEL_ZOO.md (19d8945), LLaVA-v1.6 Vicuna-7B: SEED-IMG 70.2, MM-Bench 67.4, SQA 70.1
+    assert rows[("LLaVA-1.6 (Vicuna-7B)", "seedbench_img")] == {"accuracy": 0.702}
+    assert rows[("LLaVA-1.6 (Vicuna-7B)", "mmbench_en_dev")] == {"accuracy_circular": 0.674}
+    assert rows[("LLaVA-1.6 (Vicuna-7B)", "scienceqa_img")] == {"accuracy": 0.701}
     documented = (Path(__file__).resolve().parents[1] / "docs" / "reported.md").read_text()
     assert all(f"`{task}`" in documented for task in MC_TASKS)
+    # every row names its source file and commit, and docs/reported.md prints its value as the source does
+    for (model, task), value, printed, commit in (
+            (("LLaVA-1.5-7B", "seedbench_img"), 0.6559, "65.59", "fef2454"),
+            (("LLaVA-1.5-7B", "ai2d_test"), 0.541, "54.1", "de438e0"),
+            (("LLaVA-1.5-7B", "mmmu_val"), 0.361, "36.1", "808a01d"),
+            (("Qwen2-VL-7B-Instruct", "realworldqa"), 0.701, "70.1", "00b393f"),
+            (("LLaVA-1.6 (Vicuna-7B)", "seedbench_img"), 0.702, "70.2", "19d8945")):
+        [row] = [r for r in REPORTED if (r.model, r.task) == (model, task)]
+        assert commit in row.source and f"| {printed} |" in documented
+        assert round(float(printed) / 100, 4) == value
+    # MC tasks still lacking a row for one of the two models are named in the docs, not filled with guesses
+    assert not {("LLaVA-1.5-7B", "realworldqa"), ("LLaVA-1.5-7B", "mmstar")} & set(rows)
+    assert "`realworldqa` and `mmstar` for LLaVA-1.5-7B" in documented
 
 
 def test_leaderboard_shows_extraction_failed(mock_run: tuple[list[dict], Path], capsys: pytest.CaptureFixture[str]) -> None:

@@ -309,6 +309,10 @@ def test_reported_rows_with_their_sources() -> None:
     assert rows[("Qwen2-VL-7B-Instruct", "ocrbench")].metrics == {"accuracy": 0.845}
     documented = (Path(__file__).resolve().parents[1] / "docs" / "reported.md").read_text(encoding="utf-8")
     assert all(f"`{task}`" in documented for task in ("pope", "mme", "chartqa_test", "ocrbench"))
+    # the sources print DocVQA / InfoVQA on the test split only: no val row may claim them
+    assert not [r for r in REPORTED if r.task in ("docvqa_val", "infovqa_val")]
+    assert "DocVQA<sub>test</sub>, InfoVQA<sub>test</sub>" in documented
+    assert "`docvqa_val` and `infovqa_val` have\nno reported row" in documented
 
 
 def test_pope_hub_copy_in_lmms_lab_schema_gives_the_official_samples(root: Path, tmp_path: Path,
@@ -359,6 +363,67 @@ def test_pope_hub_copy_in_lmms_lab_schema_gives_the_official_samples(root: Path,
     samples = load_split(load_task_spec("pope_random@hf").data, copy).samples
     assert [(s.id, s.texts, s.meta["question"]) for s in samples] == \
         [(s.id, s.texts, s.meta["question"]) for s in load_split(load_task_spec("pope_random").data, copy).samples]
+
+
+@pytest.mark.parametrize("task, folder, official", [("docvqa_val", "DocVQA", files.DOCVQA),
+                                                   ("infovqa_val", "InfographicVQA", files.INFOVQA)])
+def test_docvqa_hub_copy_in_lmms_lab_schema_gives_the_official_samples(root: Path, tmp_path: Path, task: str, folder: str,
+                                                                       official: list[Any],
+                                                                       capsys: pytest.CaptureFixture[str],
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """lmms-lab/DocVQA as its repository holds it: one folder per configuration
+    (<config>/validation-0000k-of-0000n.parquet) whose rows carry questionId as a string, question,
+    answers (a list) and image, the columns lmms-eval's docvqa / infovqa utils read, beside others
+    the reader must ignore (question_types, docId, data_split ...). ``<task>@hf`` gives the official
+    run's ids, references, questions and ANLS, and the hub section's note is printed."""
+    import datasets
+
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "hf-cache")  # not the user's cache
+    features = datasets.Features({"questionId": datasets.Value("string"), "question": datasets.Value("string"),
+                                  "question_types": datasets.Sequence(datasets.Value("string")),
+                                  "image": datasets.Image(), "docId": datasets.Value("int64"),
+                                  "answers": datasets.Sequence(datasets.Value("string")),
+                                  "data_split": datasets.Value("string")})
+    official_dir = "docvqa/val" if task == "docvqa_val" else "infovqa/infographicsvqa_images"
+    rows: dict[str, list[Any]] = {name: [] for name in features}
+    for i, (qid, image_name, _, question, answers) in enumerate(official):
+        name = f"documents/{image_name}.png" if task == "docvqa_val" else image_name
+        rows["questionId"].append(str(qid))
+        rows["question"].append(question)
+        rows["question_types"].append(["form"])
+        rows["image"].append({"bytes": (root / official_dir / name).read_bytes(), "path": Path(name).name})
+        rows["docId"].append(100 + i)
+        rows["answers"].append(answers)
+        rows["data_split"].append("val")
+    shard = tmp_path / "hub" / "lmms-lab" / "DocVQA" / folder / "validation-00000-of-00001.parquet"
+    shard.parent.mkdir(parents=True)
+    datasets.Dataset.from_dict(rows, features=features).to_parquet(str(shard))
+    # a second configuration's shard in the same repository must not leak into this task
+    other = "InfographicVQA" if folder == "DocVQA" else "DocVQA"
+    (shard.parent.parent / other).mkdir()
+    datasets.Dataset.from_dict({**{k: v[:1] for k, v in rows.items()}, "questionId": ["999999"]},
+                               features=features).to_parquet(str(shard.parent.parent / other / "validation-00000-of-00001.parquet"))
+
+    from mmbench.data import load_split
+    from mmbench.tasks.spec import load_task_spec
+
+    hub = load_split(load_task_spec(f"{task}@hf").data, tmp_path).samples
+    ref = load_split(load_task_spec(task).data, root).samples
+    assert [(s.id, s.texts, s.meta["question"]) for s in hub] == [(s.id, s.texts, s.meta["question"]) for s in ref]
+    assert [s.id for s in hub] == [str(entry[0]) for entry in official]
+
+    def run(data_dir: Path, *extra: str) -> dict[str, Any]:
+        capsys.readouterr()
+        code = main(["run", "--task", task, "--model", "mock", "--data-dir", str(data_dir), "--no-store",
+                     "--no-write", "--json", "--num-workers", "0", *extra])
+        out = capsys.readouterr()
+        assert code == 0, out.err
+        return {"result": json.loads(out.out)[0], "err": out.err}
+
+    official_run, hub_run = run(root)["result"], run(tmp_path, "--data", "hf")
+    assert hub_run["result"]["metrics"] == official_run["metrics"]
+    assert hub_run["result"]["task"]["arguments"]["data"]["path"] == "lmms-lab/DocVQA"
+    assert "were not compared one by one" in hub_run["err"]
 
 
 # ---- mmbench score --task on prediction files keyed by the benchmarks' ids -------------------------

@@ -5,13 +5,18 @@ each row as one entry of the format's official file and hands it to the format m
 ``sample_from_record(record, path, where) -> Sample | None``: one decoder per format, so the
 samples (ids, texts, meta, filtering) are those of the official files; only the image comes from
 the copy (its image column, or ``images_from``).
+
+``image_columns: [image_1, ..., image_7]`` (rows holding several images, MMMU/MMMU): each row's
+record carries those cells as lazy image references (None where the cell is null), in place of
+their bytes, and the decoder builds the sample's images from them in its own order; the sample
+keeps them (no single image column is attached).
 """
 
 from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mmbench.data.fields import check_unique
 from mmbench.data.hf_images import HFImage, HFImageColumn
@@ -40,13 +45,20 @@ def read_records(source: DataSource, dataset: datasets.Dataset) -> DataSplit:
     path = Path(str(source.get("path")))
     image_columns = [c for c, feature in dataset.features.items() if isinstance(feature, datasets.Image)]
     table = dataset.select_columns([c for c in dataset.column_names if c not in image_columns]).to_dict()
+    in_record = _image_cells(source, dataset, image_columns)
     decoded: dict[int, Sample] = {}
     for row in filtered_rows(source, dataset):
-        sample = decode({column: cells[row] for column, cells in table.items()}, path, f"row {row}")
+        record = {column: cells[row] for column, cells in table.items()}
+        record.update({column: cells(row) for column, cells in in_record.items()})
+        sample = decode(record, path, f"row {row}")
         if sample is not None:
             decoded[row] = sample
     if not decoded:
         raise DataError(f"{path}: no samples in split {source.split()!r} (data.records: {name})")
+    if in_record:  # the decoder placed the row's images itself
+        samples = list(decoded.values())
+        check_unique([s.id for s in samples], path, "sample id")
+        return DataSplit(root=source.dir or Path("."), samples=samples, files=metadata_files(source))
     if source.get("images_from") is not None:
         on = join_column(source, dataset)
         keys = {row: table[on][row] if on is not None else sample.id for row, sample in decoded.items()}
@@ -62,3 +74,23 @@ def read_records(source: DataSource, dataset: datasets.Dataset) -> DataSplit:
     check_unique([s.id for s in samples], path, "sample id")
     return DataSplit(root=root, samples=samples, files=metadata_files(source))
 
+
+def _image_cells(source: DataSource, dataset: datasets.Dataset, image_columns: list[str]) -> dict[str, Any]:
+    """``image_columns``: column -> (row -> a lazy :class:`HFImage`, or None where the cell is null)."""
+    wanted = source.get("image_columns")
+    if wanted is None:
+        return {}
+    if not isinstance(wanted, list) or not wanted or not all(isinstance(c, str) for c in wanted):
+        raise DataError(f"{source.get('path')}: data.image_columns must be a list of image column names")
+    absent = [c for c in wanted if c not in image_columns]
+    if absent:
+        raise DataError(f"{source.get('path')}: data.image_columns names {absent}, not image columns of the dataset "
+                        f"(image columns: {image_columns})")
+    cells = {}
+    for column in wanted:
+        reader = HFImageColumn(dataset, column)
+        nulls = dataset.flatten_indices().data.column(column).is_null() if dataset._indices is not None \
+            else dataset.data.column(column).is_null()  # null masks only: no image bytes are read here
+        present = [not null for null in nulls.to_pylist()]
+        cells[column] = (lambda row, reader=reader, present=present: HFImage(reader, row) if present[row] else None)
+    return cells

@@ -17,11 +17,18 @@ meta = question, options, question_type, ``subject`` (the folder name), ``domain
 disciplines, named as the issue and the paper print them: "Art & Design" ...), subfield,
 img_type, topic_difficulty, and ``interleave`` (the multiple-choice task places each image where
 the text says ``<image n>``).
+
+:func:`sample_from_record` decodes one row of a hub copy of the same files (``records: mmmu`` with
+``image_columns: [image_1, ..., image_7]``: the image cells arrive as lazy references, None where
+null); the subject is read from the id (``validation_Accounting_1`` -> ``Accounting``), since the
+rows of the 30 subject folders arrive as one table.
 """
 
 from __future__ import annotations
 
 import ast
+import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +54,7 @@ DOMAIN_OF = {subject: domain for domain, subjects in DOMAINS.items() for subject
 SUBJECTS = tuple(sorted(DOMAIN_OF))  # CAT_SHORT2LONG's order is alphabetical by subject
 MAX_IMAGES = 7
 COLUMNS = ("id", "question", "options", "answer", "question_type")
+_ID = re.compile(r"^[a-z]+_(?P<subject>[A-Za-z_]+?)_\d+$")  # validation_Art_Theory_12
 
 
 def _subjects(source: DataSource) -> list[str]:
@@ -109,10 +117,11 @@ def _sample(row: dict[str, Any], subject: str, path: Path) -> Any:
     images = []
     for n in range(1, MAX_IMAGES + 1):
         cell = row.get(f"image_{n}")
-        if isinstance(cell, dict) and cell.get("bytes"):
+        present = bool(cell.get("bytes")) if isinstance(cell, dict) else cell is not None  # a hub row's lazy image
+        if present:
             if len(images) != n - 1:  # <image n> must stay image n
                 raise DataError(f"{where}: image_{n} is present but image_{len(images) + 1} is empty")
-            images.append(EncodedImage(bytes(cell["bytes"]), f"{sample_id} image_{n}"))
+            images.append(EncodedImage(bytes(cell["bytes"]), f"{sample_id} image_{n}") if isinstance(cell, dict) else cell)
     if not images:
         raise DataError(f"{where}: no image (image_1 .. image_{MAX_IMAGES} are all empty)")
     meta = {"question": str(row["question"]), "hint": "", "options": tuple(str(o) for o in options),
@@ -122,3 +131,15 @@ def _sample(row: dict[str, Any], subject: str, path: Path) -> Any:
         if row.get(key) is not None:
             meta[key] = str(row[key])
     return choice_sample(sample_id, images, answer, meta)
+
+
+def sample_from_record(record: Mapping[str, Any], path: Path, where: str) -> Any:
+    """One row of a hub copy of MMMU's parquet files (``records: mmmu``): the sample :func:`read`
+    makes of it, its subject read from the id."""
+    missing = [c for c in COLUMNS if c not in record]
+    if missing:
+        raise DataError(f"{path}: {where}: no column(s) {', '.join(missing)}; is this MMMU's parquet?")
+    match = _ID.match(str(record["id"]))
+    if match is None or match.group("subject") not in DOMAIN_OF:
+        raise DataError(f"{path}: {where}: id {record['id']!r} does not name an MMMU subject (<split>_<Subject>_<n>)")
+    return _sample(dict(record), match.group("subject"), path)

@@ -31,6 +31,8 @@ QWEN2_VL_README = "Qwen2-VL README.md (QwenLM/Qwen2-VL at commit 00b393f), table
 OPEN_CLIP_RETRIEVAL = "open_clip docs/openclip_retrieval_results.csv"
 QWEN25_VL_README = "QwenLM/Qwen2.5-VL README.md (commit 3b32d7e), Performance table, column Qwen2.5-VL-7B"
 MATHVISTA_README = "MathVista README.md (lupantech/MathVista at 53d5258), 'Leaderboard on the testmini subset', column ALL"
+LLAVA_ZOO_19D = "LLaVA model zoo (haotian-liu/LLaVA docs/MODEL_ZOO.md at commit 19d8945)"
+VLMEVALKIT_RESULTS = "VLMEvalKit results/{file} (open-compass/VLMEvalKit at commit {commit})"
 OPEN_CLIP_CORE = ("mean of the open_clip rows of the nine members: docs/openclip_classification_results.csv (top-1) "
                   "and docs/openclip_retrieval_results.csv (mean of image and text retrieval R@1)")
 
@@ -155,4 +157,31 @@ REPORTED: tuple[ReportedResult, ...] = (
                    {"accuracy": 0.276}, MATHVISTA_README),
     ReportedResult("InternVL2-Pro", "mathvista_testmini", "mathvista", "MathVista testmini (1,000 problems)",
                    {"accuracy": 0.668}, MATHVISTA_README),
+    # ---- filled in later (docs/reported.md "Multiple choice: further rows") ----
+    ReportedResult("LLaVA-1.5-7B", "seedbench_img", "multiple_choice",
+                   "SEED-Bench image questions, VLMEvalKit SEEDBench_IMG, ExactMatchAcc (exact matching, no ChatGPT "
+                   "extraction; ExactMatchRate 100)",
+                   {"accuracy": 0.6559}, VLMEVALKIT_RESULTS.format(file="SEEDBench_IMG.md", commit="fef2454")),
+    ReportedResult("LLaVA-1.5-7B", "ai2d_test", "multiple_choice",
+                   "AI2D, VLMEvalKit 'overall' (GPT-3.5-Turbo-0613 choice extractor where heuristic matching fails; "
+                   "the file does not name the split)",
+                   {"accuracy": 0.541}, VLMEVALKIT_RESULTS.format(file="AI2D.md", commit="de438e0")),
+    ReportedResult("LLaVA-1.5-7B", "mmmu_val", "multiple_choice",
+                   "MMMU validation, VLMEvalKit 'Overall (Val)' (open questions recast as two options, GPT-3.5 "
+                   "matching, multi-image questions skipped as wrong for models without interleaved input)",
+                   {"accuracy": 0.361}, VLMEVALKIT_RESULTS.format(file="MMMU.md", commit="808a01d")),
+    ReportedResult("Qwen2-VL-7B-Instruct", "mmmu_val", "multiple_choice", "MMMU validation (the row reads MMMU_val)",
+                   {"accuracy": 0.541}, QWEN2_VL_README),
+    ReportedResult("Qwen2-VL-7B-Instruct", "mmstar", "multiple_choice", "MMStar",
+                   {"accuracy": 0.607}, QWEN2_VL_README),
+    ReportedResult("Qwen2-VL-7B-Instruct", "realworldqa", "multiple_choice", "RealWorldQA (765 questions)",
+                   {"accuracy": 0.701}, QWEN2_VL_README),
+    ReportedResult("LLaVA-1.6 (Vicuna-7B)", "seedbench_img", "multiple_choice", "SEED-Bench image questions (SEED-IMG)",
+                   {"accuracy": 0.702}, LLAVA_ZOO_19D),
+    ReportedResult("LLaVA-1.6 (Vicuna-7B)", "mmbench_en_dev", "multiple_choice",
+                   "MMBench-EN, the zoo's MM-Bench column (the table does not name the split; LLaVA's evaluation "
+                   "reads mmbench_dev_20230712.tsv)",
+                   {"accuracy_circular": 0.674}, LLAVA_ZOO_19D),
+    ReportedResult("LLaVA-1.6 (Vicuna-7B)", "scienceqa_img", "multiple_choice", "ScienceQA test, IMG subset (the zoo's SQA)",
+                   {"accuracy": 0.701}, LLAVA_ZOO_19D),
 )
