@@ -55,5 +55,5 @@ def _sample(entry: Any, subset: str, n: int, path: Path) -> Sample:
     label = require(entry, "label", path, where, (str, int, float))
     label = label if isinstance(label, str) else json.dumps(label)
     image = check_relative(require(entry, "imgname", path, where, str), f"{path}: {where}")
-    return Sample(id=f"{subset}/{n}", image=ImageFile(image), texts=(label,),
+    return Sample(id=f"{subset}/{n}", images=(ImageFile(image),), texts=(label,),
                   meta={"question": require(entry, "query", path, where, str), "subset": subset})

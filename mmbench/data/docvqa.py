@@ -56,4 +56,4 @@ def _sample(entry: Any, where: str, path: Path) -> Sample:
     types = entry.get("question_types") or entry.get("answer_type") or []
     meta = {"question": require(entry, "question", path, where, str),
             "question_types": ", ".join(str(t) for t in types) if isinstance(types, list) else str(types)}
-    return Sample(id=qid, image=ImageFile(image), texts=tuple(answers), meta=meta)
+    return Sample(id=qid, images=(ImageFile(image),), texts=tuple(answers), meta=meta)

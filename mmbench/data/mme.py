@@ -55,7 +55,7 @@ def read(source: DataSource) -> DataSplit:
             for line_no, (question, answer) in enumerate(_pair(txt)):
                 meta = {"question": question, "question_stem": question.strip().replace(LLAVA_SUFFIX, ""),
                         "category": category, "image_name": image.name}
-                samples.append(Sample(id=f"{category}/{image.name}/{line_no}", image=ImageFile(rel), texts=(answer,), meta=meta))
+                samples.append(Sample(id=f"{category}/{image.name}/{line_no}", images=(ImageFile(rel),), texts=(answer,), meta=meta))
             files.append(txt)
     if not samples:
         raise DataError(f"{root}: no MME question files in any of the category folders "

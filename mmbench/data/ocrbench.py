@@ -45,7 +45,7 @@ def read(source: DataSource) -> DataSplit:
         sample = _sample(entry, f"[{i}]", path)
         seen[sample.id] += 1
         if seen[sample.id] > 1:
-            sample = Sample(id=f"{sample.id}#{seen[sample.id]}", image=sample.image, texts=sample.texts, meta=sample.meta)
+            sample = Sample(id=f"{sample.id}#{seen[sample.id]}", images=sample.images, texts=sample.texts, meta=sample.meta)
         samples.append(sample)
     return DataSplit(root=folder, samples=samples, files=[path])
 
@@ -60,4 +60,4 @@ def _sample(entry: Any, where: str, path: Path) -> Sample:
     image = check_relative(require(entry, "image_path", path, where, str), f"{path}: {where}")
     meta = {"question": require(entry, "question", path, where, str), "dataset_name": dataset,
             "type": require(entry, "type", path, where, str)}
-    return Sample(id=f"{dataset}/{item}", image=ImageFile(image), texts=tuple(answers), meta=meta)
+    return Sample(id=f"{dataset}/{item}", images=(ImageFile(image),), texts=tuple(answers), meta=meta)

@@ -64,4 +64,4 @@ def _sample(row: Any, number: int, path: Path) -> Sample:
     if label.strip().lower() not in LABELS:
         raise DataError(f"{path}: {where} (question {qid}) has label {label!r}; POPE labels are yes or no")
     image = check_relative(require(row, "image", path, where, str), f"{path}: {where}")
-    return Sample(id=qid, image=ImageFile(image), texts=(label,), meta={"question": require(row, "text", path, where, str)})
+    return Sample(id=qid, images=(ImageFile(image),), texts=(label,), meta={"question": require(row, "text", path, where, str)})

@@ -11,7 +11,7 @@ differ unless ``--allow-mismatch``); one other than ``official`` is also named i
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Sequence
+from typing import Any, ClassVar
 
 from mmbench.errors import UserError
 from mmbench.metric_options import MetricOption
@@ -52,17 +52,7 @@ class ShortAnswerTask(TaskType):
         return str(self.spec.metrics.get("convention", OFFICIAL))
 
     def next_stages(self, outputs: Outputs, skipped: frozenset[str]) -> list[Stage]:
-        if "answers" in outputs:
-            return []
-        cfg = self.generation
-
-        def step(model: Any, batch: Any, items: Sequence[Sample]) -> list[str]:
-            return model.generate(batch, [self.prompt_for(s, model.prompt_style) for s in items], cfg)
-
-        def prompt_length(model: Any, sample: Sample) -> int:
-            return model.prompt_length(self.prompt_for(sample, model.prompt_style))
-
-        return [Stage("answers", "images", self.samples, step, generative=True, bucket_key=prompt_length)]
+        return [] if "answers" in outputs else [self.generation_stage("answers")]
 
     def score(self, outputs: Outputs, skipped: frozenset[str]) -> TaskScore:
         convention = self.convention
