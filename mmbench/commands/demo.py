@@ -1,5 +1,4 @@
-"""``mmbench demo``: the shapes tasks with the bundled reference models: the four of the shapes suite
-and the shapes counterparts of MMBench, MMMU, POPE and ChartQA (``shapes-llava-multi``)."""
+"""``mmbench demo``: the four shapes tasks with the bundled reference models."""
 
 from __future__ import annotations
 
@@ -10,15 +9,12 @@ from pathlib import Path
 from typing import Any
 
 # task -> bundled model that runs it; the mock adapter stands in for any model not registered
-SUITE_PLAN = (
+DEMO_PLAN = (
     ("shapes_zeroshot", "shapes-clip"),
     ("shapes_retrieval", "shapes-clip"),
     ("shapes_caption", "shapes-blip-caption"),
     ("shapes_vqa", "shapes-blip-vqa"),
 )
-BENCH_PLAN = tuple((task, "shapes-llava-multi") for task in
-                   ("shapes_mc", "shapes_two_image", "shapes_pope", "shapes_chart", "shapes_chart_anls"))
-DEMO_PLAN = SUITE_PLAN + BENCH_PLAN
 
 
 def add_parser(sub: Any) -> None:

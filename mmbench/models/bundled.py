@@ -21,8 +21,6 @@ BUNDLED: dict[str, str] = {
     "shapes-blip-caption": "tiny BLIP captioner trained on the shapes suite (bundled)",
     "shapes-blip-vqa": "tiny BLIP VQA model trained on the shapes suite (bundled)",
     "shapes-llava": "tiny LLaVA-style model (CLIP tower + projector + Llama) trained on shapes captions and questions (bundled)",
-    "shapes-llava-multi": "tiny LLaVA-style model for one- or two-image conversations: the shapes counterparts of "
-                          "MMBench, MMMU, POPE and ChartQA (bundled)",
 }
 NAMES = tuple(BUNDLED)
 
