@@ -1,6 +1,7 @@
-"""The hf llava family on two-image conversations, on the (unfinished, unregistered) shapes-llava-multi
-checkpoint: a batch mixing one- and two-image conversations equals the checkpoint's own
-processor + generate one conversation at a time."""
+"""Two-image conversations through ``hf:`` on the (unfinished, unregistered) shapes-llava-multi
+checkpoint, a LLaVA: the llava family takes one image per conversation, so it runs as the generic
+image-text-to-text family (``--model-arg family=image-text-to-text``); a batch mixing one- and
+two-image conversations equals the checkpoint's own processor + generate one conversation at a time."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ CHECKPOINT = BUNDLED_DIR / "shapes-llava-multi"
 
 
 def test_two_image_conversations_equal_the_checkpoints_own_generate_alone_and_batched() -> None:
-    """The hf llava family (multi-image) on shapes-llava-multi: a batch mixing one- and two-image
-    conversations gives what the processor's chat template + model.generate give one at a time."""
+    """A batch mixing one- and two-image conversations gives what the processor's chat template +
+    model.generate give one conversation at a time."""
     import random
 
     import torch
@@ -33,7 +34,7 @@ def test_two_image_conversations_equal_the_checkpoints_own_generate_alone_and_ba
         conversations.append([{"role": "user", "content": [
             {"type": "image", "image": Image.fromarray(single.pixels)},
             {"type": "text", "text": mc_text(single.question, single.options)}]}])
-    adapter = load_model(f"hf:{CHECKPOINT}", device="cpu")
+    adapter = load_model(f"hf:{CHECKPOINT}", device="cpu", family="image-text-to-text")
     batched = adapter.generate(conversations, GenerationConfig(max_new_tokens=5))
     model, processor = adapter.model, adapter.processor
     alone = []
