@@ -80,16 +80,19 @@ def mc_text(question: str, options: tuple[str, ...], style: str = "lmms-eval") -
 
 
 def draw_example(kind: str, rng: random.Random) -> Example:
-    """One training (or validation) example of ``kind`` in a random prompt variant."""
+    """One training (or validation) example of ``kind`` in a random prompt variant. Multiple-choice
+    targets are the right option's text, not its letter: the benchmarks' rule chain reads a unique
+    option text (VLMEvalKit's exact matching), and a 2-layer model does not learn the letter lookup
+    in the step budget (two recipes that answered with letters stayed at chance)."""
     if kind == "mc":
         item = scenes.mc_item(rng)
         return Example((item.pixels,), mc_text(item.question, item.options, rng.choice(("lmms-eval", "mmmu", "plain"))),
-                       item.answer, kind)
+                       item.options[scenes.LETTERS.index(item.answer)], kind)
     if kind == "pair":
         pair = scenes.pair_item(rng)
         question = pair.question if rng.random() < 0.5 else pair.question.replace("<image 1> <image 2> ", "")
         return Example((pair.first, pair.second), mc_text(question, pair.options, rng.choice(("lmms-eval", "mmmu", "plain"))),
-                       pair.answer, kind)
+                       pair.options[scenes.LETTERS.index(pair.answer)], kind)
     if kind == "yes_no":
         image = scenes.pope_image(rng)
         probe = rng.choice(scenes.pope_questions(image, rng))
