@@ -131,12 +131,14 @@ def mock_demo(tmp_path_factory: pytest.TempPathFactory, mmbench_cli: MmbenchCli)
     return mmbench_cli("demo", "--model", "mock", "--output-dir", str(out_dir)), out_dir
 
 
-def test_demo_with_the_mock_model_runs_all_four_tasks(mock_demo: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+def test_demo_with_the_mock_model_runs_every_task(mock_demo: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+    from mmbench.commands.demo import DEMO_PLAN
+
     out, tmp_path = mock_demo
     assert out.returncode == 0, out.stderr
-    for task in ("shapes_caption", "shapes_retrieval", "shapes_vqa", "shapes_zeroshot"):
+    for task in ("shapes_caption", "shapes_retrieval", "shapes_vqa", "shapes_zeroshot", "shapes_mc", "shapes_two_image"):
         assert f"| {task}" in out.stdout
-    assert len(list(tmp_path.glob("*.samples.jsonl"))) == 4
+    assert len(list(tmp_path.glob("*.samples.jsonl"))) == len(DEMO_PLAN) == 6
 
 
 def test_run_warns_before_the_model_loads_and_marks_the_summary(mmbench_cli: MmbenchCli, tmp_path: Path) -> None:
@@ -433,7 +435,7 @@ def test_demo_matches_the_committed_baseline(mmbench_cli: MmbenchCli, demo_run: 
     """CPU runs are deterministic (the batch-invariance tests): every prediction must be the same."""
     gate = gate_cli(mmbench_cli, "compare", str(BASELINE), str(demo_run), "--exact", "--same-model", "--markdown")
     assert gate.returncode == 0, gate.stdout + gate.stderr
-    for task in ("shapes_caption", "shapes_retrieval", "shapes_vqa", "shapes_zeroshot"):
+    for task in ("shapes_caption", "shapes_retrieval", "shapes_vqa", "shapes_zeroshot", "shapes_mc", "shapes_two_image"):
         assert task in gate.stdout
 
 
