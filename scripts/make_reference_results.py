@@ -12,8 +12,7 @@
   (same architecture, untrained, seed + 1: ``mmbench.training.random_init``), the chance level;
 - ``results/runs/``: the held-out-combination tasks, and ``shapes-llava`` on captioning and VQA;
 - ``bench`` (into ``results/baseline/``): ``shapes-llava-multi`` on the shapes counterparts of
-  MMBench, MMMU, POPE and ChartQA (``mmbench.commands.demo.BENCH_PLAN``, part of the demo, so
-  gated with it). ``baseline`` leaves these runs alone and ``bench`` the suite's.
+  MMBench and MMMU (``mmbench.commands.demo.BENCH_PLAN``, part of the demo, so gated with it). ``baseline`` leaves these runs alone and ``bench`` the suite's.
 
 Each folder's previous result files for these task-model pairs are removed first. CPU, default
 threads; results are deterministic on one machine (the batch-invariance tests).

@@ -21,10 +21,13 @@ BUNDLED: dict[str, str] = {
     "shapes-blip-caption": "tiny BLIP captioner trained on the shapes suite (bundled)",
     "shapes-blip-vqa": "tiny BLIP VQA model trained on the shapes suite (bundled)",
     "shapes-llava": "tiny LLaVA-style model (CLIP tower + projector + Llama) trained on shapes captions and questions (bundled)",
-    "shapes-llava-multi": "tiny LLaVA-style model for one- or two-image conversations: the shapes counterparts of "
-                          "MMBench, MMMU, POPE and ChartQA (bundled)",
+    "shapes-llava-multi": "shapes-llava fine-tuned for one- or two-image multiple choice (shapes_mc, shapes_two_image; "
+                          "near chance on shapes_pope and shapes_chart) (bundled)",
 }
 NAMES = tuple(BUNDLED)
+#: ``--model-arg`` defaults of a bundled model (given ones win): shapes-llava-multi is a LLaVA that takes
+#: two images, which the llava family refuses, so it runs as the generic image-text-to-text family.
+BUNDLED_ARGS: dict[str, dict[str, str]] = {"shapes-llava-multi": {"family": "image-text-to-text"}}
 
 
 def bundled_path(name: str) -> Path:

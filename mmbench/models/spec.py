@@ -13,7 +13,7 @@ from typing import Any
 
 from mmbench.errors import UserError
 from mmbench.models.base import ModelAdapter
-from mmbench.models.bundled import BUNDLED, bundled_path
+from mmbench.models.bundled import BUNDLED, BUNDLED_ARGS, bundled_path
 from mmbench.registry import models
 
 _HF = "mmbench.models.hf.common:HFAdapter"
@@ -59,6 +59,7 @@ def load_model(spec: str, *, device: str = "auto", dtype: str = "float32", **mod
         if location:
             raise UserError(f"{name} takes no location (got {location!r}); use plain --model {name}")
         location = str(bundled_path(bundled))
+        model_args = {**BUNDLED_ARGS.get(bundled, {}), **model_args}
     target = entry.load()
     factory = target.create if is_adapter_class(target) else target
     requested, device = device, resolve_device(device)

@@ -17,7 +17,7 @@ def random_init_model(stage: Stage, processor: Any) -> Any:
     """The stage's architecture, untrained, seeded with the recipe's seed + 1."""
     import torch
 
-    from mmbench.training import blip, clip, llava, llava_multi
+    from mmbench.training import blip, clip, llava
 
     torch.manual_seed(stage.recipe.seed + 1)
     tokenizer = processor.tokenizer
@@ -25,8 +25,8 @@ def random_init_model(stage: Stage, processor: Any) -> Any:
         return clip.build_clip(stage.recipe, tokenizer).eval()
     if stage.kind == "llava":
         return llava.build_llava(stage.recipe, tokenizer).eval()
-    if stage.kind == "llava-multi":
-        return llava_multi.build_llava_multi(stage.recipe, tokenizer).eval()
+    if stage.kind == "llava-multi":  # shapes-llava's architecture, which it fine-tunes
+        return llava.build_llava(llava.LlavaRecipe(), tokenizer).eval()
     from transformers import BlipForConditionalGeneration, BlipForQuestionAnswering
 
     cls = BlipForConditionalGeneration if stage.kind == "blip-caption" else BlipForQuestionAnswering

@@ -40,8 +40,8 @@ STAGES: dict[str, Stage] = {stage.name: stage for stage in (
     Stage("shapes-blip-caption", "blip-caption", BlipRecipe(steps=1049), "shapes-blip-caption"),
     Stage("shapes-blip-vqa", "blip-vqa", BlipRecipe(steps=3263), "shapes-blip-vqa"),
     Stage("shapes-llava", "llava", LlavaRecipe(steps=1500), "shapes-llava", starts_from="shapes-clip-stage1"),
-    Stage("shapes-llava-multi", "llava-multi", LlavaMultiRecipe(steps=1300), "shapes-llava-multi",
-          starts_from="shapes-clip-stage1"),
+    Stage("shapes-llava-multi", "llava-multi", LlavaMultiRecipe(steps=1500, lr=1e-3), "shapes-llava-multi",
+          starts_from="shapes-llava"),
 )}
 
 
@@ -53,9 +53,10 @@ def trainer(kind: str) -> Any:
 
 
 def with_start(stage: Stage, start_path: str | None) -> Any:
-    """The stage's recipe pointing at the checkpoint it starts from (CLIP: init_from, LLaVA: vision_from)."""
+    """The stage's recipe pointing at the checkpoint it starts from (CLIP and LLaVA-multi: init_from,
+    LLaVA: vision_from)."""
     from dataclasses import replace
 
     if start_path is None:
         return stage.recipe
-    return replace(stage.recipe, **{("init_from" if stage.kind == "clip" else "vision_from"): start_path})
+    return replace(stage.recipe, **{("init_from" if stage.kind in ("clip", "llava-multi") else "vision_from"): start_path})

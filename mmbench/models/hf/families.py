@@ -82,10 +82,8 @@ FAMILIES: tuple[Family, ...] = (
            "Salesforce/blip-itm-base-coco", batching="any batch", test="tests/test_hf_models.py"),
     Family("blip-2", "mmbench.models.hf.chat:HFBlip2Adapter", ("Blip2ForConditionalGeneration",), (), "Salesforce/blip2-opt-2.7b",
            model_class="Blip2ForConditionalGeneration", prompt="question", test="tests/test_hf_models.py"),
-    # multi-image: LlavaProcessor expands every <image> of a prompt (LLaVA-1.5 itself was trained on one
-    # image; the bundled shapes-llava-multi on two: tests/test_shapes_bench_models.py)
     Family("llava", CHAT_ADAPTER, ("LlavaForConditionalGeneration",), ("llava",), "llava-hf/llava-1.5-7b-hf",
-           model_class="LlavaForConditionalGeneration", multi_image=True, test="tests/test_hf_models.py"),
+           model_class="LlavaForConditionalGeneration", test="tests/test_hf_models.py"),
     Family("llava-next", CHAT_ADAPTER, ("LlavaNextForConditionalGeneration",), ("llava_next",),
            "llava-hf/llava-v1.6-mistral-7b-hf", model_class="LlavaNextForConditionalGeneration",
            image_tokens_vary=True, batching=_BUCKETED, test="tests/test_hf_models.py"),
