@@ -22,17 +22,12 @@ import torch
 import torch.nn.functional as F
 
 from mmbench.training.corpus import ATTRIBUTE_VALUES, MEAN, STD, ShapesSplit, normalise
-from mmbench.training.loop import Schedule, seed_everything, train
+from mmbench.training.loop import Schedule, TowerSizes, seed_everything, train, vision_tower
 from mmbench.training.vocab import bert_wordpiece, shapes_words
 
 
 @dataclass(frozen=True)
-class BlipRecipe:
-    width: int = 96
-    vision_layers: int = 3
-    text_layers: int = 2
-    heads: int = 4
-    patch: int = 16
+class BlipRecipe(TowerSizes):
     batch: int = 64
     steps: int = 1500
     lr: float = 1e-3
@@ -47,9 +42,7 @@ def blip_config(recipe: BlipRecipe, tokenizer: Any) -> Any:
                 num_hidden_layers=recipe.text_layers, num_attention_heads=recipe.heads, max_position_embeddings=40,
                 encoder_hidden_size=recipe.width, pad_token_id=0, sep_token_id=3, eos_token_id=3,
                 bos_token_id=tokenizer.convert_tokens_to_ids("[DEC]"))
-    vision = dict(hidden_size=recipe.width, intermediate_size=2 * recipe.width, num_hidden_layers=recipe.vision_layers,
-                  num_attention_heads=recipe.heads, image_size=64, patch_size=recipe.patch)
-    return BlipConfig(text_config=text, vision_config=vision, projection_dim=64, image_text_hidden_size=64)
+    return BlipConfig(text_config=text, vision_config=vision_tower(recipe), projection_dim=64, image_text_hidden_size=64)
 
 
 def blip_processor(tokenizer: Any) -> Any:
@@ -126,11 +119,7 @@ def train_blip_caption(train_split: ShapesSplit, recipe: BlipRecipe, out: Path |
         weight = recipe.aux_weight * (1 - progress)
         return lm + weight * aux, {"lm": lm.item(), "aux": aux.item()}
 
-    info = train(list(model.parameters()) + list(heads.parameters()), step_loss, Schedule(recipe.steps, recipe.lr),
-                 "blip-caption", stop_after)
-    processor = blip_processor(tokenizer)
-    _save(model.eval(), processor, out)
-    return model, processor, info
+    return _train_and_save(model, heads, tokenizer, step_loss, recipe, "blip-caption", stop_after, out)
 
 
 def train_blip_vqa(train_split: ShapesSplit, recipe: BlipRecipe, out: Path | None = None,
@@ -160,8 +149,14 @@ def train_blip_vqa(train_split: ShapesSplit, recipe: BlipRecipe, out: Path | Non
         weight = recipe.aux_weight * (1 - progress)
         return lm + weight * aux, {"lm": lm.item(), "aux": aux.item()}
 
+    return _train_and_save(model, heads, tokenizer, step_loss, recipe, "blip-vqa", stop_after, out)
+
+
+def _train_and_save(model: Any, heads: Any, tokenizer: Any, step_loss: Any, recipe: BlipRecipe, name: str,
+                    stop_after: int | None, out: Path | None) -> tuple[Any, Any, dict]:
+    """The loop both BLIP heads share: train model and attribute heads, then save with the processor."""
     info = train(list(model.parameters()) + list(heads.parameters()), step_loss, Schedule(recipe.steps, recipe.lr),
-                 "blip-vqa", stop_after)
+                 name, stop_after)
     processor = blip_processor(tokenizer)
     _save(model.eval(), processor, out)
     return model, processor, info

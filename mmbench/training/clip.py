@@ -19,20 +19,15 @@ import torch.nn.functional as F
 
 from mmbench.training.contrastive import info_nce, positives
 from mmbench.training.corpus import ATTRIBUTE_VALUES, MEAN, STD, ShapesSplit, normalise, partial_caption
-from mmbench.training.loop import Schedule, seed_everything, train
+from mmbench.training.loop import Schedule, TowerSizes, seed_everything, train, vision_tower
 from mmbench.training.vocab import clip_bpe
 
 ALL_ATTRIBUTES = frozenset(ATTRIBUTE_VALUES)
 
 
 @dataclass(frozen=True)
-class ClipRecipe:
-    width: int = 96
-    vision_layers: int = 3
-    text_layers: int = 2
-    heads: int = 4
+class ClipRecipe(TowerSizes):
     projection: int = 64
-    patch: int = 16
     max_text: int = 24
     batch: int = 96
     steps: int = 1500
@@ -50,9 +45,7 @@ def build_clip(recipe: ClipRecipe, tokenizer: Any) -> Any:
     text = dict(vocab_size=len(tokenizer), hidden_size=recipe.width, intermediate_size=2 * recipe.width,
                 num_hidden_layers=recipe.text_layers, num_attention_heads=recipe.heads,
                 max_position_embeddings=recipe.max_text, bos_token_id=0, eos_token_id=1, pad_token_id=1)
-    vision = dict(hidden_size=recipe.width, intermediate_size=2 * recipe.width, num_hidden_layers=recipe.vision_layers,
-                  num_attention_heads=recipe.heads, image_size=64, patch_size=recipe.patch)
-    return CLIPModel(CLIPConfig(text_config=text, vision_config=vision, projection_dim=recipe.projection))
+    return CLIPModel(CLIPConfig(text_config=text, vision_config=vision_tower(recipe), projection_dim=recipe.projection))
 
 
 def clip_processor(tokenizer: Any) -> Any:

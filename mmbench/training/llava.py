@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from mmbench.training.corpus import MEAN, STD, ShapesSplit, normalise
-from mmbench.training.loop import Schedule, seed_everything, train
+from mmbench.training.loop import Schedule, TowerSizes, seed_everything, train, vision_tower
 from mmbench.training.vocab import llama_bpe
 
 CHAT_TEMPLATE = (
@@ -31,12 +31,7 @@ IMAGE_TOKEN = "<image>"
 
 
 @dataclass(frozen=True)
-class LlavaRecipe:
-    width: int = 96
-    vision_layers: int = 3
-    text_layers: int = 2
-    heads: int = 4
-    patch: int = 16
+class LlavaRecipe(TowerSizes):
     batch: int = 32
     steps: int = 1500
     lr: float = 1e-3
@@ -62,9 +57,7 @@ def chat_prompt(prompt: str) -> str:
 def build_llava(recipe: LlavaRecipe, tokenizer: Any) -> Any:
     from transformers import CLIPVisionConfig, LlamaConfig, LlavaConfig, LlavaForConditionalGeneration
 
-    vision = CLIPVisionConfig(hidden_size=recipe.width, intermediate_size=2 * recipe.width,
-                              num_hidden_layers=recipe.vision_layers, num_attention_heads=recipe.heads, image_size=64,
-                              patch_size=recipe.patch)
+    vision = CLIPVisionConfig(**vision_tower(recipe))
     text = LlamaConfig(vocab_size=len(tokenizer), hidden_size=recipe.width, intermediate_size=2 * recipe.width,
                        num_hidden_layers=recipe.text_layers, num_attention_heads=recipe.heads,
                        num_key_value_heads=recipe.heads, max_position_embeddings=256, bos_token_id=1, eos_token_id=2,

@@ -40,6 +40,23 @@ class Schedule:
         return self.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * self.progress(step))))
 
 
+@dataclass(frozen=True)
+class TowerSizes:
+    """The sizes every shapes recipe shares: a ViT vision tower and a text transformer of one width."""
+
+    width: int = 96
+    vision_layers: int = 3
+    text_layers: int = 2
+    heads: int = 4
+    patch: int = 16
+
+
+def vision_tower(sizes: TowerSizes) -> dict[str, int]:
+    """The vision tower's config keys (CLIP/BLIP ViT names) for 64x64 shapes images."""
+    return dict(hidden_size=sizes.width, intermediate_size=2 * sizes.width, num_hidden_layers=sizes.vision_layers,
+                num_attention_heads=sizes.heads, image_size=64, patch_size=sizes.patch)
+
+
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
