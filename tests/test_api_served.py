@@ -129,3 +129,29 @@ def test_served_vs_local_benchmark_agrees_with_itself_on_the_test_server(served)
         outcome = module.compare("shapes_vqa", model, load_model("openai:shapes-llava", base_url=server.base_url), limit=4)
     assert outcome["agreement"] == 1.0 and outcome["local"]["items"] == outcome["served"]["items"] == 4
     assert outcome["served"]["items_per_s"] > 0
+
+
+def test_a_two_image_conversation_served_equals_in_process(mmbench_cli, tmp_path) -> None:
+    """shapes_two_image (two images in one user turn, MMMU's layout): the served bundled
+    shapes-llava-multi answers exactly as the same model in process (images travel as PNG data URLs)."""
+    from mmbench import evaluate
+    from mmbench.models.spec import load_model
+
+    model = load_model("shapes-llava-multi", device="cpu")
+    limit = 4
+    local = evaluate("shapes_two_image", model, limit=limit, output_dir=None, store=None, batch_size=4)
+    reference = {str(s["id"]): s["prediction"] for s in local.samples}
+    inner, images_per_request = model_responder(model), []
+
+    def responder(conversation: list, max_tokens: int) -> str:  # the served model, counting the images it received
+        images_per_request.append(sum(p["type"] == "image" for m in conversation for p in m["content"]))
+        return inner(conversation, max_tokens)
+
+    with TestServer(responder, model="shapes-llava-multi") as server:
+        done = mmbench_cli("run", "--task", "shapes_two_image", "--model", "openai:shapes-llava-multi", "--limit", str(limit),
+                           "--model-arg", f"base_url={server.base_url}", "--output-dir", tmp_path / "out",
+                           "--store", tmp_path / "store.sqlite", "--num-workers", "0", cache=tmp_path / "cache", timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert images_per_request == [2] * limit
+    _, samples = written(tmp_path)
+    assert {i: s["prediction"] for i, s in samples.items()} == reference
