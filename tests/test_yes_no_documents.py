@@ -487,3 +487,33 @@ def test_tables_print_mme_scores_as_they_are_and_others_x100() -> None:
     text = reported_markdown([r for r in REPORTED if r.task in ("mme", "ocrbench")])
     assert "perception 1510.70" in text and "cognition 332.00" in text  # MME's own scale (max 2000 / 800)
     assert "accuracy 84.50" in text  # a 0-1 metric, x100
+
+
+def test_mme_judge_fallback_maps_only_answers_read_as_other(root: Path) -> None:
+    """``judge_unmapped``: the three answers MME's rule reads as other go to the judge; its "Yes" and
+    "No" replace two of them, its "unclear" leaves the third wrong. Hand-computed from the data's
+    gold answers: artwork 4 of 4 and both images -> 200; OCR 200; code_reasoning 1 of 2, 0 of 1 -> 50."""
+    from mmbench.data import load_split
+    from mmbench.registry import task_types
+    from mmbench.tasks.spec import load_task_spec
+
+    spec = load_task_spec("mme")
+    spec = dataclasses.replace(spec, metrics={**spec.metrics, "judge_unmapped": True})
+    task = task_types.get(spec.type)(spec, load_split(spec.data, root))
+    answers = [MME_ANSWERS[s.id] for s in task.samples]
+    [stage] = task.next_stages({"answers": answers}, frozenset())
+    assert (stage.name, stage.model) == ("judge", "judge")
+    asked = [item.id for item in stage.items]
+    assert asked == ["artwork/10049.png/0", "artwork/10049.png/1", "code_reasoning/0020.png/0"]
+    first = stage.items[0].conversation[0]["content"][0]["text"]
+    assert "Is this artwork titled The Last Supper?" in first and "The model's answer:   yes\n" in first
+    result = task.score({"answers": answers, "judge": ["Yes", "No", "unclear"]}, frozenset())
+    assert result.metrics == pytest.approx({"mme_artwork": 200.0, "mme_ocr": 200.0, "mme_code_reasoning": 50.0,
+                                            "perception": 400.0, "cognition": 50.0, "judged": 2.0})
+    records = {r["id"]: r for r in result.samples}
+    assert records["artwork/10049.png/1"]["prediction"] == "n" and records["artwork/10049.png/1"]["reading_rule"] == "judge"
+    assert records["code_reasoning/0020.png/0"]["reading_rule"] is None
+    assert result.notes["judged"].startswith("3 answers the rule (official) read as neither yes nor no went to the judge; "
+                                             "it read 2 of them")  # what the rule could not read is still counted
+    assert "code_reasoning 1" in result.notes["unread"] and "artwork" not in result.notes["unread"]
+    assert task_types.get("mme").uses_judge(spec.metrics) and task_types.get("yes_no").judge_prompt_version == "mmbench-yes-no-judge-v1"

@@ -66,14 +66,24 @@ class ShortAnswerTask(TaskType):
         answers = outputs["answers"]
         kept = [self.samples[i] for i in self.kept(skipped)]
         predictions = {self.samples[i].id: str(answers[i]) for i in self.kept(skipped)}
-        metrics, per_sample, notes = self.score_answers(kept, predictions, convention)
+        scored, judged_fields, judged_metrics, judged_notes = self.judged_answers(outputs, skipped, predictions)
+        metrics, per_sample, notes = self.score_answers(kept, scored, convention)
+        metrics.update(judged_metrics)
+        notes.update(judged_notes)
         records = [{"id": s.id, "question": s.meta.get("question", ""), "prediction": predictions[s.id],
-                    "answers": list(s.texts), **per_sample[s.id]} for s in kept] + self.skipped_records(skipped)
+                    "answers": list(s.texts), **per_sample[s.id], **judged_fields.get(s.id, {})}
+                   for s in kept] + self.skipped_records(skipped)
         if convention != OFFICIAL:
             notes["convention"] = (f"scored with {convention}'s convention, not the benchmark's own scorer "
                                    f"(docs/protocols.md: {self.type_name})")
         notes.update(skipped_note(len(skipped), len(self.samples)))
         return TaskScore(metrics, records, notes)
+
+    def judged_answers(self, outputs: Outputs, skipped: frozenset[str], predictions: dict[str, str]
+                       ) -> tuple[dict[str, str], dict[str, dict[str, Any]], dict[str, float], dict[str, str]]:
+        """(the answers to score, extra record fields by id, extra metrics, notes): the generated
+        answers as they are; a type with a judge fallback swaps in the judge's readable answers."""
+        return predictions, {}, {}, {}
 
     def score_answers(self, samples: list[Sample], predictions: dict[str, str],
                       convention: str) -> tuple[dict[str, float], dict[str, dict[str, Any]], dict[str, str]]:
