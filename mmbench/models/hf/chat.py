@@ -21,6 +21,7 @@ the processor options a family accepts.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,7 +47,7 @@ class HFChatAdapter(HFAdapter):
         row = family or _row(self.family)
         self.model_class = row.model_class or type(self).model_class
         self.image_tokens_vary = row.image_tokens_vary
-        self._measured_counts: dict[tuple[int, int], int] = {}  # (width, height) -> measured image tokens
+        self._measured_counts: dict[Hashable, int] = {}  # image_count_key -> measured image tokens
         self._text_turn_length: int | None = None
         super().__init__(checkpoint, options, row, model_type)
         self.family = row.name
@@ -122,17 +123,32 @@ class HFChatAdapter(HFAdapter):
         length of the same turn without the image, as the chat template and the processor build it:
         exact in every transformers version, whatever the processor's own count leaves out
         (transformers 5.25 counts only the feature placeholders, not Pixtral's row breaks, Aya
-        Vision's tile markers or Idefics3/SmolVLM's row, column and newline tokens). Costs one
-        preprocessing of a blank image per distinct size (cached), no model call."""
-        if (width, height) not in self._measured_counts:
+        Vision's tile markers or Idefics3/SmolVLM's row, column and newline tokens). No model call;
+        one preprocessing of a blank image per distinct :meth:`image_count_key` (cached)."""
+        key = self.image_count_key(width, height)
+        if key not in self._measured_counts:
             from PIL import Image
 
             text = {"type": "text", "text": "x"}
             if self._text_turn_length is None:
                 self._text_turn_length = self._turn_length([text])
             with_image = self._turn_length([{"type": "image", "image": Image.new("RGB", (width, height))}, text])
-            self._measured_counts[(width, height)] = with_image - self._text_turn_length
-        return self._measured_counts[(width, height)]
+            self._measured_counts[key] = with_image - self._text_turn_length
+        return self._measured_counts[key]
+
+    def image_count_key(self, width: int, height: int) -> Hashable:
+        """Sizes with equal keys expand to the same image tokens: the image processor's tiling
+        (``get_number_of_image_patches`` with the processor options: Idefics3/SmolVLM's crops, rows
+        and columns, Aya Vision's tiles; the same call transformers' own count makes) where it has
+        one, else the size itself. Measuring once per tiling keeps large datasets cheap."""
+        tiling = getattr(self.processor.image_processor, "get_number_of_image_patches", None)
+        if tiling is not None:
+            try:
+                found = tiling(height, width, self.processor_kwargs())
+                return ("tiling", tuple(found) if isinstance(found, (tuple, list)) else int(found))
+            except (NotImplementedError, AttributeError, KeyError, TypeError, ValueError):
+                pass
+        return ("size", width, height)
 
     def _turn_length(self, content: list[dict[str, Any]]) -> int:
         inputs = self.processor.apply_chat_template([{"role": "user", "content": content}], add_generation_prompt=True,
