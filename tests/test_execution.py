@@ -170,12 +170,15 @@ def test_llava_next_image_token_count_is_the_processors_expansion(tiny_llava_nex
     import numpy as np
     from PIL import Image
 
+    from mmbench.conversation import user_turn
+
     model = tiny_llava_next
     assert model.image_tokens_vary
     counts = set()
     for width, height in NEXT_SIZES:
         image = Image.fromarray(np.zeros((height, width, 3), dtype=np.uint8))
-        inputs = model.processor(images=[image], text=[model.format_prompt("what is it?")], return_tensors="pt")
+        prompt = model.render_prompt(user_turn([image], "what is it?"))  # the chat template's text, "<image>" unexpanded
+        inputs = model.processor(images=[image], text=[prompt], return_tensors="pt")
         expanded = int((inputs["input_ids"] == model.processor.image_token_id).sum())
         assert model.image_token_count(width, height) == expanded
         counts.add(expanded)

@@ -199,17 +199,18 @@ def input_length(processor: Any, image: Image.Image, **processor_kwargs: Any) ->
                                              processor_kwargs=processor_kwargs)["input_ids"][0])
 
 
-#: families whose image placeholder expands to image tokens only (the count is then exact in every version)
-EXACT_COUNT = ("qwen2-vl", "qwen2.5-vl", "qwen3-vl", "internvl", "llava-onevision")
+#: families whose count is exact up to a constant: the processor's own where the placeholder expands
+#: to image tokens only, the measured one (image_count="measured") for Idefics3 and SmolVLM
+EXACT_COUNT = ("qwen2-vl", "qwen2.5-vl", "qwen3-vl", "internvl", "llava-onevision", "idefics3", "smolvlm")
 
 
 @pytest.mark.parametrize("family", FAMILIES)
 def test_image_token_count_orders_inputs_by_length(checkpoints: dict[str, Path], family: str) -> None:
     """Bucketing reads the count from the image size alone; batches of equal counts must hold inputs
     of (nearly) equal length: equal lengths give equal counts and a smaller count a shorter input.
-    Where the placeholder expands to image tokens only, the count is exact: input length minus count
-    is the same for every image size (same text). (Idefics3 and SmolVLM add row, column and newline
-    tokens that transformers 5.24 counts and 5.25 does not; SmolVLM's is mmbench's tiling estimate.)"""
+    Where the count is exact (every family here), input length minus count is the same for every
+    image size (same text). (Idefics3 and SmolVLM add row, column and newline tokens that
+    transformers 5.24's processor count includes and 5.25's leaves out, so mmbench measures theirs.)"""
     model = mmbench_model(checkpoints, family)
     _, processor = reference(checkpoints, family)
     lengths = [input_length(processor, image) for image in IMAGES]

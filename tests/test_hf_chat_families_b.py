@@ -179,6 +179,20 @@ def test_image_token_count_predicts_the_input_length(checkpoints: dict[str, Path
 
 
 
+@pytest.mark.parametrize("family", ["mistral3", "aya-vision"])
+def test_measured_count_is_measured_once_per_tiling(checkpoints: dict[str, Path], family: str) -> None:
+    """Sizes with the same tiling (Pixtral's resized size, Aya Vision's tile count) share one
+    measurement, and it equals measuring each size itself."""
+    from test_hf_chat_families import IMAGES
+
+    sizes = sorted({image.size for image in IMAGES} | {(1200, 800), (800, 1200), (3000, 2000)})
+    keyed = load_model(f"hf:{checkpoints[family]}")
+    per_size = load_model(f"hf:{checkpoints[family]}")
+    per_size.image_count_key = lambda width, height: ("size", width, height)  # measure every size
+    assert [keyed.image_token_count(*size) for size in sizes] == [per_size.image_token_count(*size) for size in sizes]
+    assert len(keyed._measured_counts) < len(per_size._measured_counts) == len(sizes)
+
+
 def test_mllama_takes_no_tile_option(checkpoints: dict[str, Path]) -> None:
     """The processor's max_image_tiles below the config's max_num_tiles breaks Mllama's cross-attention
     reshape (transformers 5.24: "shape '[1, 16, 32]' is invalid"), so the family declares no tile option."""

@@ -15,11 +15,13 @@ each sample's greedy output equals its output alone; only the new tokens are dec
 The per-family differences are data (:mod:`mmbench.models.hf.families`): the model class, whether
 a conversation may hold several images, whether the image-token count varies with the image size
 (then :meth:`HFChatAdapter.image_token_count` reads it from the processor, without the model, so the
-runner batches equal counts together), and the processor options a family accepts.
+runner batches equal counts together; measured on a blank image where the family row says so), and
+the processor options a family accepts.
 """
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +47,8 @@ class HFChatAdapter(HFAdapter):
         row = family or _row(self.family)
         self.model_class = row.model_class or type(self).model_class
         self.image_tokens_vary = row.image_tokens_vary
+        self._measured_counts: dict[Hashable, int] = {}  # image_count_key -> measured image tokens
+        self._text_turn_length: int | None = None
         super().__init__(checkpoint, options, row, model_type)
         self.family = row.name
         tokenizer = self.tokenizer
@@ -102,20 +106,54 @@ class HFChatAdapter(HFAdapter):
         return self.decode(new_tokens(output, inputs["input_ids"]))
 
     def image_token_count(self, width: int, height: int) -> int:
-        """The image tokens the processor expands one image of this size to (its own count, with the
-        processor options given); where the processor has no such count (SmolVLM), an estimate from
-        its image processor's tiling (tiles x (image tokens per tile + 2) + rows), equal for sizes
-        that the processor expands alike."""
+        """The tokens one image of this size adds to the input (with the processor options given), for
+        bucketing: the processor's own count from the size (no pixels processed), or, where the family
+        row says ``image_count="measured"`` or the processor has no count, :meth:`measured_image_token_count`."""
         kwargs = self.processor_kwargs()
         counter = getattr(self.processor, "_get_num_multimodal_tokens", None)
-        if counter is not None:
+        if counter is not None and self.family_row.image_count != "measured":
             try:
                 return int(counter(image_sizes=[(height, width)], **kwargs)["num_image_tokens"][0])
             except (NotImplementedError, AttributeError, KeyError, TypeError):
                 pass
-        tiling = self.processor.image_processor.get_number_of_image_patches(height, width, kwargs)
-        tiles, rows = (tiling[0], tiling[1]) if isinstance(tiling, tuple) else (tiling, 0)
-        return int(tiles) * (int(getattr(self.processor, "image_seq_len", 1)) + 2) + int(rows)
+        return self.measured_image_token_count(width, height)
+
+    def measured_image_token_count(self, width: int, height: int) -> int:
+        """The input length of a one-image user turn (a blank image of this size, then "x") minus the
+        length of the same turn without the image, as the chat template and the processor build it:
+        exact in every transformers version, whatever the processor's own count leaves out
+        (transformers 5.25 counts only the feature placeholders, not Pixtral's row breaks, Aya
+        Vision's tile markers or Idefics3/SmolVLM's row, column and newline tokens). No model call;
+        one preprocessing of a blank image per distinct :meth:`image_count_key` (cached)."""
+        key = self.image_count_key(width, height)
+        if key not in self._measured_counts:
+            from PIL import Image
+
+            text = {"type": "text", "text": "x"}
+            if self._text_turn_length is None:
+                self._text_turn_length = self._turn_length([text])
+            with_image = self._turn_length([{"type": "image", "image": Image.new("RGB", (width, height))}, text])
+            self._measured_counts[key] = with_image - self._text_turn_length
+        return self._measured_counts[key]
+
+    def image_count_key(self, width: int, height: int) -> Hashable:
+        """Sizes with equal keys expand to the same image tokens: the image processor's tiling
+        (``get_number_of_image_patches`` with the processor options: Idefics3/SmolVLM's crops, rows
+        and columns, Aya Vision's tiles; the same call transformers' own count makes) where it has
+        one, else the size itself. Measuring once per tiling keeps large datasets cheap."""
+        tiling = getattr(self.processor.image_processor, "get_number_of_image_patches", None)
+        if tiling is not None:
+            try:
+                found = tiling(height, width, self.processor_kwargs())
+                return ("tiling", tuple(found) if isinstance(found, (tuple, list)) else int(found))
+            except (NotImplementedError, AttributeError, KeyError, TypeError, ValueError):
+                pass
+        return ("size", width, height)
+
+    def _turn_length(self, content: list[dict[str, Any]]) -> int:
+        inputs = self.processor.apply_chat_template([{"role": "user", "content": content}], add_generation_prompt=True,
+                                                    tokenize=True, return_dict=True, processor_kwargs=self.processor_kwargs())
+        return len(inputs["input_ids"][0])
 
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "model_class": self.model_class}

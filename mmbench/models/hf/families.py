@@ -41,6 +41,12 @@ class Family:
     multi_image: bool = False
     #: the image-token count depends on the image size: batches group equal counts (processor's count)
     image_tokens_vary: bool = False
+    #: how that count is read: "processor" (the processor's own count from the image size, exact up to
+    #: a constant in every supported transformers version) or "measured" (the input length the
+    #: processor gives a blank image of that size minus the text alone, once per size: for families
+    #: whose processor count left out the marker tokens around the image in some supported version;
+    #: transformers 5.25 counts only the feature placeholders of Pixtral, Aya Vision, Idefics3, SmolVLM)
+    image_count: str = "processor"
     #: ``--model-arg`` name -> the processor keyword it sets (pairs, as the row is frozen)
     processor_options: tuple[tuple[str, str], ...] = ()
     #: pip packages the family's processor needs beyond mmbench's own dependencies
@@ -56,6 +62,7 @@ class Family:
 _QWEN_OPTIONS = (("min_pixels", "min_pixels"), ("max_pixels", "max_pixels"))
 _SPLIT_OPTIONS = (("do_image_splitting", "do_image_splitting"),)
 _BUCKETED = "batched by image-token count (the processor's, from the image size); equal to one at a time"
+_MEASURED = "batched by image-token count (measured on a blank image of each size); equal to one at a time"
 
 GENERIC = Family("image-text-to-text", CHAT_ADAPTER, example="any AutoModelForImageTextToText checkpoint with a chat template",
                  model_class="AutoModelForImageTextToText", multi_image=True,
@@ -101,10 +108,10 @@ FAMILIES: tuple[Family, ...] = (
            processor_options=(("max_num_tiles", "max_patches"),), batching=_BUCKETED, test=_TESTS),
     Family("idefics3", CHAT_ADAPTER, ("Idefics3ForConditionalGeneration",), ("idefics3",), "HuggingFaceM4/Idefics3-8B-Llama3",
            model_class="Idefics3ForConditionalGeneration", multi_image=True, image_tokens_vary=True,
-           processor_options=_SPLIT_OPTIONS, batching=_BUCKETED, test=_TESTS),
+           image_count="measured", processor_options=_SPLIT_OPTIONS, batching=_MEASURED, test=_TESTS),
     Family("smolvlm", CHAT_ADAPTER, ("SmolVLMForConditionalGeneration",), ("smolvlm",), "HuggingFaceTB/SmolVLM-256M-Instruct",
            model_class="SmolVLMForConditionalGeneration", multi_image=True, image_tokens_vary=True,
-           processor_options=_SPLIT_OPTIONS, requires=("num2words",), batching=_BUCKETED, test=_TESTS),
+           image_count="measured", processor_options=_SPLIT_OPTIONS, requires=("num2words",), batching=_MEASURED, test=_TESTS),
     Family("llava-onevision", CHAT_ADAPTER, ("LlavaOnevisionForConditionalGeneration",), ("llava_onevision",),
            "llava-hf/llava-onevision-qwen2-0.5b-ov-hf", model_class="LlavaOnevisionForConditionalGeneration",
            multi_image=True, image_tokens_vary=True, batching=_BUCKETED, test=_TESTS),
@@ -115,14 +122,14 @@ FAMILIES: tuple[Family, ...] = (
            model_class="Gemma3ForConditionalGeneration", multi_image=True, test=_TESTS_B),
     Family("mistral3", "mmbench.models.hf.pixtral:HFMistral3Adapter", ("Mistral3ForConditionalGeneration",), ("mistral3",),
            "mistralai/Mistral-Small-3.1-24B-Instruct-2503", model_class="Mistral3ForConditionalGeneration", multi_image=True,
-           image_tokens_vary=True, batching=_BUCKETED, test=_TESTS_B),
+           image_tokens_vary=True, image_count="measured", batching=_MEASURED, test=_TESTS_B),
     Family("mllama", "mmbench.models.hf.mllama:HFMllamaAdapter", ("MllamaForConditionalGeneration",), ("mllama",), "meta-llama/Llama-3.2-11B-Vision-Instruct",
            model_class="MllamaForConditionalGeneration", multi_image=True,
            batching="left-padded batches (one <|image|> token per image; tiles padded across the batch); equal to one at a time",
            test=_TESTS_B),
     Family("aya-vision", CHAT_ADAPTER, ("AyaVisionForConditionalGeneration",), ("aya_vision",), "CohereLabs/aya-vision-8b",
            model_class="AyaVisionForConditionalGeneration", multi_image=True, image_tokens_vary=True,
-           processor_options=(("max_num_tiles", "max_patches"),), batching=_BUCKETED, test=_TESTS_B),
+           image_count="measured", processor_options=(("max_num_tiles", "max_patches"),), batching=_MEASURED, test=_TESTS_B),
     GENERIC,
     DUAL_ENCODER,
 )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sys
 import types
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
@@ -58,3 +59,19 @@ class HFMistral3Adapter(HFChatAdapter):
         if self.options.trust_remote_code:
             return super()._load_processor()
         return load_pixtral_processor(self.checkpoint)
+
+    def image_count_key(self, width: int, height: int) -> Hashable:
+        """The image size after Pixtral's resize (longest edge, multiple of patch x spatial merge), the
+        same computation as the processor's own count: the expansion (one token per patch, one break
+        per row) depends on nothing else."""
+        import numpy as np
+        from transformers.models.pixtral.image_processing_pil_pixtral import get_resize_output_image_size
+
+        try:
+            longest = int(self.processor.image_processor.size["longest_edge"])
+            patch = int(self.processor.patch_size) * int(getattr(self.processor, "spatial_merge_size", 1))
+        except (AttributeError, KeyError, TypeError):
+            return super().image_count_key(width, height)
+        resized = get_resize_output_image_size(np.zeros((height, width, 3), dtype=np.uint8), size=(longest, longest),
+                                               patch_size=(patch, patch))
+        return ("resized", *map(int, resized))
