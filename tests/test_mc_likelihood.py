@@ -126,11 +126,7 @@ def test_run_records_the_likelihood_choice_and_compare_refuses_a_generation_run(
                for p in sorted(out.glob("realworldqa__*.json")) for r in [json.loads(p.read_text())]}
     result, path = written["likelihood"]
     assert result["task"]["arguments"]["metrics"]["mode"] == "likelihood"
-    records = [json.loads(line) for line in path.with_suffix(".samples.jsonl").read_text().splitlines()] \
-        if path.with_suffix(".samples.jsonl").exists() else result.get("samples", [])
-    if not records:
-        records = [json.loads(line) for p in out.glob("realworldqa__*samples*") for line in p.read_text().splitlines()
-                   if '"likelihood"' in line]
+    records = [json.loads(line) for line in path.with_suffix(".samples.jsonl").read_text().splitlines()]
     choice_rows = [r for r in records if r.get("extraction_rule") == "likelihood"]
     open_rows = [r for r in records if r.get("question_type") == "open"]
     assert choice_rows and open_rows and all(r["extraction_rule"] == "exact_match" for r in open_rows)
