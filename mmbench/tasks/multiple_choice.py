@@ -27,6 +27,8 @@ Scoring (metric options, ``metrics:`` in the task file or ``--metric-arg``):
   mmmu only): MMMU's random fallback, one generator seeded 42 drawing in the samples' order
   (subject, then file order), rule ``random``. Either way the answer counts in
   ``extraction_failed``.
+- ``mode: generate`` (default) or ``likelihood`` (with ``likelihood_target: letter | text``): the
+  option most likely after the prompt, no answer read (:mod:`mmbench.tasks.mc_likelihood`).
 - ``breakdowns``: sample fields whose values split the accuracy into ``accuracy_<slug>`` (slug:
   lower-case, runs of non-alphanumerics as one ``_``: "Art & Design" -> ``art_design``).
 
@@ -46,6 +48,7 @@ from typing import Any, Mapping, Sequence
 from mmbench.conversation import Conversation, image_part, interleave, text_part, user_turn
 from mmbench.errors import DataError, UserError
 from mmbench.extraction import Extraction
+from mmbench.tasks.mc_likelihood import likelihood_problems, likelihood_required, likelihood_stage, score_likelihood, stage_name
 from mmbench.tasks.metric_options import MetricOption
 from mmbench.tasks.base import Outputs, Stage, TaskScore, TaskType, skipped_note
 from mmbench.types import Capability, Sample
@@ -108,6 +111,11 @@ class MultipleChoiceTask(TaskType):
                                        "(VLMEvalKit's fallback; extraction_failed still counts them, judged those it mapped)",
                                        kind="bool"),
     }
+    #: what mc_likelihood uses of this module (it cannot import it: no import circles)
+    options_of = staticmethod(lambda sample: lettered(sample))
+    is_open_question = staticmethod(lambda sample: is_open(sample))
+    score_open = staticmethod(lambda samples, predictions, options: score_choices(samples, predictions, options))
+    metrics_of = staticmethod(lambda samples, records, breakdowns: choice_metrics(samples, records, breakdowns))
     #: the built-in prompt of ``judge_unmapped`` (a task file may replace it: metrics.judge_prompt + judge_prompt_version)
     judge_prompt_version = JUDGE_PROMPT_VERSION
 
@@ -117,11 +125,7 @@ class MultipleChoiceTask(TaskType):
 
     @classmethod
     def required_for(cls, metrics: Mapping[str, Any]) -> frozenset[Capability]:
-        """mode=likelihood scores the options instead of generating (open questions, if any, are still
-        generated: the model needs both)."""
-        if metrics.get("mode", "generate") == "likelihood":
-            return frozenset({Capability.SCORE_CONTINUATIONS, Capability.GENERATE})
-        return cls.required
+        return likelihood_required(metrics) or cls.required
 
     @classmethod
     def main_metric_for(cls, metrics: Mapping[str, Any]) -> str:
@@ -139,17 +143,7 @@ class MultipleChoiceTask(TaskType):
         elif unparsed == "random" and parser != "mmmu":
             problems.append("unparsed=random is MMMU's fallback and needs parser=mmmu (this task reads answers with "
                             f"{parser}, whose reference scores unread answers as wrong)")
-        mode = metrics.get("mode", "generate")
-        if mode not in ("generate", "likelihood"):
-            problems.append(f"metrics.mode must be generate or likelihood, not {mode!r}")
-        target = metrics.get("likelihood_target", "letter")
-        if target not in ("letter", "text"):
-            problems.append(f"metrics.likelihood_target must be letter or text, not {target!r}")
-        if mode == "likelihood":
-            clash = [key for key, default in (("judge_unmapped", False), ("unparsed", "wrong")) if metrics.get(key, default) != default]
-            if clash:
-                problems.append(f"mode=likelihood reads no answers, so {' and '.join(clash)} cannot apply; leave "
-                                f"{'them' if len(clash) > 1 else 'it'} out")
+        problems += likelihood_problems(metrics)
         return problems
 
     # ---- prompts -----------------------------------------------------------------------------------
@@ -202,37 +196,13 @@ class MultipleChoiceTask(TaskType):
     def _likelihood(self) -> bool:
         return self.spec.metrics.get("mode", "generate") == "likelihood"
 
-    def _target(self) -> str:
-        return str(self.spec.metrics.get("likelihood_target", "letter"))
-
-    def _likelihood_stage_name(self) -> str:
-        return f"option_logprobs_{self._target()}"
-
-    def continuations(self, sample: Sample) -> list[str]:
-        """What mode=likelihood scores per option, in letter order: the letters, or the option texts."""
-        options = lettered(sample)
-        return list(options) if self._target() == "letter" else list(options.values())
-
-    def likelihood_stage(self, samples: Sequence[Sample]) -> Stage:
-        """``model.score_continuations`` over each sample's conversation and its options' continuations;
-        outputs: one array of log-probabilities per sample (letter order)."""
-        from mmbench.tasks.base import ConversationItem
-
-        items = [ConversationItem(s.id, self.conversation_for(s)) for s in samples]
-        wanted = {s.id: self.continuations(s) for s in samples}
-
-        def step(model: Any, conversations: Any, batch: Sequence[ConversationItem]) -> list[list[float]]:
-            return model.score_continuations(list(conversations), [wanted[item.id] for item in batch])
-
-        return Stage(self._likelihood_stage_name(), "conversations", items, step)
-
     def next_stages(self, outputs: Outputs, skipped: frozenset[str]) -> list[Stage]:
         if self._likelihood():
             stages = []
             choice = [s for s in self.samples if not is_open(s)]
             free = [s for s in self.samples if is_open(s)]
-            if choice and self._likelihood_stage_name() not in outputs:
-                stages.append(self.likelihood_stage(choice))
+            if choice and stage_name(self) not in outputs:
+                stages.append(likelihood_stage(self, choice))
             if free and "answers" not in outputs:
                 stages.append(self.generation_stage("answers", free))
             return stages
@@ -276,7 +246,7 @@ class MultipleChoiceTask(TaskType):
     # ---- scoring -----------------------------------------------------------------------------------
     def score(self, outputs: Outputs, skipped: frozenset[str]) -> TaskScore:
         if self._likelihood():
-            return self._score_likelihood(outputs, skipped)
+            return score_likelihood(self, outputs, skipped)
         answers = outputs["answers"]
         kept = [self.samples[i] for i in self.kept(skipped)]
         predictions = {self.samples[i].id: str(answers[i]) for i in self.kept(skipped)}
@@ -293,52 +263,6 @@ class MultipleChoiceTask(TaskType):
             metrics["judged"] = float(sum(1 for r in records if r.get("extraction_rule") == "judge"))
         notes.update(skipped_note(len(skipped), len(self.samples)))
         return TaskScore(metrics, records + self.skipped_records(skipped), notes)
-
-
-    def _score_likelihood(self, outputs: Outputs, skipped: frozenset[str]) -> TaskScore:
-        """mode=likelihood: each multiple-choice sample's choice is its most likely option (the first
-        of equals), rule ``likelihood``, no answer read; open questions as in generate mode."""
-        name = self._likelihood_stage_name()
-        choice = [s for s in self.samples if not is_open(s)]
-        free = [s for s in self.samples if is_open(s)]
-        if (choice and name not in outputs) or (free and "answers" not in outputs):
-            raise UserError(f"{self.spec.name}: mode=likelihood scores the options with the model (`mmbench run`); "
-                            "text predictions cannot be scored this way: leave out mode=likelihood")
-        logprobs = dict(zip((s.id for s in choice), outputs.get(name, [])))
-        answers = dict(zip((s.id for s in free), outputs.get("answers", [])))
-        kept = [s for s in self.samples if s.id not in skipped]
-        open_records, notes = score_choices([s for s in kept if is_open(s)], {k: str(v) for k, v in answers.items()},
-                                            self.spec.metrics)
-        by_id = {r["id"]: r for r in open_records}
-        for sample in kept:
-            if is_open(sample):
-                continue
-            by_id[sample.id] = likelihood_record(sample, [float(x) for x in logprobs[sample.id]], self._target())
-        records = [by_id[s.id] for s in kept]
-        metrics = choice_metrics(kept, by_id, list(self.spec.metrics.get("breakdowns") or []))
-        notes.update(skipped_note(len(skipped), len(self.samples)))
-        return TaskScore(metrics, records + self.skipped_records(skipped), notes)
-
-
-def likelihood_record(sample: Sample, logprobs: Sequence[float], target: str) -> dict[str, Any]:
-    """One multiple-choice sample's record in mode=likelihood: per-option log-probabilities (letter ->
-    sum of the continuation's token log-probabilities), the chosen letter (the largest; the first of
-    equals) and rule ``likelihood``."""
-    options = lettered(sample)
-    if len(logprobs) != len(options):
-        raise DataError(f"sample {sample.id}: {len(logprobs)} option scores for {len(options)} options")
-    scores = dict(zip(options, logprobs))
-    best = max(scores.values())
-    choice = next(letter for letter, value in scores.items() if value == best)
-    gold = sample.texts[0] if sample.texts else ""
-    record: dict[str, Any] = {"id": sample.id, "question": sample.meta.get("question", ""), "options": options,
-                              "answer": gold, "choice": choice, "option_logprobs": scores, "likelihood_target": target,
-                              "extraction_rule": "likelihood", "extraction_failed": False}
-    for key in ("question_type", "circular_group", "category", "l2-category", "l2_category", "subject", "domain"):
-        if key in sample.meta:
-            record[key] = sample.meta[key]
-    record["metrics"] = {"accuracy": float(choice == gold)}
-    return record
 
 
 def score_choices(samples: Sequence[Sample], predictions: Mapping[str, str], options: Mapping[str, Any],
