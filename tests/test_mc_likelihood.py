@@ -156,3 +156,24 @@ def test_a_model_without_scoring_is_refused_before_loading(mc_root: Path, capsys
     code = main(["run", "--task", "mmstar", "--model", "mock", "--data-dir", str(mc_root), "--no-write", "--no-cache",
                  "--metric-arg", "mode=likelihood", "--metric-arg", "unparsed=random"])
     assert code == 2 and "mode=likelihood reads no answers" in capsys.readouterr().err
+
+
+def test_builtin_llava_option_logprobs_equal_transformers_hand_computation(tmp_path: Path) -> None:
+    """``llava:`` (the built-in decoder) against the transformers LLaVA saved in the same directory."""
+    import transformers
+    from test_builtin_llava import SHAPES, write_checkpoint
+
+    reference = write_checkpoint(tmp_path, SHAPES[1], seed=3)
+    processor = transformers.AutoProcessor.from_pretrained(tmp_path)
+    adapter = load_model(f"llava:{tmp_path}")
+    transform = adapter.image_transform()
+    questions = [(image.convert("RGB"), prompt, continuations) for image, prompt, continuations in QUESTIONS]
+    expected = [[hand_logprobs(reference, processor, image, prompt, c) for c in continuations]
+                for image, prompt, continuations in questions]
+    conversations = [[{"role": "user", "content": [{"type": "image", "image": transform(image)}, {"type": "text", "text": prompt}]}]
+                     for image, prompt, _ in questions]
+    mixed = adapter.score_continuations(conversations, [c for _, _, c in questions])
+    alone = [adapter.score_continuations([conversation], [c])[0] for conversation, (_, _, c) in zip(conversations, questions)]
+    for got_mixed, got_alone, want in zip(mixed, alone, expected):
+        np.testing.assert_allclose(got_alone, want, rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(got_mixed, want, rtol=1e-4, atol=1e-4)
