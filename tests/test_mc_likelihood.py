@@ -177,3 +177,12 @@ def test_builtin_llava_option_logprobs_equal_transformers_hand_computation(tmp_p
     for got_mixed, got_alone, want in zip(mixed, alone, expected):
         np.testing.assert_allclose(got_alone, want, rtol=1e-4, atol=1e-4)
         np.testing.assert_allclose(got_mixed, want, rtol=1e-4, atol=1e-4)
+
+
+def test_score_task_refuses_likelihood_mode(mc_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    predictions = tmp_path / "p.jsonl"
+    predictions.write_text("\n".join(json.dumps({"id": i, "prediction": "A"}) for i in range(3)) + "\n")
+    code = main(["score", "--task", "realworldqa", "--predictions", str(predictions), "--data-dir", str(mc_root),
+                 "--metric-arg", "mode=likelihood"])
+    err = capsys.readouterr().err
+    assert code == 2 and "text predictions cannot be scored this way" in err and len(err.strip().splitlines()) == 1
