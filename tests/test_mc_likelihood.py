@@ -132,7 +132,8 @@ def test_run_records_the_likelihood_choice_and_compare_refuses_a_generation_run(
     assert choice_rows and open_rows and all(r["extraction_rule"] == "exact_match" for r in open_rows)
     for r in choice_rows:
         scores = r["option_logprobs"]
-        assert list(scores) == list(r["options"]) and "prediction" not in r
+        assert list(scores) == list(r["options"]) and "prediction" not in r and r["generation"] is None
+        assert r["prompt"].startswith("USER: <image>") and r["prompt"].endswith("ASSISTANT:")
         assert r["choice"] == max(scores, key=lambda k: scores[k])
         assert r["metrics"]["accuracy"] == float(r["choice"] == r["answer"])
     assert result["metrics"]["extraction_failed"] == 0.0

@@ -206,7 +206,7 @@ def _add_prompts(records: list[dict[str, Any]], prompts: dict[str, str], generat
         prompt = prompts.get(str(record.get("id")))
         if prompt is not None and not record.get("skipped"):
             record["prompt"] = prompt
-            record["generation"] = settings
+            record.setdefault("generation", settings)  # a record may say it generated nothing (None: options scored)
 
 
 def _seed_everything(seed: int) -> None:

@@ -105,7 +105,8 @@ def likelihood_record(sample: Sample, options: Mapping[str, str], logprobs: Sequ
     gold = sample.texts[0] if sample.texts else ""
     record: dict[str, Any] = {"id": sample.id, "question": sample.meta.get("question", ""), "options": options,
                               "answer": gold, "choice": choice, "option_logprobs": scores, "likelihood_target": scored,
-                              "extraction_rule": "likelihood", "extraction_failed": False}
+                              "extraction_rule": "likelihood", "extraction_failed": False,
+                              "generation": None}  # nothing generated: the run's generation settings do not apply
     for key in ("question_type", "circular_group", "category", "l2-category", "l2_category", "subject", "domain"):
         if key in sample.meta:
             record[key] = sample.meta[key]
