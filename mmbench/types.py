@@ -18,6 +18,7 @@ class Capability(str, enum.Enum):
     ENCODE_TEXTS = "encode_texts"
     GENERATE = "generate"
     MATCH = "match"
+    SCORE_CONTINUATIONS = "score_continuations"
 
 
 OnError = Literal["fail", "skip"]

@@ -97,8 +97,10 @@ def test_capabilities_per_family(checkpoints: dict[str, Path]) -> None:
     encode = {Capability.ENCODE_IMAGES, Capability.ENCODE_TEXTS}
     assert adapter(checkpoints, "clip").capabilities == encode
     assert adapter(checkpoints, "blip_itm").capabilities == encode | {Capability.MATCH}
-    for name in ("blip_caption", "blip_vqa", "blip2", "llava", "llava_next"):
+    for name in ("blip_caption", "blip_vqa", "blip2"):
         assert adapter(checkpoints, name).capabilities == {Capability.GENERATE}
+    for name in ("llava", "llava_next"):  # decoder-only chat families also score continuations (likelihood mode)
+        assert adapter(checkpoints, name).capabilities == {Capability.GENERATE, Capability.SCORE_CONTINUATIONS}
 
 
 def test_choose_family_fallbacks() -> None:

@@ -157,7 +157,8 @@ def test_offers_are_derived_from_the_adapter_classes() -> None:
 
     rows = {name: offers for name, _, offers, _ in list_model_entries()}
     assert rows["clip"] == "encode_images, encode_texts"
-    assert rows["llava"] == rows["shapes-llava"] == rows["shapes-blip-caption"] == "generate"
+    assert rows["llava"] == rows["shapes-llava"] == "generate, score_continuations"  # the built-in decoder scores text
+    assert rows["shapes-blip-caption"] == "generate"
     assert rows["blip"] == "by head: caption: generate | vqa: generate | itm: encode_images, encode_texts, match"
     assert rows["mock"] == "encode_images, encode_texts, generate, match"
 

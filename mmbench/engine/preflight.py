@@ -257,7 +257,7 @@ def check_task(name: str, models: Sequence[ModelCheck], config: RunConfig, *, ch
         return spec, [str(e)]
     problems = []
     for model in models:
-        missing = sorted(c.value for c in task_cls.required - model.capabilities) if model.capabilities is not None else []
+        missing = sorted(c.value for c in task_cls.required_for(spec.metrics) - model.capabilities) if model.capabilities is not None else []
         if missing:
             problems.append(f"model {model.spec} cannot run {spec.name} ({spec.type}): it has no {', '.join(missing)}")
     problems += judge_problems(spec, task_cls, config)

@@ -190,7 +190,7 @@ def _load_adapter(model: Any, config: RunConfig) -> Any:
 
 
 def _check_capabilities(task_cls: type[TaskType], spec: TaskSpec, adapter: Any) -> None:
-    missing = sorted(c.value for c in task_cls.required - adapter.capabilities)
+    missing = sorted(c.value for c in task_cls.required_for(spec.metrics) - adapter.capabilities)
     if missing:
         name = adapter.spec or adapter.adapter_name
         raise CapabilityError(f"model {name} cannot run {spec.name} ({spec.type}): it has no {', '.join(missing)}")
@@ -206,7 +206,7 @@ def _add_prompts(records: list[dict[str, Any]], prompts: dict[str, str], generat
         prompt = prompts.get(str(record.get("id")))
         if prompt is not None and not record.get("skipped"):
             record["prompt"] = prompt
-            record["generation"] = settings
+            record.setdefault("generation", settings)  # a record may say it generated nothing (None: options scored)
 
 
 def _seed_everything(seed: int) -> None:

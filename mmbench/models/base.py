@@ -1,8 +1,8 @@
 """The model adapter contract: batch in, batch out, fixed return types.
 
-An adapter implements any subset of ``encode_images``, ``encode_texts``, ``generate`` and
-``match``; its capabilities are derived from which of them it overrides, so a task can refuse a
-model before any data is read. Image preprocessing is a separate, picklable callable
+An adapter implements any subset of ``encode_images``, ``encode_texts``, ``generate``, ``match``
+and ``score_continuations``; its capabilities are derived from which of them it overrides, so a
+task can refuse a model before any data is read. Image preprocessing is a separate, picklable callable
 (``image_transform``) so that DataLoader worker processes run it while the model computes.
 """
 
@@ -36,6 +36,10 @@ class ModelAdapter:
       (:mod:`mmbench.conversation`); its image parts hold the outputs of ``image_transform``.
     - ``match(batch, texts) -> Tensor (N,)``: image-text matching score of aligned pairs
       (image i with text i), higher is better (BLIP ITM logit).
+    - ``score_continuations(conversations, continuations) -> list[list[float]]``: for conversation i
+      and each text in ``continuations[i]``, the sum of the natural-log probabilities of the text's
+      tokens following the prompt the model is given (the rendered conversation and its generation
+      prompt, as ``generate`` sees it); one list per conversation, in continuation order.
     ``batch`` is what ``collate_images`` made of the outputs of ``image_transform``.
 
     An adapter written against the former ``generate(images, prompts, cfg)`` keeps working: a
@@ -132,6 +136,9 @@ class ModelAdapter:
         return prompt_text(conversation)
 
     def match(self, images: Any, texts: list[str]) -> torch.Tensor:
+        raise NotImplementedError
+
+    def score_continuations(self, conversations: list[Conversation], continuations: list[list[str]]) -> list[list[float]]:
         raise NotImplementedError
 
     # ---- identity, for results and caches -------------------------------------------------------

@@ -128,6 +128,12 @@ class TaskType:
     needs_judge: ClassVar[bool] = False
 
     @classmethod
+    def required_for(cls, metrics: Mapping[str, Any]) -> frozenset[Capability]:
+        """The capabilities a model needs for a run with these metric options (checked before any
+        model loads; default :attr:`required`)."""
+        return cls.required
+
+    @classmethod
     def uses_judge(cls, metrics: Mapping[str, Any]) -> bool:
         """Whether a run with these metric options needs ``--judge`` (default: :attr:`needs_judge`)."""
         return cls.needs_judge

@@ -27,6 +27,8 @@ Scoring (metric options, ``metrics:`` in the task file or ``--metric-arg``):
   mmmu only): MMMU's random fallback, one generator seeded 42 drawing in the samples' order
   (subject, then file order), rule ``random``. Either way the answer counts in
   ``extraction_failed``.
+- ``mode: generate`` (default) or ``likelihood`` (with ``likelihood_target: letter | text``): the
+  option most likely after the prompt, no answer read (:mod:`mmbench.tasks.mc_likelihood`).
 - ``breakdowns``: sample fields whose values split the accuracy into ``accuracy_<slug>`` (slug:
   lower-case, runs of non-alphanumerics as one ``_``: "Art & Design" -> ``art_design``).
 
@@ -46,6 +48,7 @@ from typing import Any, Mapping, Sequence
 from mmbench.conversation import Conversation, image_part, interleave, text_part, user_turn
 from mmbench.errors import DataError, UserError
 from mmbench.extraction import Extraction
+from mmbench.tasks.mc_likelihood import likelihood_problems, likelihood_required, likelihood_stage, score_likelihood, stage_name
 from mmbench.tasks.metric_options import MetricOption
 from mmbench.tasks.base import Outputs, Stage, TaskScore, TaskType, skipped_note
 from mmbench.types import Capability, Sample
@@ -99,16 +102,30 @@ class MultipleChoiceTask(TaskType):
         "unparsed": MetricOption("an answer no rule reads: wrong (default) or random (MMMU's seeded fallback; "
                                  "parser mmmu)", ("wrong", "random")),
         "breakdowns": MetricOption("sample fields splitting the accuracy (accuracy_<value>)", kind="list"),
+        "mode": MetricOption("how the chosen option is found: generate (default: the model answers, the rules read it) "
+                             "or likelihood (the option most likely after the prompt; models with score_continuations)",
+                             ("generate", "likelihood")),
+        "likelihood_target": MetricOption("mode=likelihood: the continuation scored per option, its letter (default) or "
+                                          "its text", ("letter", "text")),
         "judge_unmapped": MetricOption("ask the --judge model which option an answer no rule maps means "
                                        "(VLMEvalKit's fallback; extraction_failed still counts them, judged those it mapped)",
                                        kind="bool"),
     }
+    #: what mc_likelihood uses of this module (it cannot import it: no import circles)
+    options_of = staticmethod(lambda sample: lettered(sample))
+    is_open_question = staticmethod(lambda sample: is_open(sample))
+    score_open = staticmethod(lambda samples, predictions, options: score_choices(samples, predictions, options))
+    metrics_of = staticmethod(lambda samples, records, breakdowns: choice_metrics(samples, records, breakdowns))
     #: the built-in prompt of ``judge_unmapped`` (a task file may replace it: metrics.judge_prompt + judge_prompt_version)
     judge_prompt_version = JUDGE_PROMPT_VERSION
 
     @classmethod
     def uses_judge(cls, metrics: Mapping[str, Any]) -> bool:
         return bool(metrics.get("judge_unmapped"))
+
+    @classmethod
+    def required_for(cls, metrics: Mapping[str, Any]) -> frozenset[Capability]:
+        return likelihood_required(metrics) or cls.required
 
     @classmethod
     def main_metric_for(cls, metrics: Mapping[str, Any]) -> str:
@@ -126,6 +143,7 @@ class MultipleChoiceTask(TaskType):
         elif unparsed == "random" and parser != "mmmu":
             problems.append("unparsed=random is MMMU's fallback and needs parser=mmmu (this task reads answers with "
                             f"{parser}, whose reference scores unread answers as wrong)")
+        problems += likelihood_problems(metrics)
         return problems
 
     # ---- prompts -----------------------------------------------------------------------------------
@@ -174,7 +192,20 @@ class MultipleChoiceTask(TaskType):
         conversation.append({"role": "user", "content": content})
         return conversation
 
+    # ---- stages ------------------------------------------------------------------------------------
+    def _likelihood(self) -> bool:
+        return self.spec.metrics.get("mode", "generate") == "likelihood"
+
     def next_stages(self, outputs: Outputs, skipped: frozenset[str]) -> list[Stage]:
+        if self._likelihood():
+            stages = []
+            choice = [s for s in self.samples if not is_open(s)]
+            free = [s for s in self.samples if is_open(s)]
+            if choice and stage_name(self) not in outputs:
+                stages.append(likelihood_stage(self, choice))
+            if free and "answers" not in outputs:
+                stages.append(self.generation_stage("answers", free))
+            return stages
         if "answers" not in outputs:
             return [self.generation_stage("answers")]
         if self.spec.metrics.get("judge_unmapped") and "judge" not in outputs:
@@ -214,6 +245,8 @@ class MultipleChoiceTask(TaskType):
 
     # ---- scoring -----------------------------------------------------------------------------------
     def score(self, outputs: Outputs, skipped: frozenset[str]) -> TaskScore:
+        if self._likelihood():
+            return score_likelihood(self, outputs, skipped)
         answers = outputs["answers"]
         kept = [self.samples[i] for i in self.kept(skipped)]
         predictions = {self.samples[i].id: str(answers[i]) for i in self.kept(skipped)}

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mmbench.errors import UserError
-from mmbench.models.base import ImageTransform
+from mmbench.models.base import ImageTransform, ModelAdapter
 from mmbench.models.hf.common import HFAdapter, HFOptions, RGBImage
 from mmbench.models.hf.families import Family
 from mmbench.types import GenerationConfig
@@ -105,6 +105,62 @@ class HFChatAdapter(HFAdapter):
             output = self.model.generate(**inputs, **self.generation_kwargs(cfg), pad_token_id=self.tokenizer.pad_token_id)
         return self.decode(new_tokens(output, inputs["input_ids"]))
 
+    # ---- option scoring ----------------------------------------------------------------------------
+    def score_continuations(self, conversations: list[Conversation], continuations: list[list[str]]) -> list[list[float]]:
+        """Sum of the log-probabilities (natural log, float32 log-softmax of the model's logits) of each
+        continuation's tokens after the model's prompt for its conversation (the chat template's
+        rendering with its generation prompt, tokenized and with the images expanded exactly as
+        :meth:`generate` gives them). A continuation is tokenized on its own, without special tokens,
+        and its tokens are appended to the prompt's: "A" after "ASSISTANT:" is scored as the tokens of
+        "A". One forward pass per batch over every (conversation, continuation) row, right-padded
+        (each row's positions are those of the row alone; causal attention never sees the padding)."""
+        import torch
+
+        if len(continuations) != len(conversations):
+            raise ValueError(f"{len(conversations)} conversations but {len(continuations)} continuation lists")
+        rows = [i for i, texts in enumerate(continuations) for _ in texts]
+        if not rows:
+            return [[] for _ in conversations]
+        inputs = self.model_inputs([conversations[i] for i in rows])
+        mask = inputs["attention_mask"].bool()
+        prompts = [inputs["input_ids"][r][mask[r]] for r in range(len(rows))]
+        targets = []
+        for texts in continuations:
+            for text in texts:
+                ids = self.tokenizer(text, add_special_tokens=False)["input_ids"]
+                if not ids:
+                    raise UserError(f"{self.checkpoint}: the continuation {text!r} has no tokens, so it cannot be scored")
+                targets.append(torch.tensor(ids, dtype=prompts[0].dtype, device=prompts[0].device))
+        width = max(len(p) + len(t) for p, t in zip(prompts, targets))
+        ids = torch.full((len(rows), width), int(self.tokenizer.pad_token_id), dtype=prompts[0].dtype, device=prompts[0].device)
+        attention = torch.zeros((len(rows), width), dtype=inputs["attention_mask"].dtype, device=ids.device)
+        for r, (prompt, target) in enumerate(zip(prompts, targets)):
+            ids[r, : len(prompt) + len(target)] = torch.cat([prompt, target])
+            attention[r, : len(prompt) + len(target)] = 1
+        batch = {key: value for key, value in inputs.items() if key not in ("input_ids", "attention_mask")}
+        for key, value in batch.items():
+            if not (isinstance(value, torch.Tensor) and value.dim() >= 2 and tuple(value.shape[:2]) == tuple(mask.shape)):
+                continue
+            if key not in _TEXT_TYPE_IDS:
+                raise UserError(f"{self.checkpoint}: the processor gives a per-token {key!r}, which option scoring does not "
+                                f"extend; this family cannot score options yet")
+            extended = torch.zeros((len(rows), width), dtype=value.dtype, device=value.device)  # 0: a text token
+            for r, prompt in enumerate(prompts):
+                extended[r, : len(prompt)] = value[r][mask[r]]
+            batch[key] = extended
+        with torch.inference_mode():
+            logits = self.model(input_ids=ids, attention_mask=attention, **batch).logits
+        scores: list[float] = []
+        for r, (prompt, target) in enumerate(zip(prompts, targets)):
+            start = len(prompt)
+            steps = torch.log_softmax(logits[r, start - 1 : start - 1 + len(target)].float(), dim=-1)
+            scores.append(float(steps.gather(1, target.view(-1, 1)).sum()))
+        out, k = [], 0
+        for texts in continuations:
+            out.append(scores[k : k + len(texts)])
+            k += len(texts)
+        return out
+
     def image_token_count(self, width: int, height: int) -> int:
         """The tokens one image of this size adds to the input (with the processor options given), for
         bucketing: the processor's own count from the size (no pixels processed), or, where the family
@@ -174,6 +230,7 @@ class HFBlip2Adapter(HFChatAdapter):
     model_class = "Blip2ForConditionalGeneration"
     prompt_style = "plain"
     single_image_only = True  # one user turn with one image: the runner checks before the stage
+    score_continuations = ModelAdapter.score_continuations  # not offered: the generic path is for decoder-only chat models
     question_format = "Question: {prompt} Answer:"
 
     def _check_template(self) -> None:
@@ -192,6 +249,10 @@ class HFBlip2Adapter(HFChatAdapter):
         images = [_images_of(c)[0] for c in prepared]
         texts = [self.format_prompt(_text_of(c)) for c in prepared]
         return self.to_device(self.processor(images=images, text=texts, padding=True, return_tensors="pt"))
+
+
+#: per-token type ids a processor may return, 0 marking a text token (the continuation's tokens are text)
+_TEXT_TYPE_IDS = ("token_type_ids", "mm_token_type_ids")
 
 
 def _row(name: str) -> Family:

@@ -10,6 +10,7 @@ one line naming the sample's conversation, instead of a template traceback mid-r
 from __future__ import annotations
 
 from mmbench.errors import UserError
+from mmbench.models.base import ModelAdapter
 from mmbench.models.hf.chat import Conversation, HFChatAdapter, _images_of
 
 _RULE = "Llama-3.2-Vision's chat template does not take a system message with images"
@@ -20,6 +21,7 @@ class HFMllamaAdapter(HFChatAdapter):
 
     family = "mllama"
     model_class = "MllamaForConditionalGeneration"
+    score_continuations = ModelAdapter.score_continuations  # not offered yet (per-token masks the generic path does not extend)
 
     def _check_template(self) -> None:
         super()._check_template()

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from mmbench.errors import UserError
+from mmbench.models.base import ModelAdapter
 from mmbench.models.hf.chat import Conversation, HFChatAdapter, _images_of, _text_of
 
 
@@ -23,6 +24,7 @@ class HFPaliGemmaAdapter(HFChatAdapter):
 
     family = "paligemma"
     model_class = "PaliGemmaForConditionalGeneration"
+    score_continuations = ModelAdapter.score_continuations  # not offered yet (per-token masks the generic path does not extend)
 
     def _check_template(self) -> None:
         if self.options.system_prompt is not None:

@@ -105,8 +105,16 @@ class LlavaAdapter(ModelAdapter):
         """Left-padded token ids (B, T) with each image token expanded, and the attention mask (B, T)."""
         import torch
 
+        return self._left_pad(self._prompt_rows(prompts))
+
+    def _prompt_rows(self, prompts: list[str]) -> list[list[int]]:
+        """Each prompt's token ids, chat-formatted, the image token expanded (unpadded)."""
         texts = [self.format_prompt(self.options.prompt.replace("{prompt}", p) if self.options.prompt else p) for p in prompts]
-        rows = [self._expand_image_token(ids, text) for ids, text in zip(self.tokenizer(texts)["input_ids"], texts)]
+        return [self._expand_image_token(ids, text) for ids, text in zip(self.tokenizer(texts)["input_ids"], texts)]
+
+    def _left_pad(self, rows: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+        import torch
+
         length = max(len(r) for r in rows)
         input_ids = torch.full((len(rows), length), self.pad_token_id, dtype=torch.long)
         mask = torch.zeros((len(rows), length), dtype=torch.long)
@@ -141,6 +149,37 @@ class LlavaAdapter(ModelAdapter):
                                   eos_token_ids=self.eos_token_ids)
         tokens = self.model.generate(input_ids.to(self.device), pixels.to(self.device, self.torch_dtype), mask.to(self.device), settings)
         return [text.strip() for text in self.tokenizer.batch_decode(tokens, skip_special_tokens=True)]
+
+    def score_continuations(self, conversations: list[Conversation], continuations: list[list[str]]) -> list[list[float]]:
+        """Sum of the log-probabilities (float32 log-softmax) of each continuation's tokens after the
+        prompt ``generate`` gives the model; a continuation is tokenized alone, without special tokens,
+        and appended to the prompt's tokens. One forward pass over every (conversation,
+        continuation) row, left-padded (positions count real tokens only, as in ``generate``)."""
+        import torch
+
+        images, prompts = single_image_inputs(self, conversations)
+        pixels = self.collate_images(list(images)) if isinstance(images, list) else images
+        pairs = [(i, text) for i, texts in enumerate(continuations) for text in texts]
+        if not pairs:
+            return [[] for _ in conversations]
+        prompt_rows = self._prompt_rows(prompts)
+        targets = [self.tokenizer(text, add_special_tokens=False)["input_ids"] for _, text in pairs]
+        if any(not t for t in targets):
+            raise UserError(f"llava: a continuation has no tokens ({[text for (_, text), t in zip(pairs, targets) if not t][0]!r})")
+        input_ids, mask = self._left_pad([prompt_rows[i] + t for (i, _), t in zip(pairs, targets)])
+        chosen = pixels[torch.tensor([i for i, _ in pairs], device=pixels.device)]
+        with torch.inference_mode():
+            logits = self.model(input_ids.to(self.device), chosen.to(self.device, self.torch_dtype), mask.to(self.device))
+        width = input_ids.shape[1]
+        scores = []
+        for r, target in enumerate(targets):
+            steps = torch.log_softmax(logits[r, width - len(target) - 1 : width - 1].float(), dim=-1)
+            scores.append(float(steps.gather(1, torch.tensor(target, device=steps.device).view(-1, 1)).sum()))
+        out, k = [], 0
+        for texts in continuations:
+            out.append(scores[k : k + len(texts)])
+            k += len(texts)
+        return out
 
     # ---- identity -----------------------------------------------------------------------------------
     def count_tokens(self, texts: list[str]) -> int:
