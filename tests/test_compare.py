@@ -207,3 +207,19 @@ def test_pairs_samples_by_id_not_by_position() -> None:
     report = compare_runs(base, partial, FAST)
     accuracy = next(m for m in report.tasks[0].metrics if m.metric == "accuracy")
     assert accuracy.ci_low is None and "do not average" in accuracy.note
+
+
+def test_a_rise_in_extraction_failed_is_a_regression_and_a_fall_an_improvement() -> None:
+    """Lower is better for the fraction of unreadable answers: compare gates it the other way."""
+    import dataclasses
+
+    from mmbench.results import read_result
+
+    base = read_result(next((Path(__file__).resolve().parents[1] / "results" / "baseline").glob("shapes_mc__*[!s].json")))
+    base = dataclasses.replace(base, samples=[])
+    worse = dataclasses.replace(base, metrics={**base.metrics, "extraction_failed": base.metrics["extraction_failed"] + 0.1})
+    better = dataclasses.replace(base, metrics={**base.metrics, "extraction_failed": base.metrics["extraction_failed"] - 0.1})
+    failing = compare_runs(base, worse, FAST).failures()
+    assert any(line.startswith("shapes_mc: extraction_failed rose by 0.1 ") for line in failing), failing
+    report = compare_runs(base, better, FAST)
+    assert report.exit_code == 0 and any("extraction_failed fell by 0.1 " in line for line in report.improvements())

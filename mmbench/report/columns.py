@@ -18,6 +18,8 @@ MEAN_R1 = "mean_R@1"
 GROUP_MAIN_METRIC = "mean"
 
 #: Captioning metrics computed on the whole corpus: per-image scores do not average to them.
+#: metrics where lower is better (the fraction of answers no rule could read): compare gates them the other way
+LOWER_IS_BETTER = frozenset({"extraction_failed", "extraction_empty", "judge_unparsed"})
 CORPUS_LEVEL_METRICS = frozenset({"Bleu_1", "Bleu_2", "Bleu_3", "Bleu_4", "METEOR", "SPICE"})
 
 

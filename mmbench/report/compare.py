@@ -78,10 +78,10 @@ def compare_pair(base: RunResult, cand: RunResult, settings: Settings, warnings:
         if m.delta is not None:
             if tables is not None:
                 with_statistics(m, task_type, tables, settings)
-            if m.delta is not None:
-                m.regressed = m.delta < -m.tolerance - FLOAT_SLACK
-                m.improved = m.delta > m.tolerance + FLOAT_SLACK
-                m.significant_drop = m.delta < -FLOAT_SLACK and m.p_value is not None and m.p_value < settings.alpha
+            if m.gain is not None:
+                m.regressed = m.gain < -m.tolerance - FLOAT_SLACK
+                m.improved = m.gain > m.tolerance + FLOAT_SLACK
+                m.significant_drop = m.gain < -FLOAT_SLACK and m.p_value is not None and m.p_value < settings.alpha
         comparison.metrics.append(m)
     return comparison
 

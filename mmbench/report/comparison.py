@@ -59,6 +59,25 @@ class MetricComparison:
         return self.candidate - self.baseline
 
     @property
+    def lower_is_better(self) -> bool:
+        from mmbench.report.columns import LOWER_IS_BETTER
+
+        return self.metric in LOWER_IS_BETTER
+
+    @property
+    def gain(self) -> float | None:
+        """The change in the metric's good direction (``delta``, negated where lower is better)."""
+        return None if self.delta is None else (-self.delta if self.lower_is_better else self.delta)
+
+    @property
+    def worse_by(self) -> str:
+        return "rose" if self.lower_is_better else "fell"
+
+    @property
+    def better_by(self) -> str:
+        return "fell" if self.lower_is_better else "rose"
+
+    @property
     def status(self) -> str:
         if self.baseline is not None and self.candidate is None:
             return "missing"
@@ -130,9 +149,9 @@ class ComparisonReport:
                 if m.status == "missing":
                     out.append(f"{task.task}: {m.metric} missing in candidate")
                 elif m.regressed:
-                    out.append(f"{task.task}: {m.metric} fell by {-m.delta:.6g} (tolerance {_tolerance_text(m)})")  # type: ignore[operator]
+                    out.append(f"{task.task}: {m.metric} {m.worse_by} by {abs(m.delta):.6g} (tolerance {_tolerance_text(m)})")  # type: ignore[arg-type]
                 elif m.improved and s.two_sided:
-                    out.append(f"{task.task}: {m.metric} rose by {m.delta:.6g} (tolerance {_tolerance_text(m)}, "
+                    out.append(f"{task.task}: {m.metric} {m.better_by} by {abs(m.delta):.6g} (tolerance {_tolerance_text(m)}, "
                                f"--two-sided): improved: {refresh_hint(task)}")
                 elif m.significant_drop and s.fail_on_significant:
                     out.append(f"{task.task}: {m.metric} fell significantly (p={m.p_value:.3g} < {s.alpha:g})")
@@ -140,7 +159,7 @@ class ComparisonReport:
 
     def improvements(self) -> list[str]:
         """One line per metric that rose beyond its tolerance, with the command that refreshes the baseline."""
-        return [f"{t.task}: {m.metric} rose by {m.delta:.6g} (tolerance {_tolerance_text(m)}): improved: {refresh_hint(t)}"
+        return [f"{t.task}: {m.metric} {m.better_by} by {abs(m.delta):.6g} (tolerance {_tolerance_text(m)}): improved: {refresh_hint(t)}"
                 for t in self.tasks for m in t.metrics if m.improved]
 
     @property
