@@ -103,7 +103,8 @@ def test_flops_are_counted_on_a_separate_untimed_call(monkeypatch: pytest.Monkey
     slow counter would) and once timed; no timed second, model_s or wall second holds the count."""
     from types import SimpleNamespace
 
-    from mmbench.engine import execution, flops
+    from mmbench.engine import execution
+    from mmbench.measure import flops
 
     clock = _Clock()
     monkeypatch.setattr(execution, "time", clock)
@@ -131,7 +132,7 @@ def test_flops_are_counted_on_a_separate_untimed_call(monkeypatch: pytest.Monkey
         return inputs @ weight
 
     stage = SimpleNamespace(name="images", items=list(range(6)), step=step, generative=False)
-    adapter = SimpleNamespace(device="cpu", spec="fake", adapter_name="fake", count_tokens=lambda rows: 0)
+    adapter = SimpleNamespace(device="cpu", spec="fake", adapter_name="fake", count_tokens=lambda rows: 0, num_parameters=12)
     timer = timing.BatchTimer("images", warmup=0)
     executor = execution.StageExecutor(stage, adapter, batch_size=2, timer=timer)
     for start in (0, 2, 4):
@@ -141,3 +142,25 @@ def test_flops_are_counted_on_a_separate_untimed_call(monkeypatch: pytest.Monkey
     assert result.flops_per_item == 2 * 4 * 3  # a (1, 4) x (4, 3) product per item: 24 FLOPs
     assert result.latencies_ms == [1000.0, 1000.0, 1000.0] and result.model_s == 3.0
     assert result.wall_s == 3.0 and result.items == 6  # the counted call's 50 s are not in the wall time
+
+
+def test_a_model_without_parameters_gets_no_flop_counting_call() -> None:
+    """The mock (0 parameters) and served models (None): no second call of the first batch, FLOPs unknown."""
+    from types import SimpleNamespace
+
+    from mmbench.engine import execution
+
+    for parameters in (0, None):
+        calls: list[int] = []
+
+        def step(adapter, inputs, items):  # type: ignore[no-untyped-def]
+            calls.append(len(items))
+            return inputs
+
+        stage = SimpleNamespace(name="images", items=list(range(4)), step=step, generative=False)
+        adapter = SimpleNamespace(device="cpu", spec="m", adapter_name="m", count_tokens=lambda rows: 0, num_parameters=parameters)
+        timer = timing.BatchTimer("images", warmup=0)
+        executor = execution.StageExecutor(stage, adapter, batch_size=2, timer=timer)
+        for start in (0, 2):
+            list(executor.run(torch.ones(2, 4), list(range(start, start + 2))))
+        assert calls == [2, 2] and timer.finish(batch_size=2).flops_per_item is None

@@ -120,7 +120,9 @@ class StageExecutor:
     FLOPs are counted on a separate, untimed call of the stage's first batch, made before that
     batch's timed call (its outputs are dropped; the random number generators are restored after
     it), so the counter's overhead never lands in ``model_s``, items/s or TFLOP/s, and the time it
-    took is left out of the stage's wall time."""
+    took is left out of the stage's wall time. A model without parameters to count (the mock, a
+    served model: ``num_parameters`` 0 or None) gets no such call: its FLOPs are unknown, never a
+    second request."""
 
     def __init__(self, stage: Any, adapter: Any, batch_size: int, timer: Any) -> None:
         self.stage = stage
@@ -128,7 +130,7 @@ class StageExecutor:
         self.batch_size = batch_size
         self.timer = timer
         self.backoffs: list[dict[str, Any]] = []
-        self._count_flops = True
+        self._count_flops = bool(getattr(adapter, "num_parameters", None))
 
     def run(self, inputs: Any, indices: Sequence[int]) -> Iterator[tuple[Sequence[int], list[Any]]]:
         """Yield (item indices, one output per item) for a loaded batch, in calls of at most
