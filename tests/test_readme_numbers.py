@@ -99,6 +99,7 @@ CHECKED_FIGURES = {
     "about 21 s": "test_the_demo_times_are_those_measured",
     "about 22 s": "test_the_demo_times_are_those_measured",
     "about 0.75 MiB": "test_the_store_sizes_are_those_measured",
+    "about 7 minutes": "test_the_suite_time_is_the_one_measured",
 }
 
 
@@ -144,3 +145,16 @@ def test_the_zeroshot_class_counts_are_those_of_the_committed_samples() -> None:
     total, present, low, high, other = map(int, match.groups())
     assert total == len(mmbench_task_classnames()) and present == len(per_class) and other == total - present
     assert (low, high) == (min(per_class.values()), max(per_class.values()))
+
+
+def test_the_suite_time_is_the_one_measured() -> None:
+    """"takes about 7 minutes ... (1,236 tests in 442 s": benchmarks/results/suite_time.json, pytest's own summary."""
+    import json
+
+    measured = json.loads((REPO / "benchmarks" / "results" / "suite_time.json").read_text(encoding="utf-8"))
+    text = " ".join(README.split())
+    match = re.search(r"takes about (\d+) minutes on a quiet 2-core machine \(([\d,]+) tests in (\d+) s in a fresh clone", text)
+    assert match, "README's test-command sentence changed"
+    minutes, tests, seconds = match.groups()
+    assert f"in {seconds}." in measured["pytest_summary"] and int(seconds) == int(measured["pytest_seconds"])
+    assert int(tests.replace(",", "")) == measured["tests"] and int(minutes) == round(measured["pytest_seconds"] / 60)
