@@ -139,3 +139,15 @@ def mmbench_cli() -> MmbenchCli:
         return subprocess.run(argv, capture_output=True, text=True, cwd=cwd, env=cli_environment(cache, env), timeout=timeout)
 
     return run
+
+
+@pytest.fixture(scope="module")
+def single_torch_thread():  # noqa: ANN201
+    """Tiny models: thread start-up dominates and the CI machine is shared, so a module of tiny-model
+    tests runs torch on one thread, restored afterwards (``pytestmark = pytest.mark.usefixtures(...)``)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -29,12 +29,7 @@ BUILDERS = {"llava": (tiny_checkpoints.build_tiny_llava, "LlavaForConditionalGen
             "qwen2_vl": (tiny_chat_families.build_tiny_qwen2_vl, "Qwen2VLForConditionalGeneration")}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread() -> Any:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("single_torch_thread")  # tiny models: one torch thread (conftest)
 
 
 @pytest.fixture(scope="module")
