@@ -395,6 +395,15 @@ def test_reported_rows_as_the_sources_print_them() -> None:
         [row] = [r for r in REPORTED if (r.model, r.task) == (model, task)]
         assert commit in row.source and f"| {printed} |" in documented
         assert round(float(printed) / 100, 4) == value
+    # InternVL internvl_chat/README.md (3a0f8a8): InternVL-Chat-V1-5 AI2D 80.7, SEEDv1 (image) 76.0,
+    # SQA (image) 94.0; InternVL-Chat-V1-2 "MMB (dev/test)" 81.4 / 82.2, the dev half
+    for (model, task), metrics, printed in (
+            (("InternVL-Chat-V1-5", "ai2d_test"), {"accuracy": 0.807}, "80.7"),
+            (("InternVL-Chat-V1-5", "seedbench_img"), {"accuracy": 0.760}, "76.0"),
+            (("InternVL-Chat-V1-5", "scienceqa_img"), {"accuracy": 0.940}, "94.0"),
+            (("InternVL-Chat-V1-2", "mmbench_en_dev"), {"accuracy_circular": 0.814}, "81.4")):
+        [row] = [r for r in REPORTED if (r.model, r.task) == (model, task)]
+        assert row.metrics == metrics and "3a0f8a8" in row.source and f"| {printed} |" in documented
     # MC tasks still lacking a row for one of the two models are named in the docs, not filled with guesses
     assert not {("LLaVA-1.5-7B", "realworldqa"), ("LLaVA-1.5-7B", "mmstar")} & set(rows)
     assert "`realworldqa` and `mmstar` for LLaVA-1.5-7B" in documented

@@ -33,6 +33,8 @@ QWEN25_VL_README = "QwenLM/Qwen2.5-VL README.md (commit 3b32d7e), Performance ta
 MATHVISTA_README = "MathVista README.md (lupantech/MathVista at 53d5258), 'Leaderboard on the testmini subset', column ALL"
 LLAVA_ZOO_19D = "LLaVA model zoo (haotian-liu/LLaVA docs/MODEL_ZOO.md at commit 19d8945)"
 VLMEVALKIT_RESULTS = "VLMEvalKit results/{file} (open-compass/VLMEvalKit at commit {commit})"
+INTERNVL_CHAT_README = ("OpenGVLab/InternVL internvl_chat/README.md (commit 3a0f8a8), section 'Evaluation', "
+                        "tables 'OCR-related Benchmarks', 'MultiModal Benchmark', 'Visual Question Answering & Image Captioning'")
 OPEN_CLIP_CORE = ("mean of the open_clip rows of the nine members: docs/openclip_classification_results.csv (top-1) "
                   "and docs/openclip_retrieval_results.csv (mean of image and text retrieval R@1)")
 
@@ -184,4 +186,28 @@ REPORTED: tuple[ReportedResult, ...] = (
                    {"accuracy_circular": 0.674}, LLAVA_ZOO_19D),
     ReportedResult("LLaVA-1.6 (Vicuna-7B)", "scienceqa_img", "multiple_choice", "ScienceQA test, IMG subset (the zoo's SQA)",
                    {"accuracy": 0.701}, LLAVA_ZOO_19D),
+    # ---- a current model on the tasks Qwen's READMEs do not cover (docs/reported.md, InternVL rows) ----
+    ReportedResult("InternVL-Chat-V1-5", "docvqa_val", "document_qa",
+                   "DocVQA val, ANLS (the column reads 'DocVQA (val/test)': 90.5 / 90.8)",
+                   {"anls": 0.905}, INTERNVL_CHAT_README),
+    ReportedResult("InternVL-Chat-V1-5", "infovqa_val", "document_qa",
+                   "InfographicVQA val, ANLS (the column reads 'InfoVQA (val/test)': 72.4 / 72.5)",
+                   {"anls": 0.724}, INTERNVL_CHAT_README),
+    ReportedResult("InternVL-Chat-V1-5", "ai2d_test", "multiple_choice",
+                   "AI2D test (the column reads AI2D; the README's evaluation section is 'AI2D test')",
+                   {"accuracy": 0.807}, INTERNVL_CHAT_README),
+    ReportedResult("InternVL-Chat-V1-5", "seedbench_img", "multiple_choice", "SEED-Bench-1 image questions ('SEEDv1 (image)')",
+                   {"accuracy": 0.760}, INTERNVL_CHAT_README),
+    ReportedResult("InternVL-Chat-V1-5", "scienceqa_img", "multiple_choice", "ScienceQA test, IMG subset ('SQA (image)')",
+                   {"accuracy": 0.940}, INTERNVL_CHAT_README),
+    ReportedResult("InternVL-Chat-V1-5", "mme", "mme",
+                   "MME '1637.8 / 550.0', read as perception / cognition (the column reads only MME, see docs/reported.md)",
+                   {"perception": 1637.8, "cognition": 550.0}, INTERNVL_CHAT_README),
+    ReportedResult("InternVL-Chat-V1-5", "pope", "group",
+                   "POPE on COCO: the single POPE column, read as the mean F1 of random / popular / adversarial "
+                   "(the table does not name the aggregate, see docs/reported.md)",
+                   {"mean": 0.883}, INTERNVL_CHAT_README),
+    ReportedResult("InternVL-Chat-V1-2", "mmbench_en_dev", "multiple_choice",
+                   "MMBench-EN dev ('MMB (dev/test)': 81.4 / 82.2; mmbench_dev_20230712.tsv, scored by the MMBench server)",
+                   {"accuracy_circular": 0.814}, INTERNVL_CHAT_README),
 )
