@@ -479,10 +479,6 @@ NO_HUB_SOURCE = {
                      "(video frames for video questions), which no record decoder reads yet; the official SEED-Bench.json "
                      "and image folder are the source",
     # issue 23 (docs/protocols.md "Hub copies")
-    "mme": "lmms-lab/MME's question_id (<category>/<image>) is shared by an image's two questions: the official "
-           "<category>/<image>/<0|1> ids cannot be rebuilt from a row, and no full commit sha was read",
-    "chartqa_test": "lmms-lab/ChartQA holds one test table with a type column and no file position: the official "
-                    "human/<n>, augmented/<n> ids cannot be rebuilt with certainty",
     "ocrbench": "echo840/OCRBench rows carry no OCRBench id, so <dataset_name>/<id> cannot be rebuilt",
     "mmvet": "judged (issue 24): the official mm-vet.zip layout is the source; no hub copy was pinned in that issue",
     "llava_bench_wild": "judged (issue 24): read from the dataset repository's own files (questions.jsonl, context.jsonl, "

@@ -529,3 +529,110 @@ def test_mme_judge_fallback_maps_only_answers_read_as_other(root: Path) -> None:
                                              "it read 2 of them")  # what the rule could not read is still counted
     assert "code_reasoning 1" in result.notes["unread"] and "artwork" not in result.notes["unread"]
     assert task_types.get("mme").uses_judge(spec.metrics) and task_types.get("yes_no").judge_prompt_version == "mmbench-yes-no-judge-v1"
+
+
+def _hub_run(task: str, data_dir: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> dict[str, Any]:
+    capsys.readouterr()
+    code = main(["run", "--task", task, "--model", "mock", "--data-dir", str(data_dir), "--no-store",
+                 "--no-write", "--json", "--num-workers", "0", *extra])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    return {"result": json.loads(out.out)[0], "err": out.err}
+
+
+def test_mme_hub_copy_in_lmms_lab_schema_gives_the_official_samples(root: Path, tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str],
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """lmms-lab/MME as its repository holds it (data/test-0000k-of-00004-<hash>.parquet: question_id
+    ``<category>/<image file name>`` shared by an image's two rows, image, question, answer,
+    category). The rows come in another order than the release's categories, and an image's two rows
+    are not adjacent: ``mme@hf`` numbers each question_id's rows 0, 1 in row order and gives the
+    official ids (artwork/10002.jpg/0 ...), answers, questions and scores."""
+    import datasets
+
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "hf-cache")  # not the user's cache
+    features = datasets.Features({"question_id": datasets.Value("string"), "image": datasets.Image(),
+                                  "question": datasets.Value("string"), "answer": datasets.Value("string"),
+                                  "category": datasets.Value("string")})
+    release = root / "mme" / "MME_Benchmark_release_version"
+    items = [(category, name, pair, release / category / "images" / name) for category, entries in files.MME_SPLIT.items()
+             for name, _, pair in entries]
+    items += [(category, name, pair, release / category / name) for category, entries in files.MME_BESIDE.items()
+              for name, _, pair in entries]
+    order = [(item, line) for line in (0, 1) for item in reversed(items)]  # every image's first line, then its second
+    rows: dict[str, list[Any]] = {name: [] for name in features}
+    for (category, name, pair, path), line in order:
+        rows["question_id"].append(f"{category}/{name}")
+        rows["image"].append({"bytes": path.read_bytes(), "path": name})
+        rows["question"].append(pair[line][0])
+        rows["answer"].append(pair[line][1])
+        rows["category"].append(category)
+    shard = tmp_path / "hub" / "lmms-lab" / "MME" / "data" / "test-00000-of-00004-a25dbe3b44c4fda6.parquet"
+    shard.parent.mkdir(parents=True)
+    datasets.Dataset.from_dict(rows, features=features).to_parquet(str(shard))
+
+    from mmbench.data import load_split
+    from mmbench.tasks.spec import load_task_spec
+
+    hub = load_split(load_task_spec("mme@hf").data, tmp_path).samples
+    assert [s.id for s in hub][:2] == ["code_reasoning/0020.png/0", "OCR/0001.jpg/0"]  # row order, numbered per image
+    ref = load_split(load_task_spec("mme").data, root).samples
+    key = lambda s: (s.id, s.texts, s.meta["question"], s.meta["question_stem"], s.meta["category"], s.meta["image_name"])
+    assert sorted(map(key, hub)) == sorted(map(key, ref))
+    official_run, hub_run = _hub_run("mme", root, capsys)["result"], _hub_run("mme", tmp_path, capsys, "--data", "hf")
+    assert hub_run["result"]["metrics"] == official_run["metrics"]
+    assert hub_run["result"]["task"]["arguments"]["data"]["path"] == "lmms-lab/MME"
+    assert "keeps the release's line order" in hub_run["err"]
+
+    # a question_id that is not <category>/<image> is refused, naming the row
+    rows["question_id"][3] = "artwork"
+    datasets.Dataset.from_dict(rows, features=features).to_parquet(str(shard))
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "hf-cache-2")
+    from mmbench.errors import DataError
+
+    with pytest.raises(DataError, match=r"row 3: question_id 'artwork' is not '<category>/<image file name>'"):
+        load_split(load_task_spec("mme@hf").data, tmp_path)
+
+
+def test_chartqa_hub_copy_in_lmms_lab_schema_gives_the_official_samples(root: Path, tmp_path: Path,
+                                                                        capsys: pytest.CaptureFixture[str],
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """lmms-lab's ChartQA copy (data/test-00000-of-00001.parquet: type human_test / augmented_test,
+    question, answer, image), both files in one table, the two types interleaved: ``chartqa_test@hf``
+    numbers each type's rows in row order and gives the official ids (human/0 ... augmented/3),
+    labels, questions, subsets and relaxed accuracy."""
+    import datasets
+
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "hf-cache")  # not the user's cache
+    features = datasets.Features({"type": datasets.Value("string"), "question": datasets.Value("string"),
+                                  "answer": datasets.Value("string"), "image": datasets.Image()})
+    rows: dict[str, list[Any]] = {name: [] for name in features}
+    for human, augmented in zip(files.CHART_HUMAN, files.CHART_AUGMENTED):
+        for kind, (name, _, question, label) in (("human_test", human), ("augmented_test", augmented)):
+            rows["type"].append(kind)
+            rows["question"].append(question)
+            rows["answer"].append(label)
+            rows["image"].append({"bytes": (root / "chartqa" / "test" / "png" / name).read_bytes(), "path": name})
+    shard = tmp_path / "hub" / "lmms-lab-encoder" / "ChartQA" / "data" / "test-00000-of-00001.parquet"
+    shard.parent.mkdir(parents=True)
+    datasets.Dataset.from_dict(rows, features=features).to_parquet(str(shard))
+
+    from mmbench.data import load_split
+    from mmbench.tasks.spec import load_task_spec
+
+    hub = load_split(load_task_spec("chartqa_test@hf").data, tmp_path).samples
+    assert [s.id for s in hub][:4] == ["human/0", "augmented/0", "human/1", "augmented/1"]
+    ref = load_split(load_task_spec("chartqa_test").data, root).samples
+    key = lambda s: (s.id, s.texts, s.meta["question"], s.meta["subset"])
+    assert sorted(map(key, hub)) == sorted(map(key, ref))
+    official_run, hub_run = _hub_run("chartqa_test", root, capsys)["result"], _hub_run("chartqa_test", tmp_path, capsys, "--data", "hf")
+    assert hub_run["result"]["metrics"] == official_run["metrics"]
+    assert hub_run["result"]["task"]["arguments"]["data"]["path"] == "lmms-lab-encoder/ChartQA"
+    assert "assumes the copy keeps each file's order" in hub_run["err"]
+
+
+def test_occurrence_ids_number_each_id_in_row_order() -> None:
+    from mmbench.data.hf_ids import occurrence_ids
+
+    assert occurrence_ids(["a", "b", "a", "a", "b", "c"]) == ["a/0", "b/0", "a/1", "a/2", "b/1", "c/0"]
+    assert occurrence_ids([]) == []

@@ -9,6 +9,11 @@ Samples: the human questions then the augmented ones, each in file order; id = `
 ``augmented/<n>`` (n the 0-based position in its file: ChartQA has no question ids and one chart
 carries several questions); texts = (label,); meta = {"question": query, "subset": human |
 augmented}.
+
+Hub rows (lmms-lab/ChartQA: ``type`` human_test | augmented_test, ``question``, ``answer``,
+``image``) are decoded by :func:`sample_from_record` into the sample with the id ``human`` or
+``augmented``; the hub section's ``id_occurrence`` adds ``/<n>``, the row's position among the
+rows of its type (the file position only if the copy keeps each file's order).
 """
 
 from __future__ import annotations
@@ -57,3 +62,19 @@ def _sample(entry: Any, subset: str, n: int, path: Path) -> Sample:
     image = check_relative(require(entry, "imgname", path, where, str), f"{path}: {where}")
     return Sample(id=f"{subset}/{n}", images=(ImageFile(image),), texts=(label,),
                   meta={"question": require(entry, "query", path, where, str), "subset": subset})
+
+
+HUB_TYPES = {"human_test": "human", "augmented_test": "augmented"}  # lmms-lab/ChartQA's type column
+
+
+def sample_from_record(record: dict[str, Any], path: Path, where: str) -> Sample:
+    """One lmms-lab/ChartQA row as a sample of its subset; its id is the subset alone until
+    ``id_occurrence`` numbers it (``human/<n>``)."""
+    kind = require(record, "type", path, where, str)
+    if kind not in HUB_TYPES:
+        raise DataError(f"{path}: {where}: type {kind!r} is not one of {', '.join(HUB_TYPES)}")
+    answer = require(record, "answer", path, where, (str, int, float))
+    answer = answer if isinstance(answer, str) else json.dumps(answer)
+    subset = HUB_TYPES[kind]
+    return Sample(id=subset, images=(), texts=(answer,),
+                  meta={"question": require(record, "question", path, where, str), "subset": subset})

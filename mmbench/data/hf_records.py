@@ -6,6 +6,9 @@ each row as one entry of the format's official file and hands it to the format m
 samples (ids, texts, meta, filtering) are those of the official files; only the image comes from
 the copy (its image column, or ``images_from``).
 
+``id_occurrence: true`` numbers the decoded ids by occurrence (``<id>/<n>``, see
+:mod:`mmbench.data.hf_source`): lmms-lab/MME's shared ``question_id``, lmms-lab/ChartQA's subset.
+
 ``image_columns: [image_1, ..., image_7]`` (rows holding several images, MMMU/MMMU): each row's
 record carries those cells as lazy image references (None where the cell is null), in place of
 their bytes, and the decoder builds the sample's images from them in its own order; the sample
@@ -19,8 +22,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mmbench.data.fields import check_unique
+from mmbench.data.hf_ids import occurrence_ids, occurrence_ids_wanted
 from mmbench.data.hf_images import HFImage, HFImageColumn
-from mmbench.data.hf_source import filtered_rows, join_column, joined_images, metadata_files, resolve_columns
+from mmbench.data.hf_source import (
+    filtered_rows,
+    join_column,
+    joined_images,
+    metadata_files,
+    resolve_columns,
+)
 from mmbench.data.source import DataSource
 from mmbench.data.split import DataSplit
 from mmbench.errors import DataError
@@ -55,6 +65,10 @@ def read_records(source: DataSource, dataset: datasets.Dataset) -> DataSplit:
             decoded[row] = sample
     if not decoded:
         raise DataError(f"{path}: no samples in split {source.split()!r} (data.records: {name})")
+    if occurrence_ids_wanted(source):  # the decoder's ids, numbered by occurrence in row order
+        numbered = occurrence_ids([sample.id for sample in decoded.values()])
+        decoded = {row: dataclasses.replace(sample, id=new_id)
+                   for (row, sample), new_id in zip(decoded.items(), numbered)}
     if in_record:  # the decoder placed the row's images itself
         samples = list(decoded.values())
         check_unique([s.id for s in samples], path, "sample id")

@@ -33,6 +33,8 @@ Keys:
 - ``id_template``: a template in which one ``{}`` stands for the id, applied after ``id_regex``:
   ``"{}.jpg"`` turns lmms-lab/VizWiz-VQA's ``VizWiz_val_00000000`` into the official id, the
   image file name ``VizWiz_val_00000000.jpg``.
+- ``id_occurrence: true``: ids numbered by occurrence in row order (``<id>/<n>``, see
+  :mod:`mmbench.data.hf_ids`), for copies whose official ids add a position the rows lack.
 - ``records``: the name of a data format whose entries the rows are (``gqa``: lmms-lab/GQA's
   ``*_instructions`` rows are the questions file's entries as columns; ``textvqa``: the
   annotation entries with their ``ocr_tokens``). Each row is then decoded by that format's own
@@ -62,6 +64,7 @@ from typing import TYPE_CHECKING, Any
 from mmbench.data.classes import templates
 from mmbench.data.fields import check_unique
 from mmbench.data.hf_classes import label_classes
+from mmbench.data.hf_ids import occurrence_ids, occurrence_ids_wanted
 from mmbench.data.hf_images import HFImage, HFImageColumn
 from mmbench.data.images import ImageFile, check_relative
 from mmbench.data.source import DataSource
@@ -103,6 +106,11 @@ def read_columns(source: DataSource, dataset: datasets.Dataset) -> DataSplit:
     label_map, classnames = label_classes(source, dataset, columns.get("label"))
     if "id" in values:
         values["id"] = _mapped_ids(source, values["id"], rows)
+        if occurrence_ids_wanted(source):
+            for row, numbered in zip(rows, occurrence_ids([str(values["id"][row]) for row in rows])):
+                values["id"][row] = numbered
+    elif occurrence_ids_wanted(source):
+        raise DataError(f"{source.get('path')}: data.id_occurrence needs an id column (data.columns.id)")
     if source.get("images_from") is not None:
         on = join_column(source, dataset)
         keys = _column_values(dataset, on) if on is not None else values["id"] if "id" in values else list(range(len(dataset)))

@@ -13,7 +13,7 @@ hub:
   split: validation                    # required
   columns: {id: question_id, answers: answers}   # role -> column, as format hf
   images_from: {path, revision, split, columns: {id, image}, join_column}   # optional: images joined from a second copy
-  id_regex: ...                        # optional, as format hf (also id_template, records, data_files, filter)
+  id_regex: ...                        # optional, as format hf (also id_template, id_occurrence, records, data_files, filter)
   metrics: {breakdowns: [answer_type]} # optional: the task's metrics keys this copy changes (null drops one),
                                        # for what the copy cannot support (a missing column); say why in note
   expected_count: 214354               # the copy's size

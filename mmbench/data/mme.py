@@ -12,12 +12,18 @@ Samples, in category order, then file name order, then line order: id =
 ``<category>/[images/]<image file name>`` under the release folder; texts = ("Yes" | "No",);
 meta = {"question" (as written, with its "Please answer yes or no."), "question_stem" (lmms-eval's
 prompt text: stripped, " Please answer yes or no." removed), "category", "image_name"}.
+
+Hub rows (lmms-lab/MME: ``question_id`` = ``<category>/<image file name>``, ``question``,
+``answer`` Yes | No, ``category``, ``image``) are decoded by :func:`sample_from_record` into the
+same sample with the id ``<category>/<image file name>``; the hub section's ``id_occurrence``
+adds the ``/<0|1>`` (the row's position among the image's two rows).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from mmbench.data.fields import require
 from mmbench.data.images import ImageFile
 from mmbench.data.source import DataSource
 from mmbench.data.split import DataSplit
@@ -86,3 +92,21 @@ def _pair(txt: Path) -> list[tuple[str, str]]:
             raise DataError(f"{txt}: line {number} is not 'question<TAB>Yes|No': {line[:80]!r}")
         pairs.append((question, answer.strip()))
     return pairs
+
+
+def sample_from_record(record: dict[str, object], path: Path, where: str) -> Sample:
+    """One lmms-lab/MME row as the sample :func:`read` makes of the same question, its id without
+    the ``/<0|1>`` line position (which the row does not hold: ``id_occurrence`` numbers it)."""
+    question_id = str(require(record, "question_id", path, where, str))
+    question = require(record, "question", path, where, str)
+    answer = str(require(record, "answer", path, where, str)).strip()
+    category = require(record, "category", path, where, str)
+    prefix = f"{category}/"
+    if not question_id.startswith(prefix) or len(question_id) == len(prefix):
+        raise DataError(f"{path}: {where}: question_id {question_id!r} is not '<category>/<image file name>' "
+                        f"for category {category!r}")
+    if answer.lower() not in ("yes", "no"):
+        raise DataError(f"{path}: {where}: answer {answer!r} is not Yes or No")
+    meta = {"question": question, "question_stem": question.strip().replace(LLAVA_SUFFIX, ""),
+            "category": category, "image_name": question_id[len(prefix):]}
+    return Sample(id=question_id, images=(), texts=(answer,), meta=meta)
