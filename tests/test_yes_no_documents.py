@@ -322,9 +322,22 @@ def test_reported_rows_with_their_sources() -> None:
     assert rows[("InternVL-Chat-V1-5", "pope")].metrics == {"mean": 0.883}
     for printed in ("| 90.5 |", "| 72.4 |", "| 1637.8 / 550.0 |", "| 88.3 |"):
         assert printed in documented
-    # LLaVA-1.5-7B has no document, chart or OCR row: named in the docs, not filled with guesses
-    assert not {("LLaVA-1.5-7B", t) for t in ("chartqa_test", "docvqa_val", "infovqa_val", "ocrbench")} & set(rows)
-    assert "LLaVA-1.5-7B on `chartqa_test`, `docvqa_val`, `infovqa_val` and\n`ocrbench`" in documented
+    # OCRBench's leaderboard (echo840/ocrbench-leaderboard): LLaVA1.5-7B 160 / 117 / 15 / 5 / 0, Final Score 297;
+    # text recognition 43 / 40 / 41 / 26 / 5 / 5 of 50 each (sum 160); the per-type totals of OCRBench/example.py
+    llava_ocr = rows[("LLaVA-1.5-7B", "ocrbench")]
+    assert "4936caa" in llava_ocr.source and "e7d183c" in llava_ocr.source
+    assert llava_ocr.metrics["accuracy"] == pytest.approx((160 + 117 + 15 + 5 + 0) / 1000) == pytest.approx(0.297)
+    recognition = ("regular_text_recognition", "irregular_text_recognition", "artistic_text_recognition",
+                   "handwriting_recognition", "digit_string_recognition", "non_semantic_text_recognition")
+    assert [llava_ocr.metrics[f"accuracy_{k}"] for k in recognition] == pytest.approx([0.86, 0.80, 0.82, 0.52, 0.10, 0.10])
+    assert sum(llava_ocr.metrics[f"accuracy_{k}"] * 50 for k in recognition) == pytest.approx(160)
+    assert [llava_ocr.metrics[f"accuracy_{k}"] for k in ("scene_text_centric_vqa", "doc_oriented_vqa", "key_information_extraction",
+                                                         "handwritten_mathematical_expression_recognition")] == \
+        pytest.approx([117 / 200, 15 / 200, 5 / 200, 0.0])
+    assert "| 297 (accuracy 0.297) |" in documented and "`LLaVA1.5-7B,160,117,15,5,0,297`" in documented
+    # LLaVA-1.5-7B has no document or chart row: named in the docs, not filled with guesses
+    assert not {("LLaVA-1.5-7B", t) for t in ("chartqa_test", "docvqa_val", "infovqa_val")} & set(rows)
+    assert "LLaVA-1.5-7B on `chartqa_test`, `docvqa_val` and `infovqa_val`." in documented
 
 
 def test_pope_hub_copy_in_lmms_lab_schema_gives_the_official_samples(root: Path, tmp_path: Path,

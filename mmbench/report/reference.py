@@ -35,6 +35,18 @@ LLAVA_ZOO_19D = "LLaVA model zoo (haotian-liu/LLaVA docs/MODEL_ZOO.md at commit 
 VLMEVALKIT_RESULTS = "VLMEvalKit results/{file} (open-compass/VLMEvalKit at commit {commit})"
 INTERNVL_CHAT_README = ("OpenGVLab/InternVL internvl_chat/README.md (commit 3a0f8a8), section 'Evaluation', "
                         "tables 'OCR-related Benchmarks', 'MultiModal Benchmark', 'Visual Question Answering & Image Captioning'")
+OCRBENCH_LEADERBOARD = ("OCRBench's leaderboard (huggingface.co/spaces/echo840/ocrbench-leaderboard, linked from "
+                        "Yuliang-Liu/MultimodalOCR OCRBench/README.md): OCRBench.csv as added in commit 4936caa, row "
+                        "LLaVA1.5-7B; TextRecognition.csv at commit e7d183c, same row")
+#: OCRBench leaderboard, row LLaVA1.5-7B: the six text-recognition types (TextRecognition.csv, each of 50
+#: questions) and the other four (OCRBench.csv, of 200, 200, 200 and 100), as counts; the sum is the
+#: CSV's "Final Score" 297 of 1000 (OCRBench/example.py prints these totals).
+OCRBENCH_LLAVA15_7B_COUNTS = {
+    "regular_text_recognition": (43, 50), "irregular_text_recognition": (40, 50), "artistic_text_recognition": (41, 50),
+    "handwriting_recognition": (26, 50), "digit_string_recognition": (5, 50), "non_semantic_text_recognition": (5, 50),
+    "scene_text_centric_vqa": (117, 200), "doc_oriented_vqa": (15, 200), "key_information_extraction": (5, 200),
+    "handwritten_mathematical_expression_recognition": (0, 100),
+}
 OPEN_CLIP_CORE = ("mean of the open_clip rows of the nine members: docs/openclip_classification_results.csv (top-1) "
                   "and docs/openclip_retrieval_results.csv (mean of image and text retrieval R@1)")
 
@@ -210,4 +222,9 @@ REPORTED: tuple[ReportedResult, ...] = (
     ReportedResult("InternVL-Chat-V1-2", "mmbench_en_dev", "multiple_choice",
                    "MMBench-EN dev ('MMB (dev/test)': 81.4 / 82.2; mmbench_dev_20230712.tsv, scored by the MMBench server)",
                    {"accuracy_circular": 0.814}, INTERNVL_CHAT_README),
+    ReportedResult("LLaVA-1.5-7B", "ocrbench", "ocrbench",
+                   "OCRBench, Final Score 297 of 1000 (OCRBench's own evaluation; per type from the leaderboard's counts)",
+                   {"accuracy": sum(n for n, _ in OCRBENCH_LLAVA15_7B_COUNTS.values()) / 1000,
+                    **{f"accuracy_{kind}": n / total for kind, (n, total) in OCRBENCH_LLAVA15_7B_COUNTS.items()}},
+                   OCRBENCH_LEADERBOARD),
 )
