@@ -472,14 +472,15 @@ def test_task_without_hub_source_is_one_line_exit_2(capsys: pytest.CaptureFixtur
 
 #: standard tasks without a hub section, and why (issue 22: "a pinned hub source where a copy exists")
 NO_HUB_SOURCE = {
-    "scienceqa_img": "no hub copy keyed by ScienceQA's pids (the benchmark's own ids) with a readable commit sha was "
-                     "found here; the official problems.json, pid_splits.json and images are the source",
-    "seedbench_img": "lmms-lab/SEED-Bench: only a parquet-converter commit (92acad169cd5ffa23a1db506b3ef235330112b96, "
-                     "branch refs/convert/parquet) and short shas of main were read, and its rows hold the image as a list "
-                     "(video frames for video questions), which no record decoder reads yet; the official SEED-Bench.json "
-                     "and image folder are the source",
+    "scienceqa_img": "lmms-lab/ScienceQA (config ScienceQA-IMG; lmms-eval's scienceqa_img.yaml reads it, now as "
+                     "lmms-lab-encoder/ScienceQA) holds image, question, choices, answer (an index) and hint, the fields "
+                     "lmms-eval's scienceqa/utils.py reads, but no pid: ScienceQA's own ids cannot be rebuilt from a row "
+                     "(lmms-eval's miscs/scienceqa_id.txt lists the ids of another copy, Otter-AI/ScienceQA, in its own "
+                     "order), and no commit sha of the copy was read; problems.json, pid_splits.json and images are the source",
     # issue 23 (docs/protocols.md "Hub copies")
-    "ocrbench": "echo840/OCRBench rows carry no OCRBench id, so <dataset_name>/<id> cannot be rebuilt",
+    "ocrbench": "echo840/OCRBench's card declares dataset, question, question_type, answer and image (1,000 rows) "
+                "and no OCRBench.json id, so the official <dataset_name>/<id> cannot be rebuilt (positions would not be "
+                "the ids); no commit sha of the copy was read",
     "mmvet": "judged (issue 24): the official mm-vet.zip layout is the source; no hub copy was pinned in that issue",
     "llava_bench_wild": "judged (issue 24): read from the dataset repository's own files (questions.jsonl, context.jsonl, "
                         "answers_gpt4.jsonl, images/) downloaded into the data root; no revision was pinned in that issue",

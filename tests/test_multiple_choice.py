@@ -174,6 +174,55 @@ def test_mmmu_hub_copy_keeps_every_image_in_place(mc_root: Path, tmp_path: Path,
     assert metrics["accuracy"] == pytest.approx(2 / 3) and metrics["extraction_failed"] == pytest.approx(1 / 3)
 
 
+def test_seedbench_hub_copy_reads_the_first_image_of_each_row_list(mc_root: Path, tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str],
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """lmms-lab/SEED-Bench as the Hub's parquet conversion holds it (default/test/0000.parquet: the
+    question file's fields as columns, ``image`` a list: one image for an image question, frames
+    for a video one): ``seedbench_img@hf`` drops the video row, takes each image row's list's first
+    image, and gives the official reader's ids, answers, options and images; the per-dimension
+    accuracies are not computed (the rows carry no dimension names), the overall one is the same."""
+    import datasets
+
+    from mmbench.data import load_split
+    from mmbench.tasks.spec import load_task_spec
+
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "hf-cache")  # not the user's cache
+    folder = mc_root / "seedbench"
+    entries = json.loads((folder / "SEED-Bench.json").read_text())["questions"]
+    text = datasets.Value("string")
+    fields = ("answer", "choice_a", "choice_b", "choice_c", "choice_d", "data_id", "data_type", "question", "question_id")
+    features = datasets.Features({**{c: text for c in fields}, "question_type_id": datasets.Value("int64"),
+                                  "image": datasets.Sequence(datasets.Image())})
+    frame = {"bytes": (folder / "SEED-Bench-image" / "img_red.jpg").read_bytes(), "path": "frame.jpg"}
+    rows: dict[str, list] = {c: [] for c in features}
+    for entry in entries:
+        for c in fields:
+            rows[c].append(str(entry[c]))
+        rows["question_type_id"].append(entry["question_type_id"])
+        image = folder / "SEED-Bench-image" / entry["data_id"]
+        rows["image"].append([{"bytes": image.read_bytes(), "path": entry["data_id"]}] if image.is_file() else [frame] * 3)
+    shard = tmp_path / "hub" / "lmms-lab" / "SEED-Bench" / "default" / "test" / "0000.parquet"
+    shard.parent.mkdir(parents=True)
+    datasets.Dataset.from_dict(rows, features=features).to_parquet(str(shard))
+
+    official = load_split(load_task_spec("seedbench_img").data, mc_root)
+    hub = load_split(load_task_spec("seedbench_img@hf").data, tmp_path)
+    assert [s.id for s in hub.samples] == ["101", "103"]  # the video question 102 is left out
+    assert [(s.id, s.texts, s.meta["question"], s.meta["options"]) for s in hub.samples] == \
+        [(s.id, s.texts, s.meta["question"], s.meta["options"]) for s in official.samples]
+    assert [s.images[0].open(hub.root).tobytes() for s in hub.samples] == \
+        [s.images[0].open(official.root).tobytes() for s in official.samples]
+
+    predictions = write_jsonl(tmp_path / "p.jsonl", [{"id": "101", "prediction": "C"}, {"id": "103", "prediction": "A"}])
+    code, hub_metrics = score_json(capsys, "--task", "seedbench_img@hf", "--predictions", predictions, "--data-dir", tmp_path)
+    assert code == 0, hub_metrics
+    code, metrics = score_json(capsys, "--task", "seedbench_img", "--predictions", predictions, "--data-dir", mc_root)
+    assert code == 0, metrics
+    assert hub_metrics["accuracy"] == metrics["accuracy"] == pytest.approx(1 / 2)  # 101 right (C), 103 wrong (gold B)
+    assert not [k for k in hub_metrics if k.startswith("accuracy_")] and [k for k in metrics if k.startswith("accuracy_")]
+
+
 def test_hub_image_columns_must_name_image_columns(mc_root: Path, tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     import datasets

@@ -14,14 +14,25 @@ if TYPE_CHECKING:
     import datasets  # type: ignore[import-untyped]
 
 
-class HFImageColumn:
-    """An image column read one row at a time as ``{"bytes", "path"}`` (undecoded)."""
+def is_image_list(feature: Any) -> bool:
+    """A column of image lists (``Sequence(Image())`` / ``List(Image())``: lmms-lab/SEED-Bench's ``image``)."""
+    import datasets
 
-    def __init__(self, dataset: datasets.Dataset, column: str) -> None:
+    return isinstance(getattr(feature, "feature", None), datasets.Image)
+
+
+class HFImageColumn:
+    """An image column read one row at a time as ``{"bytes", "path"}`` (undecoded). With ``item``,
+    a column of image lists whose ``item``-th image is the row's image (a shorter list is an error)."""
+
+    def __init__(self, dataset: datasets.Dataset, column: str, item: int | None = None) -> None:
         import datasets
 
         self.column = column
-        self.table = dataset.select_columns([column]).cast_column(column, datasets.Image(decode=False))
+        self.item = item
+        undecoded = datasets.Image(decode=False)
+        self.table = dataset.select_columns([column]).cast_column(
+            column, undecoded if item is None else datasets.Sequence(undecoded))
         self._last: tuple[int, dict[str, Any]] | None = None  # open_image reads a cell twice in a row
 
     def __getstate__(self) -> dict[str, Any]:
@@ -35,7 +46,13 @@ class HFImageColumn:
         return cell
 
     def _read(self, row: int) -> dict[str, Any]:
-        cell = dict(self.table[row][self.column] or {})
+        value = self.table[row][self.column]
+        if self.item is not None:
+            if not isinstance(value, list) or len(value) <= self.item:
+                raise DataError(f"Hugging Face dataset column {self.column!r}, row {row}: no image {self.item} in the "
+                                f"row's image list ({len(value) if isinstance(value, list) else 0} images)")
+            value = value[self.item]
+        cell = dict(value or {})
         if cell.get("bytes") is None and cell.get("path"):  # image files outside the Arrow table (imagefolder)
             path = Path(cell["path"])
             if not path.is_file():

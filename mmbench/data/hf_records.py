@@ -9,6 +9,9 @@ the copy (its image column, or ``images_from``).
 ``id_occurrence: true`` numbers the decoded ids by occurrence (``<id>/<n>``, see
 :mod:`mmbench.data.hf_source`): lmms-lab/MME's shared ``question_id``, lmms-lab/ChartQA's subset.
 
+A column of image lists (``Sequence(Image())``, lmms-lab/SEED-Bench's ``image``) named as the image
+column gives each row its list's first image, read lazily like a single image cell.
+
 ``image_columns: [image_1, ..., image_7]`` (rows holding several images, MMMU/MMMU): each row's
 record carries those cells as lazy image references (None where the cell is null), in place of
 their bytes, and the decoder builds the sample's images from them in its own order; the sample
@@ -23,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from mmbench.data.fields import check_unique
 from mmbench.data.hf_ids import occurrence_ids, occurrence_ids_wanted
-from mmbench.data.hf_images import HFImage, HFImageColumn
+from mmbench.data.hf_images import HFImage, HFImageColumn, is_image_list
 from mmbench.data.hf_source import (
     filtered_rows,
     join_column,
@@ -54,7 +57,8 @@ def read_records(source: DataSource, dataset: datasets.Dataset) -> DataSplit:
                         f"map the columns with data.columns instead")
     path = Path(str(source.get("path")))
     image_columns = [c for c, feature in dataset.features.items() if isinstance(feature, datasets.Image)]
-    table = dataset.select_columns([c for c in dataset.column_names if c not in image_columns]).to_dict()
+    list_columns = [c for c, feature in dataset.features.items() if is_image_list(feature)]  # read lazily, never decoded here
+    table = dataset.select_columns([c for c in dataset.column_names if c not in (*image_columns, *list_columns)]).to_dict()
     in_record = _image_cells(source, dataset, image_columns)
     decoded: dict[int, Sample] = {}
     for row in filtered_rows(source, dataset):
@@ -79,10 +83,11 @@ def read_records(source: DataSource, dataset: datasets.Dataset) -> DataSplit:
         image_of, root = joined_images(source, keys)
     else:
         column = resolve_columns(source, dataset).get("image")  # the task's mapping over the defaults
-        if column not in image_columns:
+        if column not in (*image_columns, *list_columns):
             raise DataError(f"{path}: no image column (columns: {dataset.column_names}); set data.columns.image "
                             f"or data.images_from")
-        image_column = HFImageColumn(dataset, column)
+        # a column of image lists (lmms-lab/SEED-Bench): the row's first image
+        image_column = HFImageColumn(dataset, column, item=0 if column in list_columns else None)
         image_of, root = (lambda row: HFImage(image_column, row)), source.dir or Path(".")
     samples = [dataclasses.replace(sample, images=(image_of(row),)) for row, sample in decoded.items()]
     check_unique([s.id for s in samples], path, "sample id")

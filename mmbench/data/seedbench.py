@@ -9,6 +9,9 @@ Samples: the questions whose ``data_type`` is ``image``, in file order (the vide
 left out); id = ``question_id`` (as text); image = ``<images>/<data_id>``; gold = ``answer``;
 meta = question, options (choice_a .. choice_d), ``dimension`` (the evaluation dimension's
 name from ``question_type``, e.g. "Scene Understanding").
+
+Hub rows (lmms-lab/SEED-Bench, through the Hub's parquet conversion: the entries' fields as
+columns, ``image`` a list holding the image) are decoded by :func:`sample_from_record`.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ def read(source: DataSource) -> DataSplit:
     questions = require_list(content, "questions", path)
     types = content.get("question_type") or {}
     dimension = {int(v): str(k) for k, v in types.items()} if isinstance(types, dict) else {}
-    samples = [_sample(q, i, dimension, path) for i, q in enumerate(questions)
+    samples = [_sample(q, f"questions[{i}]", dimension, path) for i, q in enumerate(questions)
                if isinstance(q, dict) and q.get("data_type") == "image"]
     if not samples:
         raise DataError(f"{path}: no image questions (data_type 'image')")
@@ -49,8 +52,17 @@ def read(source: DataSource) -> DataSplit:
     return DataSplit(root=folder, samples=samples, files=[path])
 
 
-def _sample(entry: dict[str, Any], index: int, dimension: dict[int, str], path: Path) -> Any:
-    where = f"questions[{index}]"
+def sample_from_record(record: dict[str, Any], path: Path, where: str) -> Any:
+    """One lmms-lab/SEED-Bench row (the question file's fields as columns, the image as a list) as
+    the sample :func:`read` makes of it; video questions give None. The rows carry only
+    ``question_type_id``, not the dimension names of the file's ``question_type``: ``dimension`` is
+    that id as text (the hub section drops the per-dimension breakdown)."""
+    if record.get("data_type") != "image":
+        return None
+    return _sample(record, where, {}, path)
+
+
+def _sample(entry: dict[str, Any], where: str, dimension: dict[int, str], path: Path) -> Any:
     qid = str(require(entry, "question_id", path, where, (str, int)))
     options = tuple(str(require(entry, key, path, f"{where} ({qid})", (str, int, float))) for key in CHOICES)
     answer = str(require(entry, "answer", path, where, str)).strip()
