@@ -453,9 +453,13 @@ def test_reported_rows_as_the_sources_print_them() -> None:
             (("InternVL-Chat-V1-2", "mmbench_en_dev"), {"accuracy_circular": 0.814}, "81.4")):
         [row] = [r for r in REPORTED if (r.model, r.task) == (model, task)]
         assert row.metrics == metrics and "3a0f8a8" in row.source and f"| {printed} |" in documented
+    # XTuner's LLaVA-Llama-3-8B README (InternLM/xtuner at 322f3bc), row LLaVA-v1.5-7B, column MMStar: 30.3
+    [xtuner] = [r for r in REPORTED if (r.model, r.task) == ("LLaVA-1.5-7B", "mmstar")]
+    assert xtuner.metrics == {"accuracy": 0.303} and "322f3bc" in xtuner.source and "XTuner" in xtuner.source
+    assert "| 30.3 |" in documented
     # MC tasks still lacking a row for one of the two models are named in the docs, not filled with guesses
-    assert not {("LLaVA-1.5-7B", "realworldqa"), ("LLaVA-1.5-7B", "mmstar")} & set(rows)
-    assert "`realworldqa` and `mmstar` for LLaVA-1.5-7B" in documented
+    assert ("LLaVA-1.5-7B", "realworldqa") not in rows
+    assert "`realworldqa` for LLaVA-1.5-7B" in documented
 
 
 def test_leaderboard_shows_extraction_failed(mock_run: tuple[list[dict], Path], capsys: pytest.CaptureFixture[str]) -> None:

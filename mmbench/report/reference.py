@@ -35,6 +35,8 @@ LLAVA_ZOO_19D = "LLaVA model zoo (haotian-liu/LLaVA docs/MODEL_ZOO.md at commit 
 VLMEVALKIT_RESULTS = "VLMEvalKit results/{file} (open-compass/VLMEvalKit at commit {commit})"
 INTERNVL_CHAT_README = ("OpenGVLab/InternVL internvl_chat/README.md (commit 3a0f8a8), section 'Evaluation', "
                         "tables 'OCR-related Benchmarks', 'MultiModal Benchmark', 'Visual Question Answering & Image Captioning'")
+XTUNER_LLAVA_LLAMA3_README = ("InternLM/xtuner xtuner/configs/llava/llama3_8b_instruct_clip_vit_large_p14_336/README.md "
+                              "(commit 322f3bc), 'Results' table, row LLaVA-v1.5-7B (XTuner's table)")
 OCRBENCH_LEADERBOARD = ("OCRBench's leaderboard (huggingface.co/spaces/echo840/ocrbench-leaderboard, linked from "
                         "Yuliang-Liu/MultimodalOCR OCRBench/README.md): OCRBench.csv as added in commit 4936caa, row "
                         "LLaVA1.5-7B; TextRecognition.csv at commit e7d183c, same row")
@@ -227,4 +229,8 @@ REPORTED: tuple[ReportedResult, ...] = (
                    {"accuracy": sum(n for n, _ in OCRBENCH_LLAVA15_7B_COUNTS.values()) / 1000,
                     **{f"accuracy_{kind}": n / total for kind, (n, total) in OCRBENCH_LLAVA15_7B_COUNTS.items()}},
                    OCRBENCH_LEADERBOARD),
+    ReportedResult("LLaVA-1.5-7B", "mmstar", "multiple_choice",
+                   "MMStar (1,500 questions), from XTuner's comparison table (column MMStar; XTuner's LLaVA models "
+                   "are evaluated with VLMEvalKit, the row's protocol is not named)",
+                   {"accuracy": 0.303}, XTUNER_LLAVA_LLAMA3_README),
 )
