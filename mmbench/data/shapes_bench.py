@@ -20,7 +20,7 @@ Layout (sizes are counts of questions):
                                 neither) shuffled per question, 30 questions per right answer;
                                 ids ``validation_Math_<n>`` (n from 1)
     pope/shapes_pope.json       POPE JSON lines (question_id, image, text, label) over
-    pope/images/                120 images of two shapes: 480 questions, 240 yes, 120 adversarial
+    pope/images/                120 images of two big shapes (one per half): 480 questions, 240 yes, 120 adversarial
                                 no (a colour and a kind both in the image, bound wrongly), 120 random
                                 no (a kind not in the image)
     chartqa/test/test_human.json, chartqa/test/test_augmented.json, chartqa/test/png/
@@ -52,7 +52,7 @@ from mmbench.data import shapes_scenes as scenes
 from mmbench.data.shapes import cache_root
 from mmbench.errors import DataError
 
-VERSION = 1
+VERSION = 2
 MC_QUESTIONS = 120
 PAIR_QUESTIONS = 120
 POPE_IMAGES = 120
@@ -70,7 +70,7 @@ MC_COLUMNS = ("index", "question", "hint", "A", "B", "C", "D", "answer", "catego
 CIRCULAR_OFFSET = 1_000_000
 MARKER = ".complete"
 #: sha256 of the generated folder (:func:`bench_digest`), as this version writes it.
-EXPECTED_DIGEST = "3ce897abe3b0ee08982fd2fc504e158cd0695bc2bac2515b98c6a57b606b3dbd"
+EXPECTED_DIGEST = "a2dab7cc3f60f7d121afe53a424256ddf4f641a8c6d70997e70d1f76bd16fbff"
 
 
 def _rng(*parts: object) -> random.Random:

@@ -10,8 +10,8 @@ same distributions:
 - two images (:func:`pair_item`): "Which image shows more circles?", each image a single-kind
   scene (circles or another kind, so 0-3 circles); four fixed answers (first, second, the same
   number, neither), shuffled per question, balanced over the test set;
-- yes/no (:func:`pope_image`, :func:`pope_questions`): two shapes of different kinds and colours,
-  one in the left third and one in the right; per image two "yes" probes (the shapes it shows), one
+- yes/no (:func:`pope_image`, :func:`pope_questions`): two large shapes of different kinds and
+  colours, one in the left half and one in the right; per image two "yes" probes (the shapes it shows), one
   adversarial "no" (the colour of one shape with the kind of the other: both co-occur in the image,
   only their binding is wrong) and one random "no" (a kind not in the image);
 - bar charts (:func:`chart_item`): three bars of distinct colours with distinct integer values
@@ -41,6 +41,9 @@ CHART_VALUES = tuple(range(1, 9))
 CHART_BASELINE = 60
 CHART_BAR_WIDTH = 12
 CHART_BARS = 3
+#: yes/no images: half-extent of both shapes (+-8 %), each centred in its half of the image within +-POPE_JITTER pixels
+POPE_RADIUS = 12.5
+POPE_JITTER = 1.5
 
 
 @dataclass(frozen=True)
@@ -151,15 +154,18 @@ def pair_item(rng: random.Random, outcome: str | None = None) -> PairItem:
 
 
 def pope_image(rng: random.Random) -> PopeImage:
-    """Two shapes of different kinds and colours, the first in the left third, the second in the right."""
+    """Two big shapes (half-extent POPE_RADIUS) of different kinds and colours, the first centred in
+    the left half, the second in the right. Bigger than the suite's sizes: a 16-px patch of the
+    bundled tower holds most of a small shape, and a linear probe reads the kind of one of two shapes
+    from its patch features at 57 % for the suite's large size and 95 % at this one."""
     kinds = rng.sample(KINDS, 2)
     colours = rng.sample(list(COLOURS), 2)
     background = 238 + rng.randint(-8, 8)
     pixels = np.full((IMAGE_SIZE, IMAGE_SIZE, 3), float(background))
-    third = IMAGE_SIZE / 3
-    for slot, kind, colour in zip((0, 2), kinds, colours):
-        radius = SIZES[rng.choice(list(SIZES))] * (1 + 0.08 * (2 * rng.random() - 1))
-        cx = slot * third + radius + 0.5 + rng.random() * max(third - 2 * radius - 1, 0.0)
+    half = IMAGE_SIZE / 2
+    for slot, kind, colour in zip((0, 1), kinds, colours):
+        radius = POPE_RADIUS * (1 + 0.08 * (2 * rng.random() - 1))
+        cx = slot * half + half / 2 + POPE_JITTER * (2 * rng.random() - 1)
         cy = radius + 1 + rng.random() * (IMAGE_SIZE - 2 * radius - 2)
         fill = np.clip(np.array(COLOURS[colour], float) + [rng.randint(-15, 15) for _ in range(3)], 0, 255)
         coverage = _coverage(kind, cx, cy, radius)[..., None]
