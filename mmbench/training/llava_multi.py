@@ -99,7 +99,7 @@ def draw_example(kind: str, rng: random.Random, reasoned_yes_no: str = "") -> Ex
                        pair.options[scenes.LETTERS.index(pair.answer)], kind)
     if kind == "yes_no":
         image = scenes.pope_image(rng)
-        probe = training_probe(image, rng) if reasoned_yes_no == "chain" else rng.choice(scenes.pope_questions(image, rng))
+        probe = rng.choice(scenes.pope_questions(image, rng))
         answer = probe.label
         if reasoned_yes_no == "list":
             answer = ", ".join(f"{colour} {shape}" for colour, shape in image.objects) + f", {probe.label}"
@@ -124,30 +124,6 @@ def draw_example(kind: str, rng: random.Random, reasoned_yes_no: str = "") -> Ex
         return Example((chart.pixels,), question + rng.choice(CHART_SUFFIXES), answer, kind)
     pixels, description = describe(rng, "pope" if kind == "describe_pope" else None)
     return Example((pixels,), DESCRIBE_PROMPT, description, kind)
-
-
-#: yes/no training probes (not the benchmark's mix: half present, a quarter each adversarial and
-#: random): more of the probes whose verdict turns on the colour alone
-TRAINING_PROBES = (("present", 0.3), ("adversarial", 0.35), ("wrong_colour", 0.15), ("random", 0.2))
-
-
-def training_probe(image: scenes.PopeImage, rng: random.Random) -> scenes.YesNoQuestion:
-    """A yes/no probe of the two-shape ``image``: a shape it shows (yes); the colour of one shape with
-    the kind of the other (adversarial, no); a kind it shows in a colour it does not show
-    (wrong_colour, no); a kind it does not show (random, no)."""
-    (colour_a, kind_a), (colour_b, kind_b) = image.objects
-    probe = rng.choices([p for p, _ in TRAINING_PROBES], [w for _, w in TRAINING_PROBES])[0]
-    if probe == "present":
-        colour, kind, label = *rng.choice(image.objects), "yes"
-    elif probe == "adversarial":
-        colour, kind, label = *rng.choice(((colour_a, kind_b), (colour_b, kind_a))), "no"
-    elif probe == "wrong_colour":
-        colour = rng.choice([c for c in scenes.COLOURS if c not in (colour_a, colour_b)])
-        kind, label = rng.choice((kind_a, kind_b)), "no"
-    else:
-        colour = rng.choice(list(scenes.COLOURS))
-        kind, label = rng.choice([k for k in scenes.KINDS if k not in (kind_a, kind_b)]), "no"
-    return scenes.YesNoQuestion(scenes.yes_no_text(colour, kind), label, probe)
 
 
 def describe(rng: random.Random, what: str | None = None) -> tuple[np.ndarray, str]:

@@ -42,8 +42,8 @@ STAGES: dict[str, Stage] = {stage.name: stage for stage in (
     Stage("shapes-llava", "llava", LlavaRecipe(steps=1500), "shapes-llava", starts_from="shapes-clip-stage1"),
     Stage("shapes-llava-multi", "llava-multi",
           LlavaMultiRecipe(steps=3000, lr=1e-3, train_tower=True, reasoned_yes_no="chain",
-                           mixture=(("mc", 0.1), ("pair", 0.1), ("yes_no", 0.4), ("chart", 0.15),
-                                    ("describe_pope", 0.15), ("describe", 0.1))),
+                           mixture=(("mc", 0.15), ("pair", 0.2), ("yes_no", 0.25), ("chart", 0.15),
+                                    ("describe_pope", 0.1), ("describe", 0.15))),
           "shapes-llava-multi", starts_from="shapes-llava"),
 )}
 
