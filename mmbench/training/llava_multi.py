@@ -59,8 +59,8 @@ class LlavaMultiRecipe:
     seed: int = 0
     train_tower: bool = False  # also train shapes-llava's CLIP tower (else it stays frozen)
     mixture: tuple[tuple[str, float], ...] = ()  # share of each kind of example; () = MIXTURE
-    reasoned_yes_no: str = ""  # yes/no targets: "" the word; "list" both shapes first ("red circle, blue square, no");
-    # "kind" the shape of the asked kind first ("blue circle, no"; "no circle, no" when the kind is absent)
+    reasoned_yes_no: str = ""  # yes/no targets: "" the word; "chain" the asked shape, each shape shown with
+    # same/other, then the word ("red star? blue cross other, red star same, yes")
 
 
 @dataclass(frozen=True)
@@ -101,18 +101,7 @@ def draw_example(kind: str, rng: random.Random, reasoned_yes_no: str = "") -> Ex
         image = scenes.pope_image(rng)
         probe = rng.choice(scenes.pope_questions(image, rng))
         answer = probe.label
-        if reasoned_yes_no == "list":
-            answer = ", ".join(f"{colour} {shape}" for colour, shape in image.objects) + f", {probe.label}"
-        elif reasoned_yes_no == "kind":
-            asked = next(kind for kind in scenes.KINDS if probe.text.endswith(f" {kind} in the image?"))
-            shown = [f"{colour} {shape}" for colour, shape in image.objects if shape == asked]
-            answer = f"{shown[0] if shown else 'no ' + asked}, {probe.label}"
-        elif reasoned_yes_no == "restate":
-            asked = next(kind for kind in scenes.KINDS if probe.text.endswith(f" {kind} in the image?"))
-            asked_colour = probe.text.split(" ")[3]
-            shown = [f"{colour} {shape}" for colour, shape in image.objects if shape == asked]
-            answer = f"{asked_colour} {asked}? {shown[0] if shown else 'no ' + asked}, {probe.label}"
-        elif reasoned_yes_no == "chain":
+        if reasoned_yes_no == "chain":
             asked_colour, asked = probe.text.removesuffix(" in the image?").split(" ")[-2:]
             verdicts = [f"{colour} {shape} {'same' if (colour, shape) == (asked_colour, asked) else 'other'}"
                         for colour, shape in image.objects]
