@@ -139,9 +139,10 @@ def test_demo_with_the_mock_model_runs_every_task(mock_demo: tuple[subprocess.Co
 
     out, tmp_path = mock_demo
     assert out.returncode == 0, out.stderr
-    for task in ("shapes_caption", "shapes_retrieval", "shapes_vqa", "shapes_zeroshot", "shapes_mc", "shapes_two_image"):
+    for task in ("shapes_caption", "shapes_retrieval", "shapes_vqa", "shapes_zeroshot", "shapes_mc", "shapes_two_image",
+                 "shapes_pope", "shapes_chart", "shapes_chart_anls"):
         assert f"| {task}" in out.stdout
-    assert len(list(tmp_path.glob("*.samples.jsonl"))) == len(DEMO_PLAN) == 6
+    assert len(list(tmp_path.glob("*.samples.jsonl"))) == len(DEMO_PLAN) == 9
 
 
 def test_run_warns_before_the_model_loads_and_marks_the_summary(mmbench_cli: MmbenchCli, tmp_path: Path) -> None:
@@ -444,7 +445,8 @@ def test_demo_matches_the_committed_baseline(mmbench_cli: MmbenchCli, demo_run: 
     """CPU runs are deterministic (the batch-invariance tests): every prediction must be the same."""
     gate = gate_cli(mmbench_cli, "compare", str(BASELINE), str(demo_run), "--exact", "--same-model", "--markdown")
     assert gate.returncode == 0, gate.stdout + gate.stderr
-    for task in ("shapes_caption", "shapes_retrieval", "shapes_vqa", "shapes_zeroshot", "shapes_mc", "shapes_two_image"):
+    for task in ("shapes_caption", "shapes_retrieval", "shapes_vqa", "shapes_zeroshot", "shapes_mc", "shapes_two_image",
+                 "shapes_pope", "shapes_chart", "shapes_chart_anls"):
         assert task in gate.stdout
 
 

@@ -17,6 +17,7 @@ import pytest
 from PIL import Image
 
 from mmbench.data import shapes_bench as bench
+from mmbench.data import shapes_scenes as scenes
 from mmbench.data.shapes_scenes import CHART_BASELINE, CHART_UNIT, PAIR_OPTIONS
 from mmbench.data.shapes_spec import COLOURS, KINDS
 
@@ -91,14 +92,25 @@ def test_pope_lines_are_balanced_with_adversarial_negatives(folder: Path) -> Non
     for q in lines:
         by_image.setdefault(q["image"], []).append(q)
     assert len(by_image) == 120 and all((folder / bench.POPE_IMAGES_DIR / name).is_file() for name in by_image)
+    # POPE's construction: the adversarial no names the absent kind that co-occurs most with the
+    # image's kinds. Written from the rule, not the code: kinds come in PARTNER pairs (either
+    # direction) more often than not, so that kind is one partnered with the most shown kinds.
+    partnered = {frozenset(pair) for pair in scenes.PARTNER.items()}
+    pairs: Counter = Counter()
     adversarial = 0
     for questions in by_image.values():
         present = [tuple(q["text"].split()[3:5]) for q in questions if q["label"] == "yes"]  # (colour, kind)
-        for q in questions:
-            colour, kind = q["text"].split()[3:5]
-            if q["label"] == "no" and colour in {c for c, _ in present} and kind in {k for _, k in present}:
-                adversarial += 1
-    assert adversarial == 120  # one per image: a colour and a kind both shown, bound wrongly
+        kinds = {k for _, k in present}
+        pairs[frozenset(kinds)] += 1
+        links = {k: sum(frozenset((k, p)) in partnered for p in kinds) for k in set(scenes.KINDS) - kinds}
+        negatives = [tuple(q["text"].split()[3:5]) for q in questions if q["label"] == "no"]
+        assert len(kinds) == 2 and len(negatives) == 2 and all(k not in kinds for _, k in negatives)
+        assert {k for _, k in negatives} <= set(links) and len({k for _, k in negatives}) == 2
+        strongest = [(c, k) for c, k in negatives if links[k] == max(links.values()) and c in {c for c, _ in present}]
+        adversarial += bool(strongest)
+    assert adversarial == 120  # every image has one no of a most co-occurring absent kind, in a colour it shows
+    partner_rate = sum(n for pair, n in pairs.items() if pair in partnered) / 120
+    assert partner_rate > 0.45  # partners share an image far more often than the 2 of 10 pairs chance gives (0.2)
 
 
 def test_chart_labels_follow_from_bar_heights(folder: Path) -> None:

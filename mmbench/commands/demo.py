@@ -1,5 +1,5 @@
 """``mmbench demo``: the shapes tasks with the bundled reference models: the four of the shapes suite
-and ``shapes-llava-multi`` on the shapes counterparts of MMBench and MMMU."""
+and ``shapes-llava-multi`` on the shapes counterparts of MMBench, MMMU, POPE, ChartQA and DocVQA."""
 
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ SUITE_PLAN = (
     ("shapes_caption", "shapes-blip-caption"),
     ("shapes_vqa", "shapes-blip-vqa"),
 )
-#: shapes-llava-multi on the shapes counterparts it answers (it stays near chance on shapes_pope and shapes_chart)
-BENCH_PLAN = (("shapes_mc", "shapes-llava-multi"), ("shapes_two_image", "shapes-llava-multi"))
+#: shapes-llava-multi on the shapes counterparts of today's benchmarks
+BENCH_PLAN = tuple((task, "shapes-llava-multi") for task in
+                   ("shapes_mc", "shapes_two_image", "shapes_pope", "shapes_chart", "shapes_chart_anls"))
 DEMO_PLAN = SUITE_PLAN + BENCH_PLAN
 
 

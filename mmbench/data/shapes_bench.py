@@ -20,9 +20,10 @@ Layout (sizes are counts of questions):
                                 neither) shuffled per question, 30 questions per right answer;
                                 ids ``validation_Math_<n>`` (n from 1)
     pope/shapes_pope.json       POPE JSON lines (question_id, image, text, label) over
-    pope/images/                120 images of two shapes: 480 questions, 240 yes, 120 adversarial
-                                no (a colour and a kind both in the image, bound wrongly), 120 random
-                                no (a kind not in the image)
+    pope/images/                120 images of two big shapes (one per half), kinds co-occurring
+                                unevenly: 480 questions, 240 yes, 120 adversarial no (the absent kind
+                                that co-occurs most with the shown ones, in a colour the image shows:
+                                POPE's construction), 120 random no (another absent kind)
     chartqa/test/test_human.json, chartqa/test/test_augmented.json, chartqa/test/png/
                                 ChartQA layout: 100 bar charts; human: one question per chart
                                 cycling tallest bar, shortest bar (colour words) and a bar's value;
@@ -52,7 +53,7 @@ from mmbench.data import shapes_scenes as scenes
 from mmbench.data.shapes import cache_root
 from mmbench.errors import DataError
 
-VERSION = 1
+VERSION = 2
 MC_QUESTIONS = 120
 PAIR_QUESTIONS = 120
 POPE_IMAGES = 120
@@ -70,7 +71,7 @@ MC_COLUMNS = ("index", "question", "hint", "A", "B", "C", "D", "answer", "catego
 CIRCULAR_OFFSET = 1_000_000
 MARKER = ".complete"
 #: sha256 of the generated folder (:func:`bench_digest`), as this version writes it.
-EXPECTED_DIGEST = "3ce897abe3b0ee08982fd2fc504e158cd0695bc2bac2515b98c6a57b606b3dbd"
+EXPECTED_DIGEST = "b30ad62ea0c2b5df89a1099e291f8f6b3b144f4adfd86791abc706984c4e930f"
 
 
 def _rng(*parts: object) -> random.Random:

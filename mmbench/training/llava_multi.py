@@ -55,8 +55,12 @@ class LlavaMultiRecipe:
     batch: int = 32
     steps: int = 900
     lr: float = 5e-4
-    init_from: str | None = None  # shapes-llava: weights and tokenizer (its CLIP tower stays frozen)
+    init_from: str | None = None  # shapes-llava: weights and tokenizer
     seed: int = 0
+    train_tower: bool = False  # also train shapes-llava's CLIP tower (else it stays frozen)
+    mixture: tuple[tuple[str, float], ...] = ()  # share of each kind of example; () = MIXTURE
+    reasoned_yes_no: str = ""  # yes/no targets: "" the word; "chain" the asked shape, each shape shown with
+    # same/other, then the word ("red star? blue cross other, red star same, yes")
 
 
 @dataclass(frozen=True)
@@ -79,7 +83,7 @@ def mc_text(question: str, options: tuple[str, ...], style: str = "lmms-eval") -
     return {"lmms-eval": f"{body}\n{MC_SUFFIX}", "mmmu": f"{body}\n\n{MC_SUFFIX}", "plain": body}[style]
 
 
-def draw_example(kind: str, rng: random.Random) -> Example:
+def draw_example(kind: str, rng: random.Random, reasoned_yes_no: str = "") -> Example:
     """One training (or validation) example of ``kind`` in a random prompt variant. Multiple-choice
     targets are the right option's text, not its letter: the benchmarks' rule chain reads a unique
     option text (VLMEvalKit's exact matching), and a 2-layer model does not learn the letter lookup
@@ -96,18 +100,25 @@ def draw_example(kind: str, rng: random.Random) -> Example:
     if kind == "yes_no":
         image = scenes.pope_image(rng)
         probe = rng.choice(scenes.pope_questions(image, rng))
-        return Example((image.pixels,), probe.text + rng.choice(YES_NO_SUFFIXES), probe.label, kind)
+        answer = probe.label
+        if reasoned_yes_no == "chain":
+            asked_colour, asked = probe.text.removesuffix(" in the image?").split(" ")[-2:]
+            verdicts = [f"{colour} {shape} {'same' if (colour, shape) == (asked_colour, asked) else 'other'}"
+                        for colour, shape in image.objects]
+            answer = f"{asked_colour} {asked}? " + ", ".join(verdicts) + f", {probe.label}"
+        return Example((image.pixels,), probe.text + rng.choice(YES_NO_SUFFIXES), answer, kind)
     if kind == "chart":
         chart = scenes.chart_item(rng)
         question, answer, _ = rng.choice(chart.questions)
         return Example((chart.pixels,), question + rng.choice(CHART_SUFFIXES), answer, kind)
-    pixels, description = describe(rng)
+    pixels, description = describe(rng, "pope" if kind == "describe_pope" else None)
     return Example((pixels,), DESCRIBE_PROMPT, description, kind)
 
 
-def describe(rng: random.Random) -> tuple[np.ndarray, str]:
-    """A scene, a two-shape image or a chart, and its description (every attribute the questions ask about)."""
-    what = rng.choice(("scene", "pope", "chart"))
+def describe(rng: random.Random, what: str | None = None) -> tuple[np.ndarray, str]:
+    """A scene, a two-shape image or a chart (``what``; random when None), and its description
+    (every attribute the questions ask about)."""
+    what = what or rng.choice(("scene", "pope", "chart"))
     if what == "scene":
         a = scenes.random_attributes(rng)
         return scenes.scene(a, rng), captions(a)[0]
@@ -119,10 +130,11 @@ def describe(rng: random.Random) -> tuple[np.ndarray, str]:
     return chart.pixels, "bars: " + ", ".join(f"{colour} {value}" for colour, value in chart.bars) + "."
 
 
-def draw_batch(rng: random.Random, size: int) -> list[Example]:
-    kinds = [k for k, _ in MIXTURE]
-    weights = [w for _, w in MIXTURE]
-    return [draw_example(rng.choices(kinds, weights)[0], rng) for _ in range(size)]
+def draw_batch(rng: random.Random, size: int, mixture: tuple[tuple[str, float], ...] = MIXTURE,
+               reasoned_yes_no: str = "") -> list[Example]:
+    kinds = [k for k, _ in mixture]
+    weights = [w for _, w in mixture]
+    return [draw_example(rng.choices(kinds, weights)[0], rng, reasoned_yes_no) for _ in range(size)]
 
 
 def processor_for(tokenizer: Any) -> Any:
@@ -210,13 +222,14 @@ def train_llava_multi(train_split: Any, recipe: LlavaMultiRecipe, out: Path | No
     seed_everything(recipe.seed)
     tokenizer = AutoTokenizer.from_pretrained(recipe.init_from)
     model = LlavaForConditionalGeneration.from_pretrained(recipe.init_from).train()
-    for parameter in model.model.vision_tower.parameters():
-        parameter.requires_grad_(False)  # the CLIP tower of shapes-llava (shapes-clip-stage1's) stays frozen
+    if not recipe.train_tower:
+        for parameter in model.model.vision_tower.parameters():
+            parameter.requires_grad_(False)  # the CLIP tower of shapes-llava (shapes-clip-stage1's) stays frozen
     encoder = Encoder(tokenizer)
     rng = random.Random(f"shapes-bench-train-{recipe.seed}")
 
     def step_loss(step: int, progress: float) -> tuple[torch.Tensor, dict[str, float]]:
-        return batch_loss(model, encoder, draw_batch(rng, recipe.batch)), {}
+        return batch_loss(model, encoder, draw_batch(rng, recipe.batch, recipe.mixture or MIXTURE, recipe.reasoned_yes_no)), {}
 
     parameters = [p for p in model.parameters() if p.requires_grad]
     info = train(parameters, step_loss, Schedule(recipe.steps, recipe.lr), "llava-multi", stop_after)
@@ -242,7 +255,7 @@ def validation_set(size_per_kind: int = 100, seed: str = "val") -> list[Example]
 
 
 @torch.inference_mode()
-def greedy_answers(model: Any, tokenizer: Any, examples: list[Example], max_new_tokens: int = 4,
+def greedy_answers(model: Any, tokenizer: Any, examples: list[Example], max_new_tokens: int = 8,
                    batch: int = 50) -> list[str]:
     """Greedy answers, left-padded batches (the quick in-training evaluation; official: ``mmbench run``)."""
     encoder = Encoder(tokenizer)
@@ -264,8 +277,14 @@ def greedy_answers(model: Any, tokenizer: Any, examples: list[Example], max_new_
 
 def quick_scores(model: Any, tokenizer: Any, examples: list[Example]) -> dict[str, float]:
     """Exact-match rate per kind (letters for mc and pair, yes/no, chart values and colours)."""
-    answers = greedy_answers(model, tokenizer, examples)
+    from mmbench.metrics.yes_no import pope_reading
+
+    answers = greedy_answers(model, tokenizer, examples, max_new_tokens=28)
     scores: dict[str, list[float]] = {}
     for example, answer in zip(examples, answers):
-        scores.setdefault(example.kind, []).append(float(answer.strip().lower() == example.answer.lower()))
+        if example.kind == "yes_no":  # read as POPE's evaluate.py reads an answer
+            right = pope_reading(answer) == pope_reading(example.answer)
+        else:
+            right = answer.strip().lower() == example.answer.lower()
+        scores.setdefault(example.kind, []).append(float(right))
     return {f"{kind}_exact": sum(v) / len(v) for kind, v in scores.items()}

@@ -40,8 +40,11 @@ STAGES: dict[str, Stage] = {stage.name: stage for stage in (
     Stage("shapes-blip-caption", "blip-caption", BlipRecipe(steps=1049), "shapes-blip-caption"),
     Stage("shapes-blip-vqa", "blip-vqa", BlipRecipe(steps=3263), "shapes-blip-vqa"),
     Stage("shapes-llava", "llava", LlavaRecipe(steps=1500), "shapes-llava", starts_from="shapes-clip-stage1"),
-    Stage("shapes-llava-multi", "llava-multi", LlavaMultiRecipe(steps=1500, lr=1e-3), "shapes-llava-multi",
-          starts_from="shapes-llava"),
+    Stage("shapes-llava-multi", "llava-multi",
+          LlavaMultiRecipe(steps=3000, lr=1e-3, reasoned_yes_no="chain",
+                           mixture=(("mc", 0.15), ("pair", 0.2), ("yes_no", 0.25), ("chart", 0.15),
+                                    ("describe_pope", 0.1), ("describe", 0.15))),
+          "shapes-llava-multi", starts_from="shapes-llava"),
 )}
 
 
