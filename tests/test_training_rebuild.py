@@ -26,7 +26,7 @@ def test_every_bundled_model_and_intermediate_stage_has_a_recipe() -> None:
 @pytest.mark.parametrize("name", sorted(STAGES))
 def test_training_json_records_the_recipe_steps_and_losses(name: str) -> None:
     record, stage = RECORDS[name], STAGES[name]
-    recipe = {k: v for k, v in asdict(stage.recipe).items() if k not in ("init_from", "vision_from")}
+    recipe = json.loads(json.dumps({k: v for k, v in asdict(stage.recipe).items() if k not in ("init_from", "vision_from")}))  # tuples as JSON lists
     assert record["recipe"] == {**recipe, "starts_from": stage.starts_from}
     assert record["steps"] == stage.recipe.steps and record["threads"] == THREADS
     assert record["command"] == f"python scripts/train_reference_models.py --model {name}"
