@@ -44,6 +44,7 @@ from typing import Any, ClassVar
 
 from mmbench.conversation import text_part
 from mmbench.errors import UserError
+from mmbench.metrics.anls import levenshtein
 from mmbench.tasks.metric_options import MetricOption
 from mmbench.tasks.base import ConversationItem, Outputs, Stage, TaskScore, skipped_note
 from mmbench.tasks.judged import _Judged
@@ -51,19 +52,6 @@ from mmbench.types import Capability, GenerationConfig, Sample
 
 #: the fields calculate_score.py groups accuracy by, in its order (``skills`` holds a list)
 GROUP_KEYS = ("question_type", "answer_type", "language", "source", "category", "task", "context", "grade", "skills")
-
-
-def levenshtein(a: str, b: str) -> int:
-    """Edit distance with unit costs for insertion, deletion and substitution."""
-    if len(a) < len(b):
-        a, b = b, a
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
 
 
 def rule_extraction(response: str, meta: dict[str, Any]) -> tuple[str, str] | None:
