@@ -58,7 +58,7 @@ class LlavaMultiRecipe:
     init_from: str | None = None  # shapes-llava: weights and tokenizer
     seed: int = 0
     train_tower: bool = False  # also train shapes-llava's CLIP tower (else it stays frozen)
-    mixture: tuple[tuple[str, float], ...] = ()  # share of each kind of example; () = MIXTURE
+    mixture: tuple[tuple[str, float], ...] = MIXTURE  # share of each kind of example in a batch
     reasoned_yes_no: str = ""  # yes/no targets: "" the word; "chain" the asked shape, each shape shown with
     # same/other, then the word ("red star? blue cross other, red star same, yes")
 
@@ -229,7 +229,7 @@ def train_llava_multi(train_split: Any, recipe: LlavaMultiRecipe, out: Path | No
     rng = random.Random(f"shapes-bench-train-{recipe.seed}")
 
     def step_loss(step: int, progress: float) -> tuple[torch.Tensor, dict[str, float]]:
-        return batch_loss(model, encoder, draw_batch(rng, recipe.batch, recipe.mixture or MIXTURE, recipe.reasoned_yes_no)), {}
+        return batch_loss(model, encoder, draw_batch(rng, recipe.batch, recipe.mixture, recipe.reasoned_yes_no)), {}
 
     parameters = [p for p in model.parameters() if p.requires_grad]
     info = train(parameters, step_loss, Schedule(recipe.steps, recipe.lr), "llava-multi", stop_after)
@@ -255,7 +255,7 @@ def validation_set(size_per_kind: int = 100, seed: str = "val") -> list[Example]
 
 
 @torch.inference_mode()
-def greedy_answers(model: Any, tokenizer: Any, examples: list[Example], max_new_tokens: int = 8,
+def greedy_answers(model: Any, tokenizer: Any, examples: list[Example], max_new_tokens: int = 28,
                    batch: int = 50) -> list[str]:
     """Greedy answers, left-padded batches (the quick in-training evaluation; official: ``mmbench run``)."""
     encoder = Encoder(tokenizer)
@@ -276,10 +276,10 @@ def greedy_answers(model: Any, tokenizer: Any, examples: list[Example], max_new_
 
 
 def quick_scores(model: Any, tokenizer: Any, examples: list[Example]) -> dict[str, float]:
-    """Exact-match rate per kind (letters for mc and pair, yes/no, chart values and colours)."""
+    """Exact-match rate per kind (option texts for mc and pair, chart values and colours; yes/no as POPE reads it)."""
     from mmbench.metrics.yes_no import pope_reading
 
-    answers = greedy_answers(model, tokenizer, examples, max_new_tokens=28)
+    answers = greedy_answers(model, tokenizer, examples)
     scores: dict[str, list[float]] = {}
     for example, answer in zip(examples, answers):
         if example.kind == "yes_no":  # read as POPE's evaluate.py reads an answer
